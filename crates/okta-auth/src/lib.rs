@@ -1,0 +1,180 @@
+//! Okta OAuth token acquisition and caching. Knows nothing of MCP or of tools.
+//!
+//! The public surface the rest of the workspace relies on (keep these names; extend freely):
+//! - [`RequestAuthorizer`]: what the HTTP client needs for one request.
+//! - [`Authenticator`]: the cache ladder behind it, configured by [`AuthSettings`].
+//! - [`StaticToken`]: a fixed bearer token, for tests of code that only needs a token.
+//! - secret newtypes that print `****`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A string that must never reach a log, an error message or a Debug print.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The only way to read the value: call sites are easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("****")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// Headers that authorize one Management API request.
+#[derive(Clone, Debug)]
+pub struct RequestAuth {
+    /// Full `Authorization` header value: `Bearer <token>` or `DPoP <token>`.
+    pub authorization: Secret,
+    /// `DPoP` proof header for this exact method and URL, when the token is DPoP-bound.
+    pub dpop_proof: Option<Secret>,
+}
+
+/// Why no usable credentials could be produced. Messages say what to do; none holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A person must approve a device authorization before calls can succeed.
+    #[error(
+        "Okta sign-in needed: open {verification_uri_complete} and confirm code {user_code}, then retry"
+    )]
+    AuthorizationPending {
+        verification_uri_complete: String,
+        user_code: String,
+    },
+    /// The org or configuration refused us; `hint` says what to change.
+    #[error("{message}. {hint}")]
+    Rejected { message: String, hint: String },
+    #[error("token store: {0}")]
+    Store(String),
+    #[error("could not reach the Okta org: {0}")]
+    Network(String),
+    #[error("invalid auth configuration: {0}")]
+    Config(String),
+}
+
+/// What the HTTP client needs from authentication: headers for one request, and a way to say
+/// the org rejected them (so the cached token is dropped and the next call runs the ladder).
+pub trait RequestAuthorizer: Send + Sync + 'static {
+    fn authorize<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>>;
+
+    /// Called on a 401. `dpop_nonce` is the `DPoP-Nonce` response header, if any.
+    fn rejected<'a>(
+        &'a self,
+        used: &'a RequestAuth,
+        dpop_nonce: Option<&'a str>,
+    ) -> BoxFuture<'a, ()>;
+}
+
+/// A fixed bearer token.
+pub struct StaticToken(pub Secret);
+
+impl RequestAuthorizer for StaticToken {
+    fn authorize<'a>(
+        &'a self,
+        _method: &'a str,
+        _url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
+        let auth = RequestAuth {
+            authorization: Secret::new(format!("Bearer {}", self.0.expose())),
+            dpop_proof: None,
+        };
+        Box::pin(async move { Ok(auth) })
+    }
+
+    fn rejected<'a>(&'a self, _: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl<T: RequestAuthorizer + ?Sized> RequestAuthorizer for Arc<T> {
+    fn authorize<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
+        (**self).authorize(method, url)
+    }
+    fn rejected<'a>(&'a self, used: &'a RequestAuth, nonce: Option<&'a str>) -> BoxFuture<'a, ()> {
+        (**self).rejected(used, nonce)
+    }
+}
+
+/// How the server authenticates to the org.
+#[derive(Clone, Debug)]
+pub enum AuthMethod {
+    /// RFC 8628 device authorization grant (a person approves in a browser).
+    DeviceFlow,
+    /// RFC 7523 client_credentials with a signed client assertion.
+    PrivateKeyJwt { key: Secret, key_id: String },
+}
+
+/// Where tokens are cached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Keyring,
+    File,
+    Memory,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Org origin, e.g. `https://acme.okta.com` (no trailing slash).
+    pub org_url: url::Url,
+    pub client_id: String,
+    /// Management scopes asked for (OKTA_SCOPES), e.g. `okta.users.read`.
+    pub scopes: Vec<String>,
+    pub method: AuthMethod,
+    pub store: StoreKind,
+    /// OKTA_MCP_DPOP=1: always use DPoP (otherwise only when the org demands it).
+    pub dpop: bool,
+}
+
+/// The cache ladder: valid cached token → refresh grant → full (re-)authentication.
+pub struct Authenticator {}
+
+impl Authenticator {
+    pub fn new(settings: AuthSettings, http: reqwest::Client) -> Result<Arc<Self>, AuthError> {
+        let _ = (settings, http);
+        unimplemented!("authenticator")
+    }
+
+    /// Scopes granted by the current token (or None before any token exists).
+    pub fn granted_scopes(&self) -> Option<Vec<String>> {
+        unimplemented!()
+    }
+}
+
+impl RequestAuthorizer for Authenticator {
+    fn authorize<'a>(
+        &'a self,
+        _method: &'a str,
+        _url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
+        unimplemented!()
+    }
+
+    fn rejected<'a>(&'a self, _: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {
+        unimplemented!()
+    }
+}
