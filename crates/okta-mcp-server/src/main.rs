@@ -1,1 +1,60 @@
-fn main() {}
+//! okta-mcp-server: an MCP server for administering an Okta org.
+#![deny(clippy::print_stdout, clippy::dbg_macro)]
+
+mod cli;
+mod commands;
+mod logging;
+mod org;
+mod output;
+mod server;
+mod settings;
+mod tools;
+
+use clap::Parser;
+use cli::{Cli, Command, ServeArgs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match settings::Settings::from_args(&cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("okta-mcp-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("okta-mcp-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            None => commands::serve::run(settings, &ServeArgs::default()).await,
+            Some(Command::Serve(args)) => commands::serve::run(settings, args).await,
+            Some(Command::Tools { json }) => commands::tools::run(settings, *json).await,
+            Some(Command::Call { tool, arguments }) => {
+                commands::call::run(settings, tool, arguments).await
+            }
+            Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
+            Some(Command::Auth(_)) => {
+                anyhow::bail!("auth commands are not available in this build yet")
+            }
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("okta-mcp-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

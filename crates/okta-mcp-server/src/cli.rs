@@ -1,0 +1,169 @@
+//! Command-line types only. Every option has an environment variable and the reverse, so an
+//! MCP client config stays one `env` block; `settings` turns these into one checked value.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "okta-mcp-server", version, about = "MCP server for administering an Okta org", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve MCP (the default): stdio, or Streamable HTTP with --transport http.
+    Serve(ServeArgs),
+    /// List the tools this configuration exposes.
+    Tools {
+        /// Print the full tool definitions as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool and print its result as JSON.
+    Call {
+        /// Tool name, e.g. list_users.
+        tool: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        arguments: String,
+    },
+    /// Pre-authenticate, inspect or clear the token cache.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run the sandbox Okta org standalone (for tests, benchmarks and trying things out).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Run the configured flow in this terminal and cache the token.
+    Login,
+    /// Revoke the cached token at the org and forget it.
+    Logout,
+    /// Show what is cached (never the token itself).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid access token (refreshing if needed), for scripting.
+    Token,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// MCP transport.
+    #[arg(long, env = "OKTA_MCP_TRANSPORT", value_enum, default_value_t = Transport::Stdio)]
+    pub transport: Transport,
+    /// Address for --transport http (loopback unless you put a proxy in front).
+    #[arg(long, env = "OKTA_MCP_BIND", default_value = "127.0.0.1:8765")]
+    pub bind: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Transport {
+    #[default]
+    Stdio,
+    Http,
+}
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, env = "OKTA_SANDBOX_PORT", default_value_t = 0)]
+    pub port: u16,
+    /// Seed of the generated org.
+    #[arg(long, env = "OKTA_SANDBOX_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Latency added to every Management API response, in milliseconds.
+    #[arg(long, env = "OKTA_SANDBOX_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "OKTA_SANDBOX_TOKEN_TTL", default_value_t = 3600)]
+    pub token_ttl: u64,
+    /// Directory for the service client's private key file.
+    #[arg(long, env = "OKTA_SANDBOX_KEY_DIR")]
+    pub key_dir: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStoreArg {
+    Keyring,
+    File,
+    Memory,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmArg {
+    /// Ask before destructive actions (elicitation, or a confirm: true re-call).
+    Prompt,
+    /// Never ask. Dangerous: for unattended automation only.
+    Never,
+}
+
+/// Options shared by every command.
+#[derive(Args, Debug, Default)]
+pub struct GlobalArgs {
+    /// Okta org URL, e.g. https://acme.okta.com (http only for loopback hosts).
+    #[arg(long, env = "OKTA_ORG_URL", global = true)]
+    pub org_url: Option<String>,
+    /// OAuth client ID of the app registered for this server.
+    #[arg(long, env = "OKTA_CLIENT_ID", global = true)]
+    pub client_id: Option<String>,
+    /// Space-separated Okta scopes to request, e.g. "okta.users.read okta.groups.read".
+    #[arg(long, env = "OKTA_SCOPES", global = true)]
+    pub scopes: Option<String>,
+    /// Private key for private_key_jwt (PEM or JWK JSON; literal \n accepted). Selects the browserless flow.
+    #[arg(long, env = "OKTA_PRIVATE_KEY", global = true, hide_env_values = true)]
+    pub private_key: Option<String>,
+    /// File holding that private key (alternative to OKTA_PRIVATE_KEY).
+    #[arg(long, env = "OKTA_PRIVATE_KEY_FILE", global = true)]
+    pub private_key_file: Option<PathBuf>,
+    /// Key ID (kid) registered for that private key.
+    #[arg(long, env = "OKTA_KEY_ID", global = true)]
+    pub key_id: Option<String>,
+    /// Where tokens are cached: keyring (default), file, or memory.
+    #[arg(long, env = "OKTA_MCP_TOKEN_STORE", value_enum, global = true)]
+    pub token_store: Option<TokenStoreArg>,
+    /// Use DPoP-bound tokens (also used automatically when the org demands it).
+    #[arg(long, env = "OKTA_MCP_DPOP", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]
+    pub dpop: Option<bool>,
+    /// Expose only tools that do not write.
+    #[arg(long, env = "OKTA_MCP_READ_ONLY", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]
+    pub read_only: Option<bool>,
+    /// Comma-separated toolsets to expose (default all), e.g. users,groups,logs.
+    #[arg(long, env = "OKTA_MCP_TOOLSETS", global = true)]
+    pub toolsets: Option<String>,
+    /// Confirmation of destructive actions: prompt (default) or never (dangerous).
+    #[arg(long, env = "OKTA_MCP_CONFIRM", value_enum, global = true)]
+    pub confirm: Option<ConfirmArg>,
+    /// Largest tool result in bytes before it is cut at an item boundary.
+    #[arg(long, env = "OKTA_MCP_MAX_RESULT_BYTES", global = true)]
+    pub max_result_bytes: Option<usize>,
+    /// Directories files may be read from or written to, ':'-separated (default: system temp dirs).
+    #[arg(long, env = "OKTA_MCP_ALLOWED_KEY_DIRS", global = true)]
+    pub allowed_dirs: Option<String>,
+    /// Log level: error, warn, info, debug or trace (logs go to stderr).
+    #[arg(long, env = "OKTA_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
+    /// Also write logs to this file.
+    #[arg(long, env = "OKTA_LOG_FILE", global = true)]
+    pub log_file: Option<PathBuf>,
+    /// Run against an embedded sandbox org instead of a real one (no Okta account needed).
+    #[arg(long, env = "OKTA_MCP_DEMO", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]
+    pub demo: Option<bool>,
+}
+
+/// Accepts the spellings people put in env blocks: 1/0, true/false, yes/no, on/off.
+pub fn parse_bool_flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!(
+            "expected true/false (or 1/0, yes/no, on/off), got {other:?}"
+        )),
+    }
+}

@@ -1,0 +1,37 @@
+//! `sandbox`: the sandbox org standalone, for tests, benchmarks and exploring.
+
+use crate::cli::SandboxArgs;
+use crate::output;
+use anyhow::Context;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
+    let mut config = okta_sandbox::SandboxConfig {
+        seed: args.seed,
+        port: args.port,
+        access_token_ttl: Duration::from_secs(args.token_ttl.max(1)),
+        key_dir: args.key_dir.clone(),
+        ..Default::default()
+    };
+    config.faults.latency = Duration::from_millis(args.latency_ms); // LATENCY
+    let sandbox = okta_sandbox::Sandbox::start(config)
+        .await
+        .context("starting the sandbox org")?;
+    let service = sandbox.service_client();
+    let device = sandbox.device_client();
+    output::print_json(&json!({
+        "org_url": sandbox.url(),
+        "service_client": {
+            "OKTA_CLIENT_ID": service.client_id,
+            "OKTA_KEY_ID": service.key_id,
+            "OKTA_PRIVATE_KEY_FILE": service.private_key_file,
+        },
+        "device_client": {"OKTA_CLIENT_ID": device.client_id},
+    }));
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,93 @@
+//! Connects the server to an org: the real one from settings, or the embedded sandbox in
+//! demo mode. Nothing here waits for a person or for the network.
+
+use crate::settings::{Credentials, OrgSettings, Settings};
+use anyhow::Context;
+use okta_auth::{AuthMethod, AuthSettings, Authenticator};
+use okta_client::{ClientConfig, OktaClient};
+use std::sync::Arc;
+
+/// A connected org: the API client, the authenticator behind it, and the sandbox in demo mode.
+pub struct Org {
+    pub settings: Arc<Settings>,
+    pub client: OktaClient,
+    pub auth: Arc<Authenticator>,
+    /// Kept alive for as long as the server runs in demo mode.
+    pub sandbox: Option<okta_sandbox::Sandbox>,
+}
+
+pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
+    let sandbox = if settings.demo {
+        Some(start_demo_sandbox(&mut settings).await?)
+    } else {
+        None
+    };
+    let org = settings.org.clone().context("no org configured")?;
+    let auth = Authenticator::new(auth_settings(&settings, &org), auth_http_client()?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = OktaClient::new(ClientConfig::new(org.org_url.clone()), auth.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Org {
+        settings: Arc::new(settings),
+        client,
+        auth,
+        sandbox,
+    })
+}
+
+fn auth_settings(settings: &Settings, org: &OrgSettings) -> AuthSettings {
+    AuthSettings {
+        org_url: org.org_url.clone(),
+        client_id: org.client_id.clone(),
+        scopes: settings.scopes.clone(),
+        method: match &org.credentials {
+            Credentials::DeviceFlow => AuthMethod::DeviceFlow,
+            Credentials::PrivateKeyJwt { key, key_id } => AuthMethod::PrivateKeyJwt {
+                key: key.clone(),
+                key_id: key_id.clone(),
+            },
+        },
+        store: settings.token_store,
+        dpop: settings.dpop,
+    }
+}
+
+fn auth_http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("okta-mcp-server/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// Starts the seeded sandbox in-process and points the settings at its service client.
+/// Tokens stay in memory so a demo never touches the real keyring.
+async fn start_demo_sandbox(settings: &mut Settings) -> anyhow::Result<okta_sandbox::Sandbox> {
+    let sandbox = okta_sandbox::Sandbox::start(okta_sandbox::SandboxConfig::default())
+        .await
+        .context("starting the embedded sandbox org")?;
+    let service = sandbox.service_client();
+    let key = service
+        .private_key_pem
+        .clone()
+        .context("sandbox service client has no key")?;
+    let key_id = service
+        .key_id
+        .clone()
+        .context("sandbox service client has no key id")?;
+    settings.org = Some(OrgSettings {
+        org_url: url::Url::parse(&sandbox.url()).context("sandbox URL")?,
+        client_id: service.client_id.clone(),
+        credentials: Credentials::PrivateKeyJwt {
+            key: okta_auth::Secret::new(key),
+            key_id,
+        },
+    });
+    if settings.scopes.is_empty() {
+        settings.scopes = crate::tools::all_scopes();
+    }
+    settings.token_store = okta_auth::StoreKind::Memory;
+    tracing::info!(url = %sandbox.url(), "demo mode: serving the embedded sandbox org");
+    Ok(sandbox)
+}

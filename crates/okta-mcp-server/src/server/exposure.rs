@@ -1,0 +1,77 @@
+//! Which tools a configuration exposes, decided in a fixed order: scope → read-only → toolsets.
+
+use crate::settings::Settings;
+use crate::tools::ToolDef;
+use std::collections::BTreeSet;
+
+/// Why a tool is hidden; the text is what a caller of a hidden tool is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hidden {
+    MissingScope(&'static str),
+    ReadOnly,
+    Toolset(&'static str),
+}
+
+impl Hidden {
+    pub fn explain(&self, tool: &str) -> String {
+        match self {
+            Hidden::MissingScope(scope) => format!(
+                "{tool} is not available: the token was not granted {scope}. Grant the scope to the Okta app, add it to OKTA_SCOPES, and sign in again (`okta-mcp-server auth login`)."
+            ),
+            Hidden::ReadOnly => format!(
+                "{tool} is not available: the server runs read-only (--read-only / OKTA_MCP_READ_ONLY) and {tool} writes to the org."
+            ),
+            Hidden::Toolset(set) => format!(
+                "{tool} is not available: its toolset {set:?} is not enabled (--toolsets / OKTA_MCP_TOOLSETS)."
+            ),
+        }
+    }
+}
+
+/// True when `granted` covers `required`; `okta.X.manage` implies `okta.X.read`, as in Okta.
+pub fn scope_granted(granted: &BTreeSet<String>, required: &str) -> bool {
+    if granted.contains(required) {
+        return true;
+    }
+    match required.strip_suffix(".read") {
+        Some(base) => granted.contains(&format!("{base}.manage")),
+        None => false,
+    }
+}
+
+pub fn check(
+    tool: &ToolDef,
+    settings: &Settings,
+    granted: &BTreeSet<String>,
+) -> Result<(), Hidden> {
+    if let Some(scope) = tool.spec.scope {
+        if !scope_granted(granted, scope) {
+            return Err(Hidden::MissingScope(scope));
+        }
+    }
+    if settings.read_only && !tool.is_read_only() {
+        return Err(Hidden::ReadOnly);
+    }
+    if let Some(sets) = &settings.toolsets {
+        let name = tool.spec.toolset.name();
+        if tool.spec.toolset != crate::tools::Toolset::Meta && !sets.iter().any(|s| s == name) {
+            return Err(Hidden::Toolset(name));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manage_implies_read_but_not_the_reverse() {
+        let granted: BTreeSet<String> = ["okta.users.manage".to_owned()].into();
+        assert!(scope_granted(&granted, "okta.users.read"));
+        assert!(scope_granted(&granted, "okta.users.manage"));
+        assert!(!scope_granted(&granted, "okta.groups.read"));
+        let read: BTreeSet<String> = ["okta.users.read".to_owned()].into();
+        assert!(!scope_granted(&read, "okta.users.manage"));
+    }
+}

@@ -1,0 +1,283 @@
+//! The MCP server: tools/list and tools/call over the registry, with the exposure filter,
+//! the confirmation gate, progress and cancellation. Transport-agnostic.
+
+pub mod confirm;
+pub mod exposure;
+
+use crate::org::Org;
+use crate::settings::Settings;
+use crate::tools::{ToolCtx, ToolDef, common::ProgressFn};
+use okta_auth::Authenticator;
+use okta_client::OktaClient;
+use rmcp::model::*;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+const INSTRUCTIONS: &str = "Administer an Okta org: users, groups, applications, policies, device assurance, the System Log and branding. \
+Prefer search/filter parameters and `fields` over fetching everything; list results carry `next_cursor` for the next page. \
+Destructive tools (delete, deactivate, reset) ask the user to confirm first. If a tool says sign-in is needed, show the user the URL and code it gives.";
+
+/// Shared state of one server process (cheap to clone per connection).
+#[derive(Clone)]
+pub struct OktaMcp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Arc<Settings>,
+    client: OktaClient,
+    auth: Arc<Authenticator>,
+    tools: Vec<ToolDef>,
+    by_name: HashMap<&'static str, usize>,
+    confirmations: confirm::PendingConfirmations,
+}
+
+impl OktaMcp {
+    pub fn new(org: &Org) -> Self {
+        let tools = crate::tools::all_tools();
+        let by_name = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.spec.name, i))
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                settings: org.settings.clone(),
+                client: org.client.clone(),
+                auth: org.auth.clone(),
+                tools,
+                by_name,
+                confirmations: confirm::PendingConfirmations::default(),
+            }),
+        }
+    }
+
+    /// Scopes the current token holds; before any token exists, the configured ones.
+    pub fn granted_scopes(&self) -> BTreeSet<String> {
+        match self.inner.auth.granted_scopes() {
+            Some(scopes) => scopes.into_iter().collect(),
+            None => self.inner.settings.scopes.iter().cloned().collect(),
+        }
+    }
+
+    /// The tools this configuration exposes right now.
+    pub fn visible_tools(&self) -> Vec<&ToolDef> {
+        let granted = self.granted_scopes();
+        self.inner
+            .tools
+            .iter()
+            .filter(|t| exposure::check(t, &self.inner.settings, &granted).is_ok())
+            .collect()
+    }
+
+    pub fn tool(&self, name: &str) -> Option<&ToolDef> {
+        self.inner.by_name.get(name).map(|&i| &self.inner.tools[i])
+    }
+
+    fn ctx(
+        &self,
+        progress: Option<ProgressFn>,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> ToolCtx {
+        let this = self.clone();
+        ToolCtx {
+            client: self.inner.client.clone(),
+            settings: self.inner.settings.clone(),
+            progress,
+            cancel,
+            scope_status: Arc::new(move || this.scope_status()),
+        }
+    }
+
+    /// What get_scope_status reports: configured and granted scopes, and what each missing one would unlock.
+    pub fn scope_status(&self) -> Value {
+        let granted = self.granted_scopes();
+        let mut missing: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for tool in &self.inner.tools {
+            if let Some(scope) = tool.spec.scope {
+                if !exposure::scope_granted(&granted, scope) {
+                    missing.entry(scope).or_default().push(tool.spec.name);
+                }
+            }
+        }
+        json!({
+            "configured_scopes": self.inner.settings.scopes,
+            "granted_scopes": self.inner.auth.granted_scopes(),
+            "missing_scopes": missing.iter().map(|(scope, tools)| json!({"scope": scope, "tools": tools})).collect::<Vec<_>>(),
+            "read_only": self.inner.settings.read_only,
+            "toolsets": self.inner.settings.toolsets.clone().unwrap_or_else(|| vec!["all".into()]),
+            "instructions": if missing.is_empty() {
+                "Every tool's scope is granted.".to_owned()
+            } else {
+                "To unlock a tool, grant its scope to the Okta app (Okta Admin Console → Applications → the app → Okta API Scopes), add it to OKTA_SCOPES, and run `okta-mcp-server auth login`.".to_owned()
+            },
+        })
+    }
+
+    /// Runs one tool call end to end, as both MCP and the `call` command do.
+    pub async fn run_tool(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        gate: confirm::Gate<'_>,
+        progress: Option<ProgressFn>,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(tool) = self.tool(name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}; call tools/list for the available tools"),
+                None,
+            ));
+        };
+        if let Err(hidden) = exposure::check(tool, &self.inner.settings, &self.granted_scopes()) {
+            return Ok(error_result(
+                json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
+            )
+            .into());
+        }
+        let mut arguments = arguments;
+        let confirmed_by_argument = match arguments.remove("confirm") {
+            Some(Value::Bool(b)) if tool.needs_confirmation() => b,
+            Some(other) if tool.needs_confirmation() => {
+                return Ok(
+                    invalid_args(name, format!("confirm must be a boolean, got {other}")).into(),
+                );
+            }
+            Some(other) => {
+                arguments.insert("confirm".into(), other);
+                false
+            }
+            None => false,
+        };
+        if let Some(unknown) = unknown_argument(tool, &arguments) {
+            return Ok(invalid_args(name, unknown).into());
+        }
+        let args = Value::Object(arguments);
+        let ctx = self.ctx(progress, cancel);
+        if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
+            match confirm::confirm(
+                &self.inner.confirmations,
+                tool,
+                &ctx,
+                &args,
+                confirmed_by_argument,
+                gate,
+            )
+            .await
+            {
+                confirm::Decision::Proceed => {}
+                confirm::Decision::Respond(response) => return Ok(response),
+            }
+        }
+        Ok(match tool.call(ctx, args).await {
+            Ok(value) => success_result(value).into(),
+            Err(e) => {
+                tracing::info!(tool = name, error = %e, "tool call failed");
+                error_result(e.to_value(name)).into()
+            }
+        })
+    }
+}
+
+fn unknown_argument(tool: &ToolDef, args: &Map<String, Value>) -> Option<String> {
+    let props = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)?;
+    let unknown: Vec<&str> = args
+        .keys()
+        .filter(|k| !props.contains_key(k.as_str()))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = props.keys().map(String::as_str).collect();
+    Some(format!(
+        "unknown argument(s) {}; {} accepts: {}",
+        unknown.join(", "),
+        tool.spec.name,
+        known.join(", ")
+    ))
+}
+
+fn invalid_args(tool: &str, message: String) -> CallToolResult {
+    error_result(crate::tools::error::ToolError::InvalidArguments(message).to_value(tool))
+}
+
+pub fn success_result(value: Value) -> CallToolResult {
+    let value = match value {
+        Value::Object(_) => value,
+        other => json!({"result": other}),
+    };
+    CallToolResult::structured(value)
+}
+
+pub fn error_result(value: Value) -> CallToolResult {
+    CallToolResult::structured_error(value)
+}
+
+impl ServerHandler for OktaMcp {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        InitializeResult::new(capabilities)
+            .with_server_info(
+                Implementation::new("okta-mcp-server", env!("CARGO_PKG_VERSION"))
+                    .with_title("Okta MCP Server"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.visible_tools()
+                .into_iter()
+                .map(ToolDef::mcp_tool)
+                .collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tool(name).map(ToolDef::mcp_tool)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let progress = context
+            .meta
+            .get_progress_token()
+            .map(|token| progress_reporter(context.peer.clone(), token));
+        let gate = confirm::Gate::Mcp {
+            context: &context,
+            request_state: request.request_state.as_deref(),
+            input_responses: request.input_responses.as_ref(),
+        };
+        let arguments = request.arguments.clone().unwrap_or_default();
+        self.run_tool(&request.name, arguments, gate, progress, context.ct.clone())
+            .await
+    }
+}
+
+fn progress_reporter(peer: rmcp::Peer<RoleServer>, token: ProgressToken) -> ProgressFn {
+    Arc::new(move |pages, items| {
+        let peer = peer.clone();
+        let param = ProgressNotificationParam::new(token.clone(), items as f64)
+            .with_message(format!("fetched {pages} pages, {items} items"));
+        tokio::spawn(async move {
+            let _ = peer.notify_progress(param).await;
+        });
+    })
+}

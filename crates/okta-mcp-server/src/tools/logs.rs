@@ -1,0 +1,100 @@
+//! The System Log: raw events, bounded and compact.
+
+use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::error::ToolError;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use okta_client::{ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Okta's /api/v1/logs: default page 100, maximum 1,000.
+const LOG_LIST: ListRules = ListRules {
+    default_limit: Some(100),
+    max_limit: 1000,
+    fetch_all_limit: 1000,
+    max_pages: 50,
+};
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SortOrder {
+    Ascending,
+    Descending,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetLogsParams {
+    /// Start of the window, ISO 8601 (e.g. `2026-11-28T00:00:00Z`). Okta's default is 7 days ago.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// End of the window, ISO 8601. Give it for a bounded query.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Okta filter expression, e.g. `eventType eq "user.session.start" and outcome.result eq "FAILURE"`; also actor.id, target.id, severity.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Keyword search across event fields (space-separated terms, all must match).
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Order by `published` (default ASCENDING).
+    #[serde(default)]
+    pub sort_order: Option<SortOrder>,
+    #[serde(flatten)]
+    pub paging: Paging,
+    /// Comma-separated dotted paths per event, e.g. `published,eventType,outcome.result,actor.alternateId,client.ipAddress`.
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![ToolDef::new(
+        ToolSpec {
+            name: "get_logs",
+            title: "Get System Log events",
+            description: "Read Okta System Log events in a time window, newest data up to ~90 days. Narrow with `filter`/`q` and `since`/`until`, and pick `fields` to keep results small. For counts ('how many failed logins, from where') prefer a summary over fetch_all.",
+            toolset: Toolset::Logs,
+            scope: Some("okta.logs.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: GetLogsParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let since = p
+                .since
+                .as_deref()
+                .map(|s| iso8601("since", s))
+                .transpose()?;
+            let until = p
+                .until
+                .as_deref()
+                .map(|s| iso8601("until", s))
+                .transpose()?;
+            let req = ApiRequest::get(ApiPath::new(paths::LOGS))
+                .query_opt("since", since)
+                .query_opt("until", until)
+                .query_opt("filter", p.filter.filter(|f| !f.trim().is_empty()))
+                .query_opt("q", p.q.filter(|q| !q.trim().is_empty()))
+                .query_opt(
+                    "sortOrder",
+                    p.sort_order.map(|o| {
+                        if o == SortOrder::Descending {
+                            "DESCENDING"
+                        } else {
+                            "ASCENDING"
+                        }
+                    }),
+                );
+            common::list(&ctx, req, &p.paging, LOG_LIST, fields.as_ref()).await
+        },
+    )]
+}
+
+/// Checks an ISO 8601 timestamp early, so a typo gets a clear message instead of Okta's.
+pub fn iso8601(name: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    chrono::DateTime::parse_from_rfc3339(v).map(|_| v.to_owned()).map_err(|_| {
+        ToolError::InvalidArguments(format!(
+            "{name}: {value:?} is not an ISO 8601 timestamp; use e.g. 2026-11-28T00:00:00Z or 2026-11-28T00:00:00.000-05:00"
+        ))
+    })
+}

@@ -1,0 +1,24 @@
+//! Tools about the server itself.
+
+use crate::tools::common::ToolCtx;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NoParams {}
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![ToolDef::new(
+        ToolSpec {
+            name: "get_scope_status",
+            title: "Scope status",
+            description: "Show which Okta scopes this server was configured with and granted, which tools are unavailable for lack of a scope, and how to grant it. Use when a tool you expected is missing.",
+            toolset: Toolset::Meta,
+            scope: None,
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, _: NoParams| async move { Ok((ctx.scope_status)()) },
+    )]
+}

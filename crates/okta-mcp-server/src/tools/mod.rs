@@ -1,0 +1,289 @@
+//! The tool registry: every tool is declared once (name, description, params, scope,
+//! annotations, output shape, confirmation, handler) and everything else derives from it.
+
+pub mod common;
+pub mod error;
+pub mod groups;
+pub mod logs;
+pub mod meta;
+pub mod shape;
+pub mod users;
+
+use crate::tools::error::ToolError;
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::sync::Arc;
+
+pub use common::ToolCtx;
+
+/// A group of tools that can be switched on or off together (`--toolsets`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Toolset {
+    Users,
+    Groups,
+    Apps,
+    Policies,
+    DeviceAssurance,
+    Logs,
+    Brands,
+    Themes,
+    CustomPages,
+    EmailTemplates,
+    CustomDomains,
+    EmailDomains,
+    Meta,
+}
+
+impl Toolset {
+    pub const ALL: [Toolset; 13] = [
+        Toolset::Users,
+        Toolset::Groups,
+        Toolset::Apps,
+        Toolset::Policies,
+        Toolset::DeviceAssurance,
+        Toolset::Logs,
+        Toolset::Brands,
+        Toolset::Themes,
+        Toolset::CustomPages,
+        Toolset::EmailTemplates,
+        Toolset::CustomDomains,
+        Toolset::EmailDomains,
+        Toolset::Meta,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Toolset::Users => "users",
+            Toolset::Groups => "groups",
+            Toolset::Apps => "apps",
+            Toolset::Policies => "policies",
+            Toolset::DeviceAssurance => "device_assurance",
+            Toolset::Logs => "logs",
+            Toolset::Brands => "brands",
+            Toolset::Themes => "themes",
+            Toolset::CustomPages => "custom_pages",
+            Toolset::EmailTemplates => "email_templates",
+            Toolset::CustomDomains => "custom_domains",
+            Toolset::EmailDomains => "email_domains",
+            Toolset::Meta => "meta",
+        }
+    }
+}
+
+/// Parses `users,groups,logs`; `meta` (get_scope_status) is always kept.
+pub fn parse_toolsets(list: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let name = raw.to_ascii_lowercase().replace('-', "_");
+        if name == "all" {
+            return Ok(Toolset::ALL.iter().map(|t| t.name().to_owned()).collect());
+        }
+        if !Toolset::ALL.iter().any(|t| t.name() == name) {
+            let known: Vec<&str> = Toolset::ALL.iter().map(|t| t.name()).collect();
+            return Err(format!(
+                "unknown toolset {raw:?}; known: all, {}",
+                known.join(", ")
+            ));
+        }
+        out.push(name);
+    }
+    Ok(out)
+}
+
+/// What a tool does to the org; the MCP annotations and read-only filtering derive from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    /// Creates or changes something; `idempotent` when repeating it changes nothing more.
+    Write {
+        idempotent: bool,
+    },
+    /// Deletes, deactivates or resets: asks for confirmation first.
+    Destructive {
+        idempotent: bool,
+    },
+}
+
+/// The shape of a tool's structured result, for its outputSchema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `{items, has_more, next_cursor, ...}`.
+    List,
+    /// One Okta object (or an acknowledgement object).
+    Object,
+}
+
+/// The declaration of one tool, minus its params type and handler.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub toolset: Toolset,
+    /// Okta scope the call needs; None for tools that make no Okta call.
+    pub scope: Option<&'static str>,
+    pub effect: Effect,
+    pub output: Output,
+}
+
+type Handler =
+    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
+type Confirmer =
+    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync>;
+
+/// A tool: its spec, its input schema (from the params type) and its handler.
+#[derive(Clone)]
+pub struct ToolDef {
+    pub spec: ToolSpec,
+    pub input_schema: Arc<Map<String, Value>>,
+    handler: Handler,
+    confirmer: Option<Confirmer>,
+}
+
+impl ToolDef {
+    /// Declares a tool whose arguments deserialize into `P`.
+    pub fn new<P, F, Fut>(spec: ToolSpec, handler: F) -> Self
+    where
+        P: JsonSchema + DeserializeOwned + Send + 'static,
+        F: Fn(ToolCtx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+    {
+        let mut schema = schema_for::<P>();
+        if matches!(spec.effect, Effect::Destructive { .. }) {
+            add_confirm_property(&mut schema);
+        }
+        let handler = Arc::new(handler);
+        Self {
+            spec,
+            input_schema: Arc::new(schema),
+            handler: Arc::new(move |ctx, args| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    let params = parse_args::<P>(args)?;
+                    handler(ctx, params).await
+                })
+            }),
+            confirmer: None,
+        }
+    }
+
+    /// Adds the message shown when asking the user to confirm (it may look the object up,
+    /// so the prompt names it: "Deactivate user jane@acme.com (00u…)?").
+    pub fn confirm_with<P, F, Fut>(mut self, confirmer: F) -> Self
+    where
+        P: DeserializeOwned + Send + 'static,
+        F: Fn(ToolCtx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, ToolError>> + Send + 'static,
+    {
+        let confirmer = Arc::new(confirmer);
+        self.confirmer = Some(Arc::new(move |ctx, args| {
+            let confirmer = confirmer.clone();
+            Box::pin(async move {
+                let params = parse_args::<P>(args)?;
+                confirmer(ctx, params).await
+            })
+        }));
+        self
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.spec.effect == Effect::Read
+    }
+
+    pub fn needs_confirmation(&self) -> bool {
+        matches!(self.spec.effect, Effect::Destructive { .. })
+    }
+
+    /// Runs the handler. `args` must not hold the `confirm` flag (the server strips it).
+    pub async fn call(&self, ctx: ToolCtx, args: Value) -> Result<Value, ToolError> {
+        (self.handler)(ctx, args).await
+    }
+
+    /// The confirmation question for these arguments.
+    pub async fn confirmation_message(
+        &self,
+        ctx: ToolCtx,
+        args: Value,
+    ) -> Result<String, ToolError> {
+        match &self.confirmer {
+            Some(confirmer) => confirmer(ctx, args).await,
+            None => Ok(format!("Run {} with {}?", self.spec.name, args)),
+        }
+    }
+
+    /// The MCP definition sent in tools/list.
+    pub fn mcp_tool(&self) -> rmcp::model::Tool {
+        let (read_only, destructive, idempotent) = match self.spec.effect {
+            Effect::Read => (true, false, true),
+            Effect::Write { idempotent } => (false, false, idempotent),
+            Effect::Destructive { idempotent } => (false, true, idempotent),
+        };
+        let annotations = rmcp::model::ToolAnnotations::with_title(self.spec.title)
+            .read_only(read_only)
+            .destructive(destructive)
+            .idempotent(idempotent)
+            .open_world(self.spec.scope.is_some());
+        rmcp::model::Tool::new(
+            self.spec.name,
+            self.spec.description,
+            self.input_schema.clone(),
+        )
+        .with_title(self.spec.title)
+        .with_annotations(annotations)
+        .with_raw_output_schema(Arc::new(common::output_schema(self.spec.output)))
+    }
+}
+
+fn parse_args<P: DeserializeOwned>(args: Value) -> Result<P, ToolError> {
+    serde_json::from_value(args).map_err(|e| ToolError::InvalidArguments(e.to_string()))
+}
+
+/// JSON schema of a params type, inlined (no `$ref`/`$defs`), as MCP clients expect.
+fn schema_for<P: JsonSchema>() -> Map<String, Value> {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<P>();
+    let mut map = match schema.to_value() {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    map.remove("$schema");
+    map.remove("title");
+    if !map.contains_key("properties") {
+        map.insert("properties".into(), Value::Object(Map::new()));
+    }
+    map
+}
+
+fn add_confirm_property(schema: &mut Map<String, Value>) {
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        props.insert(
+            "confirm".into(),
+            serde_json::json!({
+                "type": "boolean",
+                "description": "Set to true only after the user has explicitly approved this action in the conversation. Needed when the client cannot show a confirmation prompt."
+            }),
+        );
+    }
+}
+
+/// Every tool this server knows, in catalogue order.
+pub fn all_tools() -> Vec<ToolDef> {
+    let mut tools = Vec::new();
+    tools.extend(users::tools());
+    tools.extend(groups::tools());
+    tools.extend(logs::tools());
+    tools.extend(meta::tools());
+    tools
+}
+
+/// Every Okta scope some tool needs, sorted.
+pub fn all_scopes() -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> =
+        all_tools().iter().filter_map(|t| t.spec.scope).collect();
+    set.into_iter().map(str::to_owned).collect()
+}
