@@ -3,6 +3,8 @@
 
 mod cli;
 mod commands;
+#[cfg(test)]
+mod docs;
 mod logging;
 mod org;
 mod output;

@@ -1,0 +1,280 @@
+//! Test support: a sandbox org on loopback and the real server binary driven over stdio with
+//! newline-delimited JSON-RPC, exactly as an MCP client does.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_okta-mcp-server");
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A sandbox org served from its own runtime, alive as long as this value.
+pub struct TestOrg {
+    pub sandbox: okta_sandbox::Sandbox,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestOrg {
+    pub fn start() -> Self {
+        Self::with_config(okta_sandbox::SandboxConfig::default())
+    }
+
+    pub fn with_config(config: okta_sandbox::SandboxConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sandbox = runtime
+            .block_on(okta_sandbox::Sandbox::start(config))
+            .expect("sandbox starts");
+        Self { sandbox, runtime }
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Environment for a server using the sandbox's private_key_jwt service client.
+    pub fn service_env(&self) -> Vec<(String, String)> {
+        let service = self.sandbox.service_client();
+        vec![
+            ("OKTA_ORG_URL".into(), self.sandbox.url()),
+            ("OKTA_CLIENT_ID".into(), service.client_id.clone()),
+            ("OKTA_KEY_ID".into(), service.key_id.clone().expect("kid")),
+            (
+                "OKTA_PRIVATE_KEY_FILE".into(),
+                service
+                    .private_key_file
+                    .clone()
+                    .expect("key file")
+                    .display()
+                    .to_string(),
+            ),
+            ("OKTA_SCOPES".into(), ALL_SCOPES.join(" ")),
+            ("OKTA_MCP_TOKEN_STORE".into(), "memory".into()),
+        ]
+    }
+
+    pub fn users(&self) -> Vec<Value> {
+        self.sandbox.org().users()
+    }
+}
+
+pub const ALL_SCOPES: &[&str] = &[
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.read",
+    "okta.groups.manage",
+    "okta.apps.read",
+    "okta.apps.manage",
+    "okta.policies.read",
+    "okta.policies.manage",
+    "okta.deviceAssurance.read",
+    "okta.deviceAssurance.manage",
+    "okta.logs.read",
+    "okta.brands.read",
+    "okta.brands.manage",
+    "okta.templates.read",
+    "okta.templates.manage",
+    "okta.domains.read",
+    "okta.domains.manage",
+    "okta.emailDomains.read",
+    "okta.emailDomains.manage",
+];
+
+/// The server binary speaking JSON-RPC over its stdio.
+pub struct Mcp {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    next_id: u64,
+    /// Notifications and server requests seen while waiting for responses.
+    pub notifications: Vec<Value>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Mcp {
+    pub fn spawn(env: &[(String, String)], args: &[&str]) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("OKTA_") {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn server");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines: rx,
+            next_id: 1,
+            notifications: Vec::new(),
+            stderr: log,
+        }
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn send_raw(&mut self, line: &str) {
+        self.stdin.write_all(line.as_bytes()).expect("write");
+        self.stdin.write_all(b"\n").expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    pub fn send(&mut self, msg: &Value) {
+        self.send_raw(&msg.to_string());
+    }
+
+    pub fn next_message(&mut self) -> Value {
+        match self.lines.recv_timeout(TIMEOUT) {
+            Ok(line) => serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}")),
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "no message from the server within {TIMEOUT:?}; stderr:\n{}",
+                self.stderr()
+            ),
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("server closed stdout; stderr:\n{}", self.stderr())
+            }
+        }
+    }
+
+    /// Sends a request and waits for its response (collecting anything else that arrives).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_response(id)
+    }
+
+    pub fn wait_response(&mut self, id: u64) -> Value {
+        loop {
+            let msg = self.next_message();
+            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
+                return msg;
+            }
+            self.notifications.push(msg);
+        }
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// initialize + notifications/initialized with the given protocol version and capabilities.
+    pub fn initialize_with(&mut self, protocol: &str, capabilities: Value) -> Value {
+        let resp = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": protocol,
+                "capabilities": capabilities,
+                "clientInfo": {"name": "e2e-test", "version": "1.0"}
+            }),
+        );
+        assert!(resp.get("result").is_some(), "initialize failed: {resp}");
+        self.notify("notifications/initialized", json!({}));
+        resp["result"].clone()
+    }
+
+    pub fn initialize(&mut self) -> Value {
+        self.initialize_with("2025-06-18", json!({}))
+    }
+
+    pub fn list_tools(&mut self) -> Vec<Value> {
+        let resp = self.request("tools/list", json!({}));
+        resp["result"]["tools"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/list failed: {resp}"))
+    }
+
+    /// tools/call; returns the `result` object (panics on a JSON-RPC error).
+    pub fn call(&mut self, tool: &str, args: Value) -> Value {
+        let resp = self.request("tools/call", json!({"name": tool, "arguments": args}));
+        resp.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/call {tool} failed: {resp}"))
+    }
+
+    /// tools/call that must succeed; returns structuredContent.
+    pub fn call_ok(&mut self, tool: &str, args: Value) -> Value {
+        let result = self.call(tool, args.clone());
+        assert_ne!(
+            result["isError"],
+            json!(true),
+            "{tool}({args}) failed: {result}"
+        );
+        let structured = result["structuredContent"].clone();
+        let text = result["content"][0]["text"].as_str().expect("text block");
+        assert_eq!(
+            serde_json::from_str::<Value>(text).expect("text is JSON"),
+            structured,
+            "text block mirrors structuredContent"
+        );
+        structured
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mcp {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs the binary to completion (for `call`, `tools`, bad-config runs).
+pub fn run(env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OKTA_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run binary")
+}
