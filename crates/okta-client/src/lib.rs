@@ -7,11 +7,29 @@
 //! - [`ApiError`] with [`ApiError::hint`], and [`OktaErrorBody`]
 //! - [`paths`]: endpoint path constants shared with tests
 
+// `ApiError::Okta` carries Okta's error body inline by contract; errors are rare and cold.
+#![allow(clippy::result_large_err)]
+
 pub mod paths;
+
+mod backoff;
+mod client;
+mod error;
+mod link;
+mod paging;
+mod path;
+mod ratelimit;
+mod transport;
+
+pub use error::{ApiError, ErrorCause, OktaErrorBody};
+pub use paging::{FetchLimits, FetchOutcome, Progress};
+pub use path::ApiPath;
+pub use transport::USER_AGENT;
 
 use futures::stream::BoxStream;
 use okta_auth::RequestAuthorizer;
 use serde_json::Value;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +45,12 @@ pub struct ClientConfig {
     pub max_rate_limit_wait: Duration,
     /// Retries of idempotent calls on 5xx / timeouts / resets.
     pub max_retries: u32,
+    /// Total time one call may spend retrying transient failures.
+    pub max_retry_elapsed: Duration,
+    /// First backoff delay; each retry doubles it (with jitter).
+    pub retry_base_delay: Duration,
+    /// How many 429s one call waits out before returning the rate-limit error.
+    pub max_rate_limit_retries: u32,
 }
 
 impl ClientConfig {
@@ -38,32 +62,10 @@ impl ClientConfig {
             max_body_bytes: 32 * 1024 * 1024,
             max_rate_limit_wait: Duration::from_secs(60),
             max_retries: 3,
+            max_retry_elapsed: Duration::from_secs(30),
+            retry_base_delay: Duration::from_millis(250),
+            max_rate_limit_retries: 3,
         }
-    }
-}
-
-/// An API path built from literal parts and ID segments; IDs can never change the route.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiPath(String);
-
-impl ApiPath {
-    /// A literal path such as `/api/v1/users` (taken verbatim).
-    pub fn new(literal: &'static str) -> Self {
-        Self(literal.to_owned())
-    }
-    /// Appends one ID, percent-encoded as exactly one segment.
-    pub fn id(self, id: &str) -> Self {
-        let _ = id;
-        unimplemented!()
-    }
-    /// Appends literal segments such as `lifecycle/activate`.
-    pub fn lit(mut self, literal: &'static str) -> Self {
-        self.0.push('/');
-        self.0.push_str(literal.trim_start_matches('/'));
-        self
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -74,6 +76,28 @@ pub enum Method {
     Put,
     Patch,
     Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
 }
 
 /// One request. `idempotent` decides whether it may be retried (GET/PUT/DELETE are).
@@ -171,86 +195,96 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// Okta's error body, as the API returns it.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OktaErrorBody {
-    #[serde(default)]
-    pub error_code: String,
-    #[serde(default)]
-    pub error_summary: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub error_causes: Vec<ErrorCause>,
-}
-
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorCause {
-    #[serde(default)]
-    pub error_summary: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The org answered with an error status.
-    #[error("Okta returned {status} {}: {}", body.error_code, body.error_summary)]
-    Okta {
-        status: u16,
-        body: OktaErrorBody,
-        rate_limit: RateLimit,
-    },
-    #[error(transparent)]
-    Auth(#[from] okta_auth::AuthError),
-    /// Connection refused/reset, timeout, TLS failure.
-    #[error("network error talking to Okta: {0}")]
-    Network(String),
-    /// A body that is not the JSON expected, or is too large.
-    #[error("unexpected response from Okta: {0}")]
-    Decode(String),
-    /// A `Link: rel="next"` pointing outside the org; it was not followed.
-    #[error(
-        "stopped paging: the next-page link points at {0}, outside the org; it was not followed"
-    )]
-    ForeignNextLink(String),
-}
-
-impl ApiError {
-    /// One line that tells a person what to do about this error.
-    pub fn hint(&self) -> String {
-        unimplemented!()
-    }
-}
-
-/// The Management API client. Cheap to clone.
+/// The Management API client. Cheap to clone; clones share connections and the
+/// rate-limit view.
 #[derive(Clone)]
 pub struct OktaClient {
-    _inner: Arc<()>,
+    inner: Arc<client::Inner>,
+}
+
+impl std::fmt::Debug for OktaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OktaClient")
+            .field("org_url", &self.inner.config.org_url.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OktaClient {
     pub fn new(config: ClientConfig, auth: Arc<dyn RequestAuthorizer>) -> Result<Self, ApiError> {
-        let _ = (config, auth);
-        unimplemented!("client")
+        transport::check_org_url(&config.org_url)?;
+        let http = transport::build(&config)?;
+        Ok(Self {
+            inner: Arc::new(client::Inner {
+                config,
+                auth,
+                http,
+                limiter: ratelimit::Limiter::default(),
+            }),
+        })
     }
 
     pub fn org_url(&self) -> &url::Url {
-        unimplemented!()
+        &self.inner.config.org_url
     }
 
     /// Sends one request (with rate-limit waits and retries as its method allows).
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-        let _ = request;
-        unimplemented!()
+        let url = self.url_for(&request)?;
+        let fetched = self
+            .inner
+            .execute(
+                request.method,
+                &url,
+                request.body.as_ref(),
+                request.idempotent,
+            )
+            .await?;
+        let next_cursor = fetched
+            .next
+            .as_ref()
+            .filter(|next| link::same_origin(self.org_url(), next))
+            .and_then(link::after_cursor);
+        Ok(ApiResponse {
+            status: fetched.status,
+            body: fetched.body,
+            next_cursor,
+            rate_limit: fetched.rate_limit,
+        })
     }
 
     /// Pages of a list endpoint, following `next` links on the org's own origin only.
     /// Dropping the stream stops further fetches.
     pub fn pages(&self, first: ApiRequest) -> BoxStream<'static, Result<Page, ApiError>> {
-        let _ = first;
-        unimplemented!()
+        let start = self
+            .url_for(&first)
+            .map(|url| (first.method, url, first.body, first.idempotent));
+        paging::pages(self.inner.clone(), start)
+    }
+
+    /// Walks a listing page by page: each page goes to `on_page` and is not kept here, so
+    /// memory stays at one page. Stops at a cap in `limits`, when `on_page` breaks, or on an
+    /// error; the outcome says which and carries the cursor to continue from. An error on the
+    /// first page is returned as `Err`; a later one ends the walk with `stopped_early`.
+    pub async fn fetch(
+        &self,
+        first: ApiRequest,
+        limits: FetchLimits,
+        on_progress: impl FnMut(Progress),
+        on_page: impl FnMut(Page) -> ControlFlow<()>,
+    ) -> Result<FetchOutcome, ApiError> {
+        paging::fetch(self.pages(first), limits, on_progress, on_page).await
+    }
+
+    /// The absolute URL of a request on the org's origin, refusing poisoned paths.
+    fn url_for(&self, request: &ApiRequest) -> Result<url::Url, ApiError> {
+        if let Some(reason) = request.path.invalid_reason() {
+            return Err(ApiError::InvalidRequest(reason.to_owned()));
+        }
+        let mut url = self.inner.config.org_url.clone();
+        url.set_path(request.path.as_str());
+        url.set_query(path::encode_query(&request.query).as_deref());
+        url.set_fragment(None);
+        Ok(url)
     }
 }

@@ -1,0 +1,284 @@
+//! One request's life: rate-limit pacing, auth headers, the 401 re-auth, 429 waits,
+//! retries of transient failures, body limits and decoding.
+
+use crate::backoff::Backoff;
+use crate::link;
+use crate::ratelimit::{self, Limiter};
+use crate::transport::{self, BodyError};
+use crate::{ApiError, ClientConfig, Method, OktaErrorBody, RateLimit};
+use okta_auth::RequestAuthorizer;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK, RETRY_AFTER};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Shared by every clone of an `OktaClient`.
+pub(crate) struct Inner {
+    pub config: ClientConfig,
+    pub auth: Arc<dyn RequestAuthorizer>,
+    pub http: reqwest::Client,
+    pub limiter: Limiter,
+}
+
+/// A successful response, before it is shaped into an `ApiResponse` or a `Page`.
+pub(crate) struct Fetched {
+    pub status: u16,
+    pub body: Value,
+    /// The `rel="next"` target, resolved, whatever its origin.
+    pub next: Option<Url>,
+    pub rate_limit: RateLimit,
+}
+
+/// After a reset, requests wait this much more, spread at random so a crowd of callers
+/// does not arrive in the same millisecond.
+const RESET_JITTER_MS: u64 = 150;
+
+impl Inner {
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.config.retry_base_delay,
+            cap: Duration::from_secs(8),
+            max_retries: self.config.max_retries,
+            max_elapsed: self.config.max_retry_elapsed,
+        }
+    }
+
+    /// Sends `method url` until it succeeds, fails for good, or its retry budget is spent.
+    pub async fn execute(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Fetched, ApiError> {
+        let what = format!("{} {}", method.as_str(), url.path());
+        let family = ratelimit::family(url.path());
+        let backoff = self.backoff();
+        let started = Instant::now();
+        let mut retries = 0u32;
+        let mut rate_limit_waits = 0u32;
+        let mut reauthorized = false;
+
+        loop {
+            let permit = self
+                .limiter
+                .acquire(&family, self.config.max_rate_limit_wait)
+                .await;
+            let auth = self.auth.authorize(method.as_str(), url).await?;
+            let mut builder = self
+                .http
+                .request(method.to_reqwest(), url.clone())
+                .header(AUTHORIZATION, auth.authorization.expose())
+                .header(ACCEPT, "application/json");
+            if let Some(proof) = &auth.dpop_proof {
+                builder = builder.header("DPoP", proof.expose());
+            }
+            if let Some(body) = body {
+                builder = builder.json(body);
+            }
+
+            let response = match builder.send().await {
+                Ok(response) => response,
+                Err(err) => {
+                    drop(permit);
+                    // A failed connect never reached Okta, so even a create may go again.
+                    let may_retry =
+                        transport::is_transient(&err) && (idempotent || err.is_connect());
+                    if may_retry && let Some(delay) = self.next_retry(&backoff, retries, started) {
+                        retries += 1;
+                        tracing::warn!(request = %what, error = %transport::describe(&err), ?delay, "retrying after a network error");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(network_error(&what, &err, idempotent, retries));
+                }
+            };
+
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let rate_limit = ratelimit::parse(&headers);
+            let skew = ratelimit::server_skew(&headers);
+            permit.observe(&rate_limit, skew);
+            tracing::debug!(request = %what, status, remaining = ?rate_limit.remaining, "okta response");
+
+            if status == 401 && !reauthorized {
+                reauthorized = true;
+                let nonce = header_str(&headers, "dpop-nonce");
+                self.auth.rejected(&auth, nonce).await;
+                tracing::info!(request = %what, "401 from Okta; retrying once with fresh credentials");
+                continue;
+            }
+
+            if status == 429 && rate_limit_waits < self.config.max_rate_limit_retries {
+                let wait = match rate_limit.reset {
+                    Some(reset) => Some(ratelimit::until_reset(reset, skew) + jitter()),
+                    None => backoff.next(
+                        rate_limit_waits,
+                        Duration::ZERO,
+                        None,
+                        &mut rand::thread_rng(),
+                    ),
+                };
+                if let Some(wait) = wait.filter(|w| *w <= self.config.max_rate_limit_wait) {
+                    rate_limit_waits += 1;
+                    tracing::warn!(request = %what, ?wait, "rate limited (429); waiting for the reset");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+
+            if idempotent && is_retryable_status(status) {
+                let hint = retry_after(&headers);
+                if let Some(delay) = self.next_retry_with(&backoff, retries, started, hint) {
+                    retries += 1;
+                    tracing::warn!(request = %what, status, ?delay, "retrying after a server error");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+            }
+
+            let bytes = match transport::read_body(response, self.config.max_body_bytes).await {
+                Ok(bytes) => bytes,
+                Err(BodyError::TooLarge(max)) => {
+                    return Err(ApiError::Decode(format!(
+                        "{what}: the response body is larger than the {max}-byte limit"
+                    )));
+                }
+                Err(BodyError::Transport(err)) => {
+                    if idempotent && let Some(delay) = self.next_retry(&backoff, retries, started) {
+                        retries += 1;
+                        tracing::warn!(request = %what, error = %transport::describe(&err), ?delay, "retrying after a broken response body");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(network_error(&what, &err, idempotent, retries));
+                }
+            };
+
+            if !(200..300).contains(&status) {
+                return Err(ApiError::Okta {
+                    status,
+                    body: OktaErrorBody::from_response(status, &bytes),
+                    rate_limit,
+                });
+            }
+            let body = decode_json(&what, status, &bytes)?;
+            let next = link::next_link(
+                headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()),
+                url,
+            );
+            return Ok(Fetched {
+                status,
+                body,
+                next,
+                rate_limit,
+            });
+        }
+    }
+
+    fn next_retry(&self, backoff: &Backoff, retries: u32, started: Instant) -> Option<Duration> {
+        self.next_retry_with(backoff, retries, started, None)
+    }
+
+    fn next_retry_with(
+        &self,
+        backoff: &Backoff,
+        retries: u32,
+        started: Instant,
+        hint: Option<Duration>,
+    ) -> Option<Duration> {
+        backoff.next(retries, started.elapsed(), hint, &mut rand::thread_rng())
+    }
+}
+
+fn jitter() -> Duration {
+    use rand::Rng;
+    Duration::from_millis(50 + rand::thread_rng().gen_range(0..=RESET_JITTER_MS))
+}
+
+/// 5xx that a retry can cure; 501/505 say the request itself will never work.
+fn is_retryable_status(status: u16) -> bool {
+    (500..=599).contains(&status) && status != 501 && status != 505
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Okta).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_str(headers, RETRY_AFTER.as_str())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn decode_json(what: &str, status: u16, bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let shape = if e.is_eof() {
+            "ends before the JSON does (truncated)"
+        } else {
+            "is not valid JSON"
+        };
+        ApiError::Decode(format!(
+            "{what}: the {status} response body ({} bytes) {shape}: {e}",
+            bytes.len()
+        ))
+    })
+}
+
+fn network_error(what: &str, err: &reqwest::Error, idempotent: bool, retries: u32) -> ApiError {
+    let detail = transport::describe(err);
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() || err.is_decode() {
+        "connection broke while reading the response"
+    } else {
+        "request failed"
+    };
+    let after = match retries {
+        0 => String::new(),
+        1 => " after 1 retry".to_owned(),
+        n => format!(" after {n} retries"),
+    };
+    let note = if idempotent || err.is_connect() {
+        String::new()
+    } else {
+        "; not retried automatically because it may have reached Okta: check whether it took \
+         effect before sending it again"
+            .to_owned()
+    };
+    ApiError::Network(format!("{what} {kind}{after} ({detail}){note}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_decoding_says_what_is_wrong() {
+        assert_eq!(decode_json("GET /x", 204, b"").unwrap(), Value::Null);
+        assert_eq!(
+            decode_json("GET /x", 200, b"[1]").unwrap(),
+            serde_json::json!([1])
+        );
+        let truncated = decode_json("GET /x", 200, br#"[{"id":"00u1","#).unwrap_err();
+        assert!(truncated.to_string().contains("truncated"), "{truncated}");
+        let garbage = decode_json("GET /x", 200, b"<html>").unwrap_err();
+        assert!(garbage.to_string().contains("not valid JSON"), "{garbage}");
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        assert!(is_retryable_status(500));
+        assert!(is_retryable_status(503));
+        assert!(!is_retryable_status(501));
+        assert!(!is_retryable_status(404));
+        assert!(!is_retryable_status(429));
+    }
+}

@@ -1,0 +1,186 @@
+//! Pages of list endpoints as a stream, and a capped, streaming fetch over them.
+
+use crate::client::Inner;
+use crate::link;
+use crate::{ApiError, Method, Page};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde_json::Value;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use url::Url;
+
+/// Where the stream of pages stands between polls.
+enum Cursor {
+    First {
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        idempotent: bool,
+    },
+    Next(Url),
+    /// The last page came with a next link that must not be followed: report why, then stop.
+    Fail(ApiError),
+    Done,
+}
+
+/// The stream behind `OktaClient::pages`. Nothing runs between polls, so dropping the
+/// stream stops paging at once.
+pub(crate) fn pages(
+    inner: Arc<Inner>,
+    first: Result<(Method, Url, Option<Value>, bool), ApiError>,
+) -> BoxStream<'static, Result<Page, ApiError>> {
+    let start = match first {
+        Ok((method, url, body, idempotent)) => Cursor::First {
+            method,
+            url,
+            body,
+            idempotent,
+        },
+        Err(err) => return futures::stream::once(async move { Err(err) }).boxed(),
+    };
+    futures::stream::unfold(start, move |cursor| {
+        let inner = inner.clone();
+        async move {
+            let (method, url, body, idempotent) = match cursor {
+                Cursor::First {
+                    method,
+                    url,
+                    body,
+                    idempotent,
+                } => (method, url, body, idempotent),
+                Cursor::Next(url) => (Method::Get, url, None, true),
+                Cursor::Fail(err) => return Some((Err(err), Cursor::Done)),
+                Cursor::Done => return None,
+            };
+            let fetched = match inner.execute(method, &url, body.as_ref(), idempotent).await {
+                Ok(fetched) => fetched,
+                Err(err) => return Some((Err(err), Cursor::Done)),
+            };
+            let items = match fetched.body {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                other => {
+                    let err = ApiError::Decode(format!(
+                        "{} {} returned a JSON {} where a list was expected",
+                        method.as_str(),
+                        url.path(),
+                        json_kind(&other)
+                    ));
+                    return Some((Err(err), Cursor::Done));
+                }
+            };
+            let (next_cursor, following) = match fetched.next {
+                None => (None, Cursor::Done),
+                Some(next) if !link::same_origin(&inner.config.org_url, &next) => {
+                    let origin = link::origin_text(&next);
+                    tracing::warn!(next_origin = %origin, "not following a next link outside the org");
+                    (None, Cursor::Fail(ApiError::ForeignNextLink(origin)))
+                }
+                Some(next) if next == url => {
+                    let err = ApiError::Decode(format!(
+                        "{} returned a next link to the same page; stopped to avoid a loop",
+                        url.path()
+                    ));
+                    (None, Cursor::Fail(err))
+                }
+                Some(next) => (link::after_cursor(&next), Cursor::Next(next)),
+            };
+            Some((Ok(Page { items, next_cursor }), following))
+        }
+    })
+    .boxed()
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Caps for [`crate::OktaClient::fetch`]. They are checked between pages, so the page that
+/// reaches a cap is handed over whole and the returned cursor continues exactly after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchLimits {
+    pub max_pages: Option<usize>,
+    pub max_items: Option<usize>,
+}
+
+/// How far a fetch got, for progress notifications.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub pages: usize,
+    pub items: usize,
+}
+
+/// The result of a fetch: counts, why it stopped before the end (if it did), and the cursor
+/// to continue from.
+#[derive(Debug, Default)]
+pub struct FetchOutcome {
+    pub pages: usize,
+    pub items: usize,
+    /// Why paging stopped before the last page: a cap, the caller, or an error after at
+    /// least one page had been delivered.
+    pub stopped_early: Option<String>,
+    /// `after` cursor for the next page, when there is one to fetch.
+    pub next_cursor: Option<String>,
+    /// The error that ended paging after some pages were delivered.
+    pub error: Option<ApiError>,
+}
+
+/// Drives a page stream: hands each page to `on_page` (which owns it from then on), reports
+/// progress, and stops at a cap, on the caller's `Break`, or on an error.
+pub(crate) async fn fetch(
+    mut stream: BoxStream<'static, Result<Page, ApiError>>,
+    limits: FetchLimits,
+    mut on_progress: impl FnMut(Progress),
+    mut on_page: impl FnMut(Page) -> ControlFlow<()>,
+) -> Result<FetchOutcome, ApiError> {
+    let mut outcome = FetchOutcome::default();
+    while let Some(next) = stream.next().await {
+        let page = match next {
+            Ok(page) => page,
+            Err(err) if outcome.pages == 0 => return Err(err),
+            Err(err) => {
+                outcome.stopped_early = Some(err.to_string());
+                outcome.error = Some(err);
+                return Ok(outcome);
+            }
+        };
+        outcome.pages += 1;
+        outcome.items += page.items.len();
+        outcome.next_cursor = page.next_cursor.clone();
+        on_progress(Progress {
+            pages: outcome.pages,
+            items: outcome.items,
+        });
+        let flow = on_page(page);
+        let more = outcome.next_cursor.is_some();
+        if flow.is_break() {
+            if more {
+                outcome.stopped_early = Some("stopped by the caller".to_owned());
+            }
+            return Ok(outcome);
+        }
+        if !more {
+            continue;
+        }
+        if let Some(max) = limits.max_pages.filter(|max| outcome.pages >= *max) {
+            outcome.stopped_early = Some(format!("reached the limit of {max} pages"));
+            return Ok(outcome);
+        }
+        if let Some(max) = limits.max_items.filter(|max| outcome.items >= *max) {
+            outcome.stopped_early = Some(format!(
+                "reached the limit of {max} items ({} fetched)",
+                outcome.items
+            ));
+            return Ok(outcome);
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,401 @@
+//! Okta rate-limit headers, and one shared view of each endpoint family's window so that
+//! concurrent calls pace themselves instead of running into 429s.
+
+use crate::RateLimit;
+use reqwest::header::HeaderMap;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+
+/// Reads `X-Rate-Limit-Limit`, `-Remaining` and `-Reset`; absent or garbled values are None.
+pub(crate) fn parse(headers: &HeaderMap) -> RateLimit {
+    let num = |name: &str| -> Option<u64> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+    };
+    RateLimit {
+        limit: num("x-rate-limit-limit"),
+        remaining: num("x-rate-limit-remaining"),
+        reset: num("x-rate-limit-reset"),
+    }
+}
+
+/// Server clock minus ours, from the `Date` header, in whole seconds. Small differences are
+/// treated as none: `Date` has one-second resolution, so they are noise, not skew.
+pub(crate) fn server_skew(headers: &HeaderMap) -> i64 {
+    let Some(date) = headers
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(httpdate_secs)
+    else {
+        return 0;
+    };
+    let skew = date - unix_now_secs() as i64;
+    if skew.abs() <= 2 { 0 } else { skew }
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds.
+fn httpdate_secs(value: &str) -> Option<i64> {
+    let mut parts = value.split_ascii_whitespace().skip(1);
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    // Days from civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+pub(crate) fn unix_now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// How long from now until Unix second `reset` on the server's clock.
+pub(crate) fn until_reset(reset: u64, skew: i64) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let secs = reset as f64 - skew as f64 - now;
+    Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::ZERO)
+}
+
+/// The endpoint family whose counter Okta applies, e.g. `/api/v1/users` for
+/// `/api/v1/users/00u1/groups`.
+pub(crate) fn family(path: &str) -> String {
+    let mut segments = path.trim_start_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some("api"), Some(version), Some(resource)) => format!("/api/{version}/{resource}"),
+        (Some(first), _, _) => format!("/{first}"),
+        _ => "/".to_owned(),
+    }
+}
+
+/// Extra wait after a window's reset, so the first request of a new window lands in it.
+const RESET_MARGIN: Duration = Duration::from_millis(50);
+
+/// Requests start being spread out once this fraction of the window's budget is left.
+const LOW_WATER_DIVISOR: u64 = 10;
+
+#[derive(Debug)]
+struct Window {
+    limit: u64,
+    /// The server's remaining count, less requests we sent since.
+    remaining: u64,
+    reset_unix: u64,
+    reset_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct FamilyState {
+    window: Option<Window>,
+    /// One request is out to learn the current window; the others wait for its headers.
+    probing: bool,
+    /// The family answered without rate-limit headers; nothing to pace by.
+    untracked: bool,
+    /// Earliest start of the next request while pacing.
+    next_slot: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Family {
+    state: Mutex<FamilyState>,
+    changed: Notify,
+}
+
+impl Family {
+    fn lock(&self) -> MutexGuard<'_, FamilyState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Shared by every clone of a client: one window per endpoint family.
+#[derive(Default)]
+pub(crate) struct Limiter {
+    families: Mutex<HashMap<String, Arc<Family>>>,
+}
+
+/// What the limiter decided for one request.
+enum Decision {
+    Go { probe: bool, delay: Duration },
+    Sleep(Duration),
+    AwaitProbe,
+}
+
+impl Limiter {
+    fn family(&self, key: &str) -> Arc<Family> {
+        let mut map = self
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Waits until a request to `family` fits the known window, then reserves it. A wait
+    /// longer than `max_wait` is not made: the request goes and the org decides.
+    pub async fn acquire(&self, family: &str, max_wait: Duration) -> Permit {
+        let fam = self.family(family);
+        loop {
+            let notified = fam.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let decision = decide(&mut fam.lock(), Instant::now(), max_wait);
+            match decision {
+                Decision::Go { probe, delay } => {
+                    let permit = Permit {
+                        family: fam.clone(),
+                        probe,
+                    };
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    return permit;
+                }
+                Decision::Sleep(wait) => tokio::time::sleep(wait).await,
+                Decision::AwaitProbe => {
+                    // The timeout only guards against a probe that never reports back.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), notified).await;
+                }
+            }
+        }
+    }
+}
+
+fn decide(st: &mut FamilyState, now: Instant, max_wait: Duration) -> Decision {
+    if st.untracked {
+        return Decision::Go {
+            probe: false,
+            delay: Duration::ZERO,
+        };
+    }
+    if st.window.as_ref().is_some_and(|w| now >= w.reset_at) {
+        st.window = None;
+        st.next_slot = None;
+    }
+    let Some(w) = st.window.as_mut() else {
+        if st.probing {
+            return Decision::AwaitProbe;
+        }
+        st.probing = true;
+        return Decision::Go {
+            probe: true,
+            delay: Duration::ZERO,
+        };
+    };
+    let to_reset = w.reset_at.saturating_duration_since(now);
+    if w.remaining == 0 {
+        let wait = to_reset + RESET_MARGIN;
+        if wait > max_wait {
+            return Decision::Go {
+                probe: false,
+                delay: Duration::ZERO,
+            };
+        }
+        return Decision::Sleep(wait);
+    }
+    w.remaining -= 1;
+    let low_water = (w.limit / LOW_WATER_DIVISOR).max(1);
+    if w.remaining >= low_water {
+        return Decision::Go {
+            probe: false,
+            delay: Duration::ZERO,
+        };
+    }
+    // Few requests left: spread them over the rest of the window instead of spending
+    // them at once and then hitting the wall.
+    let slot = st.next_slot.filter(|s| *s > now).unwrap_or(now);
+    let spacing = w.reset_at.saturating_duration_since(slot) / (w.remaining as u32 + 1);
+    st.next_slot = Some(slot + spacing);
+    Decision::Go {
+        probe: false,
+        delay: (slot - now).min(max_wait),
+    }
+}
+
+/// A reserved request slot. Report the response's headers with [`Permit::observe`];
+/// dropping it unobserved (cancellation, network error) frees a waiting probe.
+pub(crate) struct Permit {
+    family: Arc<Family>,
+    probe: bool,
+}
+
+impl Permit {
+    /// Folds a response's rate-limit headers into the family's window.
+    pub fn observe(self, rate: &RateLimit, skew: i64) {
+        let mut st = self.family.lock();
+        match (rate.limit, rate.remaining, rate.reset) {
+            (Some(limit), Some(remaining), Some(reset_unix)) => {
+                st.untracked = false;
+                let reset_at = Instant::now() + until_reset(reset_unix, skew);
+                match st.window.as_mut() {
+                    Some(w) if w.reset_unix == reset_unix => {
+                        w.remaining = w.remaining.min(remaining);
+                        w.limit = limit;
+                    }
+                    Some(w) if w.reset_unix > reset_unix => {}
+                    _ => {
+                        st.window = Some(Window {
+                            limit,
+                            remaining,
+                            reset_unix,
+                            reset_at,
+                        });
+                        st.next_slot = None;
+                    }
+                }
+            }
+            _ => st.untracked = true,
+        }
+        drop(st);
+        // Drop clears `probing` and wakes the waiters.
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if self.probe {
+            self.family.lock().probing = false;
+        }
+        self.family.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn parses_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("X-Rate-Limit-Limit", HeaderValue::from_static("600"));
+        h.insert("X-Rate-Limit-Remaining", HeaderValue::from_static(" 599"));
+        h.insert("X-Rate-Limit-Reset", HeaderValue::from_static("1700000060"));
+        assert_eq!(
+            parse(&h),
+            RateLimit {
+                limit: Some(600),
+                remaining: Some(599),
+                reset: Some(1_700_000_060)
+            }
+        );
+        h.insert("X-Rate-Limit-Remaining", HeaderValue::from_static("-1"));
+        assert_eq!(parse(&h).remaining, None);
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        assert_eq!(
+            httpdate_secs("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(httpdate_secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(httpdate_secs("yesterday"), None);
+    }
+
+    #[test]
+    fn families() {
+        assert_eq!(family("/api/v1/users/00u1/groups"), "/api/v1/users");
+        assert_eq!(family("/api/v1/users"), "/api/v1/users");
+        assert_eq!(family("/api/v1/logs"), "/api/v1/logs");
+        assert_eq!(family("/oauth2/v1/token"), "/oauth2");
+    }
+
+    fn window(st: &mut FamilyState, limit: u64, remaining: u64, in_secs: u64) {
+        st.window = Some(Window {
+            limit,
+            remaining,
+            reset_unix: unix_now_secs() + in_secs,
+            reset_at: Instant::now() + Duration::from_secs(in_secs),
+        });
+    }
+
+    #[test]
+    fn first_request_probes_and_others_wait() {
+        let mut st = FamilyState::default();
+        let max = Duration::from_secs(60);
+        assert!(matches!(
+            decide(&mut st, Instant::now(), max),
+            Decision::Go { probe: true, .. }
+        ));
+        assert!(matches!(
+            decide(&mut st, Instant::now(), max),
+            Decision::AwaitProbe
+        ));
+    }
+
+    #[test]
+    fn spends_budget_then_waits_for_reset() {
+        let mut st = FamilyState::default();
+        window(&mut st, 100, 50, 10);
+        let max = Duration::from_secs(60);
+        for _ in 0..40 {
+            assert!(matches!(
+                decide(&mut st, Instant::now(), max),
+                Decision::Go { delay, .. } if delay.is_zero()
+            ));
+        }
+        // Below the low-water mark the remaining ten are spaced out.
+        let mut delays = Vec::new();
+        for _ in 0..10 {
+            match decide(&mut st, Instant::now(), max) {
+                Decision::Go { delay, .. } => delays.push(delay),
+                _ => panic!("expected a paced go"),
+            }
+        }
+        assert!(delays.windows(2).all(|d| d[1] > d[0]), "{delays:?}");
+        assert!(delays[9] < Duration::from_secs(10));
+        match decide(&mut st, Instant::now(), max) {
+            Decision::Sleep(wait) => assert!(wait > Duration::from_secs(9)),
+            _ => panic!("expected to wait for the reset"),
+        }
+        // A wait beyond the bound is not made.
+        assert!(matches!(
+            decide(&mut st, Instant::now(), Duration::from_secs(1)),
+            Decision::Go { .. }
+        ));
+    }
+
+    #[test]
+    fn expired_window_is_forgotten() {
+        let mut st = FamilyState::default();
+        window(&mut st, 10, 0, 0);
+        assert!(matches!(
+            decide(
+                &mut st,
+                Instant::now() + Duration::from_millis(1),
+                Duration::from_secs(60)
+            ),
+            Decision::Go { probe: true, .. }
+        ));
+    }
+}
