@@ -1,12 +1,22 @@
 //! The tool registry: every tool is declared once (name, description, params, scope,
 //! annotations, output shape, confirmation, handler) and everything else derives from it.
 
+pub mod apps;
+pub mod brands;
 pub mod common;
+pub mod custom_domains;
+pub mod custom_pages;
+pub mod device_assurance;
+pub mod email_domains;
+pub mod email_templates;
 pub mod error;
+pub mod files;
 pub mod groups;
 pub mod logs;
 pub mod meta;
+pub mod policies;
 pub mod shape;
+pub mod themes;
 pub mod users;
 
 use crate::tools::error::ToolError;
@@ -276,7 +286,16 @@ pub fn all_tools() -> Vec<ToolDef> {
     let mut tools = Vec::new();
     tools.extend(users::tools());
     tools.extend(groups::tools());
+    tools.extend(apps::tools());
+    tools.extend(policies::tools());
+    tools.extend(device_assurance::tools());
     tools.extend(logs::tools());
+    tools.extend(brands::tools());
+    tools.extend(themes::tools());
+    tools.extend(custom_pages::tools());
+    tools.extend(email_templates::tools());
+    tools.extend(custom_domains::tools());
+    tools.extend(email_domains::tools());
     tools.extend(meta::tools());
     tools
 }

@@ -1,0 +1,7 @@
+//! Applications: catalogue, lifecycle and assignments.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Brands.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Email domains.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Email templates and customizations.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

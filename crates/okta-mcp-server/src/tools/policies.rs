@@ -1,0 +1,7 @@
+//! Policies and their rules.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Brand themes and their images.
+
+use crate::tools::ToolDef;
+
+pub fn tools() -> Vec<ToolDef> {
+    Vec::new()
+}
