@@ -263,10 +263,54 @@ fn schema_for<P: JsonSchema>() -> Map<String, Value> {
     };
     map.remove("$schema");
     map.remove("title");
+    map.remove("description");
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        props.values_mut().for_each(tidy_property);
+    }
     if !map.contains_key("properties") {
         map.insert("properties".into(), Value::Object(Map::new()));
     }
     map
+}
+
+/// Optional parameters are simply absent when unused, so `null` alternatives, `default: null`
+/// and integer formats only cost context; drop them.
+fn tidy_property(prop: &mut Value) {
+    let Value::Object(p) = prop else { return };
+    if p.get("default") == Some(&Value::Null) {
+        p.remove("default");
+    }
+    if let Some(Value::Array(types)) = p.get("type") {
+        let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if non_null.len() == 1 {
+            p.insert("type".into(), non_null[0].clone());
+        }
+    }
+    if let Some(Value::Array(values)) = p.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    if matches!(
+        p.get("format").and_then(Value::as_str),
+        Some(
+            "uint"
+                | "uint32"
+                | "uint64"
+                | "int32"
+                | "int64"
+                | "uint8"
+                | "uint16"
+                | "double"
+                | "float"
+        )
+    ) {
+        p.remove("format");
+    }
+    if let Some(items) = p.get_mut("items") {
+        tidy_property(items);
+    }
+    if let Some(Value::Object(inner)) = p.get_mut("properties") {
+        inner.values_mut().for_each(tidy_property);
+    }
 }
 
 fn add_confirm_property(schema: &mut Map<String, Value>) {
@@ -306,3 +350,6 @@ pub fn all_scopes() -> Vec<String> {
         all_tools().iter().filter_map(|t| t.spec.scope).collect();
     set.into_iter().map(str::to_owned).collect()
 }
+
+#[cfg(test)]
+mod guards;
