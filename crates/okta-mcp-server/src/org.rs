@@ -12,7 +12,8 @@ pub struct Org {
     pub settings: Arc<Settings>,
     pub client: OktaClient,
     pub auth: Arc<Authenticator>,
-    /// Kept alive for as long as the server runs in demo mode.
+    /// Kept alive (never read) for as long as the server runs in demo mode.
+    #[allow(dead_code)]
     pub sandbox: Option<okta_sandbox::Sandbox>,
 }
 

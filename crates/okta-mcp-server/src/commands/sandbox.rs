@@ -15,7 +15,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         key_dir: args.key_dir.clone(),
         ..Default::default()
     };
-    config.faults.latency = Duration::from_millis(args.latency_ms); // LATENCY
+    config.faults.latency = Duration::from_millis(args.latency_ms);
     let sandbox = okta_sandbox::Sandbox::start(config)
         .await
         .context("starting the sandbox org")?;

@@ -12,6 +12,7 @@ pub mod email_templates;
 pub mod error;
 pub mod files;
 pub mod groups;
+pub mod log_summary;
 pub mod logs;
 pub mod meta;
 pub mod policies;
@@ -334,6 +335,7 @@ pub fn all_tools() -> Vec<ToolDef> {
     tools.extend(policies::tools());
     tools.extend(device_assurance::tools());
     tools.extend(logs::tools());
+    tools.extend(log_summary::tools());
     tools.extend(brands::tools());
     tools.extend(themes::tools());
     tools.extend(custom_pages::tools());

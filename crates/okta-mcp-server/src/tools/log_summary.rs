@@ -1,0 +1,327 @@
+//! summarize_logs: the answer to "how many failed sign-ins yesterday, and from where?" in a
+//! few KB instead of megabytes. Every page is streamed and folded into counters at once; a
+//! bounded window is split into slices fetched concurrently (the client paces them within
+//! the rate limit).
+
+use crate::tools::common::ToolCtx;
+use crate::tools::error::ToolError;
+use crate::tools::logs::iso8601;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use futures::StreamExt;
+use okta_client::{ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Pages of 1,000 events; at most this many pages per summary (200,000 events).
+const PAGE_SIZE: u32 = 1000;
+const MAX_PAGES: usize = 200;
+/// Concurrent slices of a bounded window.
+const SLICES: usize = 4;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SummarizeLogsParams {
+    /// Start of the window, ISO 8601, e.g. `2026-11-28T00:00:00Z`. Default: 24 hours ago.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// End of the window, ISO 8601. Default: now.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Okta filter expression, e.g. `outcome.result eq "FAILURE"` or `eventType sw "user.authentication"`.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Keyword search across event fields.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// How many entries each top list keeps (default 10, at most 100).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub top: Option<usize>,
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![ToolDef::new(
+        ToolSpec {
+            name: "summarize_logs",
+            title: "Summarize System Log events",
+            description: "Count System Log events in a window without returning them: total, counts by outcome, and top event types, actors, client IPs and countries with first/last seen. Takes get_logs' filters. Use it for 'how many / who / from where' questions; use get_logs to see individual events.",
+            toolset: Toolset::Logs,
+            scope: Some("okta.logs.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: SummarizeLogsParams| async move { summarize(&ctx, p).await },
+    )]
+}
+
+async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolError> {
+    let now = Utc::now();
+    let until = match &p.until {
+        Some(u) => parse(&iso8601("until", u)?)?,
+        None => now.fixed_offset(),
+    };
+    let since = match &p.since {
+        Some(s) => parse(&iso8601("since", s)?)?,
+        None => (now - chrono::Duration::hours(24)).fixed_offset(),
+    };
+    if since >= until {
+        return Err(ToolError::InvalidArguments(
+            "since must be before until".into(),
+        ));
+    }
+    let top = p.top.unwrap_or(10).clamp(1, 100);
+    let filter = p.filter.filter(|f| !f.trim().is_empty());
+    let q = p.q.filter(|q| !q.trim().is_empty());
+
+    let slices = slice_window(since, until, SLICES);
+    let per_slice_pages = MAX_PAGES.div_ceil(slices.len());
+    let runs = slices.into_iter().map(|(from, to)| {
+        let request = ApiRequest::get(ApiPath::new(paths::LOGS))
+            .query("since", stamp(from))
+            .query("until", stamp(to))
+            .query("limit", PAGE_SIZE)
+            .query_opt("filter", filter.clone())
+            .query_opt("q", q.clone());
+        fold_pages(ctx, request, per_slice_pages)
+    });
+    let mut summary = Summary::default();
+    let mut stop_reasons = Vec::new();
+    for result in futures::future::join_all(runs).await {
+        let (part, stopped) = result?;
+        summary.merge(part);
+        stop_reasons.extend(stopped);
+    }
+    Ok(json!({
+        "window": {"since": stamp(since), "until": stamp(until)},
+        "filter": filter,
+        "q": q,
+        "total": summary.total,
+        "by_outcome": summary.outcomes.sorted_counts(),
+        "top_event_types": summary.event_types.top(top),
+        "top_actors": summary.actors.top(top),
+        "top_client_ips": summary.ips.top(top),
+        "top_countries": summary.countries.top(top),
+        "distinct": {
+            "event_types": summary.event_types.0.len(),
+            "actors": summary.actors.0.len(),
+            "client_ips": summary.ips.0.len(),
+            "countries": summary.countries.0.len(),
+        },
+        "pages_fetched": summary.pages,
+        "stopped_early": !stop_reasons.is_empty(),
+        "stop_reason": if stop_reasons.is_empty() { Value::Null } else { json!(stop_reasons.join("; ")) },
+    }))
+}
+
+/// Streams one slice's pages into a fresh summary. Returns why it stopped early, if it did.
+async fn fold_pages(
+    ctx: &ToolCtx,
+    request: ApiRequest,
+    max_pages: usize,
+) -> Result<(Summary, Option<String>), ToolError> {
+    let mut summary = Summary::default();
+    let mut stream = ctx.client.pages(request);
+    loop {
+        let page = tokio::select! {
+            _ = ctx.cancel.cancelled() => return Ok((summary, Some("cancelled by the client".into()))),
+            page = stream.next() => page,
+        };
+        let Some(page) = page else {
+            return Ok((summary, None));
+        };
+        let page = page?;
+        summary.pages += 1;
+        let empty = page.items.is_empty();
+        for event in &page.items {
+            summary.add(event);
+        }
+        if let Some(progress) = &ctx.progress {
+            progress(summary.pages as u64, summary.total);
+        }
+        if empty || page.next_cursor.is_none() {
+            return Ok((summary, None));
+        }
+        if summary.pages >= max_pages {
+            return Ok((
+                summary,
+                Some(format!(
+                    "page limit reached ({max_pages} pages of {PAGE_SIZE} in one slice); narrow the window or add a filter"
+                )),
+            ));
+        }
+    }
+}
+
+fn parse(s: &str) -> Result<DateTime<FixedOffset>, ToolError> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| ToolError::InvalidArguments(format!("{s:?}: {e}")))
+}
+
+fn stamp(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Utc)
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Splits [since, until) into `n` equal, adjacent, non-overlapping slices.
+fn slice_window(
+    since: DateTime<FixedOffset>,
+    until: DateTime<FixedOffset>,
+    n: usize,
+) -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+    let total_ms = (until - since).num_milliseconds();
+    let n = if total_ms < 60_000 { 1 } else { n.max(1) };
+    (0..n)
+        .map(|i| {
+            let from = since + chrono::Duration::milliseconds(total_ms * i as i64 / n as i64);
+            let to = if i + 1 == n {
+                until
+            } else {
+                since + chrono::Duration::milliseconds(total_ms * (i as i64 + 1) / n as i64)
+            };
+            (from, to)
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    count: u64,
+    first: String,
+    last: String,
+}
+
+#[derive(Default)]
+struct Counter(HashMap<String, Tally>);
+
+impl Counter {
+    fn add(&mut self, key: &str, published: &str) {
+        let t = self.0.entry(key.to_owned()).or_default();
+        t.count += 1;
+        if t.first.is_empty() || published < t.first.as_str() {
+            t.first = published.to_owned();
+        }
+        if published > t.last.as_str() {
+            t.last = published.to_owned();
+        }
+    }
+
+    fn merge(&mut self, other: Counter) {
+        for (key, t) in other.0 {
+            let mine = self.0.entry(key).or_default();
+            mine.count += t.count;
+            if mine.first.is_empty() || (!t.first.is_empty() && t.first < mine.first) {
+                mine.first = t.first;
+            }
+            if t.last > mine.last {
+                mine.last = t.last;
+            }
+        }
+    }
+
+    fn sorted(&self) -> Vec<(&String, &Tally)> {
+        let mut v: Vec<_> = self.0.iter().collect();
+        v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+
+    fn top(&self, n: usize) -> Vec<Value> {
+        self.sorted()
+            .into_iter()
+            .take(n)
+            .map(|(k, t)| json!({"value": k, "count": t.count, "first_seen": t.first, "last_seen": t.last}))
+            .collect()
+    }
+
+    fn sorted_counts(&self) -> serde_json::Map<String, Value> {
+        self.sorted()
+            .into_iter()
+            .map(|(k, t)| (k.clone(), json!(t.count)))
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct Summary {
+    total: u64,
+    pages: usize,
+    outcomes: Counter,
+    event_types: Counter,
+    actors: Counter,
+    ips: Counter,
+    countries: Counter,
+}
+
+impl Summary {
+    fn add(&mut self, e: &Value) {
+        let published = e["published"].as_str().unwrap_or("");
+        self.total += 1;
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        self.outcomes.add(
+            &text(&e["outcome"]["result"]).unwrap_or_else(|| "UNKNOWN".into()),
+            published,
+        );
+        if let Some(t) = text(&e["eventType"]) {
+            self.event_types.add(&t, published);
+        }
+        if let Some(a) = text(&e["actor"]["alternateId"]).or_else(|| text(&e["actor"]["id"])) {
+            self.actors.add(&a, published);
+        }
+        if let Some(ip) = text(&e["client"]["ipAddress"]) {
+            self.ips.add(&ip, published);
+        }
+        if let Some(c) = text(&e["client"]["geographicalContext"]["country"]) {
+            self.countries.add(&c, published);
+        }
+    }
+
+    fn merge(&mut self, other: Summary) {
+        self.total += other.total;
+        self.pages += other.pages;
+        self.outcomes.merge(other.outcomes);
+        self.event_types.merge(other.event_types);
+        self.actors.merge(other.actors);
+        self.ips.merge(other.ips);
+        self.countries.merge(other.countries);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_cover_the_window_exactly() {
+        let a = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
+        let b = DateTime::parse_from_rfc3339("2026-11-08T00:00:01.003Z").unwrap();
+        let s = slice_window(a, b, 4);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0].0, a);
+        assert_eq!(s[3].1, b);
+        for w in s.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+        }
+        assert_eq!(
+            slice_window(a, a + chrono::Duration::seconds(5), 4).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn counters_merge_counts_and_first_last_seen() {
+        let mut x = Counter::default();
+        x.add("a", "2026-01-02");
+        x.add("a", "2026-01-05");
+        let mut y = Counter::default();
+        y.add("a", "2026-01-01");
+        y.add("b", "2026-01-03");
+        x.merge(y);
+        assert_eq!(
+            x.top(1),
+            vec![
+                json!({"value": "a", "count": 3, "first_seen": "2026-01-01", "last_seen": "2026-01-05"})
+            ]
+        );
+        assert_eq!(x.top(5).len(), 2);
+    }
+}
