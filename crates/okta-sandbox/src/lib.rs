@@ -8,11 +8,23 @@
 //! - `faults`: fault injection (429s, 5xx, latency, resets, malformed bodies, foreign links).
 //! - everything else: the org's data, the Management API, pagination, filters, errors.
 
+pub mod api;
+pub mod error;
 pub mod faults;
+pub mod filter;
+mod ids;
+mod links;
 pub mod oauth;
+pub mod org;
+mod seed;
+
+pub use org::OrgHandle;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// How to build and serve a sandbox org. `Default` is the documented seeded org.
 #[derive(Clone, Debug)]
@@ -76,32 +88,119 @@ impl std::fmt::Debug for RegisteredClient {
 
 /// A running sandbox org. Dropping it stops the server.
 pub struct Sandbox {
-    // filled in by the sandbox implementation
+    url: String,
+    addr: SocketAddr,
+    oauth: oauth::OAuthServer,
+    faults: faults::Faults,
+    org: org::SharedOrg,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
     /// Builds the seeded org and serves it on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
-        let _ = config;
-        unimplemented!("sandbox server")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://127.0.0.1:{}", addr.port());
+        let oauth =
+            oauth::OAuthServer::new(url.clone(), config.access_token_ttl, config.key_dir.clone())?;
+        let faults = faults::Faults::new(config.faults.clone());
+        let org = org::SharedOrg::new(seed::build(&config, &url, chrono::Utc::now()));
+        let state = api::AppState {
+            org: org.clone(),
+            auth: Arc::new(oauth.clone()),
+            base_url: url.clone(),
+        };
+        let app = api::router(state)
+            .merge(oauth.router())
+            .fallback(api::not_found);
+        let app = faults.wrap(app);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(error) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::warn!(%error, "sandbox server stopped with an error");
+            }
+        });
+        tracing::info!(%url, users = config.users, log_events = config.log_events, "sandbox org started");
+        Ok(Sandbox {
+            url,
+            addr,
+            oauth,
+            faults,
+            org,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 
     /// Base URL of the org, e.g. `http://127.0.0.1:41234` (no trailing slash).
     pub fn url(&self) -> String {
-        unimplemented!()
+        self.url.clone()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        unimplemented!()
+        self.addr
     }
 
     /// The public device-flow client (device_code and refresh_token grants).
     pub fn device_client(&self) -> RegisteredClient {
-        unimplemented!()
+        self.oauth.device_client()
     }
 
     /// The private_key_jwt service client (client_credentials grant), granted every okta.* scope.
     pub fn service_client(&self) -> RegisteredClient {
-        unimplemented!()
+        self.oauth.service_client()
+    }
+
+    /// The org authorization server, for tests that mint or revoke tokens directly.
+    pub fn oauth(&self) -> &oauth::OAuthServer {
+        &self.oauth
+    }
+
+    /// Fault injection knobs and the request journal.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.faults
+    }
+
+    /// Read access to the org's data as the API returns it.
+    pub fn org(&self) -> OrgHandle {
+        OrgHandle::new(self.org.clone())
+    }
+
+    /// Stops accepting requests and waits (briefly) for in-flight ones to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            // Idle keep-alive connections would hold a graceful shutdown open; cap the wait.
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }

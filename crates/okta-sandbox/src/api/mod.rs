@@ -1,0 +1,214 @@
+//! The Management API: one module per area, combined here with the bearer check that
+//! guards every `/api/v1` call. Adding an area is one `.merge(area::routes())` line below
+//! (and, for a new path prefix, one row in [`SCOPES`]).
+
+mod groups;
+mod logs;
+pub mod paging;
+mod respond;
+
+mod query;
+mod users;
+
+use crate::error::ApiError;
+use crate::oauth::{BearerRejection, OAuthServer, TokenInfo};
+use crate::org::SharedOrg;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+pub use query::Query;
+
+/// Checks a Management API call's credentials; `OAuthServer` in production, fakes in tests.
+pub trait Authorizer: Send + Sync + 'static {
+    fn authenticate(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &HeaderMap,
+        required_scope: &str,
+    ) -> Result<TokenInfo, BearerRejection>;
+}
+
+impl Authorizer for OAuthServer {
+    fn authenticate(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &HeaderMap,
+        required_scope: &str,
+    ) -> Result<TokenInfo, BearerRejection> {
+        OAuthServer::authenticate(self, method, url, headers, required_scope)
+    }
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub org: SharedOrg,
+    pub auth: Arc<dyn Authorizer>,
+    /// The org's origin, for `Link` headers and for the URL handed to the bearer check.
+    pub base_url: String,
+}
+
+/// Path prefix → scope family. The first match wins, so longer prefixes come first.
+/// GET/HEAD need `{family}.read`; every other method needs `{family}.manage`.
+pub const SCOPES: &[(&str, &str)] = &[
+    ("/api/v1/users", "okta.users"),
+    ("/api/v1/groups", "okta.groups"),
+    ("/api/v1/apps", "okta.apps"),
+    ("/api/v1/logs", "okta.logs"),
+    ("/api/v1/policies", "okta.policies"),
+    ("/api/v1/device-assurances", "okta.deviceAssurance"),
+    ("/api/v1/meta/schemas/user", "okta.schemas"),
+    ("/api/v1/brands/*/templates", "okta.templates"),
+    ("/api/v1/brands", "okta.brands"),
+    ("/api/v1/domains", "okta.domains"),
+    ("/api/v1/email-domains", "okta.emailDomains"),
+];
+
+/// The scope an `/api/v1` call needs, or None for paths outside the table.
+pub fn required_scope(method: &Method, path: &str) -> Option<String> {
+    let family = SCOPES
+        .iter()
+        .find(|(prefix, _)| prefix_matches(prefix, path))?
+        .1;
+    let access = if matches!(*method, Method::GET | Method::HEAD) {
+        "read"
+    } else {
+        "manage"
+    };
+    Some(format!("{family}.{access}"))
+}
+
+/// Matches path segments, `*` standing for any one segment.
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    let mut path_segments = path.split('/');
+    prefix.split('/').all(|p| match path_segments.next() {
+        Some(s) => p == "*" || p == s,
+        None => false,
+    })
+}
+
+/// Builds the Management API router (without the OAuth endpoints).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(logs::routes())
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .with_state(state)
+}
+
+/// Answers paths no area serves with Okta's 404 body.
+pub async fn not_found(request: Request) -> Response {
+    ApiError::no_such_endpoint(request.uri().path()).into_response()
+}
+
+async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(scope) = required_scope(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let url = format!(
+        "{}{}",
+        state.base_url,
+        request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let outcome = state
+        .auth
+        .authenticate(request.method(), &url, request.headers(), &scope)
+        .or_else(|rejection| {
+            // Okta lets a `.manage` grant stand in for the matching `.read` scope.
+            match scope.strip_suffix(".read") {
+                Some(family) if rejection.status == StatusCode::FORBIDDEN => state
+                    .auth
+                    .authenticate(
+                        request.method(),
+                        &url,
+                        request.headers(),
+                        &format!("{family}.manage"),
+                    )
+                    .map_err(|_| rejection),
+                _ => Err(rejection),
+            }
+        });
+    match outcome {
+        Ok(_) => next.run(request).await,
+        Err(rejection) => {
+            let mut error = ApiError::new(
+                rejection.status,
+                rejection.error_code,
+                rejection.error_summary,
+            );
+            error.www_authenticate = rejection.www_authenticate;
+            error.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_follow_method_and_path() {
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(
+            required_scope(&get, "/api/v1/users").as_deref(),
+            Some("okta.users.read")
+        );
+        assert_eq!(
+            required_scope(&post, "/api/v1/users/00u1/lifecycle/activate").as_deref(),
+            Some("okta.users.manage")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/groups/00g1/users").as_deref(),
+            Some("okta.groups.read")
+        );
+        assert_eq!(
+            required_scope(&Method::DELETE, "/api/v1/apps/0oa1").as_deref(),
+            Some("okta.apps.manage")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/logs").as_deref(),
+            Some("okta.logs.read")
+        );
+        assert_eq!(
+            required_scope(&Method::PUT, "/api/v1/device-assurances/dae1").as_deref(),
+            Some("okta.deviceAssurance.manage")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/brands/b1/templates/email").as_deref(),
+            Some("okta.templates.read")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/brands/b1/themes").as_deref(),
+            Some("okta.brands.read")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/email-domains").as_deref(),
+            Some("okta.emailDomains.read")
+        );
+        assert_eq!(
+            required_scope(&get, "/api/v1/domains").as_deref(),
+            Some("okta.domains.read")
+        );
+        assert_eq!(required_scope(&get, "/api/v1/usersx"), None);
+        assert_eq!(required_scope(&get, "/oauth2/v1/keys"), None);
+    }
+}
+
+#[cfg(test)]
+mod tests_read;

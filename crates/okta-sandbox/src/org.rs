@@ -1,0 +1,173 @@
+//! The org's state: every resource stored as the JSON the API returns, keyed by id so
+//! listings have a stable order and cursors survive inserts and deletes.
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// One System Log event plus its parsed `published`, for fast time-window queries.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub published: DateTime<Utc>,
+    pub event: Value,
+}
+
+/// Everything the sandbox org holds.
+#[derive(Debug)]
+pub struct Org {
+    /// Origin used in `_links` (e.g. `http://127.0.0.1:41234`).
+    pub base_url: String,
+    pub users: BTreeMap<String, Value>,
+    pub groups: BTreeMap<String, Value>,
+    /// group id → member user ids.
+    pub memberships: BTreeMap<String, BTreeSet<String>>,
+    pub apps: BTreeMap<String, Value>,
+    /// app id → user id → app user (assignment) object.
+    pub app_users: BTreeMap<String, BTreeMap<String, Value>>,
+    /// app id → group id → application group assignment.
+    pub app_groups: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Sorted by (`published`, `uuid`).
+    pub logs: Vec<LogEntry>,
+    pub policies: BTreeMap<String, Value>,
+    /// policy id → its rules (sorted by priority when read).
+    pub policy_rules: BTreeMap<String, Vec<Value>>,
+    pub device_assurances: BTreeMap<String, Value>,
+    /// The id of the default user type (`oty…`), shared by every user.
+    pub user_type_id: String,
+    /// Source of ids for objects created at run time (seeded, so runs are repeatable).
+    pub rng: StdRng,
+}
+
+/// Shared, lockable org. Locks are never held across an `.await`.
+#[derive(Clone, Debug)]
+pub struct SharedOrg(Arc<RwLock<Org>>);
+
+impl SharedOrg {
+    pub fn new(org: Org) -> Self {
+        Self(Arc::new(RwLock::new(org)))
+    }
+
+    /// A poisoned lock only means a handler panicked mid-request; the data is still usable.
+    pub fn read(&self) -> RwLockReadGuard<'_, Org> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Org> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Org {
+    /// Members of a group in id order, as user objects.
+    pub fn group_members(&self, group_id: &str) -> Vec<Value> {
+        self.memberships
+            .get(group_id)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.users.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Looks a user up by id, or by login (case-insensitive, as Okta matches logins).
+    pub fn find_user_id(&self, id_or_login: &str) -> Option<String> {
+        if self.users.contains_key(id_or_login) {
+            return Some(id_or_login.to_owned());
+        }
+        self.users
+            .iter()
+            .find(|(_, u)| {
+                u["profile"]["login"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(id_or_login))
+            })
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Appends an event keeping the log sorted.
+    pub fn push_log(&mut self, entry: LogEntry) {
+        let at = self
+            .logs
+            .partition_point(|e| e.published <= entry.published);
+        self.logs.insert(at, entry);
+    }
+}
+
+/// Read access to the org as the API would return it, so tests can compute expected answers.
+#[derive(Clone, Debug)]
+pub struct OrgHandle {
+    org: SharedOrg,
+}
+
+impl OrgHandle {
+    pub(crate) fn new(org: SharedOrg) -> Self {
+        Self { org }
+    }
+
+    /// Every user (all statuses, DEPROVISIONED included), in the API's listing order.
+    pub fn users(&self) -> Vec<Value> {
+        self.org.read().users.values().cloned().collect()
+    }
+
+    pub fn groups(&self) -> Vec<Value> {
+        self.org.read().groups.values().cloned().collect()
+    }
+
+    /// Members of `group_id` (empty for an unknown group).
+    pub fn group_members(&self, group_id: &str) -> Vec<Value> {
+        self.org.read().group_members(group_id)
+    }
+
+    pub fn apps(&self) -> Vec<Value> {
+        self.org.read().apps.values().cloned().collect()
+    }
+
+    /// App user assignments of `app_id`.
+    pub fn app_users(&self, app_id: &str) -> Vec<Value> {
+        self.org
+            .read()
+            .app_users
+            .get(app_id)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every System Log event, oldest first.
+    pub fn log_events(&self) -> Vec<Value> {
+        self.org
+            .read()
+            .logs
+            .iter()
+            .map(|e| e.event.clone())
+            .collect()
+    }
+
+    pub fn policies(&self) -> Vec<Value> {
+        self.org.read().policies.values().cloned().collect()
+    }
+
+    /// Rules of `policy_id` in priority order.
+    pub fn policy_rules(&self, policy_id: &str) -> Vec<Value> {
+        let mut rules = self
+            .org
+            .read()
+            .policy_rules
+            .get(policy_id)
+            .cloned()
+            .unwrap_or_default();
+        rules.sort_by_key(|r| r["priority"].as_i64().unwrap_or(i64::MAX));
+        rules
+    }
+
+    pub fn device_assurances(&self) -> Vec<Value> {
+        self.org
+            .read()
+            .device_assurances
+            .values()
+            .cloned()
+            .collect()
+    }
+}
