@@ -59,6 +59,8 @@ pub struct ListRules {
 pub struct Cursor {
     pub after: Option<String>,
     pub skip: usize,
+    /// Page size the skip counts against (a different page size would shift the items).
+    pub limit: Option<u32>,
 }
 
 const CURSOR_PREFIX: &str = "omc1.";
@@ -72,7 +74,7 @@ impl Cursor {
                 }
             }
         }
-        let raw = json!({"a": self.after, "s": self.skip}).to_string();
+        let raw = json!({"a": self.after, "s": self.skip, "l": self.limit}).to_string();
         format!(
             "{CURSOR_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
@@ -85,6 +87,7 @@ impl Cursor {
             return Ok(Cursor {
                 after: Some(raw.to_owned()),
                 skip: 0,
+                limit: None,
             });
         };
         let bad = || {
@@ -102,7 +105,8 @@ impl Cursor {
             _ => return Err(bad()),
         };
         let skip = v["s"].as_u64().ok_or_else(bad)? as usize;
-        Ok(Cursor { after, skip })
+        let limit = v["l"].as_u64().and_then(|l| u32::try_from(l).ok());
+        Ok(Cursor { after, skip, limit })
     }
 }
 
@@ -119,7 +123,9 @@ pub async fn list(
         Some(raw) => Cursor::decode(raw)?,
         None => Cursor::default(),
     };
-    let limit = if paging.fetch_all {
+    let limit = if let Some(l) = cursor.limit.filter(|_| cursor.skip > 0) {
+        Some(l)
+    } else if paging.fetch_all {
         Some(
             paging
                 .limit
@@ -168,6 +174,7 @@ pub async fn list(
                 next = Some(Cursor {
                     after: page_after.clone(),
                     skip: index,
+                    limit,
                 });
                 break;
             }
@@ -189,6 +196,7 @@ pub async fn list(
                     next = Some(Cursor {
                         after: Some(after),
                         skip: 0,
+                        limit: None,
                     });
                     if paging.fetch_all {
                         stop_reason = Some(format!("reached the page limit ({max_pages} pages)"));
@@ -203,6 +211,7 @@ pub async fn list(
         next = page_after.map(|a| Cursor {
             after: Some(a),
             skip: 0,
+            limit: None,
         });
     }
 
@@ -287,12 +296,14 @@ mod tests {
         let plain = Cursor {
             after: Some("00u1abc".into()),
             skip: 0,
+            limit: None,
         };
         assert_eq!(plain.encode(), "00u1abc");
         assert_eq!(Cursor::decode("00u1abc").unwrap(), plain);
         let mid = Cursor {
             after: Some("opaque/cursor=".into()),
             skip: 17,
+            limit: None,
         };
         let encoded = mid.encode();
         assert!(encoded.starts_with(CURSOR_PREFIX));
@@ -300,6 +311,7 @@ mod tests {
         let first_page = Cursor {
             after: None,
             skip: 3,
+            limit: None,
         };
         assert_eq!(Cursor::decode(&first_page.encode()).unwrap(), first_page);
         assert!(Cursor::decode("omc1.!!!").is_err());

@@ -1,0 +1,180 @@
+//! LLM-sized results: shaping, projection, the byte budget with an exact continuation
+//! cursor, and summarize_logs agreeing with a full fetch.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use support::{Mcp, TestOrg};
+
+const ALL_TIME: (&str, &str) = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
+
+fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
+    let mut env = org.service_env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    mcp
+}
+
+#[test]
+fn shaping_keeps_okta_fields_and_drops_only_links_nulls_and_empty_objects() {
+    let org = TestOrg::start();
+    let raw = org
+        .users()
+        .into_iter()
+        .find(|u| u["status"] == "ACTIVE")
+        .unwrap();
+    let mut mcp = server(&org, &[]);
+    let got = mcp.call_ok("get_user", json!({"user_id": raw["id"]}));
+    fn check(raw: &Value, got: &Value, path: &str) {
+        match raw {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let p = format!("{path}.{k}");
+                    let dropped = k == "_links"
+                        || v.is_null()
+                        || matches!(v, Value::Object(m) if m.is_empty());
+                    if dropped {
+                        assert!(got.get(k).is_none(), "{p} should be dropped");
+                    } else {
+                        check(v, &got[k], &p);
+                    }
+                }
+            }
+            other => assert_eq!(other, got, "{path} changed"),
+        }
+    }
+    check(&raw, &got, "user");
+}
+
+#[test]
+fn budget_cuts_at_an_item_and_the_cursor_continues_exactly() {
+    let org = TestOrg::start();
+    let mut full_server = server(&org, &[("OKTA_MCP_MAX_RESULT_BYTES", "100000000")]);
+    let full = full_server.call_ok(
+        "get_logs",
+        json!({"since": ALL_TIME.0, "until": ALL_TIME.1, "fetch_all": true, "fields": "uuid"}),
+    );
+    let expected: Vec<Value> = full["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uuid"].clone())
+        .collect();
+    assert_eq!(expected.len(), 5000);
+
+    let mut small = server(&org, &[("OKTA_MCP_MAX_RESULT_BYTES", "30000")]);
+    let mut got: Vec<Value> = Vec::new();
+    let mut after: Option<String> = None;
+    let mut truncated_results = 0;
+    for _ in 0..500 {
+        let mut args = json!({"since": ALL_TIME.0, "until": ALL_TIME.1, "limit": 1000});
+        if let Some(a) = &after {
+            args["after"] = json!(a);
+        }
+        let page = small.call_ok("get_logs", args);
+        let text_len = serde_json::to_vec(&page).unwrap().len();
+        assert!(
+            text_len < 40_000,
+            "result of {text_len} bytes exceeds the budget by more than the envelope"
+        );
+        if page["truncated"] == true {
+            truncated_results += 1;
+            assert!(page["truncation_note"].as_str().unwrap().contains("fields"));
+        }
+        got.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["uuid"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => after = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert!(
+        truncated_results > 0,
+        "a 1000-event page must exceed a 30 KB budget"
+    );
+    assert_eq!(
+        got, expected,
+        "continuing from the cursors yields exactly the rest, in order"
+    );
+}
+
+#[test]
+fn fields_projection_returns_only_the_requested_paths() {
+    let org = TestOrg::start();
+    let mut mcp = server(&org, &[]);
+    let out = mcp.call_ok(
+        "list_users",
+        json!({"limit": 5, "fields": "id,profile.login,profile.nope"}),
+    );
+    for u in out["items"].as_array().unwrap() {
+        let keys: Vec<&String> = u.as_object().unwrap().keys().collect();
+        assert_eq!(keys, vec!["id", "profile"]);
+        assert_eq!(
+            u["profile"].as_object().unwrap().keys().collect::<Vec<_>>(),
+            vec!["login"]
+        );
+    }
+}
+
+#[test]
+fn summarize_logs_totals_equal_a_full_fetch() {
+    let org = TestOrg::start();
+    let mut mcp = server(&org, &[("OKTA_MCP_MAX_RESULT_BYTES", "100000000")]);
+    let full = mcp.call_ok(
+        "get_logs",
+        json!({"since": ALL_TIME.0, "until": ALL_TIME.1, "fetch_all": true, "fields": "uuid,outcome.result,eventType,client.ipAddress,client.geographicalContext.country"}),
+    );
+    let events = full["items"].as_array().unwrap();
+    let mut by_outcome: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    for e in events {
+        *by_outcome
+            .entry(e["outcome"]["result"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+        *by_type
+            .entry(e["eventType"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let summary = mcp.call_ok(
+        "summarize_logs",
+        json!({"since": ALL_TIME.0, "until": ALL_TIME.1, "top": 100}),
+    );
+    assert_eq!(summary["total"], json!(events.len()));
+    let got_outcomes: BTreeMap<String, u64> = summary["by_outcome"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(got_outcomes, by_outcome);
+    let got_types: BTreeMap<String, u64> = summary["top_event_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["value"].as_str().unwrap().to_owned(),
+                t["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got_types, by_type);
+    assert_eq!(summary["stopped_early"], false);
+    let bytes = serde_json::to_vec(&summary).unwrap().len();
+    assert!(bytes < 40_000, "a summary stays small: {bytes} bytes");
+
+    // With a filter, the summary counts only matching events.
+    let denied = mcp.call_ok(
+        "summarize_logs",
+        json!({"since": ALL_TIME.0, "until": ALL_TIME.1, "filter": "outcome.result eq \"DENY\""}),
+    );
+    assert_eq!(denied["total"], json!(by_outcome["DENY"]));
+    assert_eq!(denied["by_outcome"], json!({"DENY": by_outcome["DENY"]}));
+}
