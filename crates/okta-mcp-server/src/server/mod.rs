@@ -271,13 +271,20 @@ impl ServerHandler for OktaMcp {
     }
 }
 
+/// Turns fetch_all progress into MCP progress notifications, sent in order by one task that
+/// ends when the call's context (holding the sender) is dropped.
 fn progress_reporter(peer: rmcp::Peer<RoleServer>, token: ProgressToken) -> ProgressFn {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+    tokio::spawn(async move {
+        while let Some((pages, items)) = rx.recv().await {
+            let param = ProgressNotificationParam::new(token.clone(), items as f64)
+                .with_message(format!("fetched {pages} pages, {items} items"));
+            if peer.notify_progress(param).await.is_err() {
+                break;
+            }
+        }
+    });
     Arc::new(move |pages, items| {
-        let peer = peer.clone();
-        let param = ProgressNotificationParam::new(token.clone(), items as f64)
-            .with_message(format!("fetched {pages} pages, {items} items"));
-        tokio::spawn(async move {
-            let _ = peer.notify_progress(param).await;
-        });
+        let _ = tx.send((pages, items));
     })
 }
