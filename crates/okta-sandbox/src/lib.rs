@@ -126,7 +126,7 @@ impl Sandbox {
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(shutdown)
-                .await
+            .await
             {
                 tracing::warn!(%error, "sandbox server stopped with an error");
             }

@@ -133,3 +133,10 @@ pub fn device_assurance(base: &str, id: &str) -> Value {
         "self": {"href": format!("{base}/api/v1/device-assurances/{id}"), "hints": {"allow": ["GET", "PUT", "DELETE"]}},
     })
 }
+
+/// Users in a collection carry only their `self` link (Okta's documented behaviour).
+pub fn collection_view(user: &Value) -> Value {
+    let mut view = user.clone();
+    view["_links"] = json!({ "self": user["_links"]["self"].clone() });
+    view
+}

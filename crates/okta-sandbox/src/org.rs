@@ -60,13 +60,14 @@ impl SharedOrg {
 }
 
 impl Org {
-    /// Members of a group in id order, as user objects.
+    /// Members of a group in id order, as listed (collection view of each user).
     pub fn group_members(&self, group_id: &str) -> Vec<Value> {
         self.memberships
             .get(group_id)
             .map(|ids| {
                 ids.iter()
-                    .filter_map(|id| self.users.get(id).cloned())
+                    .filter_map(|id| self.users.get(id))
+                    .map(crate::links::collection_view)
                     .collect()
             })
             .unwrap_or_default()
@@ -107,9 +108,20 @@ impl OrgHandle {
         Self { org }
     }
 
-    /// Every user (all statuses, DEPROVISIONED included), in the API's listing order.
+    /// Every user (all statuses, DEPROVISIONED included) in listing order, as a list
+    /// returns them (only the `self` link).
     pub fn users(&self) -> Vec<Value> {
-        self.org.read().users.values().cloned().collect()
+        self.org
+            .read()
+            .users
+            .values()
+            .map(crate::links::collection_view)
+            .collect()
+    }
+
+    /// One user as `GET /api/v1/users/{id}` returns it (full lifecycle links).
+    pub fn user(&self, id: &str) -> Option<Value> {
+        self.org.read().users.get(id).cloned()
     }
 
     pub fn groups(&self) -> Vec<Value> {

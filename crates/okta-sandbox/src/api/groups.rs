@@ -2,15 +2,20 @@
 
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond;
+use super::respond::JsonBody;
 use super::{AppState, Query};
 use crate::error::ApiError;
 use crate::filter::{self, Dialect};
+use crate::ids::{okta_id, prefix, timestamp};
+use crate::links;
 use crate::org::Org;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
 
 const PATH: &str = "/api/v1/groups";
 /// Okta documents a maximum of 10000 (and that as the default); it recommends 200.
@@ -31,10 +36,24 @@ const MEMBERS_LIMIT: LimitRule = LimitRule {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(PATH, get(list))
-        .route("/api/v1/groups/{groupId}", get(get_one))
+        .route(PATH, get(list).post(create))
+        .route(
+            "/api/v1/groups/{groupId}",
+            get(get_one).put(replace).delete(delete),
+        )
         .route("/api/v1/groups/{groupId}/users", get(members))
+        .route(
+            "/api/v1/groups/{groupId}/users/{userId}",
+            put(add_member).delete(remove_member),
+        )
+        .route("/api/v1/groups/{groupId}/apps", get(assigned_apps))
 }
+
+/// Apps assigned to a group: Okta's default page is 20.
+const APPS_LIMIT: LimitRule = LimitRule {
+    default: 20,
+    max: 200,
+};
 
 /// The group as `search` sees it: `source.id` is searchable for APP_GROUPs.
 fn searchable(group: &Value) -> Value {
@@ -167,6 +186,178 @@ async fn members(
     Ok(respond::page(
         &state,
         &format!("{PATH}/{id}/users"),
+        &query,
+        page,
+    ))
+}
+
+/// Validates a group profile: `name` is required and unique among groups.
+fn validate_profile(
+    org: &Org,
+    body: &Map<String, Value>,
+    own_id: Option<&str>,
+) -> Result<Map<String, Value>, ApiError> {
+    let profile = match body.get("profile") {
+        Some(Value::Object(p)) => p.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::malformed_body()),
+    };
+    let name = profile
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(ApiError::validation(
+            "name",
+            "name: The field cannot be left blank",
+        ));
+    }
+    let taken = org.groups.iter().any(|(id, g)| {
+        Some(id.as_str()) != own_id
+            && g["profile"]["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    });
+    if taken {
+        return Err(ApiError::validation(
+            "name",
+            "name: An object with this field already exists in the current organization",
+        ));
+    }
+    Ok(profile)
+}
+
+/// Only OKTA_GROUPs are managed through the API; imported and built-in groups are refused.
+fn editable<'a>(org: &'a Org, id: &str) -> Result<&'a Value, ApiError> {
+    let group = org
+        .groups
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(id, "UserGroup"))?;
+    if group["type"] == "OKTA_GROUP" {
+        Ok(group)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// POST /api/v1/groups
+async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let mut org = state.org.write();
+    let profile = validate_profile(&org, &body, None)?;
+    let id = okta_id(&mut org.rng, prefix::GROUP);
+    let now = timestamp(Utc::now());
+    let group = json!({
+        "id": id,
+        "created": now,
+        "lastUpdated": now,
+        "lastMembershipUpdated": now,
+        "objectClass": ["okta:user_group"],
+        "type": "OKTA_GROUP",
+        "profile": profile,
+        "_links": links::group(&org.base_url, &id, None),
+    });
+    org.memberships.insert(id.clone(), Default::default());
+    org.groups.insert(id, group.clone());
+    Ok(Json(group))
+}
+
+/// PUT /api/v1/groups/{groupId}: replaces the profile of an OKTA_GROUP.
+async fn replace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let mut org = state.org.write();
+    let mut group = editable(&org, &id)?.clone();
+    group["profile"] = Value::Object(validate_profile(&org, &body, Some(&id))?);
+    group["lastUpdated"] = json!(timestamp(Utc::now()));
+    org.groups.insert(id, group.clone());
+    Ok(Json(group))
+}
+
+/// DELETE /api/v1/groups/{groupId}
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let mut org = state.org.write();
+    editable(&org, &id)?;
+    org.groups.remove(&id);
+    org.memberships.remove(&id);
+    for assigned in org.app_groups.values_mut() {
+        assigned.remove(&id);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// PUT /api/v1/groups/{groupId}/users/{userId}: idempotent.
+async fn add_member(
+    State(state): State<AppState>,
+    Path((group_id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    change_membership(&state, &group_id, &user_id, true)
+}
+
+/// DELETE /api/v1/groups/{groupId}/users/{userId}: idempotent.
+async fn remove_member(
+    State(state): State<AppState>,
+    Path((group_id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    change_membership(&state, &group_id, &user_id, false)
+}
+
+fn change_membership(
+    state: &AppState,
+    group_id: &str,
+    user_id: &str,
+    add: bool,
+) -> Result<StatusCode, ApiError> {
+    let mut org = state.org.write();
+    if !org.groups.contains_key(group_id) {
+        return Err(ApiError::not_found(group_id, "UserGroup"));
+    }
+    if !org.users.contains_key(user_id) {
+        return Err(ApiError::not_found(user_id, "User"));
+    }
+    editable(&org, group_id)?;
+    let members = org.memberships.entry(group_id.to_owned()).or_default();
+    let changed = if add {
+        members.insert(user_id.to_owned())
+    } else {
+        members.remove(user_id)
+    };
+    if changed && let Some(group) = org.groups.get_mut(group_id) {
+        group["lastMembershipUpdated"] = json!(timestamp(Utc::now()));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// GET /api/v1/groups/{groupId}/apps
+async fn assigned_apps(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let org = state.org.read();
+    if !org.groups.contains_key(&id) {
+        return Err(ApiError::not_found(&id, "UserGroup"));
+    }
+    let limit = parse_limit(query.get("limit"), APPS_LIMIT)?;
+    let apps = org
+        .app_groups
+        .iter()
+        .filter(|(_, groups)| groups.contains_key(&id))
+        .filter_map(|(app_id, _)| org.apps.get(app_id).cloned())
+        .map(respond::by_id)
+        .collect();
+    let page = paginate(apps, false, respond::after(&query)?.as_ref(), limit);
+    Ok(respond::page(
+        &state,
+        &format!("{PATH}/{id}/apps"),
         &query,
         page,
     ))

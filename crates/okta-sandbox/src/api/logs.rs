@@ -1,7 +1,7 @@
 //! `/api/v1/logs`: the System Log, bounded by `since`/`until`, filtered by SCIM expression
 //! and keywords, sorted by `published`, paged by an opaque cursor.
 
-use super::paging::{Cursor, LimitRule, paginate, parse_limit};
+use super::paging::{Cursor, LimitRule, paginate_refs, parse_limit};
 use super::respond;
 use super::{AppState, Query};
 use crate::error::ApiError;
@@ -114,9 +114,9 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
                 sort: e.event["published"].as_str().unwrap_or_default().to_owned(),
                 id: e.event["uuid"].as_str().unwrap_or_default().to_owned(),
             };
-            (key, e.event.clone())
+            (key, &e.event)
         })
         .collect();
-    let page = paginate(matched, descending, after.as_ref(), limit);
+    let page = paginate_refs(matched, descending, after.as_ref(), limit);
     Ok(respond::page(&state, PATH, &query, page))
 }

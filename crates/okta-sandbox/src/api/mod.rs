@@ -2,11 +2,15 @@
 //! guards every `/api/v1` call. Adding an area is one `.merge(area::routes())` line below
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
+mod apps;
+mod device_assurance;
 mod groups;
 mod logs;
 pub mod paging;
 mod respond;
+mod schema;
 
+mod policies;
 mod query;
 mod users;
 
@@ -98,7 +102,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(apps::routes())
         .merge(logs::routes())
+        .merge(policies::routes())
+        .merge(device_assurance::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
@@ -212,3 +219,5 @@ mod tests {
 
 #[cfg(test)]
 mod tests_read;
+#[cfg(test)]
+mod tests_write;

@@ -2,8 +2,8 @@
 //! headers (`rel="self"` and, unless on the last page, `rel="next"`) on the org's origin.
 //!
 //! Choices where Okta's docs are silent (applied to every list endpoint alike):
-//! - a `limit` that is not an integer, or is negative, is a 400 E0000001;
-//! - `limit=0` means the endpoint's default; a limit above the maximum is clamped to it
+//! - a `limit` that is not an integer, or is below -1, is a 400 E0000001;
+//! - `limit=0` and `limit=-1` (the apps API's documented default) mean the endpoint's default; a limit above the maximum is clamped to it
 //!   (Okta caps oversized limits rather than refusing them);
 //! - an `after` value that is not a cursor this server issued is a 400 E0000001.
 
@@ -29,11 +29,11 @@ pub fn parse_limit(raw: Option<&str>, rule: LimitRule) -> Result<usize, ApiError
         ApiError::validation("limit", format!("limit: '{raw}' is not a valid integer"))
     })?;
     match limit {
-        n if n < 0 => Err(ApiError::validation(
+        n if n < -1 => Err(ApiError::validation(
             "limit",
             "limit: must be greater than or equal to 0",
         )),
-        0 => Ok(rule.default),
+        0 | -1 => Ok(rule.default),
         n => Ok((n as u64).min(rule.max as u64) as usize),
     }
 }
@@ -73,11 +73,35 @@ pub struct Page {
 
 /// Sorts `items` by their cursor key, skips past `after`, and takes `limit`.
 pub fn paginate(
-    mut items: Vec<(Cursor, Value)>,
+    items: Vec<(Cursor, Value)>,
     descending: bool,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Page {
+    let (items, next) = select(items, descending, after, limit);
+    Page { items, next }
+}
+
+/// Like [`paginate`], cloning only the items on the page (large result sets, e.g. logs).
+pub fn paginate_refs(
+    items: Vec<(Cursor, &Value)>,
+    descending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Page {
+    let (items, next) = select(items, descending, after, limit);
+    Page {
+        items: items.into_iter().cloned().collect(),
+        next,
+    }
+}
+
+fn select<T>(
+    mut items: Vec<(Cursor, T)>,
+    descending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> (Vec<T>, Option<Cursor>) {
     let order = |a: &Cursor, b: &Cursor| {
         if descending { b.cmp(a) } else { a.cmp(b) }
     };
@@ -98,7 +122,7 @@ pub fn paginate(
         }
     }
     let next = if rest.peek().is_some() { last } else { None };
-    Page { items: page, next }
+    (page, next)
 }
 
 /// `Link` headers for a page: self (the request as sent) and next (same query, new `after`).
@@ -159,7 +183,8 @@ mod tests {
                 .code,
             "E0000001"
         );
-        assert_eq!(parse_limit(Some("-1"), RULE).unwrap_err().code, "E0000001");
+        assert_eq!(parse_limit(Some("-1"), RULE).unwrap(), 200);
+        assert_eq!(parse_limit(Some("-2"), RULE).unwrap_err().code, "E0000001");
         assert_eq!(parse_limit(Some("ten"), RULE).unwrap_err().code, "E0000001");
     }
 

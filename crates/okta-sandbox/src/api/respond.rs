@@ -71,7 +71,6 @@ pub fn after(query: &Query) -> Result<Option<Cursor>, ApiError> {
 }
 
 /// A JSON object body; anything else is 400 E0000003 like Okta's.
-#[allow(dead_code)] // the write endpoints use it
 pub struct JsonBody(pub serde_json::Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {

@@ -110,16 +110,19 @@ impl Dialect {
         case_insensitive: false,
     };
 
-    /// `GET /api/v1/apps?filter=`: eq on status, name and assignment ids, joined by `and`.
+    /// `GET /api/v1/apps?filter=`: eq on id, status, name, signing kid, SLO and the
+    /// assignment pseudo-attributes `user.id`/`group.id`, joined by `and`.
     pub const APPS_FILTER: Dialect = Dialect {
         ops: &[Op::Eq],
         restricted: &[],
         attributes: Some(&[
+            "id",
             "status",
             "name",
             "user.id",
             "group.id",
             "credentials.signing.kid",
+            "settings.slo.enabled",
         ]),
         allow_or: false,
         allow_not: false,

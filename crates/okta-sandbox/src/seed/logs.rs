@@ -376,9 +376,9 @@ fn user_target(user: &Value) -> Value {
 }
 
 fn targets(rng: &mut StdRng, subject: Subject, user: &Value, refs: &Refs<'_>) -> Vec<Value> {
-    let any = |rng: &mut StdRng, items: &[Value]| -> Option<Value> {
-        (!items.is_empty()).then(|| items[rng.gen_range(0..items.len())].clone())
-    };
+    fn any<'a, T>(rng: &mut StdRng, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[rng.gen_range(0..items.len())])
+    }
     match subject {
         Subject::None => Vec::new(),
         Subject::Authenticator => vec![target(
@@ -407,33 +407,25 @@ fn targets(rng: &mut StdRng, subject: Subject, user: &Value, refs: &Refs<'_>) ->
                 ]
             })
             .unwrap_or_default(),
-        Subject::Policy => any(
-            rng,
-            &refs
-                .sign_on_rules
-                .iter()
-                .map(|(p, r)| json!([p, r]))
-                .collect::<Vec<_>>(),
-        )
-        .map(|pair| {
-            let (policy, rule) = (&pair[0], &pair[1]);
-            vec![
-                target(
-                    &policy["id"],
-                    "PolicyEntity",
-                    &json!("unknown"),
-                    &policy["name"],
-                ),
-                target(&rule["id"], "PolicyRule", &json!("unknown"), &rule["name"]),
-            ]
-        })
-        .unwrap_or_default(),
+        Subject::Policy => any(rng, refs.sign_on_rules)
+            .map(|(policy, rule)| {
+                vec![
+                    target(
+                        &policy["id"],
+                        "PolicyEntity",
+                        &json!("unknown"),
+                        &policy["name"],
+                    ),
+                    target(&rule["id"], "PolicyRule", &json!("unknown"), &rule["name"]),
+                ]
+            })
+            .unwrap_or_default(),
         Subject::User => any(rng, refs.users)
-            .map(|u| vec![user_target(&u)])
+            .map(|u| vec![user_target(u)])
             .unwrap_or_default(),
         Subject::UserGroup => match (any(rng, refs.users), any(rng, refs.groups)) {
             (Some(u), Some(g)) => vec![
-                user_target(&u),
+                user_target(u),
                 target(
                     &g["id"],
                     "UserGroup",
@@ -452,7 +444,7 @@ fn targets(rng: &mut StdRng, subject: Subject, user: &Value, refs: &Refs<'_>) ->
                     &u["profile"]["displayName"],
                 ),
                 target(&app["id"], "AppInstance", &app["label"], &app["label"]),
-                user_target(&u),
+                user_target(u),
             ],
             _ => Vec::new(),
         },

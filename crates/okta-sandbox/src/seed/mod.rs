@@ -227,3 +227,36 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod timing {
+    /// CPU time of the calling thread, from /proc (Linux); None elsewhere.
+    fn thread_cpu() -> Option<std::time::Duration> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // USER_HZ is 100 on every Linux platform Rust supports.
+        Some(std::time::Duration::from_millis(ticks * 10))
+    }
+
+    /// Seeding the default org must stay cheap: every test and `--demo` pays for it.
+    /// Measured as CPU time so a busy machine does not make it flaky.
+    #[test]
+    fn default_org_builds_quickly() {
+        let before = thread_cpu();
+        let org = super::build(
+            &crate::SandboxConfig::default(),
+            "http://127.0.0.1:1",
+            chrono::Utc::now(),
+        );
+        assert_eq!(org.logs.len(), 5000);
+        if let (Some(before), Some(after)) = (before, thread_cpu()) {
+            let spent = after - before;
+            assert!(
+                spent < std::time::Duration::from_millis(600),
+                "seeding used {spent:?} of CPU"
+            );
+        }
+    }
+}

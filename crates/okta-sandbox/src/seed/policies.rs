@@ -255,14 +255,21 @@ pub fn seed(
             true,
         ),
     ];
+    // The default (system) policy of each type comes last, as in Okta.
     let mut priorities: std::collections::HashMap<&str, i64> = Default::default();
+    let per_type = |t: &str| plan.iter().filter(|p| p.0 == t).count() as i64;
     let mut out: Vec<SeededPolicy> = plan
         .iter()
         .map(|(policy_type, name, description, status, system)| {
             let id = okta_id(rng, prefix::POLICY);
             let at = now - Duration::days(rng.gen_range(100..700));
-            let priority = priorities.entry(policy_type).or_insert(0);
-            *priority += 1;
+            let priority = if *system {
+                per_type(policy_type)
+            } else {
+                let next = priorities.entry(policy_type).or_insert(0);
+                *next += 1;
+                *next
+            };
             let policy = policy_object(
                 base,
                 &id,
@@ -270,7 +277,7 @@ pub fn seed(
                 name,
                 description,
                 status,
-                *priority,
+                priority,
                 *system,
                 &groups,
                 at,
