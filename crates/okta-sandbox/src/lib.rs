@@ -103,10 +103,15 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://127.0.0.1:{}", addr.port());
+        // Seeding and the OAuth server's key generation are both CPU-bound: run them side by side.
+        let seeding = {
+            let (config, url) = (config.clone(), url.clone());
+            tokio::task::spawn_blocking(move || seed::build(&config, &url, chrono::Utc::now()))
+        };
         let oauth =
             oauth::OAuthServer::new(url.clone(), config.access_token_ttl, config.key_dir.clone())?;
         let faults = faults::Faults::new(config.faults.clone());
-        let org = org::SharedOrg::new(seed::build(&config, &url, chrono::Utc::now()));
+        let org = org::SharedOrg::new(seeding.await.map_err(std::io::Error::other)?);
         let state = api::AppState {
             org: org.clone(),
             auth: Arc::new(oauth.clone()),

@@ -1,0 +1,55 @@
+//! Start-up cost of the default org (200 users, 5,000 log events). Kept in its own test
+//! binary so no other test in the process competes for the CPU while it is timed.
+
+use okta_sandbox::{Sandbox, SandboxConfig};
+use std::time::{Duration, Instant};
+
+/// CPU time used by this process so far (all threads), from /proc on Linux.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux platform Rust supports.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Whether other work is starving this machine (1-minute load above twice the cores).
+fn machine_is_overloaded() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .is_some_and(|load| load > 2.0 * cores)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_org_starts_well_under_a_second() {
+    let cpu_before = process_cpu();
+    let started = Instant::now();
+    let sandbox = Sandbox::start(SandboxConfig::default())
+        .await
+        .expect("start");
+    let took = started.elapsed();
+    if let (Some(before), Some(after)) = (cpu_before, process_cpu()) {
+        let spent = after - before;
+        assert!(
+            spent < Duration::from_secs(1),
+            "Sandbox::start used {spent:?} of CPU"
+        );
+    }
+    // Wall time is only meaningful when the machine is not saturated by other work.
+    if machine_is_overloaded() {
+        eprintln!("machine overloaded: Sandbox::start took {took:?} (wall-time bound not checked)");
+    } else {
+        assert!(
+            took < Duration::from_secs(1),
+            "Sandbox::start took {took:?}"
+        );
+    }
+    assert_eq!(sandbox.org().users().len(), 200);
+    assert_eq!(sandbox.org().groups().len(), 30);
+    assert_eq!(sandbox.org().apps().len(), 20);
+    assert_eq!(sandbox.org().log_events().len(), 5000);
+    assert!(sandbox.url().starts_with("http://127.0.0.1:"));
+    assert!(sandbox.addr().ip().is_loopback());
+}
