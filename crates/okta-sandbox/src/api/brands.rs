@@ -38,7 +38,10 @@ fn render(state: &BrandingState, brand: &Brand, expand: Option<&str>) -> Value {
         "themes": link(format!("{base}/api/v1/brands/{id}/themes"), &["GET"]),
     });
     if let Some(email) = brand.data["emailDomainId"].as_str() {
-        links["emailDomain"] = link(format!("{base}/api/v1/email-domains/{email}"), &["GET", "PUT"]);
+        links["emailDomain"] = link(
+            format!("{base}/api/v1/email-domains/{email}"),
+            &["GET", "PUT"],
+        );
     }
     let mut out = with_links(brand.data.clone(), links);
     let wanted: Vec<&str> = expand
@@ -132,7 +135,10 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn create(State(app): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+async fn create(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let name = branding::required_str(&body, "name")?.to_owned();
     check_name(&name)?;
     branding::with(&app, |state| {
@@ -225,10 +231,14 @@ async fn replace(
                 Some(Value::Object(clean))
             }
             Some(_) => {
-                return Err(branding::invalid("defaultApp", "defaultApp: must be an object"));
+                return Err(branding::invalid(
+                    "defaultApp",
+                    "defaultApp: must be an object",
+                ));
             }
         };
-        let remove_powered = branding::optional_bool(&body, "removePoweredByOkta")?.unwrap_or(false);
+        let remove_powered =
+            branding::optional_bool(&body, "removePoweredByOkta")?.unwrap_or(false);
         let brand = state.brand_mut(&id)?;
         let is_default = brand.data["isDefault"].clone();
         let mut data = json!({
@@ -252,7 +262,10 @@ async fn replace(
     })
 }
 
-async fn remove(State(app): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn remove(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     branding::with(&app, |state| {
         let brand = state.brand(&id)?;
         if brand.data["isDefault"] == Value::Bool(true) {
@@ -272,7 +285,10 @@ async fn remove(State(app): State<AppState>, Path(id): Path<String>) -> Result<S
     })
 }
 
-async fn domains(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn domains(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     branding::with(&app, |state| {
         state.brand(&id)?;
         Ok(Json(json!({ "domains": brand_domains(state, &id) })))

@@ -58,7 +58,10 @@ fn theme_not_found(id: &str) -> ApiError {
     ApiError::not_found(id, "Theme")
 }
 
-async fn list(State(app): State<AppState>, Path(brand_id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(app): State<AppState>,
+    Path(brand_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     branding::with(&app, |state| {
         let brand = state.brand(&brand_id)?;
         Ok(Json(Value::Array(
@@ -132,7 +135,11 @@ async fn replace(
     let variants: [(&str, &[&str], bool); 5] = [
         (
             "signInPageTouchPointVariant",
-            &["BACKGROUND_IMAGE", "BACKGROUND_SECONDARY_COLOR", "OKTA_DEFAULT"],
+            &[
+                "BACKGROUND_IMAGE",
+                "BACKGROUND_SECONDARY_COLOR",
+                "OKTA_DEFAULT",
+            ],
             true,
         ),
         (
@@ -147,7 +154,11 @@ async fn replace(
         ),
         (
             "errorPageTouchPointVariant",
-            &["BACKGROUND_IMAGE", "BACKGROUND_SECONDARY_COLOR", "OKTA_DEFAULT"],
+            &[
+                "BACKGROUND_IMAGE",
+                "BACKGROUND_SECONDARY_COLOR",
+                "OKTA_DEFAULT",
+            ],
             true,
         ),
         (
@@ -155,7 +166,11 @@ async fn replace(
             &["FULL_THEME", "OKTA_DEFAULT"],
             true,
         ),
-        ("loadingPageTouchPointVariant", &["NONE", "OKTA_DEFAULT"], false),
+        (
+            "loadingPageTouchPointVariant",
+            &["NONE", "OKTA_DEFAULT"],
+            false,
+        ),
     ];
     let mut chosen = Vec::new();
     for (field, allowed, required) in variants {
@@ -235,7 +250,12 @@ fn upload(
     })
 }
 
-fn delete_image(app: &AppState, brand_id: &str, theme_id: &str, kind: Kind) -> Result<StatusCode, ApiError> {
+fn delete_image(
+    app: &AppState,
+    brand_id: &str,
+    theme_id: &str,
+    kind: Kind,
+) -> Result<StatusCode, ApiError> {
     branding::with(app, |state| {
         let default = default_image(&state.base_url, kind);
         let theme = state
@@ -274,7 +294,14 @@ async fn upload_background(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let out = upload(&app, &brand_id, &theme_id, &headers, &body, Kind::BackgroundImage)?;
+    let out = upload(
+        &app,
+        &brand_id,
+        &theme_id,
+        &headers,
+        &body,
+        Kind::BackgroundImage,
+    )?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 

@@ -48,15 +48,6 @@ pub struct Brand {
     pub templates: BTreeMap<String, Template>,
 }
 
-/// A test email "sent" by `POST …/test`, so tests can see what would have gone out.
-#[derive(Debug, Clone)]
-pub struct SentEmail {
-    pub brand_id: String,
-    pub template: String,
-    pub language: String,
-    pub subject: String,
-}
-
 #[derive(Debug)]
 pub struct BrandingState {
     pub base_url: String,
@@ -65,7 +56,6 @@ pub struct BrandingState {
     pub domains: BTreeMap<String, Value>,
     /// email domain id → EmailDomainResponse (without `_links`).
     pub email_domains: BTreeMap<String, Value>,
-    pub sent_emails: Vec<SentEmail>,
     pub rng: StdRng,
 }
 

@@ -22,13 +22,14 @@ fn boundary(content_type: &str) -> Option<String> {
     if !media.eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
-    parts.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-    .filter(|b| !b.is_empty() && b.len() <= 70)
+    parts
+        .find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("boundary")
+                .then(|| v.trim().trim_matches('"').to_owned())
+        })
+        .filter(|b| !b.is_empty() && b.len() <= 70)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -46,7 +47,11 @@ fn param(header: &str, name: &str) -> Option<String> {
 }
 
 /// Finds the form field `field` in a multipart body.
-pub fn file_field(content_type: Option<&str>, body: &[u8], field: &str) -> Result<FilePart, ApiError> {
+pub fn file_field(
+    content_type: Option<&str>,
+    body: &[u8],
+    field: &str,
+) -> Result<FilePart, ApiError> {
     let boundary = content_type
         .and_then(boundary)
         .ok_or_else(|| bad("the request must be multipart/form-data with a boundary"))?;
@@ -67,7 +72,8 @@ pub fn file_field(content_type: Option<&str>, body: &[u8], field: &str) -> Resul
         let content = &rest[header_end + 4..];
         let mut closing = b"\r\n".to_vec();
         closing.extend_from_slice(&delimiter);
-        let end = find(content, &closing).ok_or_else(|| bad("the multipart body is not terminated"))?;
+        let end =
+            find(content, &closing).ok_or_else(|| bad("the multipart body is not terminated"))?;
         let data = &content[..end];
         rest = &content[end + closing.len()..];
 

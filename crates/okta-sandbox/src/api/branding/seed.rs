@@ -229,7 +229,6 @@ pub fn build(base_url: &str) -> BrandingState {
         brands: BTreeMap::new(),
         domains: BTreeMap::new(),
         email_domains: BTreeMap::new(),
-        sent_emails: Vec::new(),
         rng: StdRng::seed_from_u64(0x6272_616e_6473),
     };
     let mut default = new_brand(&mut state, "Okta Default", true);
