@@ -1,6 +1,68 @@
 //! Repository tasks. `cargo run --release -p xtask -- bench` runs the benchmark.
 
-fn main() {
-    eprintln!("usage: cargo run --release -p xtask -- bench");
-    std::process::exit(2);
+mod bench;
+mod floor;
+mod machine;
+mod process;
+mod report;
+mod rpc;
+mod stats;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "xtask", about = "Repository tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand, Debug)]
+enum Task {
+    /// Build the release server and measure it against the sandbox org on loopback.
+    Bench {
+        /// Fewer iterations: a smoke test of the harness, not figures to quote.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the results as JSON (default: <target dir>/bench/results.json).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Measure this server binary instead of building one.
+        #[arg(long)]
+        server: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Task::Bench {
+            quick,
+            json,
+            server,
+        } => {
+            let options = bench::Options {
+                quick,
+                json: json.unwrap_or_else(default_json_path),
+                server,
+            };
+            match bench::run(&options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// `target/bench/results.json`, in CARGO_TARGET_DIR when that is set.
+fn default_json_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("bench").join("results.json")
 }
