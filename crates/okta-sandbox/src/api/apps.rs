@@ -1,6 +1,7 @@
 //! `/api/v1/apps`: applications, validated per sign-on mode, with lifecycle and user and
 //! group assignments.
 
+use super::audit::{self, Audit};
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -414,6 +415,7 @@ fn truthy(query: &Query, name: &str, default: bool) -> Result<bool, ApiError> {
 /// POST /api/v1/apps?activate=
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     query: Query,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -424,6 +426,12 @@ async fn create(
     let app = build(&mut org, &id, &body, status, Utc::now(), None)?;
     org.app_users.insert(id.clone(), Default::default());
     org.app_groups.insert(id.clone(), Default::default());
+    audit.record(
+        &mut org,
+        "application.lifecycle.create",
+        "Add application",
+        vec![audit::app(&app)],
+    );
     org.apps.insert(id, app.clone());
     Ok(Json(app))
 }
@@ -431,6 +439,7 @@ async fn create(
 /// PUT /api/v1/apps/{appId}: full replace; `name` and `signOnMode` cannot change.
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -454,6 +463,12 @@ async fn replace(
     let name = existing["name"].as_str().unwrap_or_default().to_owned();
     let mut updated = build(&mut org, &id, &body, &status, created, Some(&name))?;
     updated["credentials"]["signing"] = existing["credentials"]["signing"].clone();
+    audit.record(
+        &mut org,
+        "application.lifecycle.update",
+        "Update application",
+        vec![audit::app(&updated)],
+    );
     org.apps.insert(id, updated.clone());
     Ok(Json(updated))
 }
@@ -461,6 +476,7 @@ async fn replace(
 /// DELETE /api/v1/apps/{appId}: only an INACTIVE app can be deleted.
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
@@ -472,6 +488,13 @@ async fn delete(
         )
         .with_cause("The app must be deactivated before it can be deleted."));
     }
+    let target = audit::app(&org.apps[&id]);
+    audit.record(
+        &mut org,
+        "application.lifecycle.delete",
+        "Delete application",
+        vec![target],
+    );
     org.apps.remove(&id);
     org.app_users.remove(&id);
     org.app_groups.remove(&id);
@@ -481,6 +504,7 @@ async fn delete(
 /// POST /api/v1/apps/{appId}/lifecycle/{activate|deactivate}: idempotent.
 async fn lifecycle(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let mut org = state.org.write();
@@ -499,6 +523,12 @@ async fn lifecycle(
         updated["lastUpdated"] = json!(timestamp(Utc::now()));
         let name = updated["name"].as_str().unwrap_or_default().to_owned();
         updated["_links"] = links::app(&org.base_url, &id, &name, status);
+        let (event, display) = if status == "ACTIVE" {
+            ("application.lifecycle.activate", "Activate application")
+        } else {
+            ("application.lifecycle.deactivate", "Deactivate application")
+        };
+        audit.record(&mut org, event, display, vec![audit::app(&updated)]);
         org.apps.insert(id, updated);
     }
     Ok(Json(json!({})))
@@ -562,6 +592,7 @@ async fn get_user(
 /// POST /api/v1/apps/{appId}/users with `{"id": userId, ...}`.
 async fn assign_user(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -570,12 +601,13 @@ async fn assign_user(
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| ApiError::validation("appUser", "id: The field cannot be left blank"))?;
-    assign(&state, &id, &user_id, &body)
+    assign(&state, &audit, &id, &user_id, &body)
 }
 
 /// POST /api/v1/apps/{appId}/users/{userId}: update an assignment's credentials/profile.
 async fn assign_user_at(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, user_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -590,11 +622,12 @@ async fn assign_user_at(
             return Err(ApiError::not_found(&user_id, "AppUser"));
         }
     }
-    assign(&state, &id, &user_id, &body)
+    assign(&state, &audit, &id, &user_id, &body)
 }
 
 fn assign(
     state: &AppState,
+    audit: &Audit,
     app_id: &str,
     user_id: &str,
     body: &Map<String, Value>,
@@ -626,20 +659,48 @@ fn assign(
         merge(&mut app_user["profile"], profile);
     }
     app_user["lastUpdated"] = json!(timestamp(Utc::now()));
-    assigned.insert(user_id.to_owned(), app_user.clone());
+    let is_new = assigned
+        .insert(user_id.to_owned(), app_user.clone())
+        .is_none();
+    if is_new {
+        let targets = vec![
+            audit::user(&org.users[user_id]),
+            audit::app(&org.apps[app_id]),
+        ];
+        audit.record(
+            &mut org,
+            "app.user_membership.add",
+            "Add user to application membership",
+            targets,
+        );
+    }
     Ok(Json(app_user))
 }
 
 async fn unassign_user(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
     app(&org, &id)?;
-    match org.app_users.get_mut(&id).and_then(|m| m.remove(&user_id)) {
-        Some(_) => Ok(StatusCode::NO_CONTENT),
-        None => Err(ApiError::not_found(&user_id, "AppUser")),
+    if org
+        .app_users
+        .get_mut(&id)
+        .and_then(|m| m.remove(&user_id))
+        .is_none()
+    {
+        return Err(ApiError::not_found(&user_id, "AppUser"));
     }
+    let mut targets = vec![audit::app(&org.apps[&id])];
+    targets.extend(org.users.get(&user_id).map(audit::user));
+    audit.record(
+        &mut org,
+        "app.user_membership.remove",
+        "Remove user from application membership",
+        targets,
+    );
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_groups(
@@ -681,6 +742,7 @@ async fn get_group(
 /// PUT /api/v1/apps/{appId}/groups/{groupId}: assign (or update) with optional priority.
 async fn assign_group(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, group_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -704,19 +766,42 @@ async fn assign_group(
     if let Some(profile @ Value::Object(_)) = body.get("profile") {
         assignment["profile"] = profile.clone();
     }
-    assigned.insert(group_id, assignment.clone());
+    assigned.insert(group_id.clone(), assignment.clone());
+    let targets = vec![
+        audit::app(&org.apps[&id]),
+        audit::group(&org.groups[&group_id]),
+    ];
+    audit.record(
+        &mut org,
+        "group.application_assignment.add",
+        "Assign application to group",
+        targets,
+    );
     Ok(Json(assignment))
 }
 
 async fn unassign_group(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, group_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
     app(&org, &id)?;
     // Okta answers 204 whether or not the group was assigned.
-    if let Some(m) = org.app_groups.get_mut(&id) {
-        m.remove(&group_id);
+    let removed = org
+        .app_groups
+        .get_mut(&id)
+        .and_then(|m| m.remove(&group_id))
+        .is_some();
+    if removed {
+        let mut targets = vec![audit::app(&org.apps[&id])];
+        targets.extend(org.groups.get(&group_id).map(audit::group));
+        audit.record(
+            &mut org,
+            "group.application_assignment.remove",
+            "Remove application assignment from group",
+            targets,
+        );
     }
     Ok(StatusCode::NO_CONTENT)
 }

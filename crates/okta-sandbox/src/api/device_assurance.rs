@@ -2,6 +2,7 @@
 //! checks each platform supports, OS version formats, allowed enum values).
 
 use super::AppState;
+use super::audit::{self, Audit};
 use super::respond::JsonBody;
 use crate::error::ApiError;
 use crate::ids::{okta_id, prefix, timestamp};
@@ -315,6 +316,7 @@ fn actor(org: &Org) -> String {
 
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     validate(&body)?;
@@ -327,12 +329,19 @@ async fn create(
     }
     let id = okta_id(&mut org.rng, prefix::DEVICE_ASSURANCE);
     let value = stored(&org, &id, &body, None, &actor(&org));
+    audit.record(
+        &mut org,
+        "device.assurance.policy.add",
+        "Add device assurance policy",
+        vec![audit::device_assurance(&value)],
+    );
     org.device_assurances.insert(id, value.clone());
     Ok(Json(value))
 }
 
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -351,6 +360,12 @@ async fn replace(
         ]));
     }
     let value = stored(&org, &id, &body, Some(&existing), &actor(&org));
+    audit.record(
+        &mut org,
+        "device.assurance.policy.update",
+        "Update device assurance policy",
+        vec![audit::device_assurance(&value)],
+    );
     org.device_assurances.insert(id, value.clone());
     Ok(Json(value))
 }
@@ -358,6 +373,7 @@ async fn replace(
 /// DELETE: refused while a policy rule still references the device assurance.
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
@@ -377,6 +393,13 @@ async fn delete(
             "The device assurance policy is in use by a policy rule and cannot be deleted",
         ));
     }
-    org.device_assurances.remove(&id);
+    if let Some(removed) = org.device_assurances.remove(&id) {
+        audit.record(
+            &mut org,
+            "device.assurance.policy.delete",
+            "Delete device assurance policy",
+            vec![audit::device_assurance(&removed)],
+        );
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/groups`: listing (search, filter, q, expand), lookup, members.
 
+use super::audit::{self, Audit};
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond;
 use super::respond::JsonBody;
@@ -244,6 +245,7 @@ fn editable<'a>(org: &'a Org, id: &str) -> Result<&'a Value, ApiError> {
 /// POST /api/v1/groups
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let mut org = state.org.write();
@@ -261,6 +263,12 @@ async fn create(
         "_links": links::group(&org.base_url, &id, None),
     });
     org.memberships.insert(id.clone(), Default::default());
+    audit.record(
+        &mut org,
+        "group.lifecycle.create",
+        "Create Okta group",
+        vec![audit::group(&group)],
+    );
     org.groups.insert(id, group.clone());
     Ok(Json(group))
 }
@@ -268,6 +276,7 @@ async fn create(
 /// PUT /api/v1/groups/{groupId}: replaces the profile of an OKTA_GROUP.
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -275,6 +284,12 @@ async fn replace(
     let mut group = editable(&org, &id)?.clone();
     group["profile"] = Value::Object(validate_profile(&org, &body, Some(&id))?);
     group["lastUpdated"] = json!(timestamp(Utc::now()));
+    audit.record(
+        &mut org,
+        "group.profile.update",
+        "Update Okta group profile",
+        vec![audit::group(&group)],
+    );
     org.groups.insert(id, group.clone());
     Ok(Json(group))
 }
@@ -282,10 +297,17 @@ async fn replace(
 /// DELETE /api/v1/groups/{groupId}
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
-    editable(&org, &id)?;
+    let target = audit::group(editable(&org, &id)?);
+    audit.record(
+        &mut org,
+        "group.lifecycle.delete",
+        "Delete Okta group",
+        vec![target],
+    );
     org.groups.remove(&id);
     org.memberships.remove(&id);
     for assigned in org.app_groups.values_mut() {
@@ -297,21 +319,24 @@ async fn delete(
 /// PUT /api/v1/groups/{groupId}/users/{userId}: idempotent.
 async fn add_member(
     State(state): State<AppState>,
+    audit: Audit,
     Path((group_id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    change_membership(&state, &group_id, &user_id, true)
+    change_membership(&state, &audit, &group_id, &user_id, true)
 }
 
 /// DELETE /api/v1/groups/{groupId}/users/{userId}: idempotent.
 async fn remove_member(
     State(state): State<AppState>,
+    audit: Audit,
     Path((group_id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    change_membership(&state, &group_id, &user_id, false)
+    change_membership(&state, &audit, &group_id, &user_id, false)
 }
 
 fn change_membership(
     state: &AppState,
+    audit: &Audit,
     group_id: &str,
     user_id: &str,
     add: bool,
@@ -332,6 +357,19 @@ fn change_membership(
     };
     if changed && let Some(group) = org.groups.get_mut(group_id) {
         group["lastMembershipUpdated"] = json!(timestamp(Utc::now()));
+        let targets = vec![
+            audit::user(&org.users[user_id]),
+            audit::group(&org.groups[group_id]),
+        ];
+        let (event, display) = if add {
+            ("group.user_membership.add", "Add user to group membership")
+        } else {
+            (
+                "group.user_membership.remove",
+                "Remove user from group membership",
+            )
+        };
+        audit.record(&mut org, event, display, targets);
     }
     Ok(StatusCode::NO_CONTENT)
 }

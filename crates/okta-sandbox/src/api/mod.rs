@@ -3,6 +3,7 @@
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
 mod apps;
+mod audit;
 mod device_assurance;
 mod groups;
 mod logs;
@@ -116,7 +117,7 @@ pub async fn not_found(request: Request) -> Response {
     ApiError::no_such_endpoint(request.uri().path()).into_response()
 }
 
-async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(scope) = required_scope(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
@@ -148,7 +149,11 @@ async fn authorize(State(state): State<AppState>, request: Request, next: Next) 
             }
         });
     match outcome {
-        Ok(_) => next.run(request).await,
+        Ok(info) => {
+            // Handlers attribute System Log events to the caller (see `audit`).
+            request.extensions_mut().insert(info);
+            next.run(request).await
+        }
         Err(rejection) => {
             let mut error = ApiError::new(
                 rejection.status,

@@ -1,6 +1,7 @@
 //! `/api/v1/policies`: policies by type with priorities, lifecycle, and their rules. The
 //! default (`system`) policy and rule of each type stay last and cannot be removed.
 
+use super::audit::{self, Audit};
 use super::paging::{Cursor, LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -230,6 +231,7 @@ fn truthy(query: &Query, name: &str, default: bool) -> Result<bool, ApiError> {
 /// POST /api/v1/policies?activate=
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     query: Query,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -292,12 +294,20 @@ async fn create(
         );
         org.policy_rules.insert(id.clone(), vec![rule]);
     }
-    Ok(Json(org.policies[&id].clone()))
+    let created = org.policies[&id].clone();
+    audit.record(
+        &mut org,
+        "policy.lifecycle.create",
+        "Create policy",
+        vec![audit::policy(&created)],
+    );
+    Ok(Json(created))
 }
 
 /// PUT /api/v1/policies/{policyId}
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -340,11 +350,19 @@ async fn replace(
     if !system {
         renumber_policies(&mut org, &policy_type, priority.map(|p| (id.as_str(), p)));
     }
-    Ok(Json(org.policies[&id].clone()))
+    let updated = org.policies[&id].clone();
+    audit.record(
+        &mut org,
+        "policy.lifecycle.update",
+        "Update policy",
+        vec![audit::policy(&updated)],
+    );
+    Ok(Json(updated))
 }
 
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
@@ -356,6 +374,13 @@ async fn delete(
         ));
     }
     let policy_type = existing["type"].as_str().unwrap_or_default().to_owned();
+    let target = audit::policy(existing);
+    audit.record(
+        &mut org,
+        "policy.lifecycle.delete",
+        "Delete policy",
+        vec![target],
+    );
     org.policies.remove(&id);
     org.policy_rules.remove(&id);
     renumber_policies(&mut org, &policy_type, None);
@@ -373,6 +398,7 @@ fn target_status(operation: &str, path: &str) -> Result<&'static str, ApiError> 
 /// POST /api/v1/policies/{policyId}/lifecycle/{activate|deactivate}: 204, idempotent.
 async fn lifecycle(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let status = target_status(&operation, &format!("{PATH}/{id}/lifecycle/{operation}"))?;
@@ -387,6 +413,12 @@ async fn lifecycle(
     updated["status"] = json!(status);
     updated["lastUpdated"] = json!(timestamp(Utc::now()));
     updated["_links"] = links::policy(&org.base_url, &id, status);
+    let (event, display) = if status == "ACTIVE" {
+        ("policy.lifecycle.activate", "Activate policy")
+    } else {
+        ("policy.lifecycle.deactivate", "Deactivate policy")
+    };
+    audit.record(&mut org, event, display, vec![audit::policy(&updated)]);
     org.policies.insert(id, updated);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -456,6 +488,7 @@ fn rule_fields(
 /// POST /api/v1/policies/{policyId}/rules?activate=
 async fn create_rule(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     query: Query,
     JsonBody(body): JsonBody,
@@ -494,12 +527,16 @@ async fn create_rule(
     let mut all = rules;
     all.push(created);
     store_rules(&mut org, &id, all, priority.map(|p| (rule_id.as_str(), p)));
-    rule(&org, &id, &rule_id).cloned().map(Json)
+    let created = rule(&org, &id, &rule_id)?.clone();
+    let targets = vec![audit::policy(&org.policies[&id]), audit::rule(&created)];
+    audit.record(&mut org, "policy.rule.add", "Add policy rule", targets);
+    Ok(Json(created))
 }
 
 /// PUT /api/v1/policies/{policyId}/rules/{ruleId}
 async fn replace_rule(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, rule_id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -547,20 +584,37 @@ async fn replace_rule(
             priority.map(|p| (rule_id.as_str(), p))
         },
     );
-    rule(&org, &id, &rule_id).cloned().map(Json)
+    let updated = rule(&org, &id, &rule_id)?.clone();
+    let targets = vec![audit::policy(&org.policies[&id]), audit::rule(&updated)];
+    audit.record(
+        &mut org,
+        "policy.rule.update",
+        "Update policy rule",
+        targets,
+    );
+    Ok(Json(updated))
 }
 
 async fn delete_rule(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, rule_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
-    if rule(&org, &id, &rule_id)?["system"] == true {
+    let existing = rule(&org, &id, &rule_id)?;
+    if existing["system"] == true {
         return Err(ApiError::validation(
             "rule",
             "The default rule cannot be deleted",
         ));
     }
+    let targets = vec![audit::policy(&org.policies[&id]), audit::rule(existing)];
+    audit.record(
+        &mut org,
+        "policy.rule.delete",
+        "Delete policy rule",
+        targets,
+    );
     let remaining = rules_sorted(&org, &id)
         .into_iter()
         .filter(|r| r["id"] != rule_id.as_str())
@@ -571,6 +625,7 @@ async fn delete_rule(
 
 async fn rule_lifecycle(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, rule_id, operation)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let status = target_status(
@@ -593,5 +648,15 @@ async fn rule_lifecycle(
         r["lastUpdated"] = json!(timestamp(Utc::now()));
         r["_links"] = links::rule(&base, &id, &rule_id, status);
     }
+    let (event, display) = if status == "ACTIVE" {
+        ("policy.rule.activate", "Activate policy rule")
+    } else {
+        ("policy.rule.deactivate", "Deactivate policy rule")
+    };
+    let targets = vec![
+        audit::policy(&org.policies[&id]),
+        audit::rule(rule(&org, &id, &rule_id)?),
+    ];
+    audit.record(&mut org, event, display, targets);
     Ok(StatusCode::NO_CONTENT)
 }

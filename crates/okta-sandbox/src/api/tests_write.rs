@@ -893,3 +893,53 @@ async fn device_assurances_are_validated_per_platform() {
     assert_eq!(call(&org, Method::DELETE, &path, None).await.0, 204);
     assert_eq!(call(&org, Method::GET, &path, None).await.0, 404);
 }
+
+#[tokio::test]
+async fn writes_are_recorded_in_the_system_log() {
+    let org = org().await;
+    let (_, user) = call(
+        &org,
+        Method::POST,
+        "/api/v1/users?activate=false",
+        Some(new_user("logged@example.com")),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    call(
+        &org,
+        Method::POST,
+        &format!("/api/v1/users/{id}/lifecycle/activate"),
+        None,
+    )
+    .await;
+    let filter = url::form_urlencoded::byte_serialize(format!("target.id eq \"{id}\"").as_bytes())
+        .collect::<String>();
+    let (s, events) = call(
+        &org,
+        Method::GET,
+        &format!("/api/v1/logs?filter={filter}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let types: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .collect();
+    assert_eq!(types, ["user.lifecycle.create", "user.lifecycle.activate"]);
+    let event = &events[0];
+    assert_eq!(event["actor"]["type"], "PublicClientApp");
+    assert_eq!(event["actor"]["id"], "test");
+    assert_eq!(event["outcome"]["result"], "SUCCESS");
+    assert_eq!(event["target"][0]["alternateId"], "logged@example.com");
+    assert_eq!(
+        event["debugContext"]["debugData"]["requestUri"],
+        "/api/v1/users"
+    );
+    assert_eq!(
+        org.org.log_events().last().unwrap()["eventType"],
+        "user.lifecycle.activate"
+    );
+}

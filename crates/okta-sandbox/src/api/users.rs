@@ -1,6 +1,7 @@
 //! `/api/v1/users`: listing (search, filter, q), lookup by id or login, and the write side
 //! with Okta's lifecycle state rules.
 
+use super::audit::{self, Audit};
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -250,6 +251,7 @@ fn has_password(user: &Value) -> bool {
 /// POST /api/v1/users?activate=&nextLogin=
 async fn create(
     State(state): State<AppState>,
+    audit: Audit,
     query: Query,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -363,6 +365,30 @@ async fn create(
     for group in everyone {
         org.memberships.entry(group).or_default().insert(id.clone());
     }
+    audit.record(
+        &mut org,
+        "user.lifecycle.create",
+        "Create Okta user",
+        vec![audit::user(&user)],
+    );
+    if status != "STAGED" {
+        audit.record(
+            &mut org,
+            "user.lifecycle.activate",
+            "Activate Okta user",
+            vec![audit::user(&user)],
+        );
+    }
+    for group in &group_ids {
+        let target = org.groups.get(group).map(audit::group);
+        let targets = std::iter::once(audit::user(&user)).chain(target).collect();
+        audit.record(
+            &mut org,
+            "group.user_membership.add",
+            "Add user to group membership",
+            targets,
+        );
+    }
     org.users.insert(id, user.clone());
     Ok(Json(user).into_response())
 }
@@ -370,6 +396,7 @@ async fn create(
 /// POST /api/v1/users/{id}: partial update; profile fields given replace, others stay.
 async fn update(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -386,6 +413,12 @@ async fn update(
     }
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
+    audit.record(
+        &mut org,
+        "user.account.update_profile",
+        "Update user profile for Okta",
+        vec![audit::user(&user)],
+    );
     org.users.insert(id, user.clone());
     Ok(Json(user))
 }
@@ -393,6 +426,7 @@ async fn update(
 /// PUT /api/v1/users/{id}: the profile given replaces the whole profile.
 async fn replace(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -404,6 +438,12 @@ async fn replace(
     user["profile"] = Value::Object(profile);
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
+    audit.record(
+        &mut org,
+        "user.account.update_profile",
+        "Update user profile for Okta",
+        vec![audit::user(&user)],
+    );
     org.users.insert(id, user.clone());
     Ok(Json(user))
 }
@@ -434,12 +474,19 @@ fn apply_credentials(user: &mut Value, credentials: Option<&Map<String, Value>>)
 /// first (a second DELETE then deletes it), as Okta does.
 async fn delete(
     State(state): State<AppState>,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
     let id = find(&org, &id)?;
     let mut user = org.users[&id].clone();
     if user["status"] == "DEPROVISIONED" {
+        audit.record(
+            &mut org,
+            "user.lifecycle.delete.initiated",
+            "Delete Okta user",
+            vec![audit::user(&user)],
+        );
         org.users.remove(&id);
         for members in org.memberships.values_mut() {
             members.remove(&id);
@@ -449,6 +496,12 @@ async fn delete(
         }
     } else {
         set_status(&org, &mut user, "DEPROVISIONED");
+        audit.record(
+            &mut org,
+            "user.lifecycle.deactivate",
+            "Deactivate Okta user",
+            vec![audit::user(&user)],
+        );
         org.users.insert(id, user);
     }
     Ok(StatusCode::NO_CONTENT)
@@ -479,6 +532,7 @@ async fn user_groups(
 /// POST /api/v1/users/{id}/lifecycle/{operation} with Okta's state rules.
 async fn lifecycle(
     State(state): State<AppState>,
+    audit: Audit,
     Path((id, operation)): Path<(String, String)>,
     query: Query,
 ) -> Result<Response, ApiError> {
@@ -590,6 +644,20 @@ async fn lifecycle(
             )));
         }
     };
+    let (event, display) = match operation.as_str() {
+        "activate" => ("user.lifecycle.activate", "Activate Okta user"),
+        "reactivate" => ("user.lifecycle.reactivate", "Reactivate Okta user"),
+        "deactivate" => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+        "suspend" => ("user.lifecycle.suspend", "Suspend Okta user"),
+        "unsuspend" => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+        "unlock" => ("user.account.unlock", "Unlock Okta user"),
+        "reset_password" => (
+            "user.account.reset_password",
+            "Fired when the user's Okta password is reset",
+        ),
+        _ => ("user.account.expire_password", "Expire user password"),
+    };
+    audit.record(&mut org, event, display, vec![audit::user(&user)]);
     org.users.insert(id, user);
     Ok(Json(body).into_response())
 }
