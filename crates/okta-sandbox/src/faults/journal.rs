@@ -8,6 +8,8 @@ pub struct JournalEntry {
     pub path: String,
     /// Status sent back; None when no response was produced (the client went away first).
     pub status: Option<u16>,
+    /// The `User-Agent` header, to check what the client says it is.
+    pub user_agent: Option<String>,
     /// Label of the injected fault that shaped the response, if any.
     pub fault: Option<&'static str>,
 }

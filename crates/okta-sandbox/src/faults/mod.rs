@@ -193,7 +193,12 @@ impl Faults {
             .path_and_query()
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_else(|| path.clone());
-        let plan = self.plan(&method, &path, &raw);
+        let user_agent = request
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let plan = self.plan(&method, &path, &raw, user_agent);
         if !plan.delay.is_zero() {
             tokio::time::sleep(plan.delay).await;
         }
@@ -214,7 +219,7 @@ impl Faults {
     }
 
     /// Records the request and decides its fate: counting, 429s, latency, later faults.
-    fn plan(&self, method: &str, path: &str, raw: &str) -> Plan {
+    fn plan(&self, method: &str, path: &str, raw: &str, user_agent: Option<String>) -> Plan {
         let mut state = self.lock();
         let seq = state.next_seq;
         state.next_seq += 1;
@@ -224,6 +229,7 @@ impl Faults {
                 method: method.to_owned(),
                 path: raw.to_owned(),
                 status: None,
+                user_agent,
                 fault: None,
             },
         ));
