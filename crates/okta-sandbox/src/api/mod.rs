@@ -4,12 +4,19 @@
 
 mod apps;
 mod audit;
+mod branding;
+mod brands;
 mod device_assurance;
+mod domains;
+mod email_domains;
+mod email_templates;
 mod groups;
 mod logs;
+mod pages;
 pub mod paging;
 mod respond;
 mod schema;
+mod themes;
 
 mod policies;
 mod query;
@@ -107,6 +114,12 @@ pub fn router(state: AppState) -> Router {
         .merge(logs::routes())
         .merge(policies::routes())
         .merge(device_assurance::routes())
+        .merge(brands::routes())
+        .merge(themes::routes())
+        .merge(pages::routes())
+        .merge(email_templates::routes())
+        .merge(domains::routes())
+        .merge(email_domains::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
