@@ -147,6 +147,16 @@ impl OrgHandle {
             .unwrap_or_default()
     }
 
+    /// Group assignments of `app_id`.
+    pub fn app_groups(&self, app_id: &str) -> Vec<Value> {
+        self.org
+            .read()
+            .app_groups
+            .get(app_id)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Every System Log event, oldest first.
     pub fn log_events(&self) -> Vec<Value> {
         self.org

@@ -3,9 +3,20 @@
 use super::lexer::{Token, tokenize};
 use super::{Expr, FilterError, Literal, Op};
 
+/// Longest expression accepted, in characters and in tokens. Okta refuses overly complex
+/// searches too; the bound also keeps parsing and evaluation recursion shallow.
+const MAX_INPUT_CHARS: usize = 4096;
+const MAX_TOKENS: usize = 400;
+
 /// Parses a whole expression; trailing tokens are an error.
 pub fn parse(input: &str) -> Result<Expr, FilterError> {
+    if input.chars().count() > MAX_INPUT_CHARS {
+        return Err(FilterError("expression is too long".into()));
+    }
     let tokens = tokenize(input)?;
+    if tokens.len() > MAX_TOKENS {
+        return Err(FilterError("expression is too complex".into()));
+    }
     if tokens.is_empty() {
         return Err(FilterError("empty expression".into()));
     }
@@ -217,6 +228,18 @@ mod tests {
             parse(r#"not (a eq "1" or b pr)"#).unwrap(),
             Expr::Not(_)
         ));
+    }
+
+    #[test]
+    fn oversized_expressions_are_refused_not_overflowed() {
+        let deep = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&deep).is_err());
+        let nots = format!("{}a pr", "not ".repeat(1000));
+        assert!(parse(&nots).is_err());
+        let chain = vec![r#"a eq "1""#; 200].join(" or ");
+        assert!(parse(&chain).is_err());
+        let fine = vec![r#"a eq "1""#; 50].join(" or ");
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]
