@@ -6,6 +6,17 @@
 //! - [`StaticToken`]: a fixed bearer token, for tests of code that only needs a token.
 //! - secret newtypes that print `****`.
 
+mod assertion;
+mod authenticator;
+mod dpop;
+mod hints;
+mod jwt;
+mod key;
+mod lock;
+mod oauth;
+mod record;
+pub mod store;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -48,7 +59,7 @@ pub struct RequestAuth {
 }
 
 /// Why no usable credentials could be produced. Messages say what to do; none holds a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// A person must approve a device authorization before calls can succeed.
     #[error(
@@ -150,31 +161,14 @@ pub struct AuthSettings {
     pub dpop: bool,
 }
 
-/// The cache ladder: valid cached token → refresh grant → full (re-)authentication.
-pub struct Authenticator {}
-
-impl Authenticator {
-    pub fn new(settings: AuthSettings, http: reqwest::Client) -> Result<Arc<Self>, AuthError> {
-        let _ = (settings, http);
-        unimplemented!("authenticator")
-    }
-
-    /// Scopes granted by the current token (or None before any token exists).
-    pub fn granted_scopes(&self) -> Option<Vec<String>> {
-        unimplemented!()
-    }
-}
-
-impl RequestAuthorizer for Authenticator {
-    fn authorize<'a>(
-        &'a self,
-        _method: &'a str,
-        _url: &'a url::Url,
-    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
-        unimplemented!()
-    }
-
-    fn rejected<'a>(&'a self, _: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {
-        unimplemented!()
-    }
-}
+pub use authenticator::{
+    AuthState, AuthStatus, Authenticator, DevicePrompt, LogoutOutcome, TokenSource,
+};
+pub use dpop::DpopKey;
+pub use jwt::jwt_exp;
+pub use key::SigningKey;
+pub use record::{EXPIRY_MARGIN_SECS, TokenRecord, scopes_cover};
+pub use store::file::FileStore;
+pub use store::keyring::KeyringStore;
+pub use store::memory::MemoryStore;
+pub use store::{CacheKey, TokenStore};

@@ -1,0 +1,950 @@
+//! The cache ladder: valid cached token → refresh token grant → full (re-)authentication,
+//! single-flight within the process and serialised across processes by a file lock.
+
+use crate::dpop::DpopKey;
+use crate::hints::{Step, to_auth_error};
+use crate::jwt::now_secs;
+use crate::key::SigningKey;
+use crate::lock::ProcessLock;
+use crate::oauth::{self, ASSERTION_TYPE, CallError, DEVICE_GRANT, DpopSession, Endpoints};
+use crate::record::TokenRecord;
+use crate::store::{CacheKey, TokenStore, file::FileStore, memory::MemoryStore};
+use crate::{
+    AuthError, AuthMethod, AuthSettings, BoxFuture, RequestAuth, RequestAuthorizer, Secret,
+    StoreKind,
+};
+use serde::Serialize;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// OIDC scopes asked for in the device flow besides OKTA_SCOPES (offline_access brings a
+/// refresh token).
+const DEVICE_OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// Longest wait for one store operation (a keyring can hang when its daemon is stuck).
+const STORE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for the org to answer a device authorization request.
+const DEVICE_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where the token in use came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    /// Read from the token store (this or an earlier run, or another process).
+    Cache,
+    /// Obtained with the refresh token grant.
+    Refresh,
+    DeviceFlow,
+    ClientCredentials,
+}
+
+/// What a person must do to finish a device authorization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DevicePrompt {
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub user_code: String,
+    /// Seconds the code stays valid, as the org announced.
+    pub expires_in: u64,
+}
+
+/// Observable authentication state, published on every change (see [`Authenticator::subscribe`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AuthState {
+    /// A token is held (it may still need a refresh before the next call).
+    pub has_token: bool,
+    pub granted_scopes: Option<Vec<String>>,
+    /// Set while a device authorization waits for a person.
+    pub pending: Option<DevicePrompt>,
+    /// Last failure of a background or device flow, as a message without secrets.
+    pub last_error: Option<String>,
+}
+
+/// `auth status`: everything about the cache except the tokens themselves.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthStatus {
+    pub org: String,
+    pub client_id: String,
+    /// `device_flow` or `private_key_jwt`.
+    pub method: &'static str,
+    /// `keyring`, `file` or `memory`.
+    pub store: &'static str,
+    pub store_location: String,
+    /// A token usable right now (unexpired, covering the configured scopes).
+    pub authenticated: bool,
+    /// Unix time the access token expires, when one is held.
+    pub expires_at: Option<i64>,
+    pub expires_in_secs: Option<i64>,
+    pub granted_scopes: Option<Vec<String>>,
+    pub configured_scopes: Vec<String>,
+    pub has_refresh_token: bool,
+    /// `Bearer` or `DPoP`.
+    pub token_type: Option<String>,
+    pub source: Option<TokenSource>,
+    pub pending_device_authorization: Option<DevicePrompt>,
+}
+
+/// What `auth logout` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogoutOutcome {
+    /// A cached record existed and was deleted.
+    pub removed: bool,
+    /// Every cached token was revoked at the org.
+    pub revoked: bool,
+    /// Why revocation failed, if it did (the local record is deleted regardless).
+    pub revoke_error: Option<String>,
+}
+
+type PromptHook = Arc<dyn Fn(&DevicePrompt) + Send + Sync>;
+
+/// How far the ladder may go when it needs a person.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Person {
+    /// Start a device flow in the background and return AuthorizationPending.
+    Start,
+    /// Start (or join) a device flow and wait for it to finish.
+    Wait,
+    /// Do not start one: report that sign-in is needed.
+    Never,
+}
+
+/// The cache ladder behind [`RequestAuthorizer`].
+pub struct Authenticator {
+    settings: AuthSettings,
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    key: CacheKey,
+    store: Arc<dyn TokenStore>,
+    signing_key: Option<SigningKey>,
+    this: Weak<Authenticator>,
+    current: Mutex<Option<TokenRecord>>,
+    source: Mutex<Option<TokenSource>>,
+    /// Single flight: one refresh or grant at a time in this process.
+    flight: tokio::sync::Mutex<()>,
+    /// Latest `DPoP-Nonce` from the resource server.
+    api_nonce: Mutex<Option<String>>,
+    device: Mutex<DeviceFlowState>,
+    state: watch::Sender<AuthState>,
+    prompt_hook: Mutex<Option<PromptHook>>,
+}
+
+#[derive(Default)]
+struct DeviceFlowState {
+    running: bool,
+    /// Outcome of the last finished flow, for callers waiting on it.
+    outcome: Option<Result<(), AuthError>>,
+}
+
+impl Authenticator {
+    /// Checks the configuration and opens the store; no network, no person.
+    pub fn new(settings: AuthSettings, http: reqwest::Client) -> Result<Arc<Self>, AuthError> {
+        let store = open_store(settings.store)?;
+        Self::with_store(settings, http, store)
+    }
+
+    /// Like [`Authenticator::new`] with a given store (tests share one between instances).
+    pub fn with_store(
+        settings: AuthSettings,
+        http: reqwest::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Arc<Self>, AuthError> {
+        validate_org_url(&settings.org_url)?;
+        if settings.client_id.trim().is_empty() {
+            return Err(AuthError::Config("OKTA_CLIENT_ID is empty".into()));
+        }
+        let (method_name, signing_key) = match &settings.method {
+            AuthMethod::DeviceFlow => ("device", None),
+            AuthMethod::PrivateKeyJwt { key, key_id } => {
+                let parsed = SigningKey::parse(key)?;
+                if key_id.is_empty() && parsed.embedded_kid.is_none() {
+                    tracing::warn!(
+                        "OKTA_KEY_ID is not set: the client assertion carries no 'kid', which Okta accepts only when the app has a single key"
+                    );
+                }
+                ("private_key_jwt", Some(parsed))
+            }
+        };
+        let key = CacheKey::new(&settings.org_url, &settings.client_id, method_name);
+        let initial = load_blocking(&store, &key);
+        let state = AuthState {
+            has_token: initial.as_ref().is_some_and(|r| r.access_token.is_some()),
+            granted_scopes: initial.as_ref().map(|r| r.scopes.clone()),
+            ..AuthState::default()
+        };
+        let source = initial.as_ref().map(|_| TokenSource::Cache);
+        if let Some(record) = &initial
+            && record.access_valid_at(now_secs())
+            && record.covers(&settings.scopes)
+        {
+            tracing::info!(store = store.kind().name(), "reused cached token");
+        }
+        let (state_tx, _) = watch::channel(state);
+        Ok(Arc::new_cyclic(|this| Self {
+            endpoints: Endpoints::new(&settings.org_url),
+            settings,
+            http,
+            key,
+            store,
+            signing_key,
+            this: this.clone(),
+            current: Mutex::new(initial),
+            source: Mutex::new(source),
+            flight: tokio::sync::Mutex::new(()),
+            api_nonce: Mutex::new(None),
+            device: Mutex::new(DeviceFlowState::default()),
+            state: state_tx,
+            prompt_hook: Mutex::new(None),
+        }))
+    }
+
+    /// Scopes granted by the current token (or None before any token exists).
+    pub fn granted_scopes(&self) -> Option<Vec<String>> {
+        lock(&self.current).as_ref().map(|r| r.scopes.clone())
+    }
+
+    /// Called with the verification URL and user code whenever a device flow starts.
+    pub fn on_device_prompt(&self, hook: impl Fn(&DevicePrompt) + Send + Sync + 'static) {
+        *lock(&self.prompt_hook) = Some(Arc::new(hook));
+    }
+
+    /// State changes: granted scopes, pending device authorization, errors.
+    pub fn subscribe(&self) -> watch::Receiver<AuthState> {
+        self.state.subscribe()
+    }
+
+    /// `(verification_uri_complete, user_code)` while a device flow waits for a person.
+    pub fn pending_device_authorization(&self) -> Option<(String, String)> {
+        self.state
+            .borrow()
+            .pending
+            .as_ref()
+            .map(|p| (p.verification_uri_complete.clone(), p.user_code.clone()))
+    }
+
+    /// The store in use (after any fallback from the keyring).
+    pub fn store_kind(&self) -> StoreKind {
+        self.store.kind()
+    }
+
+    /// If no usable token is cached, starts getting one in the background (device flow:
+    /// begins the authorization and polls; private_key_jwt: fetches). Never blocks.
+    pub fn start_background(self: &Arc<Self>) {
+        if self.usable_current().is_some() {
+            return;
+        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            match this.ladder(Person::Start).await {
+                Ok(_) | Err(AuthError::AuthorizationPending { .. }) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "background authentication failed");
+                    this.publish(|s| s.last_error = Some(error.to_string()));
+                }
+            }
+        });
+    }
+
+    /// Runs the ladder to the end, waiting for a person if a device flow is needed.
+    pub async fn login(&self) -> Result<AuthStatus, AuthError> {
+        self.ladder(Person::Wait).await?;
+        Ok(self.status().await)
+    }
+
+    /// A valid access token (for `auth token`); never starts a device flow.
+    pub async fn access_token(&self) -> Result<Secret, AuthError> {
+        let record = self.ladder(Person::Never).await?;
+        record
+            .access_token
+            .ok_or_else(|| AuthError::Store("the cached record has no access token".into()))
+    }
+
+    /// Revokes the cached tokens at the org and deletes the record. Only this clears the cache.
+    pub async fn logout(&self) -> Result<LogoutOutcome, AuthError> {
+        let _flight = self.flight.lock().await;
+        let _process = self.process_lock().await?;
+        let stored = self.store_load().await?;
+        let record = stored.clone().or_else(|| lock(&self.current).clone());
+        let mut revoke_error = None;
+        let mut revoked = true;
+        if let Some(record) = &record {
+            let tokens = [
+                (record.refresh_token.as_ref(), "refresh_token"),
+                (record.access_token.as_ref(), "access_token"),
+            ];
+            for (token, hint) in tokens {
+                let Some(token) = token else { continue };
+                let form = self.client_auth_form()?;
+                if let Err(e) =
+                    oauth::revoke(&self.http, &self.endpoints.revoke, form, token, hint).await
+                {
+                    revoked = false;
+                    revoke_error = Some(describe_call_error(&e));
+                }
+            }
+        } else {
+            revoked = false;
+        }
+        self.store_call(|store, key| store.delete(key)).await?;
+        *lock(&self.current) = None;
+        *lock(&self.source) = None;
+        self.publish(|s| {
+            s.has_token = false;
+            s.granted_scopes = None;
+        });
+        tracing::info!(
+            store = self.store.kind().name(),
+            revoked,
+            "logged out: cached token deleted"
+        );
+        Ok(LogoutOutcome {
+            removed: stored.is_some(),
+            revoked,
+            revoke_error,
+        })
+    }
+
+    /// Everything about the cache except the tokens.
+    pub async fn status(&self) -> AuthStatus {
+        let held = lock(&self.current).clone();
+        let record = match held {
+            Some(record) => Some(record),
+            None => self.store_load().await.ok().flatten(),
+        };
+        let now = now_secs();
+        let expires_at = record.as_ref().and_then(TokenRecord::access_expiry);
+        AuthStatus {
+            org: self.key.org.clone(),
+            client_id: self.settings.client_id.clone(),
+            method: match self.settings.method {
+                AuthMethod::DeviceFlow => "device_flow",
+                AuthMethod::PrivateKeyJwt { .. } => "private_key_jwt",
+            },
+            store: self.store.kind().name(),
+            store_location: self.store.location(),
+            authenticated: record
+                .as_ref()
+                .is_some_and(|r| r.access_valid_at(now) && r.covers(&self.settings.scopes)),
+            expires_at,
+            expires_in_secs: expires_at.map(|e| e - now),
+            granted_scopes: record.as_ref().map(|r| r.scopes.clone()),
+            configured_scopes: self.settings.scopes.clone(),
+            has_refresh_token: record.as_ref().is_some_and(|r| r.refresh_token.is_some()),
+            token_type: record.as_ref().map(|r| r.token_type.clone()),
+            source: *lock(&self.source),
+            pending_device_authorization: self.state.borrow().pending.clone(),
+        }
+    }
+
+    fn usable_current(&self) -> Option<TokenRecord> {
+        lock(&self.current)
+            .as_ref()
+            .filter(|r| self.usable(r))
+            .cloned()
+    }
+
+    fn usable(&self, record: &TokenRecord) -> bool {
+        record.access_valid_at(now_secs()) && record.covers(&self.settings.scopes)
+    }
+
+    /// valid cached → refresh → full grant. Returns the record to use for the call.
+    async fn ladder(&self, person: Person) -> Result<TokenRecord, AuthError> {
+        if let Some(record) = self.usable_current() {
+            return Ok(record);
+        }
+        if (person == Person::Start || person == Person::Wait)
+            && let Some(result) = self.join_running_device_flow(person).await
+        {
+            return result;
+        }
+        let flight = self.flight.lock().await;
+        if let Some(record) = self.usable_current() {
+            return Ok(record);
+        }
+        let process = self.process_lock().await?;
+        let stored = self.store_load().await?;
+        if let Some(record) = stored.as_ref().filter(|r| self.usable(r)) {
+            tracing::info!(store = self.store.kind().name(), "reused cached token");
+            self.adopt(record.clone(), TokenSource::Cache);
+            return Ok(record.clone());
+        }
+        let candidate = stored.or_else(|| lock(&self.current).clone());
+        if let Some(record) = candidate.filter(|r| r.refresh_token.is_some()) {
+            if record.covers(&self.settings.scopes) {
+                match self.refresh(&record).await {
+                    Ok(fresh) => return Ok(fresh),
+                    Err(RefreshFailure::Refused(reason)) => {
+                        tracing::info!(reason = %reason, "the refresh token was refused; a new grant is needed");
+                        let mut without = record.clone();
+                        without.refresh_token = None;
+                        without.access_token = None;
+                        self.save(&without).await;
+                        *lock(&self.current) = Some(without);
+                    }
+                    Err(RefreshFailure::Other(error)) => return Err(error),
+                }
+            } else {
+                tracing::info!(
+                    "the configured scopes grew beyond the cached grant; a new grant is needed"
+                );
+            }
+        }
+        match &self.settings.method {
+            AuthMethod::PrivateKeyJwt { .. } => {
+                let record = self.client_credentials().await?;
+                drop(process);
+                drop(flight);
+                Ok(record)
+            }
+            AuthMethod::DeviceFlow => {
+                drop(process);
+                drop(flight);
+                match person {
+                    Person::Never => Err(AuthError::Rejected {
+                        message: format!(
+                            "No usable cached Okta token for {} and client {}",
+                            self.key.org, self.settings.client_id
+                        ),
+                        hint: "Run `okta-mcp-server auth login` to sign in.".into(),
+                    }),
+                    Person::Start | Person::Wait => {
+                        self.start_device_flow();
+                        self.join_running_device_flow(person)
+                            .await
+                            .unwrap_or_else(|| {
+                                Err(AuthError::Network(
+                                    "the device flow ended without a result".into(),
+                                ))
+                            })
+                    }
+                }
+            }
+        }
+    }
+
+    async fn refresh(&self, record: &TokenRecord) -> Result<TokenRecord, RefreshFailure> {
+        let Some(refresh_token) = record.refresh_token.clone() else {
+            return Err(RefreshFailure::Refused("no refresh token".into()));
+        };
+        let mut dpop = DpopSession {
+            key: match &record.dpop_key {
+                Some(stored) => Some(DpopKey::from_stored(stored).map_err(RefreshFailure::Other)?),
+                None => None,
+            },
+            nonce: None,
+            upgrade_allowed: true,
+        };
+        let client_form = self.client_auth_form_fn();
+        let form = || {
+            let mut form = client_form()?;
+            form.push(("grant_type", "refresh_token".into()));
+            form.push(("refresh_token", refresh_token.expose().to_string()));
+            Ok(form)
+        };
+        let result = oauth::token_request(
+            &self.http,
+            &self.endpoints.token,
+            &form,
+            &mut dpop,
+            &record.scopes,
+        )
+        .await;
+        match result {
+            Ok(mut fresh) => {
+                if fresh.refresh_token.is_none() {
+                    fresh.refresh_token = Some(refresh_token);
+                }
+                // The rotated refresh token is stored before the new access token is used.
+                self.save(&fresh).await;
+                tracing::info!(store = self.store.kind().name(), "refreshed");
+                self.adopt(fresh.clone(), TokenSource::Refresh);
+                Ok(fresh)
+            }
+            Err(e)
+                if matches!(
+                    e.oauth_error(),
+                    Some("invalid_grant" | "invalid_scope" | "invalid_token")
+                ) =>
+            {
+                Err(RefreshFailure::Refused(describe_call_error(&e)))
+            }
+            Err(e) => Err(RefreshFailure::Other(to_auth_error(e, Step::Refresh))),
+        }
+    }
+
+    async fn client_credentials(&self) -> Result<TokenRecord, AuthError> {
+        tracing::info!(store = self.store.kind().name(), "client credentials grant");
+        let mut dpop = self.new_dpop_session()?;
+        let client_form = self.client_auth_form_fn();
+        let scopes = self.settings.scopes.join(" ");
+        let form = || {
+            let mut form = client_form()?;
+            form.push(("grant_type", "client_credentials".into()));
+            form.push(("scope", scopes.clone()));
+            Ok(form)
+        };
+        let record = oauth::token_request(
+            &self.http,
+            &self.endpoints.token,
+            &form,
+            &mut dpop,
+            &self.settings.scopes,
+        )
+        .await
+        .map_err(|e| to_auth_error(e, Step::ClientCredentials))?;
+        self.save(&record).await;
+        self.adopt(record.clone(), TokenSource::ClientCredentials);
+        Ok(record)
+    }
+
+    fn new_dpop_session(&self) -> Result<DpopSession, AuthError> {
+        Ok(DpopSession {
+            key: if self.settings.dpop {
+                Some(DpopKey::generate()?)
+            } else {
+                None
+            },
+            nonce: None,
+            upgrade_allowed: true,
+        })
+    }
+
+    /// Client authentication parameters: a fresh assertion (private_key_jwt) or the client id.
+    fn client_auth_form(&self) -> Result<Vec<(&'static str, String)>, AuthError> {
+        (self.client_auth_form_fn())()
+    }
+
+    fn client_auth_form_fn(
+        &self,
+    ) -> impl Fn() -> Result<Vec<(&'static str, String)>, AuthError> + Sync + '_ {
+        move || {
+            let mut form = vec![("client_id", self.settings.client_id.clone())];
+            if let (AuthMethod::PrivateKeyJwt { key_id, .. }, Some(key)) =
+                (&self.settings.method, &self.signing_key)
+            {
+                let assertion = crate::assertion::client_assertion(
+                    key,
+                    key_id,
+                    &self.settings.client_id,
+                    &self.endpoints.token,
+                )?;
+                form.push(("client_assertion_type", ASSERTION_TYPE.into()));
+                form.push(("client_assertion", assertion.expose().to_string()));
+            }
+            Ok(form)
+        }
+    }
+
+    /// Makes `record` the one handed to API calls and tells subscribers.
+    fn adopt(&self, record: TokenRecord, source: TokenSource) {
+        let scopes = record.scopes.clone();
+        *lock(&self.current) = Some(record);
+        *lock(&self.source) = Some(source);
+        self.publish(|s| {
+            s.has_token = true;
+            s.granted_scopes = Some(scopes);
+            s.pending = None;
+            s.last_error = None;
+        });
+    }
+
+    fn publish(&self, change: impl FnOnce(&mut AuthState)) {
+        self.state.send_if_modified(|state| {
+            let before = state.clone();
+            change(state);
+            *state != before
+        });
+    }
+
+    /// Saves a record; a failing store is logged, not fatal (the token still works here).
+    async fn save(&self, record: &TokenRecord) {
+        let record = record.clone();
+        if let Err(error) = self
+            .store_call(move |store, key| store.save(key, &record))
+            .await
+        {
+            tracing::warn!(error = %error, store = self.store.kind().name(), "could not cache the token");
+        }
+    }
+
+    async fn store_load(&self) -> Result<Option<TokenRecord>, AuthError> {
+        self.store_call(|store, key| store.load(key)).await
+    }
+
+    /// Runs a store operation on a blocking thread, with a timeout.
+    async fn store_call<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn TokenStore, &CacheKey) -> Result<T, AuthError> + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let store = Arc::clone(&self.store);
+        let key = self.key.clone();
+        let task = tokio::task::spawn_blocking(move || op(store.as_ref(), &key));
+        match tokio::time::timeout(STORE_TIMEOUT, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(AuthError::Store("the token store task failed".into())),
+            Err(_) => Err(AuthError::Store(format!(
+                "the {} token store did not answer within {}s",
+                self.store.kind().name(),
+                STORE_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn process_lock(&self) -> Result<Option<ProcessLock>, AuthError> {
+        match self.store.lock_dir() {
+            Some(dir) => Ok(Some(
+                ProcessLock::acquire(dir.join(format!("{}.lock", self.key.file_stem()))).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn device_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = DEVICE_OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
+        for scope in &self.settings.scopes {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        scopes
+    }
+
+    /// Starts the background device flow unless one is already running.
+    fn start_device_flow(&self) {
+        {
+            let mut device = lock(&self.device);
+            if device.running {
+                return;
+            }
+            device.running = true;
+            device.outcome = None;
+        }
+        let Some(this) = self.this.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let outcome = this.run_device_flow().await;
+            if let Err(error) = &outcome {
+                tracing::warn!(error = %error, "device authorization failed");
+            }
+            let message = outcome.as_ref().err().map(ToString::to_string);
+            {
+                let mut device = lock(&this.device);
+                device.running = false;
+                device.outcome = Some(outcome.map(|_| ()));
+            }
+            this.publish(|s| {
+                s.pending = None;
+                if message.is_some() {
+                    s.last_error = message;
+                }
+            });
+        });
+    }
+
+    /// While a device flow runs: waits for its prompt (Start) or its end (Wait).
+    /// None when no flow is running or finished since the last call.
+    async fn join_running_device_flow(
+        &self,
+        person: Person,
+    ) -> Option<Result<TokenRecord, AuthError>> {
+        let mut rx = self.state.subscribe();
+        let deadline = Instant::now() + DEVICE_START_TIMEOUT;
+        loop {
+            {
+                let device = lock(&self.device);
+                if !device.running {
+                    return match &device.outcome {
+                        Some(Ok(())) => self.usable_current().map(Ok),
+                        Some(Err(error)) if person == Person::Wait => Some(Err(error.clone())),
+                        _ => None,
+                    };
+                }
+            }
+            if person == Person::Start {
+                if let Some(prompt) = rx.borrow_and_update().pending.clone() {
+                    return Some(Err(AuthError::AuthorizationPending {
+                        verification_uri_complete: prompt.verification_uri_complete,
+                        user_code: prompt.user_code,
+                    }));
+                }
+                if Instant::now() > deadline {
+                    return Some(Err(AuthError::Network(
+                        "the org did not answer the device authorization request".into(),
+                    )));
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
+            } else {
+                let _ = tokio::time::timeout(Duration::from_millis(500), rx.changed()).await;
+            }
+        }
+    }
+
+    async fn run_device_flow(&self) -> Result<TokenRecord, AuthError> {
+        let scopes = self.device_scopes();
+        let authorization = oauth::device_authorize(
+            &self.http,
+            &self.endpoints.device,
+            &self.settings.client_id,
+            &scopes,
+        )
+        .await
+        .map_err(|e| to_auth_error(e, Step::DeviceAuthorization))?;
+        let device_code = Secret::new(authorization.device_code);
+        let prompt = DevicePrompt {
+            verification_uri_complete: authorization
+                .verification_uri_complete
+                .unwrap_or_else(|| authorization.verification_uri.clone()),
+            verification_uri: authorization.verification_uri,
+            user_code: authorization.user_code,
+            expires_in: authorization.expires_in,
+        };
+        tracing::info!(
+            store = self.store.kind().name(),
+            verification_uri = %prompt.verification_uri_complete,
+            user_code = %prompt.user_code,
+            "device authorization required"
+        );
+        self.publish(|s| s.pending = Some(prompt.clone()));
+        let hook = lock(&self.prompt_hook).clone();
+        if let Some(hook) = hook {
+            hook(&prompt);
+        }
+        let mut interval = Duration::from_secs(authorization.interval.unwrap_or(5).max(1));
+        let deadline = Instant::now() + Duration::from_secs(authorization.expires_in);
+        let mut dpop = self.new_dpop_session()?;
+        let client_id = self.settings.client_id.clone();
+        let form = || {
+            Ok(vec![
+                ("client_id", client_id.clone()),
+                ("grant_type", DEVICE_GRANT.to_string()),
+                ("device_code", device_code.expose().to_string()),
+            ])
+        };
+        loop {
+            tokio::time::sleep(interval).await;
+            if Instant::now() >= deadline {
+                return Err(AuthError::Rejected {
+                    message: "The device code expired before the sign-in was approved".into(),
+                    hint:
+                        "Run `okta-mcp-server auth login` again and approve within the time shown."
+                            .into(),
+                });
+            }
+            // Another process sharing the store may have finished a sign-in meanwhile.
+            if let Ok(Some(record)) = self.store_load().await
+                && self.usable(&record)
+            {
+                tracing::info!(store = self.store.kind().name(), "reused cached token");
+                self.adopt(record.clone(), TokenSource::Cache);
+                return Ok(record);
+            }
+            match oauth::token_request(&self.http, &self.endpoints.token, &form, &mut dpop, &scopes)
+                .await
+            {
+                Ok(record) => {
+                    self.save(&record).await;
+                    tracing::info!(
+                        store = self.store.kind().name(),
+                        "device authorization approved"
+                    );
+                    self.adopt(record.clone(), TokenSource::DeviceFlow);
+                    return Ok(record);
+                }
+                Err(e) => match e.oauth_error() {
+                    Some("authorization_pending") => {}
+                    Some("slow_down") => interval += Duration::from_secs(5),
+                    _ if matches!(e, CallError::Network(_)) => {
+                        tracing::warn!(error = %describe_call_error(&e), "device flow poll failed; retrying");
+                    }
+                    _ => return Err(to_auth_error(e, Step::DevicePoll)),
+                },
+            }
+        }
+    }
+
+    /// Drops the access token the org refused, unless a newer one replaced it already.
+    async fn invalidate(&self, used_token: &str) {
+        let invalidated = {
+            let mut current = lock(&self.current);
+            match current.as_mut() {
+                Some(record)
+                    if record
+                        .access_token
+                        .as_ref()
+                        .is_some_and(|t| t.expose() == used_token) =>
+                {
+                    record.access_token = None;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if !invalidated {
+            return;
+        }
+        tracing::info!(
+            "the org rejected the access token; it is dropped and the next call runs the ladder"
+        );
+        let _flight = self.flight.lock().await;
+        let Ok(_process) = self.process_lock().await else {
+            return;
+        };
+        if let Ok(Some(mut stored)) = self.store_load().await
+            && stored
+                .access_token
+                .as_ref()
+                .is_some_and(|t| t.expose() == used_token)
+        {
+            stored.access_token = None;
+            self.save(&stored).await;
+        }
+    }
+
+    fn request_auth(
+        &self,
+        record: &TokenRecord,
+        method: &str,
+        url: &url::Url,
+    ) -> Result<RequestAuth, AuthError> {
+        let token = record
+            .access_token
+            .as_ref()
+            .ok_or_else(|| AuthError::Store("no access token in the record".into()))?;
+        if record.is_dpop() {
+            let stored = record.dpop_key.as_ref().ok_or_else(|| {
+                AuthError::Store("a DPoP-bound token was cached without its key".into())
+            })?;
+            let key = DpopKey::from_stored(stored)?;
+            let nonce = lock(&self.api_nonce).clone();
+            let proof = key.proof(method, url.as_str(), Some(token), nonce.as_deref())?;
+            return Ok(RequestAuth {
+                authorization: Secret::new(format!("DPoP {}", token.expose())),
+                dpop_proof: Some(proof),
+            });
+        }
+        Ok(RequestAuth {
+            authorization: Secret::new(format!("Bearer {}", token.expose())),
+            dpop_proof: None,
+        })
+    }
+}
+
+enum RefreshFailure {
+    /// The org refused the refresh token: fall through to a full grant.
+    Refused(String),
+    Other(AuthError),
+}
+
+impl RequestAuthorizer for Authenticator {
+    fn authorize<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
+        Box::pin(async move {
+            let record = self.ladder(Person::Start).await?;
+            self.request_auth(&record, method, url)
+        })
+    }
+
+    fn rejected<'a>(
+        &'a self,
+        used: &'a RequestAuth,
+        dpop_nonce: Option<&'a str>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let Some(nonce) = dpop_nonce {
+                let mut current = lock(&self.api_nonce);
+                if current.as_deref() != Some(nonce) {
+                    // A nonce challenge: the token is fine, the next proof carries the nonce.
+                    *current = Some(nonce.to_string());
+                    return;
+                }
+            }
+            let header = used.authorization.expose();
+            let token = header.split_once(' ').map(|(_, t)| t).unwrap_or(header);
+            self.invalidate(token).await;
+        })
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn describe_call_error(error: &CallError) -> String {
+    match error {
+        CallError::OAuth {
+            status,
+            error,
+            description,
+        } => format!("{error} (HTTP {status}): {description}"),
+        CallError::Network(e) | CallError::Protocol(e) => e.clone(),
+        CallError::Local(e) => e.to_string(),
+    }
+}
+
+/// `https://` required; `http://` only for loopback hosts (sandbox, tests).
+fn validate_org_url(url: &url::Url) -> Result<(), AuthError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(AuthError::Config(format!(
+                    "OKTA_ORG_URL must use https:// (http:// is accepted only for loopback hosts): {url}"
+                )))
+            }
+        }
+        other => Err(AuthError::Config(format!(
+            "OKTA_ORG_URL has unsupported scheme '{other}'"
+        ))),
+    }
+}
+
+fn open_store(kind: StoreKind) -> Result<Arc<dyn TokenStore>, AuthError> {
+    match kind {
+        StoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
+        StoreKind::File => Ok(Arc::new(FileStore::open_default()?)),
+        StoreKind::Keyring => match crate::store::keyring::KeyringStore::open() {
+            Ok(store) => Ok(Arc::new(store)),
+            Err(reason) => {
+                let file = FileStore::open_default()?;
+                tracing::warn!(
+                    reason = %reason,
+                    dir = %file.dir().display(),
+                    "no OS keyring answered; caching tokens in files instead"
+                );
+                Ok(Arc::new(file))
+            }
+        },
+    }
+}
+
+/// Reads the cached record at construction, off the caller's thread and bounded in time.
+fn load_blocking(store: &Arc<dyn TokenStore>, key: &CacheKey) -> Option<TokenRecord> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let store = Arc::clone(store);
+    let key = key.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(store.load(&key));
+    });
+    match rx.recv_timeout(STORE_TIMEOUT) {
+        Ok(Ok(record)) => record,
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "could not read the token cache");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("the token store did not answer in time");
+            None
+        }
+    }
+}

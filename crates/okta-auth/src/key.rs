@@ -1,0 +1,187 @@
+//! The client's private key for private_key_jwt: PEM (PKCS#1, PKCS#8, SEC1) or JWK JSON.
+
+use crate::{AuthError, Secret};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+
+/// A parsed signing key. Holds key material, so Debug shows only the algorithm.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub(crate) alg: Algorithm,
+    pub(crate) encoding: EncodingKey,
+    /// `kid` found inside a JWK, used when no key id is configured.
+    pub(crate) embedded_kid: Option<String>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({:?}, ****)", self.alg)
+    }
+}
+
+impl SigningKey {
+    /// Parses OKTA_PRIVATE_KEY: PEM with real or literal `\n` line breaks, or a private JWK.
+    pub fn parse(key: &Secret) -> Result<Self, AuthError> {
+        let text = normalize(key.expose());
+        if text.starts_with('{') {
+            return parse_jwk(&text);
+        }
+        if text.contains("ENCRYPTED PRIVATE KEY") {
+            return Err(config(
+                "the private key is encrypted; export it unencrypted (PKCS#8 PEM or JWK)",
+            ));
+        }
+        if text.contains("BEGIN RSA PRIVATE KEY") {
+            let key = rsa::RsaPrivateKey::from_pkcs1_pem_str(&text)?;
+            return rsa_key(key, None);
+        }
+        if text.contains("BEGIN EC PRIVATE KEY") {
+            let key = p256::SecretKey::from_sec1_pem(&text)
+                .map_err(|_| config("the EC private key is not a valid P-256 (SEC1) key"))?;
+            return ec_key(key, None);
+        }
+        if text.contains("BEGIN PRIVATE KEY") {
+            if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_pem(&text) {
+                return rsa_key(key, None);
+            }
+            if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&text) {
+                return ec_key(key, None);
+            }
+            return Err(config(
+                "the PKCS#8 private key is neither RSA nor EC P-256 (only RS256 and ES256 are supported)",
+            ));
+        }
+        Err(config(
+            "OKTA_PRIVATE_KEY is neither a PEM private key (-----BEGIN PRIVATE KEY-----) nor a JWK JSON object",
+        ))
+    }
+
+    /// Reads a key file (OKTA_PRIVATE_KEY_FILE) and parses it.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, AuthError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AuthError::Config(format!(
+                "cannot read private key file {}: {e}",
+                path.display()
+            ))
+        })?;
+        Self::parse(&Secret::new(text))
+    }
+
+    /// "RS256" or "ES256".
+    pub fn algorithm(&self) -> &'static str {
+        match self.alg {
+            Algorithm::ES256 => "ES256",
+            _ => "RS256",
+        }
+    }
+}
+
+fn config(message: &str) -> AuthError {
+    AuthError::Config(message.to_string())
+}
+
+/// Undoes the usual ways a PEM gets mangled in an env var: quotes, `\n` escapes, CRLF.
+fn normalize(raw: &str) -> String {
+    let trimmed = raw.trim().trim_matches('"').trim_matches('\'').trim();
+    trimmed
+        .replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\r\n", "\n")
+}
+
+trait Pkcs1Str: Sized {
+    fn from_pkcs1_pem_str(text: &str) -> Result<Self, AuthError>;
+}
+
+impl Pkcs1Str for rsa::RsaPrivateKey {
+    fn from_pkcs1_pem_str(text: &str) -> Result<Self, AuthError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        rsa::RsaPrivateKey::from_pkcs1_pem(text)
+            .map_err(|_| config("the RSA private key (PKCS#1 PEM) could not be parsed"))
+    }
+}
+
+fn rsa_key(key: rsa::RsaPrivateKey, kid: Option<String>) -> Result<SigningKey, AuthError> {
+    use rsa::traits::PublicKeyParts;
+    if key.size() < 256 {
+        return Err(config(
+            "the RSA key is shorter than 2048 bits; Okta requires at least 2048",
+        ));
+    }
+    let der = key
+        .to_pkcs1_der()
+        .map_err(|_| config("the RSA private key could not be encoded"))?;
+    Ok(SigningKey {
+        alg: Algorithm::RS256,
+        encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+        embedded_kid: kid,
+    })
+}
+
+fn ec_key(key: p256::SecretKey, kid: Option<String>) -> Result<SigningKey, AuthError> {
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|_| config("the EC private key could not be encoded"))?;
+    Ok(SigningKey {
+        alg: Algorithm::ES256,
+        encoding: EncodingKey::from_ec_der(der.as_bytes()),
+        embedded_kid: kid,
+    })
+}
+
+fn parse_jwk(text: &str) -> Result<SigningKey, AuthError> {
+    let jwk: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| config("OKTA_PRIVATE_KEY looks like JSON but is not a valid JWK object"))?;
+    let member = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+    let kid = member("kid").map(str::to_string);
+    match member("kty") {
+        Some("RSA") => {
+            let big = |name: &str| -> Result<rsa::BigUint, AuthError> {
+                let value = member(name).ok_or_else(|| {
+                    AuthError::Config(format!(
+                        "the RSA JWK lacks '{name}'; a private JWK needs n, e, d, p and q"
+                    ))
+                })?;
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(value.trim_end_matches('='))
+                    .map_err(|_| {
+                        AuthError::Config(format!("the RSA JWK member '{name}' is not base64url"))
+                    })?;
+                Ok(rsa::BigUint::from_bytes_be(&bytes))
+            };
+            let key = rsa::RsaPrivateKey::from_components(
+                big("n")?,
+                big("e")?,
+                big("d")?,
+                vec![big("p")?, big("q")?],
+            )
+            .map_err(|_| config("the RSA JWK components do not form a valid private key"))?;
+            rsa_key(key, kid)
+        }
+        Some("EC") => {
+            if member("crv") != Some("P-256") {
+                return Err(config("only EC keys on curve P-256 (ES256) are supported"));
+            }
+            if member("d").is_none() {
+                return Err(config(
+                    "the EC JWK is a public key; OKTA_PRIVATE_KEY needs the private key (with 'd')",
+                ));
+            }
+            // Only the EC members: the parser refuses `kid`, `use` and other extras.
+            let core = serde_json::json!({
+                "kty": "EC",
+                "crv": "P-256",
+                "x": member("x").unwrap_or_default(),
+                "y": member("y").unwrap_or_default(),
+                "d": member("d").unwrap_or_default(),
+            });
+            let key = p256::SecretKey::from_jwk_str(&core.to_string())
+                .map_err(|_| config("the EC JWK is not a valid P-256 private key"))?;
+            ec_key(key, kid)
+        }
+        _ => Err(config("the JWK 'kty' must be RSA or EC")),
+    }
+}

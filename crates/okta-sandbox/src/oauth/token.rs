@@ -1,0 +1,440 @@
+//! POST /oauth2/v1/token (client_credentials, device_code, refresh_token) and /oauth2/v1/revoke.
+
+use super::errors::OAuthError;
+use super::jwt::now_secs;
+use super::state::{Counters, DeviceStatus, Grant, RefreshRecord, RefreshState};
+use super::{ClientRegistration, OAuthServer, assertion, dpop, keys};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::time::Instant;
+
+pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// A poll this much earlier than the interval still counts as on time (client jitter).
+const POLL_TOLERANCE_MS: u128 = 250;
+
+pub(crate) type Form = HashMap<String, String>;
+
+pub(crate) fn parse_form(body: &[u8]) -> Form {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+pub(crate) async fn token_endpoint(
+    State(server): State<OAuthServer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
+    let counters = &server.inner.counters;
+    Counters::bump(match grant_type {
+        "client_credentials" => &counters.client_credentials,
+        "refresh_token" => &counters.refresh_token,
+        DEVICE_GRANT => &counters.device_code,
+        _ => &counters.other_grant,
+    });
+    match server.token_request(&headers, &form) {
+        Ok(body) => {
+            Counters::bump(&server.inner.counters.tokens_issued);
+            let mut response = (StatusCode::OK, Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+pub(crate) async fn revoke_endpoint(State(server): State<OAuthServer>, body: Bytes) -> Response {
+    Counters::bump(&server.inner.counters.revocations);
+    let form = parse_form(&body);
+    match server.revoke(&form) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+impl OAuthServer {
+    fn token_request(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let now = now_secs();
+        self.state().purge(now);
+        let grant_type = form.get("grant_type").ok_or_else(|| {
+            OAuthError::invalid_request("The 'grant_type' parameter is required.")
+        })?;
+        let claimed = claimed_client_id(form)?;
+        let require_dpop = self
+            .state()
+            .clients
+            .get(&claimed)
+            .map(|c| c.require_dpop)
+            .unwrap_or(false);
+        let jkt = self.token_endpoint_dpop(headers, require_dpop, now)?;
+        let client = self.authenticate_client(form, &claimed, now)?;
+        match grant_type.as_str() {
+            "client_credentials" => self.client_credentials(&client, form, jkt),
+            DEVICE_GRANT => self.device_code_grant(&client, form, jkt, now),
+            "refresh_token" => self.refresh_grant(&client, form, jkt, now),
+            other => Err(OAuthError::unsupported_grant_type(other)),
+        }
+    }
+
+    /// Checks the DPoP proof of a token request; returns the key thumbprint to bind to.
+    fn token_endpoint_dpop(
+        &self,
+        headers: &HeaderMap,
+        require_dpop: bool,
+        now: i64,
+    ) -> Result<Option<String>, OAuthError> {
+        let Some(proof) = headers.get("dpop") else {
+            if require_dpop {
+                return Err(OAuthError::invalid_dpop_proof(
+                    "The DPoP proof JWT header is missing.",
+                ));
+            }
+            return Ok(None);
+        };
+        let proof = proof
+            .to_str()
+            .map_err(|_| OAuthError::invalid_dpop_proof("The DPoP proof is not valid text."))?;
+        let verified = dpop::verify_proof(proof, "POST", &self.token_endpoint(), None, now)
+            .map_err(OAuthError::invalid_dpop_proof)?;
+        let mut state = self.state();
+        let (current, previous) = &state.dpop_nonces;
+        if !verified
+            .nonce
+            .as_ref()
+            .is_some_and(|n| n == current || n == previous)
+        {
+            return Err(OAuthError::use_dpop_nonce(current.clone()));
+        }
+        if state.used_dpop_jtis.insert(verified.jti, now).is_some() {
+            return Err(OAuthError::invalid_dpop_proof(
+                "The DPoP proof 'jti' was already used.",
+            ));
+        }
+        Ok(Some(verified.jkt))
+    }
+
+    /// Authenticates the client: a private_key_jwt assertion, or a bare client_id for a
+    /// public client.
+    fn authenticate_client(
+        &self,
+        form: &Form,
+        client_id: &str,
+        now: i64,
+    ) -> Result<ClientRegistration, OAuthError> {
+        let client = self
+            .state()
+            .clients
+            .get(client_id)
+            .cloned()
+            .ok_or_else(|| {
+                OAuthError::invalid_client(format!(
+                    "Client authentication failed: no client with id '{client_id}' is registered in this org."
+                ))
+            })?;
+        match form.get("client_assertion") {
+            Some(assertion) => {
+                if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
+                    return Err(OAuthError::invalid_client(format!(
+                        "The 'client_assertion_type' must be '{ASSERTION_TYPE}'."
+                    )));
+                }
+                let verified = assertion::verify(assertion, &client, &self.token_endpoint(), now)
+                    .map_err(OAuthError::invalid_client)?;
+                let mut state = self.state();
+                let key = format!("{}:{}", client.client_id, verified.jti);
+                if state.used_assertion_jtis.contains_key(&key) {
+                    return Err(OAuthError::invalid_client(
+                        "The client_assertion 'jti' was already used; every assertion needs a new jti.",
+                    ));
+                }
+                state.used_assertion_jtis.insert(key, verified.exp);
+            }
+            None if !client.is_public() => {
+                return Err(OAuthError::invalid_client(format!(
+                    "Client '{client_id}' must authenticate with private_key_jwt (a client_assertion)."
+                )));
+            }
+            None => {}
+        }
+        Ok(client)
+    }
+
+    fn client_credentials(
+        &self,
+        client: &ClientRegistration,
+        form: &Form,
+        jkt: Option<String>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        if client.is_public() {
+            return Err(OAuthError::unauthorized_client(format!(
+                "The client_credentials grant needs a confidential client; '{}' is public.",
+                client.client_id
+            )));
+        }
+        let scopes = requested_scopes(form);
+        if scopes.is_empty() {
+            return Err(OAuthError::invalid_scope(
+                "The 'scope' parameter is required for the client_credentials grant.",
+            ));
+        }
+        check_granted(client, &scopes)?;
+        let grant = Grant {
+            client_id: client.client_id.clone(),
+            subject: client.client_id.clone(),
+            scopes,
+            jkt,
+            user: false,
+        };
+        Ok(self.issue(&grant, false))
+    }
+
+    fn device_code_grant(
+        &self,
+        client: &ClientRegistration,
+        form: &Form,
+        jkt: Option<String>,
+        now: i64,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let code = form.get("device_code").ok_or_else(|| {
+            OAuthError::invalid_request("The 'device_code' parameter is required.")
+        })?;
+        let mut state = self.state();
+        let device = state
+            .devices
+            .get_mut(&keys::sha256_b64(code))
+            .filter(|d| d.client_id == client.client_id)
+            .ok_or_else(|| {
+                OAuthError::invalid_grant("The device code is invalid or has expired.")
+            })?;
+        if device.expires_at <= now {
+            return Err(OAuthError::expired_token());
+        }
+        match device.status.clone() {
+            DeviceStatus::Pending => {
+                let early = device.last_poll.is_some_and(|last| {
+                    last.elapsed().as_millis() + POLL_TOLERANCE_MS
+                        < u128::from(device.interval) * 1000
+                });
+                device.last_poll = Some(Instant::now());
+                if early {
+                    device.interval += 5;
+                    Err(OAuthError::slow_down())
+                } else {
+                    Err(OAuthError::authorization_pending())
+                }
+            }
+            DeviceStatus::Denied => {
+                device.status = DeviceStatus::Consumed;
+                Err(OAuthError::access_denied())
+            }
+            DeviceStatus::Consumed => Err(OAuthError::invalid_grant(
+                "The device code has already been used.",
+            )),
+            DeviceStatus::Approved { subject } => {
+                device.status = DeviceStatus::Consumed;
+                let grant = Grant {
+                    client_id: client.client_id.clone(),
+                    subject,
+                    scopes: device.scopes.clone(),
+                    jkt,
+                    user: true,
+                };
+                drop(state);
+                let refresh = grant.scopes.iter().any(|s| s == "offline_access");
+                Ok(self.issue(&grant, refresh))
+            }
+        }
+    }
+
+    fn refresh_grant(
+        &self,
+        client: &ClientRegistration,
+        form: &Form,
+        jkt: Option<String>,
+        now: i64,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let token = form.get("refresh_token").ok_or_else(|| {
+            OAuthError::invalid_request("The 'refresh_token' parameter is required.")
+        })?;
+        let mut state = self.state();
+        let hash = keys::sha256_b64(token);
+        let record = state
+            .refresh
+            .get_mut(&hash)
+            .filter(|r| r.grant.client_id == client.client_id)
+            .ok_or_else(|| OAuthError::invalid_grant("The refresh token is invalid or expired."))?;
+        match record.state {
+            RefreshState::Active => {}
+            RefreshState::Rotated => {
+                Counters::bump(&self.inner.counters.refresh_token_reuse);
+                return Err(OAuthError::invalid_grant(
+                    "The refresh token was already used: refresh tokens rotate on every use.",
+                ));
+            }
+            RefreshState::Revoked => {
+                return Err(OAuthError::invalid_grant(
+                    "The refresh token has been revoked.",
+                ));
+            }
+        }
+        if record.expires_at <= now {
+            return Err(OAuthError::invalid_grant(
+                "The refresh token is invalid or expired.",
+            ));
+        }
+        if record.grant.jkt.is_some() && record.grant.jkt != jkt {
+            return Err(OAuthError::invalid_dpop_proof(
+                "The refresh token is bound to a DPoP key; send a proof signed with that key.",
+            ));
+        }
+        let mut grant = record.grant.clone();
+        let requested = requested_scopes(form);
+        if !requested.is_empty() {
+            let wider: Vec<&str> = requested
+                .iter()
+                .filter(|s| !grant.scopes.contains(s))
+                .map(String::as_str)
+                .collect();
+            if !wider.is_empty() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "A refresh cannot add scopes that were not granted originally: {}.",
+                    wider.join(" ")
+                )));
+            }
+            grant.scopes = requested;
+        }
+        check_granted(client, &grant.scopes)?;
+        record.state = RefreshState::Rotated;
+        if jkt.is_some() {
+            grant.jkt = jkt;
+        }
+        drop(state);
+        Ok(self.issue(&grant, true))
+    }
+
+    /// Mints the access token (and a new refresh token) and renders the token response.
+    fn issue(&self, grant: &Grant, with_refresh: bool) -> serde_json::Value {
+        let ttl = self.ttl_for(&grant.client_id);
+        let (access_token, expires_in) = self.mint(grant, ttl);
+        let mut body = serde_json::json!({
+            "token_type": if grant.jkt.is_some() { "DPoP" } else { "Bearer" },
+            "expires_in": expires_in,
+            "access_token": access_token,
+            "scope": grant.scopes.join(" "),
+        });
+        if with_refresh {
+            let refresh = keys::random_token(32);
+            let mut state = self.state();
+            let expires_at = now_secs() + state.refresh_token_ttl.as_secs() as i64;
+            state.refresh.insert(
+                keys::sha256_b64(&refresh),
+                RefreshRecord {
+                    grant: grant.clone(),
+                    state: RefreshState::Active,
+                    expires_at,
+                },
+            );
+            body["refresh_token"] = serde_json::Value::String(refresh);
+        }
+        body
+    }
+
+    /// RFC 7009: always 200 for unknown tokens; tokens of another client are left alone.
+    fn revoke(&self, form: &Form) -> Result<(), OAuthError> {
+        let now = now_secs();
+        let claimed = claimed_client_id(form)?;
+        let client = self.authenticate_client(form, &claimed, now)?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+        let hash = keys::sha256_b64(token);
+        {
+            let mut state = self.state();
+            if let Some(record) = state.refresh.get_mut(&hash) {
+                if record.grant.client_id == client.client_id {
+                    record.state = RefreshState::Revoked;
+                }
+                return Ok(());
+            }
+            if let Some(opaque) = state.opaque.get(&hash) {
+                if opaque.grant.client_id == client.client_id {
+                    state.opaque.remove(&hash);
+                }
+                return Ok(());
+            }
+        }
+        if let Ok(grant) = self.resolve_access_token(token, now, false)
+            && grant.client_id == client.client_id
+            && let Some(jti) = super::jwt::segment(token, 1)
+                .and_then(|c| super::jwt::str_claim(&c, "jti").map(str::to_string))
+        {
+            self.state().revoked_access_jtis.insert(jti);
+        }
+        Ok(())
+    }
+}
+
+/// The client id a request claims: the assertion's `iss`, else the `client_id` parameter.
+fn claimed_client_id(form: &Form) -> Result<String, OAuthError> {
+    let from_assertion = form
+        .get("client_assertion")
+        .map(|a| {
+            assertion::claimed_client(a).ok_or_else(|| {
+                OAuthError::invalid_client(
+                    "The client_assertion is not a well-formed JWT with an 'iss'.",
+                )
+            })
+        })
+        .transpose()?;
+    match (from_assertion, form.get("client_id")) {
+        (Some(a), Some(id)) if &a != id => Err(OAuthError::invalid_client(
+            "The 'client_id' parameter does not match the client_assertion 'iss'.",
+        )),
+        (Some(a), _) => Ok(a),
+        (None, Some(id)) => Ok(id.clone()),
+        (None, None) => Err(OAuthError::invalid_client(
+            "Client authentication failed: no client_id or client_assertion was sent.",
+        )),
+    }
+}
+
+pub(crate) fn requested_scopes(form: &Form) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in form
+        .get("scope")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split_whitespace()
+    {
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    scopes
+}
+
+pub(crate) fn check_granted(
+    client: &ClientRegistration,
+    scopes: &[String],
+) -> Result<(), OAuthError> {
+    let missing = client.ungranted(scopes);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(OAuthError::invalid_scope(format!(
+        "The following scopes are not granted to client '{}': {}. Grant them to the app in the Okta Admin Console (Okta API Scopes), or remove them from OKTA_SCOPES.",
+        client.client_id,
+        missing.join(" ")
+    )))
+}
