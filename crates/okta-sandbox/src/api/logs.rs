@@ -38,12 +38,22 @@ fn invalid_date() -> ApiError {
 }
 
 fn parse_time(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    raw.map(|s| {
-        DateTime::parse_from_rfc3339(s.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| invalid_date())
-    })
-    .transpose()
+    raw.map(|s| parse_iso8601(s.trim()).ok_or_else(invalid_date))
+        .transpose()
+}
+
+/// ISO 8601 timestamps as clients send them: RFC 3339 (`...Z`, `...+02:00`), offsets
+/// without a colon (`...+0200`), or no zone at all (read as UTC).
+fn parse_iso8601(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 /// Every keyword must appear (case-insensitively) in some string field of the event.
@@ -119,4 +129,33 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
         .collect();
     let page = paginate_refs(matched, descending, after.as_ref(), limit);
     Ok(respond::page(&state, PATH, &query, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_the_iso_8601_forms_clients_use() {
+        let expected = "2024-03-01T10:00:00Z".parse::<DateTime<Utc>>().ok();
+        for form in [
+            "2024-03-01T10:00:00Z",
+            "2024-03-01T10:00:00.000Z",
+            "2024-03-01T12:00:00.000+02:00",
+            "2024-03-01T03:00:00-0700",
+            "2024-03-01T10:00:00",
+        ] {
+            assert_eq!(parse_iso8601(form), expected, "{form}");
+        }
+        for bad in ["yesterday", "2024-03-01", "2024-13-01T00:00:00Z", ""] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn keywords_are_bounded_like_okta() {
+        assert_eq!(keywords("Max Attempts").unwrap(), ["max", "attempts"]);
+        assert!(keywords(&"a ".repeat(11)).is_err());
+        assert!(keywords(&"x".repeat(41)).is_err());
+    }
 }
