@@ -9,6 +9,7 @@
 //! - everything else: the org's data, the Management API, pagination, filters, errors.
 
 pub mod api;
+mod catalog;
 pub mod error;
 pub mod faults;
 pub mod filter;

@@ -5,6 +5,7 @@ use super::audit::{self, Audit};
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
+use crate::catalog;
 use crate::error::ApiError;
 use crate::filter::{self, Dialect};
 use crate::ids::{okta_id, prefix, timestamp};
@@ -39,6 +40,7 @@ const GROUPS_LIMIT: LimitRule = LimitRule {
 const MODES: &[(&str, &str)] = &[
     ("BOOKMARK", "bookmark"),
     ("SAML_2_0", ""),
+    ("SAML_1_1", ""),
     ("OPENID_CONNECT", "oidc_client"),
     ("AUTO_LOGIN", ""),
     ("BROWSER_PLUGIN", "template_swa"),
@@ -199,6 +201,37 @@ fn validate(mode: &str, body: &Value) -> Result<(), ApiError> {
     if label.is_empty() {
         causes.push("label: The field cannot be left blank".to_owned());
     }
+    // An OIN integration brings its own sign-on configuration; it needs only the app
+    // settings its catalog entry lists.
+    if let Some(integration) = body["name"]
+        .as_str()
+        .and_then(catalog::find)
+        .filter(|c| catalog::is_integration(c))
+    {
+        if !integration.sign_on_modes.contains(&mode) {
+            causes.push(format!(
+                "signOnMode: {} supports {}",
+                integration.name,
+                integration.sign_on_modes.join(", ")
+            ));
+        }
+        for field in integration.required_settings {
+            if body["settings"]["app"][field]
+                .as_str()
+                .is_none_or(|s| s.trim().is_empty())
+            {
+                causes.push(format!("{field}: The field cannot be left blank"));
+            }
+        }
+        return if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(causes))
+        };
+    }
+    if mode == "SAML_1_1" {
+        causes.push("signOnMode: SAML_1_1 is only available for catalog integrations".to_owned());
+    }
     let urls: &[&str] = match mode {
         "BOOKMARK" => &["settings.app.url"],
         "SAML_2_0" => &["settings.signOn.ssoAcsUrl", "settings.signOn.audience"],
@@ -354,14 +387,21 @@ fn build(
             MODES.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ")
         )]));
     };
-    validate(&mode, &body)?;
     let label = body["label"].as_str().unwrap_or_default().trim().to_owned();
     let name = match (name, body["name"].as_str()) {
         (Some(existing), _) => existing.to_owned(),
-        (None, Some(given)) if !given.is_empty() => given.to_owned(),
+        (None, Some(given)) if catalog::find(given).is_some() => given.to_owned(),
+        (None, Some(given)) if !given.is_empty() && given != *default_name => {
+            return Err(invalid(vec![format!(
+                "name: '{given}' is not an app in the Okta Integration Network catalog"
+            )]));
+        }
         (None, _) if !default_name.is_empty() => (*default_name).to_owned(),
         (None, _) => format!("sandbox_{}_1", slug(&label)),
     };
+    let mut named = body.clone();
+    named["name"] = json!(name);
+    validate(&mode, &named)?;
     let mut settings = crate::seed::apps::settings(&mut org.rng, &mode, &label);
     // Settings the caller gave win over the defaults.
     if let Some(app_settings) = settings.get_mut("app") {

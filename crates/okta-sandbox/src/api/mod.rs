@@ -6,6 +6,7 @@ mod apps;
 mod audit;
 mod branding;
 mod brands;
+mod catalog;
 mod device_assurance;
 mod domains;
 mod email_domains;
@@ -72,6 +73,7 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("/api/v1/users", "okta.users"),
     ("/api/v1/groups", "okta.groups"),
     ("/api/v1/apps", "okta.apps"),
+    ("/api/v1/catalog/apps", "okta.apps"),
     ("/api/v1/logs", "okta.logs"),
     ("/api/v1/policies", "okta.policies"),
     ("/api/v1/device-assurances", "okta.deviceAssurance"),
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(apps::routes())
+        .merge(catalog::routes())
         .merge(logs::routes())
         .merge(policies::routes())
         .merge(device_assurance::routes())

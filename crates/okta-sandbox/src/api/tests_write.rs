@@ -943,3 +943,101 @@ async fn writes_are_recorded_in_the_system_log() {
         "user.lifecycle.activate"
     );
 }
+
+#[tokio::test]
+async fn catalog_lists_integrations_and_install_validates_against_it() {
+    let org = org().await;
+    let response = org.get("/api/v1/catalog/apps?limit=5").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().get("link").is_none(),
+        "the catalog sends no Link header"
+    );
+    let first: Vec<Value> = response.json().await.unwrap();
+    assert_eq!(first.len(), 5);
+    let last = first.last().unwrap()["name"].as_str().unwrap().to_owned();
+    let (_, second) = call(
+        &org,
+        Method::GET,
+        &format!("/api/v1/catalog/apps?limit=5&after={last}"),
+        None,
+    )
+    .await;
+    assert!(
+        second
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["name"].as_str().unwrap() > last.as_str())
+    );
+    let (_, found) = call(&org, Method::GET, "/api/v1/catalog/apps?q=SLACK", None).await;
+    assert_eq!(found[0]["name"], "slack");
+    let (s, slack) = call(
+        &org,
+        Method::GET,
+        "/api/v1/catalog/apps/slack?expand=schema",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(slack["_embedded"]["schema"]["required"], json!(["domain"]));
+    assert_eq!(
+        call(&org, Method::GET, "/api/v1/catalog/apps/nope", None)
+            .await
+            .0,
+        404
+    );
+
+    let install = |settings: Value, mode: &str| json!({"name": "slack", "label": "Slack EU", "signOnMode": mode, "settings": {"app": settings}});
+    let (s, err) = call(
+        &org,
+        Method::POST,
+        "/api/v1/apps",
+        Some(install(json!({}), "SAML_2_0")),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        err["errorCauses"]
+            .to_string()
+            .contains("domain: The field cannot be left blank")
+    );
+    let (s, err) = call(
+        &org,
+        Method::POST,
+        "/api/v1/apps",
+        Some(install(json!({"domain": "acme-eu"}), "BOOKMARK")),
+    )
+    .await;
+    assert_eq!(s, 400, "{err}");
+    let (s, app) = call(
+        &org,
+        Method::POST,
+        "/api/v1/apps",
+        Some(install(json!({"domain": "acme-eu"}), "SAML_2_0")),
+    )
+    .await;
+    assert_eq!(s, 200, "{app}");
+    assert_eq!(app["name"], "slack");
+    assert_eq!(app["settings"]["app"]["domain"], "acme-eu");
+    let (s, _) = call(
+        &org,
+        Method::POST,
+        "/api/v1/apps",
+        Some(json!({"name": "not_in_catalog", "label": "X", "signOnMode": "SAML_2_0"})),
+    )
+    .await;
+    assert_eq!(s, 400);
+
+    // A seeded integration reads and replaces like an installed one.
+    let seeded = org
+        .org
+        .apps()
+        .into_iter()
+        .find(|a| a["name"] == "salesforce")
+        .unwrap();
+    let path = format!("/api/v1/apps/{}", seeded["id"].as_str().unwrap());
+    let (s, replaced) = call(&org, Method::PUT, &path, Some(seeded.clone())).await;
+    assert_eq!(s, 200, "{replaced}");
+    assert_eq!(replaced["settings"]["app"]["instanceType"], "PRODUCTION");
+}

@@ -36,6 +36,8 @@ pub fn seed(
             let id = okta_id(rng, prefix::APP);
             let created = now - Duration::days(rng.gen_range(60..900));
             let updated = created + Duration::days(rng.gen_range(0..50));
+            let mut app_settings = settings(rng, mode, &label);
+            fill_required_settings(&mut app_settings, name, &label);
             let app = app_object(
                 base,
                 &id,
@@ -45,7 +47,7 @@ pub fn seed(
                 status,
                 created,
                 updated,
-                settings(rng, mode, &label),
+                app_settings,
                 rng,
             );
             let assigned = assign_users(rng, base, &id, users, now);
@@ -56,6 +58,26 @@ pub fn seed(
             }
         })
         .collect()
+}
+
+/// Gives a seeded integration the app settings its catalog entry requires, so the seeded
+/// app reads (and replaces) like one an admin installed.
+fn fill_required_settings(settings: &mut Value, name: &str, label: &str) {
+    let Some(entry) = crate::catalog::find(name).filter(|e| crate::catalog::is_integration(e))
+    else {
+        return;
+    };
+    for field in entry.required_settings {
+        let value = match *field {
+            "instanceType" => "PRODUCTION".to_owned(),
+            "baseUrl" | "siteURL" | "url" => format!(
+                "https://{}.example.com",
+                label.to_lowercase().replace(' ', "")
+            ),
+            _ => "acme".to_owned(),
+        };
+        settings["app"][*field] = json!(value);
+    }
 }
 
 /// The full application object Okta returns, for seeding and for POST /api/v1/apps.
