@@ -131,8 +131,8 @@ pub struct Authenticator {
 #[derive(Default)]
 struct DeviceFlowState {
     running: bool,
-    /// Outcome of the last finished flow, for callers waiting on it.
-    outcome: Option<Result<(), AuthError>>,
+    /// Outcome of the last finished flow, for callers that waited on it.
+    outcome: Option<Result<TokenRecord, AuthError>>,
 }
 
 impl Authenticator {
@@ -630,7 +630,7 @@ impl Authenticator {
             {
                 let mut device = lock(&this.device);
                 device.running = false;
-                device.outcome = Some(outcome.map(|_| ()));
+                device.outcome = Some(outcome);
             }
             this.publish(|s| {
                 s.pending = None;
@@ -642,22 +642,21 @@ impl Authenticator {
     }
 
     /// While a device flow runs: waits for its prompt (Start) or its end (Wait).
-    /// None when no flow is running or finished since the last call.
+    /// None when no flow is running.
     async fn join_running_device_flow(
         &self,
         person: Person,
     ) -> Option<Result<TokenRecord, AuthError>> {
+        if !lock(&self.device).running {
+            return None;
+        }
         let mut rx = self.state.subscribe();
         let deadline = Instant::now() + DEVICE_START_TIMEOUT;
         loop {
             {
                 let device = lock(&self.device);
                 if !device.running {
-                    return match &device.outcome {
-                        Some(Ok(())) => self.usable_current().map(Ok),
-                        Some(Err(error)) if person == Person::Wait => Some(Err(error.clone())),
-                        _ => None,
-                    };
+                    return device.outcome.clone();
                 }
             }
             if person == Person::Start {

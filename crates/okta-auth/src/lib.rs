@@ -172,3 +172,29 @@ pub use store::file::FileStore;
 pub use store::keyring::KeyringStore;
 pub use store::memory::MemoryStore;
 pub use store::{CacheKey, TokenStore};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_print_stars_in_debug_and_display() {
+        let secret = Secret::new("eyJhbGciOi.secret.value");
+        assert_eq!(format!("{secret:?}"), "****");
+        assert_eq!(format!("{secret}"), "****");
+        let auth = RequestAuth {
+            authorization: Secret::new("Bearer eyJhbGciOi.secret.value"),
+            dpop_proof: Some(Secret::new("proof.value.sig")),
+        };
+        let debug = format!("{auth:?}");
+        assert!(
+            !debug.contains("secret.value") && !debug.contains("proof.value"),
+            "{debug}"
+        );
+        let method = AuthMethod::PrivateKeyJwt {
+            key: Secret::new("-----BEGIN PRIVATE KEY-----abc"),
+            key_id: "kid1".into(),
+        };
+        assert!(!format!("{method:?}").contains("BEGIN PRIVATE KEY"));
+    }
+}

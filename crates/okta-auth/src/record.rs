@@ -95,3 +95,125 @@ mod secret_opt {
         Ok(Option::<String>::deserialize(d)?.map(Secret::new))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        let enc = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        format!(
+            "{}.{}.c2ln",
+            enc(&serde_json::json!({"alg": "RS256"})),
+            enc(&claims)
+        )
+    }
+
+    fn record(token: &str, expires_at: Option<i64>) -> TokenRecord {
+        TokenRecord {
+            access_token: Some(Secret::new(token)),
+            token_type: "Bearer".into(),
+            expires_at,
+            refresh_token: None,
+            scopes: vec!["okta.users.read".into()],
+            dpop_key: None,
+            obtained_at: NOW,
+        }
+    }
+
+    #[test]
+    fn jwt_exp_decides_over_the_stored_expiry() {
+        let token = jwt(serde_json::json!({"exp": NOW + 3600}));
+        assert!(record(&token, Some(NOW - 10)).access_valid_at(NOW));
+        let expired = jwt(serde_json::json!({"exp": NOW - 1}));
+        assert!(!record(&expired, Some(NOW + 3600)).access_valid_at(NOW));
+    }
+
+    #[test]
+    fn the_60_second_margin_sits_between_30_and_90_seconds_left() {
+        let thirty = jwt(serde_json::json!({"exp": NOW + 30}));
+        let ninety = jwt(serde_json::json!({"exp": NOW + 90}));
+        assert!(!record(&thirty, None).access_valid_at(NOW));
+        assert!(record(&ninety, None).access_valid_at(NOW));
+        assert!(!record("opaque", Some(NOW + 30)).access_valid_at(NOW));
+        assert!(record("opaque", Some(NOW + 90)).access_valid_at(NOW));
+    }
+
+    #[test]
+    fn opaque_tokens_use_the_stored_expiry() {
+        assert!(record("AbCdEf0123456789", Some(NOW + 3600)).access_valid_at(NOW));
+        assert!(!record("AbCdEf0123456789", Some(NOW - 1)).access_valid_at(NOW));
+        assert!(!record("AbCdEf0123456789", None).access_valid_at(NOW));
+    }
+
+    #[test]
+    fn jwt_without_exp_falls_back_to_the_stored_expiry() {
+        let token = jwt(serde_json::json!({"sub": "x"}));
+        assert!(record(&token, Some(NOW + 3600)).access_valid_at(NOW));
+        assert!(!record(&token, None).access_valid_at(NOW));
+    }
+
+    #[test]
+    fn malformed_jwt_falls_back_to_the_stored_expiry() {
+        for token in [
+            "a.b.c",
+            "e30.!!!.x",
+            "a.b",
+            "a.b.c.d",
+            "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.x",
+        ] {
+            assert!(
+                record(token, Some(NOW + 3600)).access_valid_at(NOW),
+                "{token}"
+            );
+            assert!(
+                !record(token, Some(NOW + 10)).access_valid_at(NOW),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dropped_access_token_is_never_valid() {
+        let mut r = record("opaque", Some(NOW + 3600));
+        r.access_token = None;
+        assert!(!r.access_valid_at(NOW));
+    }
+
+    #[test]
+    fn scopes_must_cover_the_configuration() {
+        let r = record("x", Some(NOW + 3600));
+        assert!(r.covers(&["okta.users.read".into()]));
+        assert!(!r.covers(&["okta.users.read".into(), "okta.groups.read".into()]));
+        let manage = vec!["okta.users.manage".to_string()];
+        assert!(scopes_cover(&manage, &["okta.users.read".into()]));
+        assert!(!scopes_cover(
+            &["okta.users.read".to_string()],
+            &["okta.users.manage".into()]
+        ));
+    }
+
+    #[test]
+    fn the_record_round_trips_as_one_json_value_and_debug_hides_secrets() {
+        let mut r = record("the-access-token", Some(NOW + 3600));
+        r.refresh_token = Some(Secret::new("the-refresh-token"));
+        r.dpop_key = Some(Secret::new("the-dpop-key"));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["access_token"], "the-access-token");
+        assert_eq!(json["refresh_token"], "the-refresh-token");
+        assert_eq!(json["expires_at"], NOW + 3600);
+        assert_eq!(json["scopes"][0], "okta.users.read");
+        let back: TokenRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        let debug = format!("{r:?}");
+        assert!(
+            !debug.contains("the-access-token")
+                && !debug.contains("the-refresh-token")
+                && !debug.contains("the-dpop-key")
+        );
+    }
+}

@@ -154,3 +154,28 @@ pub async fn call_probe(
     }
     Ok(status)
 }
+
+/// Settings for the sandbox's default public device-flow client.
+pub fn device_settings(org: &TestOrg, scopes: &[&str]) -> AuthSettings {
+    let client = org.oauth.device_client();
+    settings(org, &client.client_id, AuthMethod::DeviceFlow, scopes)
+}
+
+/// Waits for a pending user code and approves (or denies) it, like a person would.
+pub async fn decide_next(org: &TestOrg, approve: bool) -> String {
+    for _ in 0..200 {
+        if let Some(code) = org.oauth.pending_user_codes().into_iter().next() {
+            assert!(org.oauth.approve_device(&code, approve, None));
+            return code;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no device authorization was started");
+}
+
+/// Runs `login()` while a "person" approves the code.
+pub async fn device_login(org: &TestOrg, auth: &Authenticator) -> okta_auth::AuthStatus {
+    org.oauth.set_device_timing(1, 120);
+    let (status, _) = tokio::join!(auth.login(), decide_next(org, true));
+    status.expect("device login")
+}

@@ -138,6 +138,7 @@ impl OAuthServer {
             devices: HashMap::new(),
             user_codes: HashMap::new(),
             dpop_nonces: (keys::random_token(16), keys::random_token(16)),
+            forced_slow_downs: 0,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -348,6 +349,11 @@ impl OAuthServer {
         let mut state = self.state();
         state.device_interval = interval_secs;
         state.device_expires_in = expires_in_secs;
+    }
+
+    /// Answers the next `count` polls of pending device codes with `slow_down`.
+    pub fn force_device_slow_down(&self, count: u32) {
+        self.state().forced_slow_downs = count;
     }
 
     /// Approves (or denies) a pending user code as `subject`. False if no such pending code.

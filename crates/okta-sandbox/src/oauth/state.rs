@@ -77,6 +77,8 @@ pub(crate) struct State {
     pub user_codes: HashMap<String, String>,
     /// Current and previous DPoP nonce; both are accepted.
     pub dpop_nonces: (String, String),
+    /// Pending device polls still to be answered `slow_down` regardless of timing.
+    pub forced_slow_downs: u32,
 }
 
 impl State {

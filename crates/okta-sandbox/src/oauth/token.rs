@@ -210,6 +210,7 @@ impl OAuthServer {
             OAuthError::invalid_request("The 'device_code' parameter is required.")
         })?;
         let mut state = self.state();
+        let forced_slow_down = state.forced_slow_downs > 0;
         let device = state
             .devices
             .get_mut(&keys::sha256_b64(code))
@@ -227,8 +228,11 @@ impl OAuthServer {
                         < u128::from(device.interval) * 1000
                 });
                 device.last_poll = Some(Instant::now());
-                if early {
+                if early || forced_slow_down {
                     device.interval += 5;
+                    if forced_slow_down {
+                        state.forced_slow_downs -= 1;
+                    }
                     Err(OAuthError::slow_down())
                 } else {
                     Err(OAuthError::authorization_pending())
