@@ -6,7 +6,10 @@
 //! Module ownership (kept disjoint so the pieces evolve independently):
 //! - `oauth/`: OAuth endpoints, token minting and bearer checks.
 //! - `faults`: fault injection (429s, 5xx, latency, resets, malformed bodies, foreign links).
-//! - everything else: the org's data, the Management API, pagination, filters, errors.
+//! - everything else: the org's data, the Management API, pagination, filters, errors:
+//!   `seed` builds the org deterministically from `SandboxConfig::seed`, `org` holds it,
+//!   `api/` serves it (one module per area), `filter` parses Okta's SCIM-like
+//!   expressions, `error` renders Okta's error bodies. See README.md for what is seeded.
 
 pub mod api;
 mod catalog;
