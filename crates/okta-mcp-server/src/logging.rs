@@ -40,7 +40,10 @@ pub fn init(settings: &Settings) {
             .with_writer(std::io::stderr.and(Mutex::new(f)))
             .with_ansi(false)
             .try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        None => builder
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
     };
     let _ = result;
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod device_prompt;
 #[cfg(test)]
 mod docs;
 mod logging;
@@ -46,9 +47,7 @@ fn main() -> ExitCode {
                 commands::call::run(settings, tool, arguments).await
             }
             Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
-            Some(Command::Auth(_)) => {
-                anyhow::bail!("auth commands are not available in this build yet")
-            }
+            Some(Command::Auth(command)) => commands::auth::run(settings, command).await,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

@@ -198,7 +198,8 @@ fn group_tools_read_the_seeded_groups_and_members() {
         .sandbox
         .org()
         .group_members(&with_members)
-        .into_iter()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
         .collect();
     let got: BTreeSet<String> = ids(&members["items"]).into_iter().collect();
     assert_eq!(got, expected);

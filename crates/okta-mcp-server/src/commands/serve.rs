@@ -9,14 +9,22 @@ use std::process::ExitCode;
 
 pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let org = crate::org::connect(settings).await?;
+    crate::device_prompt::install(&org.auth);
+    // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
+    org.auth.start_background();
     let server = OktaMcp::new(&org);
     match args.transport {
         Transport::Stdio => {
             let running = server
-                .serve(rmcp::transport::stdio())
+                .serve(crate::server::stdio::transport())
                 .await
                 .context("starting the MCP session")?;
+            let watcher = tokio::spawn(announce_tool_changes(
+                org.auth.clone(),
+                running.peer().clone(),
+            ));
             running.waiting().await.context("MCP session")?;
+            watcher.abort();
         }
         Transport::Http => serve_http(server, &args.bind).await?,
     }
@@ -44,4 +52,24 @@ async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
         })
         .await
         .context("HTTP server")
+}
+
+/// When the granted scopes change (a device flow finished, a token was re-granted), the set
+/// of exposed tools changes with them: tell the client to list tools again.
+async fn announce_tool_changes(
+    auth: std::sync::Arc<okta_auth::Authenticator>,
+    peer: rmcp::Peer<rmcp::RoleServer>,
+) {
+    let mut states = auth.subscribe();
+    let mut last = states.borrow().granted_scopes.clone();
+    while states.changed().await.is_ok() {
+        let now = states.borrow_and_update().granted_scopes.clone();
+        if now != last {
+            last = now;
+            tracing::info!("granted scopes changed; sending notifications/tools/list_changed");
+            if peer.notify_tool_list_changed().await.is_err() {
+                break;
+            }
+        }
+    }
 }

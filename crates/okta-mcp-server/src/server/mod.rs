@@ -3,14 +3,17 @@
 
 pub mod confirm;
 pub mod exposure;
+pub mod stdio;
 
 use crate::org::Org;
 use crate::settings::Settings;
+use crate::tools::error::ToolError;
 use crate::tools::{ToolCtx, ToolDef, common::ProgressFn};
-use okta_auth::Authenticator;
+use okta_auth::{AuthError, Authenticator};
+use okta_client::ApiError;
 use okta_client::OktaClient;
 use rmcp::model::*;
-use rmcp::service::RequestContext;
+use rmcp::service::{ElicitationMode, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -33,6 +36,8 @@ struct Inner {
     tools: Vec<ToolDef>,
     by_name: HashMap<&'static str, usize>,
     confirmations: confirm::PendingConfirmations,
+    /// Device codes already offered to the client as a URL elicitation.
+    offered_codes: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl OktaMcp {
@@ -51,6 +56,7 @@ impl OktaMcp {
                 tools,
                 by_name,
                 confirmations: confirm::PendingConfirmations::default(),
+                offered_codes: Default::default(),
             }),
         }
     }
@@ -156,6 +162,10 @@ impl OktaMcp {
             return Ok(invalid_args(name, unknown).into());
         }
         let args = Value::Object(arguments);
+        let mcp_context = match &gate {
+            confirm::Gate::Mcp { context, .. } => Some(*context),
+            confirm::Gate::Cli => None,
+        };
         let ctx = self.ctx(progress, cancel);
         if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
             match confirm::confirm(
@@ -176,9 +186,60 @@ impl OktaMcp {
             Ok(value) => success_result(value).into(),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
+                if let (
+                    Some(context),
+                    ToolError::Api(ApiError::Auth(AuthError::AuthorizationPending {
+                        verification_uri_complete,
+                        user_code,
+                    })),
+                ) = (mcp_context, &e)
+                {
+                    self.offer_sign_in_link(context, verification_uri_complete, user_code);
+                }
                 error_result(e.to_value(name)).into()
             }
         })
+    }
+}
+
+impl OktaMcp {
+    /// Where the client can open URLs for the user (URL-mode elicitation, before 2026-07-28),
+    /// offers the device verification link once per code; the tool result carries it anyway.
+    fn offer_sign_in_link(&self, context: &RequestContext<RoleServer>, url: &str, code: &str) {
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if modern
+            || !context
+                .peer
+                .supported_elicitation_modes()
+                .contains(&ElicitationMode::Url)
+        {
+            return;
+        }
+        {
+            let mut offered = self
+                .inner
+                .offered_codes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if !offered.insert(code.to_owned()) {
+                return;
+            }
+        }
+        let Ok(link) = url::Url::parse(url) else {
+            return;
+        };
+        let peer = context.peer.clone();
+        let message = format!(
+            "Sign in to Okta to let this server act for you: confirm the code {code} on the page that opens."
+        );
+        let id = format!("okta-device-{code}");
+        tokio::spawn(async move {
+            if let Err(e) = peer.elicit_url(message, link, id).await {
+                tracing::debug!(error = %e, "URL elicitation for the device sign-in was not shown");
+            }
+        });
     }
 }
 
