@@ -631,3 +631,6 @@ fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests;
