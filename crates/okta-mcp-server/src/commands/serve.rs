@@ -15,10 +15,16 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
     let server = OktaMcp::new(&org);
     match args.transport {
         Transport::Stdio => {
-            let running = server
-                .serve(crate::server::stdio::transport())
-                .await
-                .context("starting the MCP session")?;
+            let running = match server.serve(crate::server::stdio::transport()).await {
+                Ok(running) => running,
+                // A 2026-07-28 client may talk without an initialize handshake and simply
+                // close stdin when done: that is a normal end of the session.
+                Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+                    tracing::info!("client closed the session");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("starting the MCP session")),
+            };
             let watcher = tokio::spawn(announce_tool_changes(
                 org.auth.clone(),
                 running.peer().clone(),

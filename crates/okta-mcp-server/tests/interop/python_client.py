@@ -37,7 +37,7 @@ async def main() -> None:
         print(
             json.dumps(
                 {
-                    "protocol": str(getattr(client.session, "protocol_version", "")),
+                    "protocol": str(client.session.protocol_version),
                     "tools": [t.name for t in listed.tools],
                     "list_users": {"isError": users.is_error, "structured": users.structured_content},
                     "result": {"isError": result.is_error, "structured": result.structured_content},
