@@ -123,6 +123,8 @@ pub struct Authenticator {
     flight: tokio::sync::Mutex<()>,
     /// Latest `DPoP-Nonce` from the resource server.
     api_nonce: Mutex<Option<String>>,
+    /// Latest `DPoP-Nonce` from the token endpoint, so the next grant needs no extra round trip.
+    token_nonce: Mutex<Option<String>>,
     device: Mutex<DeviceFlowState>,
     state: watch::Sender<AuthState>,
     prompt_hook: Mutex<Option<PromptHook>>,
@@ -191,6 +193,7 @@ impl Authenticator {
             source: Mutex::new(source),
             flight: tokio::sync::Mutex::new(()),
             api_nonce: Mutex::new(None),
+            token_nonce: Mutex::new(None),
             device: Mutex::new(DeviceFlowState::default()),
             state: state_tx,
             prompt_hook: Mutex::new(None),
@@ -321,9 +324,7 @@ impl Authenticator {
             },
             store: self.store.kind().name(),
             store_location: self.store.location(),
-            authenticated: record
-                .as_ref()
-                .is_some_and(|r| r.access_valid_at(now) && r.covers(&self.settings.scopes)),
+            authenticated: record.as_ref().is_some_and(|r| self.usable(r)),
             expires_at,
             expires_in_secs: expires_at.map(|e| e - now),
             granted_scopes: record.as_ref().map(|r| r.scopes.clone()),
@@ -343,7 +344,12 @@ impl Authenticator {
     }
 
     fn usable(&self, record: &TokenRecord) -> bool {
-        record.access_valid_at(now_secs()) && record.covers(&self.settings.scopes)
+        record.access_valid_at(now_secs()) && self.fits(record)
+    }
+
+    /// The record's grant matches the configuration: scopes covered, DPoP-bound if asked.
+    fn fits(&self, record: &TokenRecord) -> bool {
+        record.covers(&self.settings.scopes) && (!self.settings.dpop || record.is_dpop())
     }
 
     /// valid cached → refresh → full grant. Returns the record to use for the call.
@@ -369,7 +375,7 @@ impl Authenticator {
         }
         let candidate = stored.or_else(|| lock(&self.current).clone());
         if let Some(record) = candidate.filter(|r| r.refresh_token.is_some()) {
-            if record.covers(&self.settings.scopes) {
+            if self.fits(&record) {
                 match self.refresh(&record).await {
                     Ok(fresh) => return Ok(fresh),
                     Err(RefreshFailure::Refused(reason)) => {
@@ -384,7 +390,7 @@ impl Authenticator {
                 }
             } else {
                 tracing::info!(
-                    "the configured scopes grew beyond the cached grant; a new grant is needed"
+                    "the configured scopes or DPoP setting go beyond the cached grant; a new grant is needed"
                 );
             }
         }
@@ -430,7 +436,7 @@ impl Authenticator {
                 Some(stored) => Some(DpopKey::from_stored(stored).map_err(RefreshFailure::Other)?),
                 None => None,
             },
-            nonce: None,
+            nonce: lock(&self.token_nonce).clone(),
             upgrade_allowed: true,
         };
         let client_form = self.client_auth_form_fn();
@@ -440,14 +446,7 @@ impl Authenticator {
             form.push(("refresh_token", refresh_token.expose().to_string()));
             Ok(form)
         };
-        let result = oauth::token_request(
-            &self.http,
-            &self.endpoints.token,
-            &form,
-            &mut dpop,
-            &record.scopes,
-        )
-        .await;
+        let result = self.token_call(&form, &mut dpop, &record.scopes).await;
         match result {
             Ok(mut fresh) => {
                 if fresh.refresh_token.is_none() {
@@ -482,15 +481,10 @@ impl Authenticator {
             form.push(("scope", scopes.clone()));
             Ok(form)
         };
-        let record = oauth::token_request(
-            &self.http,
-            &self.endpoints.token,
-            &form,
-            &mut dpop,
-            &self.settings.scopes,
-        )
-        .await
-        .map_err(|e| to_auth_error(e, Step::ClientCredentials))?;
+        let record = self
+            .token_call(&form, &mut dpop, &self.settings.scopes)
+            .await
+            .map_err(|e| to_auth_error(e, Step::ClientCredentials))?;
         self.save(&record).await;
         self.adopt(record.clone(), TokenSource::ClientCredentials);
         Ok(record)
@@ -503,9 +497,24 @@ impl Authenticator {
             } else {
                 None
             },
-            nonce: None,
+            nonce: lock(&self.token_nonce).clone(),
             upgrade_allowed: true,
         })
+    }
+
+    /// One token request (with its DPoP retries); remembers the nonce the org handed out.
+    async fn token_call(
+        &self,
+        form: oauth::FormFn<'_>,
+        dpop: &mut DpopSession,
+        scopes: &[String],
+    ) -> Result<TokenRecord, CallError> {
+        let result =
+            oauth::token_request(&self.http, &self.endpoints.token, form, dpop, scopes).await;
+        if let Some(nonce) = &dpop.nonce {
+            *lock(&self.token_nonce) = Some(nonce.clone());
+        }
+        result
     }
 
     /// Client authentication parameters: a fresh assertion (private_key_jwt) or the client id.
@@ -737,9 +746,7 @@ impl Authenticator {
                 self.adopt(record.clone(), TokenSource::Cache);
                 return Ok(record);
             }
-            match oauth::token_request(&self.http, &self.endpoints.token, &form, &mut dpop, &scopes)
-                .await
-            {
+            match self.token_call(&form, &mut dpop, &scopes).await {
                 Ok(record) => {
                     self.save(&record).await;
                     tracing::info!(

@@ -54,9 +54,24 @@ async fn dpop_on_binds_the_token_and_proves_every_call() {
     assert_eq!(status, 401);
 
     // After a restart the cached DPoP key still matches the cached token.
-    let restarted = authenticator(settings, store);
+    let restarted = authenticator(settings.clone(), store.clone());
     assert_eq!(call_probe(&org, restarted.as_ref()).await.unwrap(), 200);
     assert_eq!(org.oauth.token_calls("client_credentials"), 2);
+
+    // A new grant in the same process reuses the nonce it learnt: one request, not two.
+    auth.rejected(&headers, None).await;
+    assert_eq!(call_probe(&org, auth.as_ref()).await.unwrap(), 200);
+    assert_eq!(org.oauth.token_calls("client_credentials"), 3);
+
+    // A cached Bearer token does not satisfy OKTA_MCP_DPOP=1.
+    let mut plain = service_settings(&org, SCOPES);
+    plain.dpop = false;
+    let bearer_store = memory_store();
+    let bearer = authenticator(plain, bearer_store.clone());
+    assert_eq!(call_probe(&org, bearer.as_ref()).await.unwrap(), 200);
+    let upgraded = authenticator(settings, bearer_store);
+    let headers = upgraded.authorize("GET", &probe_url(&org)).await.unwrap();
+    assert!(headers.authorization.expose().starts_with("DPoP "));
 }
 
 #[tokio::test]
