@@ -18,8 +18,17 @@ use cli::{Cli, Command, ServeArgs};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match settings::Settings::from_args(&cli.global) {
+    let mut cli = Cli::parse();
+    // The sandbox serves an org; it needs none of the settings that point at one.
+    let global = match &cli.command {
+        Some(Command::Sandbox(_)) => cli::GlobalArgs {
+            demo: Some(true),
+            log_level: cli.global.log_level.clone(),
+            ..Default::default()
+        },
+        _ => std::mem::take(&mut cli.global),
+    };
+    let settings = match settings::Settings::from_args(&global) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("okta-mcp-server: {e}");

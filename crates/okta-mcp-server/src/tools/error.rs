@@ -81,6 +81,14 @@ impl ToolError {
                 "user_code": user_code,
                 "hint": format!("Ask the user to open {verification_uri_complete}, confirm code {user_code}, then call this tool again."),
             }),
+            ToolError::Api(ApiError::Auth(okta_auth::AuthError::Rejected { message, hint })) => {
+                json!({
+                    "error": "authentication_failed",
+                    "tool": tool,
+                    "message": message,
+                    "hint": hint,
+                })
+            }
             ToolError::Api(e) => json!({
                 "error": error_kind(e),
                 "tool": tool,
