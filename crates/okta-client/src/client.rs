@@ -111,16 +111,13 @@ impl Inner {
             }
 
             if status == 429 && rate_limit_waits < self.config.max_rate_limit_retries {
-                let wait = match rate_limit.reset {
-                    Some(reset) => Some(ratelimit::until_reset(reset, skew) + jitter()),
-                    None => backoff.next(
-                        rate_limit_waits,
-                        Duration::ZERO,
-                        None,
-                        &mut rand::thread_rng(),
-                    ),
+                // A Reset already in the past (clock skew, a proxy's 429) gets a backoff
+                // delay instead, so the retries do not fire back to back.
+                let wait = match rate_limit.reset.map(|r| ratelimit::until_reset(r, skew)) {
+                    Some(until) if !until.is_zero() => until + jitter(),
+                    _ => backoff.delay(rate_limit_waits, &mut rand::thread_rng()),
                 };
-                if let Some(wait) = wait.filter(|w| *w <= self.config.max_rate_limit_wait) {
+                if wait <= self.config.max_rate_limit_wait {
                     rate_limit_waits += 1;
                     tracing::warn!(request = %what, ?wait, "rate limited (429); waiting for the reset");
                     tokio::time::sleep(wait).await;

@@ -122,6 +122,8 @@ struct FamilyState {
     untracked: bool,
     /// Earliest start of the next request while pacing.
     next_slot: Option<Instant>,
+    /// Requests sent and not yet answered; they may still count against a newly seen window.
+    in_flight: u64,
 }
 
 #[derive(Default)]
@@ -168,7 +170,14 @@ impl Limiter {
             let notified = fam.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let decision = decide(&mut fam.lock(), Instant::now(), max_wait);
+            let decision = {
+                let mut st = fam.lock();
+                let decision = decide(&mut st, Instant::now(), max_wait);
+                if matches!(decision, Decision::Go { .. }) {
+                    st.in_flight += 1;
+                }
+                decision
+            };
             match decision {
                 Decision::Go { probe, delay } => {
                     let permit = Permit {
@@ -263,9 +272,12 @@ impl Permit {
                     }
                     Some(w) if w.reset_unix > reset_unix => {}
                     _ => {
+                        // Requests still in flight may land in this window after the org
+                        // counted this one; assume they will.
+                        let others = st.in_flight.saturating_sub(1);
                         st.window = Some(Window {
                             limit,
-                            remaining,
+                            remaining: remaining.saturating_sub(others),
                             reset_unix,
                             reset_at,
                         });
@@ -282,8 +294,12 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if self.probe {
-            self.family.lock().probing = false;
+        {
+            let mut st = self.family.lock();
+            st.in_flight = st.in_flight.saturating_sub(1);
+            if self.probe {
+                st.probing = false;
+            }
         }
         self.family.changed.notify_waiters();
     }
@@ -397,5 +413,71 @@ mod tests {
             ),
             Decision::Go { probe: true, .. }
         ));
+    }
+
+    fn rate(limit: u64, remaining: u64, reset: u64) -> RateLimit {
+        RateLimit {
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset: Some(reset),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_window_discounts_requests_still_in_flight() {
+        let limiter = Limiter::default();
+        let max = Duration::from_secs(5);
+        let now = unix_now_secs();
+        let probe = limiter.acquire("/api/v1/users", max).await;
+        probe.observe(&rate(10, 9, now + 5), 0);
+        let a = limiter.acquire("/api/v1/users", max).await;
+        let b = limiter.acquire("/api/v1/users", max).await;
+        let remaining = || {
+            let fam = limiter.family("/api/v1/users");
+            let st = fam.lock();
+            st.window.as_ref().map(|w| (w.remaining, w.reset_unix))
+        };
+        assert_eq!(remaining(), Some((7, now + 5)), "two reserved locally");
+        // `a` reports a fresh window; `b` may still be counted in it.
+        a.observe(&rate(10, 9, now + 65), 0);
+        assert_eq!(remaining(), Some((8, now + 65)));
+        // Same window: the lower count wins.
+        b.observe(&rate(10, 9, now + 65), 0);
+        assert_eq!(remaining(), Some((8, now + 65)));
+        // Stale headers of an older window are ignored.
+        let c = limiter.acquire("/api/v1/users", max).await;
+        c.observe(&rate(10, 2, now + 5), 0);
+        assert_eq!(remaining(), Some((7, now + 65)));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_probe_lets_the_next_caller_probe() {
+        let limiter = Limiter::default();
+        let max = Duration::from_secs(5);
+        let probe = limiter.acquire("/api/v1/groups", max).await;
+        let waiter = limiter.acquire("/api/v1/groups", max);
+        tokio::pin!(waiter);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), waiter.as_mut())
+                .await
+                .is_err(),
+            "waits while the probe is out"
+        );
+        drop(probe);
+        let next = tokio::time::timeout(Duration::from_millis(500), waiter)
+            .await
+            .expect("woken when the probe is dropped");
+        assert!(next.probe, "the waiter becomes the new probe");
+    }
+
+    #[tokio::test]
+    async fn families_without_headers_are_not_paced() {
+        let limiter = Limiter::default();
+        let max = Duration::from_secs(5);
+        let probe = limiter.acquire("/oauth2", max).await;
+        probe.observe(&RateLimit::default(), 0);
+        let many: Vec<Permit> =
+            futures::future::join_all((0..20).map(|_| limiter.acquire("/oauth2", max))).await;
+        assert!(many.iter().all(|p| !p.probe));
     }
 }

@@ -60,17 +60,32 @@ pub fn with_body(mut head: axum::http::response::Parts, body: Body) -> Response 
     Response::from_parts(head, body)
 }
 
-/// Half of the body, then a connection reset: the client sees a broken transfer.
+/// Headers and half of the body, then a connection reset: the client sees a transfer
+/// that breaks in the middle. The pause lets hyper flush what was sent before the cut.
 pub fn reset_mid_body(head: axum::http::response::Parts, bytes: Bytes) -> Response {
     let half = bytes.slice(..bytes.len() / 2);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "injected connection reset",
-        )),
-    ];
-    with_body(head, Body::from_stream(futures::stream::iter(chunks)))
+    let mut head = head;
+    if let Ok(full) = HeaderValue::try_from(bytes.len().to_string()) {
+        head.headers.insert(header::CONTENT_LENGTH, full);
+    }
+    let chunks = futures::stream::unfold(0u8, move |step| {
+        let half = half.clone();
+        async move {
+            match step {
+                0 => Some((Ok(half), 1)),
+                1 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                    let reset = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "injected connection reset",
+                    );
+                    Some((Err(reset), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    Response::from_parts(head, Body::from_stream(chunks))
 }
 
 /// The first half of the body, framed correctly: complete HTTP, incomplete JSON.
