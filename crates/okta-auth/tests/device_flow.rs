@@ -155,7 +155,15 @@ async fn refresh_rotates_and_never_reuses_an_old_refresh_token() {
         assert_eq!(org.oauth.token_calls("refresh_token"), round);
         assert_eq!(auth.status().await.source, Some(TokenSource::Refresh));
     }
-    let latest = store.load(&key).unwrap().unwrap().refresh_token.unwrap();
+    // The token handed to the call is the one the ladder just stored, never a stale copy.
+    let url = url::Url::parse(&format!("{}{PROBE_PATH}", org.url)).unwrap();
+    let headers = auth.authorize("GET", &url).await.unwrap();
+    let stored = store.load(&key).unwrap().unwrap();
+    assert_eq!(
+        headers.authorization.expose(),
+        format!("Bearer {}", stored.access_token.unwrap().expose())
+    );
+    let latest = stored.refresh_token.unwrap();
     assert_ne!(first_refresh, latest);
     assert_eq!(org.oauth.counters().refresh_token_reuse, 0);
     assert_eq!(org.oauth.counters().device_authorizations, 1);

@@ -117,3 +117,34 @@ async fn device_flow_tokens_can_be_dpop_bound_and_refreshed() {
     assert!(org.oauth.token_calls("refresh_token") >= 1);
     assert_eq!(org.oauth.counters().refresh_token_reuse, 0);
 }
+
+fn proof_nonce(headers: &okta_auth::RequestAuth) -> Option<String> {
+    use base64::Engine;
+    let proof = headers.dpop_proof.as_ref()?.expose().to_string();
+    let payload = proof.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("nonce")?.as_str().map(str::to_string)
+}
+
+#[tokio::test]
+async fn an_api_nonce_challenge_keeps_the_token_and_a_repeated_one_drops_it() {
+    let org = start_org().await;
+    let mut settings = service_settings(&org, SCOPES);
+    settings.dpop = true;
+    let auth = authenticator(settings, memory_store());
+    let url = probe_url(&org);
+    let first = auth.authorize("GET", &url).await.unwrap();
+    assert_eq!(proof_nonce(&first), None);
+    // A 401 carrying a new DPoP-Nonce is a challenge: same token, the next proof has the nonce.
+    auth.rejected(&first, Some("api-nonce-1")).await;
+    let second = auth.authorize("GET", &url).await.unwrap();
+    assert_eq!(first.authorization.expose(), second.authorization.expose());
+    assert_eq!(proof_nonce(&second).as_deref(), Some("api-nonce-1"));
+    let calls = org.oauth.token_calls("client_credentials");
+    // The same nonce again means the token itself was refused.
+    auth.rejected(&second, Some("api-nonce-1")).await;
+    let third = auth.authorize("GET", &url).await.unwrap();
+    assert_ne!(second.authorization.expose(), third.authorization.expose());
+    assert_eq!(org.oauth.token_calls("client_credentials"), calls + 1);
+}
