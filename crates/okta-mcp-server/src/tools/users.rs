@@ -1,4 +1,6 @@
-//! Users: list, read, and (with okta.users.manage) lifecycle.
+//! Users: list, read, profile schema, lifecycle and CSV export.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
@@ -6,6 +8,10 @@ use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+mod export;
+mod profile_schema;
 
 /// Okta's users endpoint: default and maximum page size 200.
 const USER_LIST: ListRules = ListRules {
@@ -14,6 +20,17 @@ const USER_LIST: ListRules = ListRules {
     fetch_all_limit: 200,
     max_pages: 100,
 };
+
+/// `/users/{id}/groups` takes no page size; Okta decides, and `after` continues.
+const USER_GROUPS: ListRules = ListRules {
+    default_limit: None,
+    max_limit: 200,
+    fetch_all_limit: 200,
+    max_pages: 1,
+};
+
+/// The user profile schema (`default` is the schema of the default user type).
+const USER_SCHEMA: &str = "/api/v1/meta/schemas/user/default";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListUsersParams {
@@ -42,6 +59,51 @@ pub struct GetUserParams {
     pub fields: Option<String>,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NoParams {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateUserParams {
+    /// Profile attributes; Okta requires login, email, firstName, lastName, e.g. `{"login":"jane@acme.com","email":"jane@acme.com","firstName":"Jane","lastName":"Doe"}`.
+    pub profile: Map<String, Value>,
+    /// Activate now (Okta sends the activation email); false creates a STAGED user.
+    #[serde(default = "yes")]
+    pub activate: bool,
+    /// Optional credentials, e.g. `{"password":{"value":"…"}}`; omit to let the user set them on activation.
+    #[serde(default)]
+    pub credentials: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateUserParams {
+    /// User ID (00u…) or login.
+    pub user_id: String,
+    /// Only the attributes to change, e.g. `{"department":"Sales"}`; others are kept.
+    pub profile: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UserIdParams {
+    /// User ID (00u…) or login.
+    pub user_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListUserGroupsParams {
+    /// User ID (00u…) or login.
+    pub user_id: String,
+    /// Cursor from a previous result's `next_cursor`.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Comma-separated dotted paths to return, e.g. `id,profile.name`.
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
 pub fn tools() -> Vec<ToolDef> {
     vec![
         ToolDef::new(
@@ -66,6 +128,24 @@ pub fn tools() -> Vec<ToolDef> {
         ),
         ToolDef::new(
             ToolSpec {
+                name: "get_user_profile_attributes",
+                title: "Get user profile attributes",
+                description: "List the attributes of the user profile schema (base and custom) with type, required and custom flags. Use it to learn which attributes exist before searching or creating users.",
+                toolset: Toolset::Users,
+                scope: Some("okta.schemas.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, _p: NoParams| async move {
+                let response = ctx
+                    .client
+                    .send(ApiRequest::get(ApiPath::new(USER_SCHEMA)))
+                    .await?;
+                Ok(profile_schema::attributes(&response.body))
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
                 name: "get_user",
                 title: "Get user",
                 description: "Get one Okta user by ID or login, with status, profile and timestamps.",
@@ -81,7 +161,196 @@ pub fn tools() -> Vec<ToolDef> {
                 common::object(&ctx, req, fields.as_ref()).await
             },
         ),
+        ToolDef::new(
+            ToolSpec {
+                name: "create_user",
+                title: "Create user",
+                description: "Create an Okta user from a profile. Activated by default (activation email sent); activate=false leaves it STAGED. Returns the new user.",
+                toolset: Toolset::Users,
+                scope: Some("okta.users.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CreateUserParams| async move {
+                if p.profile.is_empty() {
+                    return Err(ToolError::InvalidArguments(
+                        "profile must hold at least login, email, firstName and lastName".into(),
+                    ));
+                }
+                let mut body = json!({ "profile": p.profile });
+                if let Some(credentials) = p.credentials {
+                    body["credentials"] = Value::Object(credentials);
+                }
+                let req = ApiRequest::post(ApiPath::new(paths::USERS))
+                    .query("activate", p.activate)
+                    .json(body);
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "update_user",
+                title: "Update user profile",
+                description: "Change some profile attributes of a user; attributes not given are kept. Returns the updated user.",
+                toolset: Toolset::Users,
+                scope: Some("okta.users.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: UpdateUserParams| async move {
+                non_empty("user_id", &p.user_id)?;
+                if p.profile.is_empty() {
+                    return Err(ToolError::InvalidArguments(
+                        "profile must name at least one attribute to change".into(),
+                    ));
+                }
+                // POST (not PUT) is Okta's partial update; repeating it changes nothing more.
+                let req = ApiRequest::post(ApiPath::new(paths::USERS).id(&p.user_id))
+                    .json(json!({ "profile": p.profile }))
+                    .retryable();
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "deactivate_user",
+                title: "Deactivate user",
+                description: "Deactivate a user (status DEPROVISIONED): ends their sessions and app access. Needed before delete_deactivated_user.",
+                toolset: Toolset::Users,
+                scope: Some("okta.users.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: UserIdParams| async move {
+                non_empty("user_id", &p.user_id)?;
+                let path = ApiPath::new(paths::USERS)
+                    .id(&p.user_id)
+                    .lit("lifecycle/deactivate");
+                ctx.client
+                    .send(ApiRequest::post(path).retryable())
+                    .await?;
+                Ok(json!({
+                    "success": true,
+                    "user_id": p.user_id,
+                    "message": format!("User {} deactivated (DEPROVISIONED). It can now be deleted with delete_deactivated_user.", p.user_id),
+                }))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
+            let who = user_label(&ctx, &p.user_id).await;
+            Ok(format!(
+                "Deactivate user {who}? This ends their sessions and removes their app access."
+            ))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_deactivated_user",
+                title: "Delete deactivated user",
+                description: "Permanently delete a user who is already deactivated (DEPROVISIONED). Refuses any other status: run deactivate_user first.",
+                toolset: Toolset::Users,
+                scope: Some("okta.users.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: UserIdParams| async move {
+                non_empty("user_id", &p.user_id)?;
+                let user = ctx
+                    .client
+                    .send(ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id)))
+                    .await?
+                    .body;
+                ensure_deprovisioned(&user, &p.user_id)?;
+                // Delete by the real id, even when a login was given.
+                let id = user["id"].as_str().unwrap_or(&p.user_id).to_owned();
+                ctx.client
+                    .send(ApiRequest::delete(ApiPath::new(paths::USERS).id(&id)))
+                    .await?;
+                Ok(json!({
+                    "success": true,
+                    "user_id": id,
+                    "message": format!("User {} permanently deleted.", describe_user(&user, &id)),
+                }))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
+            non_empty("user_id", &p.user_id)?;
+            let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id));
+            match ctx.client.send(req).await {
+                Ok(found) => {
+                    // Asking is pointless when the call would be refused anyway.
+                    ensure_deprovisioned(&found.body, &p.user_id)?;
+                    Ok(format!(
+                        "Permanently delete user {}? This cannot be undone.",
+                        describe_user(&found.body, &p.user_id)
+                    ))
+                }
+                Err(_) => Ok(format!(
+                    "Permanently delete user {}? This cannot be undone.",
+                    p.user_id
+                )),
+            }
+        }),
+        export::tool(),
+        ToolDef::new(
+            ToolSpec {
+                name: "list_user_groups",
+                title: "List a user's groups",
+                description: "List the groups a user is a member of.",
+                toolset: Toolset::Users,
+                scope: Some("okta.users.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: ListUserGroupsParams| async move {
+                let fields = common::parse_fields(p.fields.as_deref())?;
+                non_empty("user_id", &p.user_id)?;
+                let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id).lit("groups"));
+                let paging = Paging {
+                    fetch_all: false,
+                    after: p.after,
+                    limit: None,
+                };
+                common::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
+            },
+        ),
     ]
+}
+
+/// Okta's DELETE on a user who is not DEPROVISIONED only deactivates them; refusing here
+/// keeps "deleted" from ever being reported for a user who still exists.
+fn ensure_deprovisioned(user: &Value, asked: &str) -> Result<(), ToolError> {
+    let status = user["status"].as_str().unwrap_or("UNKNOWN");
+    if status == "DEPROVISIONED" {
+        return Ok(());
+    }
+    let id = user["id"].as_str().unwrap_or(asked);
+    Err(ToolError::Refused(format!(
+        "User {} is {status}, not deactivated; nothing was deleted. Run deactivate_user first, then delete_deactivated_user.",
+        describe_user(user, id)
+    )))
+}
+
+/// `login (id)` when the user object has a login, else the id.
+fn describe_user(user: &Value, id: &str) -> String {
+    match user["profile"]["login"].as_str() {
+        Some(login) => format!("{login} ({id})"),
+        None => id.to_owned(),
+    }
+}
+
+/// Names a user for a confirmation prompt; falls back to what was given if the lookup fails.
+pub(crate) async fn user_label(ctx: &ToolCtx, user_id: &str) -> String {
+    if user_id.trim().is_empty() {
+        return user_id.to_owned();
+    }
+    let req = ApiRequest::get(ApiPath::new(paths::USERS).id(user_id));
+    match ctx.client.send(req).await {
+        Ok(found) => {
+            let id = found.body["id"].as_str().unwrap_or(user_id).to_owned();
+            describe_user(&found.body, &id)
+        }
+        Err(_) => user_id.to_owned(),
+    }
 }
 
 /// IDs are encoded as one path segment by the client, so no character is dangerous; an
