@@ -69,6 +69,18 @@ async fn create_post_hit_by_5xx_is_sent_exactly_once() {
     );
     let posts = org.requests("POST", paths::GROUPS);
     assert_eq!(posts.len(), 1, "exactly one create attempt reached the org");
+    // The gateway failed after the org acted: the group exists, once.
+    let found = org
+        .client
+        .send(ApiRequest::get(ApiPath::new(paths::GROUPS)).query("q", "Retry Canaries"))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        found.body
+    );
 }
 
 #[tokio::test]
