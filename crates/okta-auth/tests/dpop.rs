@@ -122,7 +122,9 @@ fn proof_nonce(headers: &okta_auth::RequestAuth) -> Option<String> {
     use base64::Engine;
     let proof = headers.dpop_proof.as_ref()?.expose().to_string();
     let payload = proof.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     claims.get("nonce")?.as_str().map(str::to_string)
 }

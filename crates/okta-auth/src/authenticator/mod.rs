@@ -1,99 +1,27 @@
 //! The cache ladder: valid cached token → refresh token grant → full (re-)authentication,
 //! single-flight within the process and serialised across processes by a file lock.
 
+mod device;
+mod store_io;
+mod types;
+
+pub use types::{AuthState, AuthStatus, DevicePrompt, LogoutOutcome, TokenSource};
+
 use crate::dpop::DpopKey;
 use crate::hints::{Step, to_auth_error};
 use crate::jwt::now_secs;
 use crate::key::SigningKey;
-use crate::lock::ProcessLock;
-use crate::oauth::{self, ASSERTION_TYPE, CallError, DEVICE_GRANT, DpopSession, Endpoints};
+use crate::oauth::{self, ASSERTION_TYPE, CallError, DpopSession, Endpoints};
 use crate::record::TokenRecord;
-use crate::store::{CacheKey, TokenStore, file::FileStore, memory::MemoryStore};
+use crate::store::{CacheKey, TokenStore};
 use crate::{
     AuthError, AuthMethod, AuthSettings, BoxFuture, RequestAuth, RequestAuthorizer, Secret,
     StoreKind,
 };
-use serde::Serialize;
+use device::DeviceFlowState;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use store_io::{load_blocking, open_store};
 use tokio::sync::watch;
-
-/// OIDC scopes asked for in the device flow besides OKTA_SCOPES (offline_access brings a
-/// refresh token).
-const DEVICE_OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
-/// Longest wait for one store operation (a keyring can hang when its daemon is stuck).
-const STORE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for the org to answer a device authorization request.
-const DEVICE_START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Where the token in use came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenSource {
-    /// Read from the token store (this or an earlier run, or another process).
-    Cache,
-    /// Obtained with the refresh token grant.
-    Refresh,
-    DeviceFlow,
-    ClientCredentials,
-}
-
-/// What a person must do to finish a device authorization.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DevicePrompt {
-    pub verification_uri: String,
-    pub verification_uri_complete: String,
-    pub user_code: String,
-    /// Seconds the code stays valid, as the org announced.
-    pub expires_in: u64,
-}
-
-/// Observable authentication state, published on every change (see [`Authenticator::subscribe`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct AuthState {
-    /// A token is held (it may still need a refresh before the next call).
-    pub has_token: bool,
-    pub granted_scopes: Option<Vec<String>>,
-    /// Set while a device authorization waits for a person.
-    pub pending: Option<DevicePrompt>,
-    /// Last failure of a background or device flow, as a message without secrets.
-    pub last_error: Option<String>,
-}
-
-/// `auth status`: everything about the cache except the tokens themselves.
-#[derive(Clone, Debug, Serialize)]
-pub struct AuthStatus {
-    pub org: String,
-    pub client_id: String,
-    /// `device_flow` or `private_key_jwt`.
-    pub method: &'static str,
-    /// `keyring`, `file` or `memory`.
-    pub store: &'static str,
-    pub store_location: String,
-    /// A token usable right now (unexpired, covering the configured scopes).
-    pub authenticated: bool,
-    /// Unix time the access token expires, when one is held.
-    pub expires_at: Option<i64>,
-    pub expires_in_secs: Option<i64>,
-    pub granted_scopes: Option<Vec<String>>,
-    pub configured_scopes: Vec<String>,
-    pub has_refresh_token: bool,
-    /// `Bearer` or `DPoP`.
-    pub token_type: Option<String>,
-    pub source: Option<TokenSource>,
-    pub pending_device_authorization: Option<DevicePrompt>,
-}
-
-/// What `auth logout` did.
-#[derive(Clone, Debug, Serialize)]
-pub struct LogoutOutcome {
-    /// A cached record existed and was deleted.
-    pub removed: bool,
-    /// Every cached token was revoked at the org.
-    pub revoked: bool,
-    /// Why revocation failed, if it did (the local record is deleted regardless).
-    pub revoke_error: Option<String>,
-}
 
 type PromptHook = Arc<dyn Fn(&DevicePrompt) + Send + Sync>;
 
@@ -128,13 +56,6 @@ pub struct Authenticator {
     device: Mutex<DeviceFlowState>,
     state: watch::Sender<AuthState>,
     prompt_hook: Mutex<Option<PromptHook>>,
-}
-
-#[derive(Default)]
-struct DeviceFlowState {
-    running: bool,
-    /// Outcome of the last finished flow, for callers that waited on it.
-    outcome: Option<Result<TokenRecord, AuthError>>,
 }
 
 impl Authenticator {
@@ -564,210 +485,6 @@ impl Authenticator {
         });
     }
 
-    /// Saves a record; a failing store is logged, not fatal (the token still works here).
-    async fn save(&self, record: &TokenRecord) {
-        let record = record.clone();
-        if let Err(error) = self
-            .store_call(move |store, key| store.save(key, &record))
-            .await
-        {
-            tracing::warn!(error = %error, store = self.store.kind().name(), "could not cache the token");
-        }
-    }
-
-    async fn store_load(&self) -> Result<Option<TokenRecord>, AuthError> {
-        self.store_call(|store, key| store.load(key)).await
-    }
-
-    /// Runs a store operation on a blocking thread, with a timeout.
-    async fn store_call<T: Send + 'static>(
-        &self,
-        op: impl FnOnce(&dyn TokenStore, &CacheKey) -> Result<T, AuthError> + Send + 'static,
-    ) -> Result<T, AuthError> {
-        let store = Arc::clone(&self.store);
-        let key = self.key.clone();
-        let task = tokio::task::spawn_blocking(move || op(store.as_ref(), &key));
-        match tokio::time::timeout(STORE_TIMEOUT, task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(AuthError::Store("the token store task failed".into())),
-            Err(_) => Err(AuthError::Store(format!(
-                "the {} token store did not answer within {}s",
-                self.store.kind().name(),
-                STORE_TIMEOUT.as_secs()
-            ))),
-        }
-    }
-
-    async fn process_lock(&self) -> Result<Option<ProcessLock>, AuthError> {
-        match self.store.lock_dir() {
-            Some(dir) => Ok(Some(
-                ProcessLock::acquire(dir.join(format!("{}.lock", self.key.file_stem()))).await?,
-            )),
-            None => Ok(None),
-        }
-    }
-
-    fn device_scopes(&self) -> Vec<String> {
-        let mut scopes: Vec<String> = DEVICE_OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
-        for scope in &self.settings.scopes {
-            if !scopes.contains(scope) {
-                scopes.push(scope.clone());
-            }
-        }
-        scopes
-    }
-
-    /// Starts the background device flow unless one is already running.
-    fn start_device_flow(&self) {
-        {
-            let mut device = lock(&self.device);
-            if device.running {
-                return;
-            }
-            device.running = true;
-            device.outcome = None;
-        }
-        let Some(this) = self.this.upgrade() else {
-            return;
-        };
-        tokio::spawn(async move {
-            let outcome = this.run_device_flow().await;
-            if let Err(error) = &outcome {
-                tracing::warn!(error = %error, "device authorization failed");
-            }
-            let message = outcome.as_ref().err().map(ToString::to_string);
-            {
-                let mut device = lock(&this.device);
-                device.running = false;
-                device.outcome = Some(outcome);
-            }
-            this.publish(|s| {
-                s.pending = None;
-                if message.is_some() {
-                    s.last_error = message;
-                }
-            });
-        });
-    }
-
-    /// While a device flow runs: waits for its prompt (Start) or its end (Wait).
-    /// None when no flow is running.
-    async fn join_running_device_flow(
-        &self,
-        person: Person,
-    ) -> Option<Result<TokenRecord, AuthError>> {
-        if !lock(&self.device).running {
-            return None;
-        }
-        let mut rx = self.state.subscribe();
-        let deadline = Instant::now() + DEVICE_START_TIMEOUT;
-        loop {
-            {
-                let device = lock(&self.device);
-                if !device.running {
-                    return device.outcome.clone();
-                }
-            }
-            if person == Person::Start {
-                if let Some(prompt) = rx.borrow_and_update().pending.clone() {
-                    return Some(Err(AuthError::AuthorizationPending {
-                        verification_uri_complete: prompt.verification_uri_complete,
-                        user_code: prompt.user_code,
-                    }));
-                }
-                if Instant::now() > deadline {
-                    return Some(Err(AuthError::Network(
-                        "the org did not answer the device authorization request".into(),
-                    )));
-                }
-                let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
-            } else {
-                let _ = tokio::time::timeout(Duration::from_millis(500), rx.changed()).await;
-            }
-        }
-    }
-
-    async fn run_device_flow(&self) -> Result<TokenRecord, AuthError> {
-        let scopes = self.device_scopes();
-        let authorization = oauth::device_authorize(
-            &self.http,
-            &self.endpoints.device,
-            &self.settings.client_id,
-            &scopes,
-        )
-        .await
-        .map_err(|e| to_auth_error(e, Step::DeviceAuthorization))?;
-        let device_code = Secret::new(authorization.device_code);
-        let prompt = DevicePrompt {
-            verification_uri_complete: authorization
-                .verification_uri_complete
-                .unwrap_or_else(|| authorization.verification_uri.clone()),
-            verification_uri: authorization.verification_uri,
-            user_code: authorization.user_code,
-            expires_in: authorization.expires_in,
-        };
-        tracing::info!(
-            store = self.store.kind().name(),
-            verification_uri = %prompt.verification_uri_complete,
-            user_code = %prompt.user_code,
-            "device authorization required"
-        );
-        self.publish(|s| s.pending = Some(prompt.clone()));
-        let hook = lock(&self.prompt_hook).clone();
-        if let Some(hook) = hook {
-            hook(&prompt);
-        }
-        let mut interval = Duration::from_secs(authorization.interval.unwrap_or(5).max(1));
-        let deadline = Instant::now() + Duration::from_secs(authorization.expires_in);
-        let mut dpop = self.new_dpop_session()?;
-        let client_id = self.settings.client_id.clone();
-        let form = || {
-            Ok(vec![
-                ("client_id", client_id.clone()),
-                ("grant_type", DEVICE_GRANT.to_string()),
-                ("device_code", device_code.expose().to_string()),
-            ])
-        };
-        loop {
-            tokio::time::sleep(interval).await;
-            if Instant::now() >= deadline {
-                return Err(AuthError::Rejected {
-                    message: "The device code expired before the sign-in was approved".into(),
-                    hint:
-                        "Run `okta-mcp-server auth login` again and approve within the time shown."
-                            .into(),
-                });
-            }
-            // Another process sharing the store may have finished a sign-in meanwhile.
-            if let Ok(Some(record)) = self.store_load().await
-                && self.usable(&record)
-            {
-                tracing::info!(store = self.store.kind().name(), "reused cached token");
-                self.adopt(record.clone(), TokenSource::Cache);
-                return Ok(record);
-            }
-            match self.token_call(&form, &mut dpop, &scopes).await {
-                Ok(record) => {
-                    self.save(&record).await;
-                    tracing::info!(
-                        store = self.store.kind().name(),
-                        "device authorization approved"
-                    );
-                    self.adopt(record.clone(), TokenSource::DeviceFlow);
-                    return Ok(record);
-                }
-                Err(e) => match e.oauth_error() {
-                    Some("authorization_pending") => {}
-                    Some("slow_down") => interval += Duration::from_secs(5),
-                    _ if matches!(e, CallError::Network(_)) => {
-                        tracing::warn!(error = %describe_call_error(&e), "device flow poll failed; retrying");
-                    }
-                    _ => return Err(to_auth_error(e, Step::DevicePoll)),
-                },
-            }
-        }
-    }
-
     /// Drops the access token the org refused, unless a newer one replaced it already.
     async fn invalidate(&self, used_token: &str) {
         let invalidated = {
@@ -912,45 +629,5 @@ fn validate_org_url(url: &url::Url) -> Result<(), AuthError> {
         other => Err(AuthError::Config(format!(
             "OKTA_ORG_URL has unsupported scheme '{other}'"
         ))),
-    }
-}
-
-fn open_store(kind: StoreKind) -> Result<Arc<dyn TokenStore>, AuthError> {
-    match kind {
-        StoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
-        StoreKind::File => Ok(Arc::new(FileStore::open_default()?)),
-        StoreKind::Keyring => match crate::store::keyring::KeyringStore::open() {
-            Ok(store) => Ok(Arc::new(store)),
-            Err(reason) => {
-                let file = FileStore::open_default()?;
-                tracing::warn!(
-                    reason = %reason,
-                    dir = %file.dir().display(),
-                    "no OS keyring answered; caching tokens in files instead"
-                );
-                Ok(Arc::new(file))
-            }
-        },
-    }
-}
-
-/// Reads the cached record at construction, off the caller's thread and bounded in time.
-fn load_blocking(store: &Arc<dyn TokenStore>, key: &CacheKey) -> Option<TokenRecord> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let store = Arc::clone(store);
-    let key = key.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(store.load(&key));
-    });
-    match rx.recv_timeout(STORE_TIMEOUT) {
-        Ok(Ok(record)) => record,
-        Ok(Err(error)) => {
-            tracing::warn!(error = %error, "could not read the token cache");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("the token store did not answer in time");
-            None
-        }
     }
 }
