@@ -1,11 +1,15 @@
 //! Groups: list, read, members, and (with okta.groups.manage) changes.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
-use crate::tools::users::non_empty;
+use crate::tools::error::ToolError;
+use crate::tools::users::{non_empty, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 const GROUP_LIST: ListRules = ListRules {
     default_limit: Some(20),
@@ -14,6 +18,12 @@ const GROUP_LIST: ListRules = ListRules {
     max_pages: 100,
 };
 const MEMBER_LIST: ListRules = ListRules {
+    default_limit: Some(20),
+    max_limit: 200,
+    fetch_all_limit: 200,
+    max_pages: 100,
+};
+const GROUP_APPS: ListRules = ListRules {
     default_limit: Some(20),
     max_limit: 200,
     fetch_all_limit: 200,
@@ -48,6 +58,12 @@ pub struct GroupIdParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct GroupOnlyParams {
+    /// Group ID (00g…).
+    pub group_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListGroupUsersParams {
     /// Group ID (00g…).
     pub group_id: String,
@@ -56,6 +72,36 @@ pub struct ListGroupUsersParams {
     /// Comma-separated dotted paths to return, e.g. `id,profile.login`.
     #[serde(default)]
     pub fields: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateGroupParams {
+    /// Group profile, e.g. `{"name":"Engineering","description":"All engineers"}`.
+    pub profile: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateGroupParams {
+    /// Group ID (00g…).
+    pub group_id: String,
+    /// The complete new profile (replaces the old one), e.g. `{"name":"Eng","description":"…"}`.
+    pub profile: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ConfirmDeleteGroupParams {
+    /// Group ID (00g…).
+    pub group_id: String,
+    /// Must be exactly `DELETE`.
+    pub confirmation: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MembershipParams {
+    /// Group ID (00g…).
+    pub group_id: String,
+    /// User ID (00u…).
+    pub user_id: String,
 }
 
 pub fn tools() -> Vec<ToolDef> {
@@ -114,5 +160,224 @@ pub fn tools() -> Vec<ToolDef> {
                 common::list(&ctx, req, &p.paging, MEMBER_LIST, fields.as_ref()).await
             },
         ),
+        ToolDef::new(
+            ToolSpec {
+                name: "list_group_apps",
+                title: "List a group's apps",
+                description: "List the applications assigned to a group. Page with `after`=`next_cursor` or use `fetch_all`.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: ListGroupUsersParams| async move {
+                let fields = common::parse_fields(p.fields.as_deref())?;
+                non_empty("group_id", &p.group_id)?;
+                let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("apps"));
+                common::list(&ctx, req, &p.paging, GROUP_APPS, fields.as_ref()).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "create_group",
+                title: "Create group",
+                description: "Create an Okta group (OKTA_GROUP) from a profile with `name` and optional `description`. Returns the new group.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CreateGroupParams| async move {
+                require_name(&p.profile)?;
+                let req = ApiRequest::post(ApiPath::new(paths::GROUPS))
+                    .json(json!({ "profile": p.profile }));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "update_group",
+                title: "Update group",
+                description: "Replace a group's profile (name, description, custom attributes); attributes left out are cleared. Returns the updated group.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: UpdateGroupParams| async move {
+                non_empty("group_id", &p.group_id)?;
+                require_name(&p.profile)?;
+                let req = ApiRequest::put(ApiPath::new(paths::GROUPS).id(&p.group_id))
+                    .json(json!({ "profile": p.profile }));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_group",
+                title: "Delete group",
+                description: "Delete an Okta group. Members lose the apps assigned through it. Cannot be undone.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: GroupOnlyParams| async move { delete_group(&ctx, &p.group_id).await },
+        )
+        .confirm_with(|ctx: ToolCtx, p: GroupOnlyParams| async move {
+            Ok(delete_question(&group_label(&ctx, &p.group_id).await))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "confirm_delete_group",
+                title: "Delete group (deprecated two-step form)",
+                description: "Deprecated: use delete_group. Deletes a group when `confirmation` is exactly DELETE.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
+                require_delete_word(&p.confirmation)?;
+                delete_group(&ctx, &p.group_id).await
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
+            require_delete_word(&p.confirmation)?;
+            Ok(delete_question(&group_label(&ctx, &p.group_id).await))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "add_user_to_group",
+                title: "Add user to group",
+                description: "Add a user to a group. Safe to repeat: a user who is already a member stays one, and the result says so.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: MembershipParams| async move {
+                non_empty("group_id", &p.group_id)?;
+                non_empty("user_id", &p.user_id)?;
+                let already = is_member(&ctx, &p.group_id, &p.user_id).await;
+                if already == Some(true) {
+                    return Ok(json!({
+                        "success": true,
+                        "already_member": true,
+                        "message": format!("User {} is already a member of group {}; nothing changed.", p.user_id, p.group_id),
+                    }));
+                }
+                let path = ApiPath::new(paths::GROUPS)
+                    .id(&p.group_id)
+                    .lit("users")
+                    .id(&p.user_id);
+                ctx.client.send(ApiRequest::put(path)).await?;
+                Ok(json!({
+                    "success": true,
+                    "already_member": already,
+                    "message": format!("User {} added to group {}.", p.user_id, p.group_id),
+                }))
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "remove_user_from_group",
+                title: "Remove user from group",
+                description: "Remove a user from a group; they lose the access granted through it.",
+                toolset: Toolset::Groups,
+                scope: Some("okta.groups.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: MembershipParams| async move {
+                non_empty("group_id", &p.group_id)?;
+                non_empty("user_id", &p.user_id)?;
+                let path = ApiPath::new(paths::GROUPS)
+                    .id(&p.group_id)
+                    .lit("users")
+                    .id(&p.user_id);
+                ctx.client.send(ApiRequest::delete(path)).await?;
+                Ok(json!({
+                    "success": true,
+                    "message": format!("User {} removed from group {}.", p.user_id, p.group_id),
+                }))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: MembershipParams| async move {
+            let (user, group) = futures::join!(
+                user_label(&ctx, &p.user_id),
+                group_label(&ctx, &p.group_id)
+            );
+            Ok(format!(
+                "Remove user {user} from group {group}? They lose the access granted through this group."
+            ))
+        }),
     ]
+}
+
+async fn delete_group(ctx: &ToolCtx, group_id: &str) -> Result<Value, ToolError> {
+    non_empty("group_id", group_id)?;
+    ctx.client
+        .send(ApiRequest::delete(ApiPath::new(paths::GROUPS).id(group_id)))
+        .await?;
+    Ok(json!({
+        "success": true,
+        "group_id": group_id,
+        "message": format!("Group {group_id} deleted."),
+    }))
+}
+
+fn delete_question(group: &str) -> String {
+    format!(
+        "Delete group {group}? Its members lose the apps assigned through it. This cannot be undone."
+    )
+}
+
+fn require_delete_word(confirmation: &str) -> Result<(), ToolError> {
+    if confirmation != "DELETE" {
+        return Err(ToolError::InvalidArguments(
+            "confirmation must be exactly DELETE (upper case) to delete the group".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn require_name(profile: &Map<String, Value>) -> Result<(), ToolError> {
+    match profile.get("name").and_then(Value::as_str) {
+        Some(name) if !name.trim().is_empty() => Ok(()),
+        _ => Err(ToolError::InvalidArguments(
+            "profile.name is required, e.g. {\"name\":\"Engineering\",\"description\":\"…\"}"
+                .into(),
+        )),
+    }
+}
+
+/// Whether the user is already in the group, from the user's group list (one call, usually
+/// short). None when it cannot be told cheaply (the list has more pages, or the read failed).
+async fn is_member(ctx: &ToolCtx, group_id: &str, user_id: &str) -> Option<bool> {
+    let req = ApiRequest::get(ApiPath::new(paths::USERS).id(user_id).lit("groups"));
+    let response = ctx.client.send(req).await.ok()?;
+    let groups = response.body.as_array()?;
+    if groups.iter().any(|g| g["id"] == json!(group_id)) {
+        return Some(true);
+    }
+    match response.next_cursor {
+        None => Some(false),
+        Some(_) => None,
+    }
+}
+
+/// Names a group for a confirmation prompt; falls back to the id if the lookup fails.
+pub(crate) async fn group_label(ctx: &ToolCtx, group_id: &str) -> String {
+    if group_id.trim().is_empty() {
+        return group_id.to_owned();
+    }
+    let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(group_id));
+    match ctx.client.send(req).await {
+        Ok(found) => match found.body["profile"]["name"].as_str() {
+            Some(name) => format!("{name} ({group_id})"),
+            None => group_id.to_owned(),
+        },
+        Err(_) => group_id.to_owned(),
+    }
 }
