@@ -317,3 +317,171 @@ mod tests {
         assert!(Cursor::decode("omc1.!!!").is_err());
     }
 }
+
+/// How many concurrent slices a bounded time window is split into for fetch_all.
+pub const WINDOW_SLICES: usize = 4;
+
+/// fetch_all over a bounded time window (System Log): the window is split into adjacent
+/// slices fetched concurrently (the client paces them within the rate limit) and merged in
+/// order. When the merged result would not fit the byte budget, or a slice reaches its page
+/// cap, the sequential walk runs instead, because only it yields an exact continuation cursor.
+pub async fn list_window<F>(
+    ctx: &ToolCtx,
+    make_request: F,
+    window: (
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+    ),
+    paging: &Paging,
+    rules: ListRules,
+    fields: Option<&Fields>,
+) -> Result<Value, ToolError>
+where
+    F: Fn(String, String) -> ApiRequest,
+{
+    let (since, until) = window;
+    let stamp = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let slices = split_window(since, until, WINDOW_SLICES);
+    if !paging.fetch_all || paging.after.is_some() || slices.len() < 2 {
+        return list(
+            ctx,
+            make_request(stamp(since), stamp(until)),
+            paging,
+            rules,
+            fields,
+        )
+        .await;
+    }
+    let limit = paging
+        .limit
+        .unwrap_or(rules.fetch_all_limit)
+        .clamp(1, rules.max_limit);
+    let pages_per_slice = rules.max_pages.div_ceil(slices.len());
+    let budget = ctx.settings.max_result_bytes;
+    let runs = slices.iter().map(|&(from, to)| {
+        let request = make_request(stamp(from), stamp(to)).query("limit", limit);
+        collect_slice(ctx, request, pages_per_slice, budget, fields)
+    });
+    let results = futures::future::join_all(runs).await;
+    let mut items = Vec::new();
+    let mut pages = 0;
+    let mut bytes = 0;
+    let mut complete = true;
+    for result in results {
+        let slice = result?;
+        complete &= slice.complete;
+        pages += slice.pages;
+        bytes += slice.bytes;
+        items.extend(slice.items);
+    }
+    if ctx.cancel.is_cancelled() {
+        return Err(ToolError::Refused("cancelled by the client".into()));
+    }
+    if !complete || bytes > budget {
+        tracing::debug!(
+            bytes,
+            budget,
+            "sliced fetch does not fit; walking sequentially for an exact cursor"
+        );
+        return list(
+            ctx,
+            make_request(stamp(since), stamp(until)),
+            paging,
+            rules,
+            fields,
+        )
+        .await;
+    }
+    Ok(json!({
+        "total_fetched": items.len(),
+        "has_more": false,
+        "next_cursor": null,
+        "fetch_all_used": true,
+        "pagination_info": {
+            "pages_fetched": pages,
+            "total_items": items.len(),
+            "stopped_early": false,
+            "stop_reason": null,
+            "concurrent_slices": slices.len(),
+        },
+        "items": items,
+    }))
+}
+
+struct Slice {
+    items: Vec<Value>,
+    pages: usize,
+    bytes: usize,
+    /// Every page of the slice was read (no cap, no budget overflow, no cancel).
+    complete: bool,
+}
+
+async fn collect_slice(
+    ctx: &ToolCtx,
+    request: ApiRequest,
+    max_pages: usize,
+    budget: usize,
+    fields: Option<&Fields>,
+) -> Result<Slice, ToolError> {
+    let mut slice = Slice {
+        items: Vec::new(),
+        pages: 0,
+        bytes: 0,
+        complete: false,
+    };
+    let mut stream = ctx.client.pages(request);
+    loop {
+        let page = tokio::select! {
+            _ = ctx.cancel.cancelled() => return Ok(slice),
+            page = stream.next() => page,
+        };
+        let Some(page) = page else {
+            slice.complete = true;
+            return Ok(slice);
+        };
+        let page = page?;
+        slice.pages += 1;
+        let last = page.items.is_empty() || page.next_cursor.is_none();
+        for raw in page.items {
+            let item = shape::shape(raw, fields);
+            slice.bytes += serde_json::to_vec(&item).map(|b| b.len() + 1).unwrap_or(0);
+            slice.items.push(item);
+        }
+        if let Some(progress) = &ctx.progress {
+            progress(slice.pages as u64, slice.items.len() as u64);
+        }
+        if last {
+            slice.complete = true;
+            return Ok(slice);
+        }
+        if slice.bytes > budget || slice.pages >= max_pages {
+            return Ok(slice);
+        }
+    }
+}
+
+/// Splits [since, until) into `n` adjacent, non-overlapping slices (one when under a minute).
+pub fn split_window(
+    since: chrono::DateTime<chrono::FixedOffset>,
+    until: chrono::DateTime<chrono::FixedOffset>,
+    n: usize,
+) -> Vec<(
+    chrono::DateTime<chrono::FixedOffset>,
+    chrono::DateTime<chrono::FixedOffset>,
+)> {
+    let total_ms = (until - since).num_milliseconds();
+    if total_ms <= 0 {
+        return vec![(since, until)];
+    }
+    let n = if total_ms < 60_000 { 1 } else { n.max(1) };
+    (0..n)
+        .map(|i| {
+            let at =
+                |k: usize| since + chrono::Duration::milliseconds(total_ms * k as i64 / n as i64);
+            (at(i), if i + 1 == n { until } else { at(i + 1) })
+        })
+        .collect()
+}

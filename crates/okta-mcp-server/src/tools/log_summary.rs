@@ -3,7 +3,7 @@
 //! bounded window is split into slices fetched concurrently (the client paces them within
 //! the rate limit).
 
-use crate::tools::common::ToolCtx;
+use crate::tools::common::{ToolCtx, split_window};
 use crate::tools::error::ToolError;
 use crate::tools::logs::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
@@ -75,7 +75,7 @@ async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolE
     let filter = p.filter.filter(|f| !f.trim().is_empty());
     let q = p.q.filter(|q| !q.trim().is_empty());
 
-    let slices = slice_window(since, until, SLICES);
+    let slices = split_window(since, until, SLICES);
     let per_slice_pages = MAX_PAGES.div_ceil(slices.len());
     let runs = slices.into_iter().map(|(from, to)| {
         let request = ApiRequest::get(ApiPath::new(paths::LOGS))
@@ -161,27 +161,6 @@ fn parse(s: &str) -> Result<DateTime<FixedOffset>, ToolError> {
 fn stamp(t: DateTime<FixedOffset>) -> String {
     t.with_timezone(&Utc)
         .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Splits [since, until) into `n` equal, adjacent, non-overlapping slices.
-fn slice_window(
-    since: DateTime<FixedOffset>,
-    until: DateTime<FixedOffset>,
-    n: usize,
-) -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
-    let total_ms = (until - since).num_milliseconds();
-    let n = if total_ms < 60_000 { 1 } else { n.max(1) };
-    (0..n)
-        .map(|i| {
-            let from = since + chrono::Duration::milliseconds(total_ms * i as i64 / n as i64);
-            let to = if i + 1 == n {
-                until
-            } else {
-                since + chrono::Duration::milliseconds(total_ms * (i as i64 + 1) / n as i64)
-            };
-            (from, to)
-        })
-        .collect()
 }
 
 #[derive(Default)]
@@ -294,7 +273,7 @@ mod tests {
     fn slices_cover_the_window_exactly() {
         let a = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
         let b = DateTime::parse_from_rfc3339("2026-11-08T00:00:01.003Z").unwrap();
-        let s = slice_window(a, b, 4);
+        let s = split_window(a, b, 4);
         assert_eq!(s.len(), 4);
         assert_eq!(s[0].0, a);
         assert_eq!(s[3].1, b);
@@ -302,7 +281,7 @@ mod tests {
             assert_eq!(w[0].1, w[1].0);
         }
         assert_eq!(
-            slice_window(a, a + chrono::Duration::seconds(5), 4).len(),
+            split_window(a, a + chrono::Duration::seconds(5), 4).len(),
             1
         );
     }
