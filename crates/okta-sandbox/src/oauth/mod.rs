@@ -10,12 +10,15 @@
 //! are methods on [`OAuthServer`].
 
 mod assertion;
+mod bearer;
 mod clients;
 mod device;
 mod dpop;
 mod errors;
 mod jwt;
 mod keys;
+mod knobs;
+mod mint;
 mod state;
 mod token;
 
@@ -29,8 +32,8 @@ pub use state::OAuthCounters;
 
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::routing::{get, post};
-use jwt::{now_secs, str_claim};
-use state::{Counters, Grant, OpaqueToken, State};
+use jwt::now_secs;
+use state::{Counters, State};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -271,295 +274,11 @@ impl OAuthServer {
         format!("{}{TOKEN_PATH}", self.inner.issuer)
     }
 
-    /// Test helper: an access token for `client_id` with `scopes`, without any grant.
-    pub fn mint_access_token(&self, client_id: &str, scopes: &[&str]) -> String {
-        let grant = Grant {
-            client_id: client_id.to_string(),
-            subject: client_id.to_string(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            jkt: None,
-            user: false,
-        };
-        let ttl = self.ttl_for(client_id);
-        self.mint(&grant, ttl).0
-    }
-
-    /// Registers (or replaces) a client.
-    pub fn register_client(&self, registration: ClientRegistration) {
-        self.state()
-            .clients
-            .insert(registration.client_id.clone(), registration);
-    }
-
-    /// Registers a private_key_jwt client with a freshly generated key; returns its
-    /// credentials (the PEM is also written, 0600, next to the default service key).
-    pub fn register_generated_client(
-        &self,
-        client_id: &str,
-        alg: KeyAlg,
-        scopes: &[&str],
-    ) -> std::io::Result<crate::RegisteredClient> {
-        let kid = format!(
-            "{client_id}-key-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
-        let generated = keys::generate_client_key(alg, &kid)?;
-        let file = self.inner.key_dir.join(format!("{client_id}.pem"));
-        write_private_file(&file, generated.private_pem.as_bytes())?;
-        let mut registration = ClientRegistration::service(client_id, vec![generated.public]);
-        registration.scopes = scopes.iter().map(|s| s.to_string()).collect();
-        self.register_client(registration);
-        Ok(crate::RegisteredClient {
-            client_id: client_id.to_string(),
-            key_id: Some(kid),
-            private_key_pem: Some(generated.private_pem),
-            private_key_file: Some(file),
-        })
-    }
-
-    /// Replaces the scopes a client may be granted. False if the client is unknown.
-    pub fn set_client_scopes(&self, client_id: &str, scopes: &[&str]) -> bool {
-        self.update_client(client_id, |c| {
-            c.scopes = scopes.iter().map(|s| s.to_string()).collect()
-        })
-    }
-
-    /// Okta's per-app "Require DPoP" switch. False if the client is unknown.
-    pub fn set_require_dpop(&self, client_id: &str, require: bool) -> bool {
-        self.update_client(client_id, |c| c.require_dpop = require)
-    }
-
-    /// Access-token lifetime for one client (None: back to the server-wide TTL).
-    pub fn set_client_access_token_ttl(&self, client_id: &str, ttl: Option<Duration>) -> bool {
-        self.update_client(client_id, |c| c.access_token_ttl = ttl)
-    }
-
-    /// Server-wide access-token lifetime.
-    pub fn set_access_token_ttl(&self, ttl: Duration) {
-        self.state().access_token_ttl = ttl;
-    }
-
-    /// Mint opaque (non-JWT) access tokens from now on.
-    pub fn set_opaque_tokens(&self, opaque: bool) {
-        self.state().opaque_tokens = opaque;
-    }
-
-    /// Device flow timing: polling interval and lifetime of new device codes, in seconds.
-    pub fn set_device_timing(&self, interval_secs: u64, expires_in_secs: u64) {
-        let mut state = self.state();
-        state.device_interval = interval_secs;
-        state.device_expires_in = expires_in_secs;
-    }
-
-    /// Answers the next `count` polls of pending device codes with `slow_down`.
-    pub fn force_device_slow_down(&self, count: u32) {
-        self.state().forced_slow_downs = count;
-    }
-
-    /// Approves (or denies) a pending user code as `subject`. False if no such pending code.
-    pub fn approve_device(&self, user_code: &str, approve: bool, subject: Option<&str>) -> bool {
-        device::decide(self, user_code, approve, subject)
-    }
-
-    /// User codes waiting for a decision, oldest first is not guaranteed.
-    pub fn pending_user_codes(&self) -> Vec<String> {
-        self.state()
-            .devices
-            .values()
-            .filter(|d| d.status == state::DeviceStatus::Pending && d.expires_at > now_secs())
-            .map(|d| d.user_code.clone())
-            .collect()
-    }
-
-    /// Round-trip counters of the OAuth endpoints.
-    pub fn counters(&self) -> OAuthCounters {
-        self.inner.counters.snapshot()
-    }
-
-    /// Token-endpoint requests seen for one `grant_type` (full URN for the device grant).
-    pub fn token_calls(&self, grant_type: &str) -> u64 {
-        let c = self.counters();
-        match grant_type {
-            "client_credentials" => c.client_credentials,
-            "refresh_token" => c.refresh_token,
-            token::DEVICE_GRANT | "device_code" => c.device_code,
-            _ => c.other_grant,
-        }
-    }
-
-    /// Device authorizations started (POST /oauth2/v1/device/authorize).
-    pub fn device_authorization_count(&self) -> u64 {
-        self.counters().device_authorizations
-    }
-
-    /// The DPoP nonce the token endpoint currently accepts.
-    pub fn dpop_nonce(&self) -> String {
-        self.state().dpop_nonces.0.clone()
-    }
-
-    /// Issues a new DPoP nonce; the previous one stays valid once more, like a rotation.
-    pub fn rotate_dpop_nonce(&self) {
-        let mut state = self.state();
-        let fresh = keys::random_token(16);
-        let old = std::mem::replace(&mut state.dpop_nonces.0, fresh);
-        state.dpop_nonces.1 = old;
-    }
-
-    fn update_client(&self, client_id: &str, f: impl FnOnce(&mut ClientRegistration)) -> bool {
-        match self.state().clients.get_mut(client_id) {
-            Some(client) => {
-                f(client);
-                true
-            }
-            None => false,
-        }
-    }
-
     fn state(&self) -> MutexGuard<'_, State> {
         self.inner
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn ttl_for(&self, client_id: &str) -> Duration {
-        let state = self.state();
-        state
-            .clients
-            .get(client_id)
-            .and_then(|c| c.access_token_ttl)
-            .unwrap_or(state.access_token_ttl)
-    }
-
-    /// Signs (or, in opaque mode, records) an access token; returns it with its lifetime.
-    fn mint(&self, grant: &Grant, ttl: Duration) -> (String, u64) {
-        let now = now_secs();
-        let ttl_secs = ttl.as_secs().max(1);
-        let exp = now + ttl_secs as i64;
-        let mut state = self.state();
-        if state.opaque_tokens {
-            let token = keys::random_token(32);
-            state.opaque.insert(
-                keys::sha256_b64(&token),
-                OpaqueToken {
-                    grant: grant.clone(),
-                    expires_at: exp,
-                },
-            );
-            return (token, ttl_secs);
-        }
-        drop(state);
-        let mut claims = serde_json::json!({
-            "ver": 1,
-            "jti": format!("AT.{}", uuid::Uuid::new_v4().simple()),
-            "iss": self.inner.issuer,
-            "aud": self.inner.issuer,
-            "iat": now,
-            "exp": exp,
-            "cid": grant.client_id,
-            "scp": grant.scopes,
-            "sub": grant.subject,
-        });
-        if grant.user {
-            let digest = keys::sha256_b64(&grant.subject);
-            let id: String = digest
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(17)
-                .collect();
-            claims["uid"] = serde_json::Value::String(format!("00u{id}"));
-        }
-        if let Some(jkt) = &grant.jkt {
-            claims["cnf"] = serde_json::json!({ "jkt": jkt });
-        }
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = Some(self.inner.signer.kid.clone());
-        // Signing our own well-formed claims with our own key cannot fail short of a bug.
-        let token =
-            jsonwebtoken::encode(&header, &claims, &self.inner.signer.encoding).unwrap_or_default();
-        (token, ttl_secs)
-    }
-
-    /// Finds the grant behind an access token; `check_exp` false is for revocation.
-    fn resolve_access_token(
-        &self,
-        token: &str,
-        now: i64,
-        check_exp: bool,
-    ) -> Result<Grant, &'static str> {
-        let hash = keys::sha256_b64(token);
-        {
-            let state = self.state();
-            if let Some(opaque) = state.opaque.get(&hash) {
-                if check_exp && opaque.expires_at <= now {
-                    return Err("The access token has expired.");
-                }
-                return Ok(opaque.grant.clone());
-            }
-        }
-        if jwt::segment(token, 1).is_none() {
-            return Err("The access token is invalid.");
-        }
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.leeway = 0;
-        validation.validate_exp = check_exp;
-        validation.set_issuer(&[&self.inner.issuer]);
-        validation.set_audience(&[&self.inner.issuer]);
-        let claims = jsonwebtoken::decode::<serde_json::Value>(
-            token,
-            &self.inner.signer.decoding,
-            &validation,
-        )
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => "The access token has expired.",
-            _ => "The access token is invalid.",
-        })?
-        .claims;
-        let jti = str_claim(&claims, "jti").unwrap_or_default();
-        if self.state().revoked_access_jtis.contains(jti) {
-            return Err("The access token has been revoked.");
-        }
-        let scopes = claims
-            .get("scp")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Grant {
-            client_id: str_claim(&claims, "cid").unwrap_or_default().to_string(),
-            subject: str_claim(&claims, "sub").unwrap_or_default().to_string(),
-            scopes,
-            jkt: claims
-                .get("cnf")
-                .and_then(|c| str_claim(c, "jkt"))
-                .map(str::to_string),
-            user: claims.get("uid").is_some(),
-        })
-    }
-
-    fn unauthorized(&self, scheme: &str, why: &str) -> BearerRejection {
-        self.unauthorized_owned(scheme, why.to_string())
-    }
-
-    fn unauthorized_owned(&self, scheme: &str, why: String) -> BearerRejection {
-        let algs = if scheme == "DPoP" {
-            " algs=\"ES256 RS256\","
-        } else {
-            ""
-        };
-        BearerRejection {
-            status: StatusCode::UNAUTHORIZED,
-            error_code: "E0000011",
-            error_summary: "Invalid token provided".into(),
-            www_authenticate: Some(format!(
-                "{scheme}{algs} realm=\"{}\", error=\"invalid_token\", error_description=\"{}\"",
-                self.inner.issuer,
-                why.replace('"', "'")
-            )),
-        }
     }
 }
 
