@@ -209,3 +209,50 @@ fn a_client_without_elicitation_is_asked_to_confirm_never_acted_for() {
         assert_eq!(status_of(&org, id), "DEPROVISIONED", "{out}");
     }
 }
+
+#[test]
+fn streamable_http_transport_serves_the_official_sdk() {
+    let Some(python) = python() else { return };
+    let org = TestOrg::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut server = support::Mcp::spawn(
+        &org.service_env(),
+        &["serve", "--transport", "http", "--bind", &bind],
+    );
+    let url = format!("http://{bind}/mcp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&bind).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "HTTP server did not start: {}",
+            server.stderr()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for mode in ["legacy", "auto"] {
+        let out = drive(
+            &python,
+            &org,
+            &[("OKTA_MCP_TEST_URL", &url)],
+            mode,
+            "none",
+            "get_scope_status",
+            json!({}),
+        );
+        assert_eq!(
+            out["list_users"]["structured"]["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2,
+            "{mode}: {out}"
+        );
+        assert_eq!(out["result"]["isError"], false, "{mode}: {out}");
+    }
+    server.kill();
+}

@@ -4,7 +4,8 @@ Usage: python_client.py MODE ANSWER TOOL ARGS_JSON
   MODE    legacy (initialize handshake) | auto (server/discover, the 2026-07-28 era)
   ANSWER  none (no elicitation capability) | accept | accept-unticked | decline | cancel
   TOOL, ARGS_JSON  a tool to call after listing tools and calling list_users
-The server command is $OKTA_MCP_TEST_SERVER; its environment is inherited.
+The server command is $OKTA_MCP_TEST_SERVER (its environment is inherited), or the
+Streamable HTTP endpoint $OKTA_MCP_TEST_URL when set.
 Prints one JSON object: the tool names, the list_users result and the TOOL result.
 """
 
@@ -28,7 +29,8 @@ async def main() -> None:
             return types.ElicitResult(action="accept", content={"confirm": False})
         return types.ElicitResult(action=answer)
 
-    server = StdioServerParameters(command=os.environ["OKTA_MCP_TEST_SERVER"], args=[], env=dict(os.environ))
+    url = os.environ.get("OKTA_MCP_TEST_URL")
+    server = url or StdioServerParameters(command=os.environ["OKTA_MCP_TEST_SERVER"], args=[], env=dict(os.environ))
     callback = None if answer == "none" else on_elicit
     async with Client(server, mode=mode, elicitation_callback=callback, read_timeout_seconds=60) as client:
         listed = await client.list_tools()
