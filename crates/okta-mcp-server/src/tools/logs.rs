@@ -1,4 +1,6 @@
-//! The System Log: raw events, bounded and compact.
+//! The System Log: raw events, bounded and compact, and a login-failure report.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
@@ -6,6 +8,8 @@ use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+mod login_failures;
 
 /// Okta's /api/v1/logs: default page 100, maximum 1,000.
 const LOG_LIST: ListRules = ListRules {
@@ -47,46 +51,49 @@ pub struct GetLogsParams {
 }
 
 pub fn tools() -> Vec<ToolDef> {
-    vec![ToolDef::new(
-        ToolSpec {
-            name: "get_logs",
-            title: "Get System Log events",
-            description: "Read Okta System Log events in a time window, newest data up to ~90 days. Narrow with `filter`/`q` and `since`/`until`, and pick `fields` to keep results small. For counts ('how many failed logins, from where') prefer a summary over fetch_all.",
-            toolset: Toolset::Logs,
-            scope: Some("okta.logs.read"),
-            effect: Effect::Read,
-            output: Output::List,
-        },
-        |ctx: ToolCtx, p: GetLogsParams| async move {
-            let fields = common::parse_fields(p.fields.as_deref())?;
-            let since = p
-                .since
-                .as_deref()
-                .map(|s| iso8601("since", s))
-                .transpose()?;
-            let until = p
-                .until
-                .as_deref()
-                .map(|s| iso8601("until", s))
-                .transpose()?;
-            let req = ApiRequest::get(ApiPath::new(paths::LOGS))
-                .query_opt("since", since)
-                .query_opt("until", until)
-                .query_opt("filter", p.filter.filter(|f| !f.trim().is_empty()))
-                .query_opt("q", p.q.filter(|q| !q.trim().is_empty()))
-                .query_opt(
-                    "sortOrder",
-                    p.sort_order.map(|o| {
-                        if o == SortOrder::Descending {
-                            "DESCENDING"
-                        } else {
-                            "ASCENDING"
-                        }
-                    }),
-                );
-            common::list(&ctx, req, &p.paging, LOG_LIST, fields.as_ref()).await
-        },
-    )]
+    vec![
+        ToolDef::new(
+            ToolSpec {
+                name: "get_logs",
+                title: "Get System Log events",
+                description: "Read Okta System Log events in a time window, newest data up to ~90 days. Narrow with `filter`/`q` and `since`/`until`, and pick `fields` to keep results small. For counts ('how many failed logins, from where') prefer a summary over fetch_all.",
+                toolset: Toolset::Logs,
+                scope: Some("okta.logs.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: GetLogsParams| async move {
+                let fields = common::parse_fields(p.fields.as_deref())?;
+                let since = p
+                    .since
+                    .as_deref()
+                    .map(|s| iso8601("since", s))
+                    .transpose()?;
+                let until = p
+                    .until
+                    .as_deref()
+                    .map(|s| iso8601("until", s))
+                    .transpose()?;
+                let req = ApiRequest::get(ApiPath::new(paths::LOGS))
+                    .query_opt("since", since)
+                    .query_opt("until", until)
+                    .query_opt("filter", p.filter.filter(|f| !f.trim().is_empty()))
+                    .query_opt("q", p.q.filter(|q| !q.trim().is_empty()))
+                    .query_opt(
+                        "sortOrder",
+                        p.sort_order.map(|o| {
+                            if o == SortOrder::Descending {
+                                "DESCENDING"
+                            } else {
+                                "ASCENDING"
+                            }
+                        }),
+                    );
+                common::list(&ctx, req, &p.paging, LOG_LIST, fields.as_ref()).await
+            },
+        ),
+        login_failures::tool(),
+    ]
 }
 
 /// Checks an ISO 8601 timestamp early, so a typo gets a clear message instead of Okta's.
