@@ -7,7 +7,7 @@ use crate::ratelimit::{self, Limiter};
 use crate::transport::{self, BodyError};
 use crate::{ApiError, ClientConfig, Method, OktaErrorBody, RateLimit};
 use okta_auth::RequestAuthorizer;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK, RETRY_AFTER};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,10 +69,10 @@ impl Inner {
             let mut builder = self
                 .http
                 .request(method.to_reqwest(), url.clone())
-                .header(AUTHORIZATION, auth.authorization.expose())
+                .header(AUTHORIZATION, sensitive(&auth.authorization)?)
                 .header(ACCEPT, "application/json");
             if let Some(proof) = &auth.dpop_proof {
-                builder = builder.header("DPoP", proof.expose());
+                builder = builder.header("DPoP", sensitive(proof)?);
             }
             if let Some(body) = body {
                 builder = builder.json(body);
@@ -187,6 +187,17 @@ impl Inner {
     ) -> Option<Duration> {
         backoff.next(retries, started.elapsed(), hint, &mut rand::thread_rng())
     }
+}
+
+/// A header value the HTTP stack must never print (hyper and reqwest honour the flag).
+fn sensitive(secret: &okta_auth::Secret) -> Result<HeaderValue, ApiError> {
+    let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| {
+        ApiError::InvalidRequest(
+            "the credentials contain characters not allowed in an HTTP header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 fn jitter() -> Duration {

@@ -101,7 +101,8 @@ impl Method {
 }
 
 /// One request. `idempotent` decides whether it may be retried (GET/PUT/DELETE are).
-#[derive(Clone, Debug)]
+/// Debug output leaves the body out: it may hold a password or a secret.
+#[derive(Clone)]
 pub struct ApiRequest {
     pub method: Method,
     pub path: ApiPath,
@@ -177,7 +178,8 @@ pub struct RateLimit {
     pub reset: Option<u64>,
 }
 
-#[derive(Clone, Debug)]
+/// Debug output leaves the body out: it may hold a temporary password or a client secret.
+#[derive(Clone)]
 pub struct ApiResponse {
     pub status: u16,
     /// Parsed JSON body; `Value::Null` for an empty body (204).
@@ -187,12 +189,44 @@ pub struct ApiResponse {
     pub rate_limit: RateLimit,
 }
 
-/// One page of a list endpoint.
-#[derive(Clone, Debug)]
+/// One page of a list endpoint. Debug output counts the items instead of printing them.
+#[derive(Clone)]
 pub struct Page {
     pub items: Vec<Value>,
     /// Cursor for the page after this one (None on the last page).
     pub next_cursor: Option<String>,
+}
+
+impl std::fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("path", &self.path.as_str())
+            .field("query", &self.query)
+            .field("body", &self.body.as_ref().map(|_| "<json>"))
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("body", &"<json>")
+            .field("next_cursor", &self.next_cursor)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("items", &self.items.len())
+            .field("next_cursor", &self.next_cursor)
+            .finish()
+    }
 }
 
 /// The Management API client. Cheap to clone; clones share connections and the
@@ -286,5 +320,33 @@ impl OktaClient {
         url.set_query(path::encode_query(&request.query).as_deref());
         url.set_fragment(None);
         Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn debug_output_leaves_bodies_out() {
+        let request = ApiRequest::post(ApiPath::new(paths::USERS)).json(json!({
+            "credentials": {"password": {"value": "hunter2-Secret"}}
+        }));
+        let response = ApiResponse {
+            status: 200,
+            body: json!({"tempPassword": "Tmp-Secret-1"}),
+            next_cursor: None,
+            rate_limit: RateLimit::default(),
+        };
+        let page = Page {
+            items: vec![json!({"client_secret": "cs-Secret"})],
+            next_cursor: None,
+        };
+        let printed = format!("{request:?} {response:?} {page:?}");
+        for secret in ["hunter2-Secret", "Tmp-Secret-1", "cs-Secret"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("/api/v1/users"));
     }
 }
