@@ -171,7 +171,7 @@ fn a_small_result_budget_lists_fewer_but_counts_all() {
     assert!(shown.len() < failures.len());
     assert!(shown.is_subset(&failures));
     assert_eq!(out["failures"]["listed"], json!(shown.len()));
-    assert!(out["warnings"].as_array().unwrap().len() >= 1, "{out}");
+    assert!(!out["warnings"].as_array().unwrap().is_empty(), "{out}");
     assert!(serde_json::to_vec(&out).unwrap().len() < 40_000);
 }
 
