@@ -185,3 +185,97 @@ fn parse_jwk(text: &str) -> Result<SigningKey, AuthError> {
         _ => Err(config("the JWK 'kty' must be RSA or EC")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+
+    fn b64(n: &rsa::BigUint) -> String {
+        URL_SAFE_NO_PAD.encode(n.to_bytes_be())
+    }
+
+    fn config_message(result: Result<SigningKey, AuthError>) -> String {
+        match result {
+            Err(AuthError::Config(message)) => message,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rsa_keys_parse_from_pkcs8_pkcs1_escaped_pem_and_jwk() {
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let pkcs8 = key
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        let pkcs1 = key
+            .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        for text in [
+            pkcs8.clone(),
+            pkcs1,
+            format!("\"{}\"", pkcs8.replace('\n', "\\n")),
+        ] {
+            assert_eq!(
+                SigningKey::parse(&Secret::new(text)).unwrap().algorithm(),
+                "RS256"
+            );
+        }
+        let primes = key.primes();
+        let jwk = serde_json::json!({
+            "kty": "RSA", "kid": "k1", "n": b64(key.n()), "e": b64(key.e()), "d": b64(key.d()),
+            "p": b64(&primes[0]), "q": b64(&primes[1]),
+        });
+        let parsed = SigningKey::parse(&Secret::new(jwk.to_string())).unwrap();
+        assert_eq!(parsed.algorithm(), "RS256");
+        assert_eq!(parsed.embedded_kid.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn ec_keys_parse_from_pkcs8_sec1_and_jwk() {
+        let key = p256::SecretKey::random(&mut rand::thread_rng());
+        let pkcs8 = key
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        let sec1 = key
+            .to_sec1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        for text in [pkcs8, sec1, key.to_jwk_string().to_string()] {
+            assert_eq!(
+                SigningKey::parse(&Secret::new(text)).unwrap().algorithm(),
+                "ES256"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_keys_are_refused_with_the_reason_and_no_key_material() {
+        let key = p256::SecretKey::random(&mut rand::thread_rng());
+        let public = key.public_key().to_jwk_string();
+        assert!(config_message(SigningKey::parse(&Secret::new(public))).contains("public key"));
+        let encrypted =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----";
+        assert!(config_message(SigningKey::parse(&Secret::new(encrypted))).contains("encrypted"));
+        let garbage = "not a key at all";
+        let message = config_message(SigningKey::parse(&Secret::new(garbage)));
+        assert!(message.contains("OKTA_PRIVATE_KEY") && !message.contains(garbage));
+        let broken = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----";
+        let message = config_message(SigningKey::parse(&Secret::new(broken)));
+        assert!(!message.contains("c2VjcmV0LWJ5dGVz"));
+        let small = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
+        let pem = small
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        assert!(config_message(SigningKey::parse(&Secret::new(pem))).contains("2048"));
+        let debug = format!(
+            "{:?}",
+            SigningKey::parse(&Secret::new(key.to_jwk_string().to_string())).unwrap()
+        );
+        assert_eq!(debug, "SigningKey(ES256, ****)");
+    }
+}

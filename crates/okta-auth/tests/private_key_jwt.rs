@@ -223,3 +223,31 @@ async fn a_401_drops_the_token_and_the_next_call_gets_a_new_one() {
     let third = auth.authorize("GET", &url).await.unwrap();
     assert_eq!(second.authorization.expose(), third.authorization.expose());
 }
+
+#[tokio::test]
+async fn rs256_jwk_key_works() {
+    use base64::Engine;
+    use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+    let org = start_org().await;
+    let client = org.oauth.service_client();
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&client.private_key_pem.unwrap()).unwrap();
+    let b64 =
+        |n: &rsa::BigUint| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+    let jwk = serde_json::json!({
+        "kty": "RSA", "kid": client.key_id.unwrap(), "n": b64(key.n()), "e": b64(key.e()),
+        "d": b64(key.d()), "p": b64(&key.primes()[0]), "q": b64(&key.primes()[1]),
+    });
+    let auth = authenticator(
+        settings(
+            &org,
+            &client.client_id,
+            AuthMethod::PrivateKeyJwt {
+                key: Secret::new(jwk.to_string()),
+                key_id: String::new(),
+            },
+            &["okta.users.read"],
+        ),
+        memory_store(),
+    );
+    assert_eq!(call_probe(&org, auth.as_ref()).await.unwrap(), 200);
+}
