@@ -133,19 +133,26 @@ pub async fn not_found(request: Request) -> Response {
     ApiError::no_such_endpoint(request.uri().path()).into_response()
 }
 
+/// The URL as the client addressed it (its `Host`, e.g. `localhost:PORT`), which DPoP
+/// proofs are bound to; the org URL when the request has no usable `Host`.
+fn request_url(base_url: &str, request: &Request) -> String {
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()));
+    match host {
+        Some(host) => format!("http://{host}{path}"),
+        None => format!("{base_url}{path}"),
+    }
+}
+
 async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(scope) = required_scope(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
-    let url = format!(
-        "{}{}",
-        state.base_url,
-        request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
+    let url = request_url(&state.base_url, &request);
     let outcome = state
         .auth
         .authenticate(request.method(), &url, request.headers(), &scope)
@@ -188,6 +195,26 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_url_follows_the_host_the_client_used() {
+        let request = |host: Option<&str>| {
+            let mut builder = axum::http::Request::builder().uri("/api/v1/users?limit=2");
+            if let Some(host) = host {
+                builder = builder.header("host", host);
+            }
+            builder.body(axum::body::Body::empty()).unwrap()
+        };
+        let base = "http://127.0.0.1:9";
+        assert_eq!(
+            request_url(base, &request(Some("localhost:9"))),
+            "http://localhost:9/api/v1/users?limit=2"
+        );
+        assert_eq!(
+            request_url(base, &request(None)),
+            "http://127.0.0.1:9/api/v1/users?limit=2"
+        );
+    }
 
     #[test]
     fn scopes_follow_method_and_path() {
