@@ -13,18 +13,24 @@ mod burst;
 mod config;
 mod journal;
 mod respond;
+mod spec;
 
 pub use burst::family;
 pub use config::{Fault, FaultConfig, FaultRule, RateLimits};
 pub use journal::JournalEntry;
+pub use spec::{SpecError, parse_duration};
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The journal keeps this many most recent requests, so a long-running sandbox stays small.
+pub const JOURNAL_CAPACITY: usize = 100_000;
 
 /// Largest org response the body faults will buffer to mutilate.
 const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
@@ -40,7 +46,7 @@ struct State {
     rng: StdRng,
     rule_counts: Vec<RuleCount>,
     counter: burst::Counter,
-    journal: Vec<(u64, JournalEntry)>,
+    journal: VecDeque<(u64, JournalEntry)>,
     next_seq: u64,
 }
 
@@ -51,7 +57,7 @@ impl State {
             rule_counts: vec![RuleCount::default(); config.rules.len()],
             config,
             counter: burst::Counter::default(),
-            journal: Vec::new(),
+            journal: VecDeque::new(),
             next_seq: 0,
         }
     }
@@ -159,7 +165,7 @@ impl Faults {
         self.lock().config.clone()
     }
 
-    /// Every request received so far, oldest first.
+    /// Every request received so far (the latest [`JOURNAL_CAPACITY`]), oldest first.
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.lock().journal.iter().map(|(_, e)| e.clone()).collect()
     }
@@ -223,7 +229,10 @@ impl Faults {
         let mut state = self.lock();
         let seq = state.next_seq;
         state.next_seq += 1;
-        state.journal.push((
+        if state.journal.len() >= JOURNAL_CAPACITY {
+            state.journal.pop_front();
+        }
+        state.journal.push_back((
             seq,
             JournalEntry {
                 method: method.to_owned(),
