@@ -28,7 +28,8 @@ use crate::oauth::{BearerRejection, OAuthServer, TokenInfo};
 use crate::org::SharedOrg;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::header::LINK;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -148,6 +149,37 @@ fn request_url(base_url: &str, request: &Request) -> String {
     }
 }
 
+/// `scheme://host[:port]` of an absolute URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |i| &url[..after_scheme + i])
+}
+
+/// Points `Link` headers at the origin the client used (e.g. `localhost`), so a client
+/// that only follows links on its own org URL keeps paging.
+fn relink(response: &mut Response, base_url: &str, origin: &str) {
+    if origin == base_url {
+        return;
+    }
+    let links: Vec<HeaderValue> = response
+        .headers()
+        .get_all(LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.replace(&format!("<{base_url}/"), &format!("<{origin}/")))
+        .filter_map(|v| HeaderValue::from_str(&v).ok())
+        .collect();
+    if links.is_empty() {
+        return;
+    }
+    response.headers_mut().remove(LINK);
+    for link in links {
+        response.headers_mut().append(LINK, link);
+    }
+}
+
 async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(scope) = required_scope(request.method(), request.uri().path()) else {
         return next.run(request).await;
@@ -175,7 +207,10 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
         Ok(info) => {
             // Handlers attribute System Log events to the caller (see `audit`).
             request.extensions_mut().insert(info);
-            next.run(request).await
+            let origin = origin_of(&url).to_owned();
+            let mut response = next.run(request).await;
+            relink(&mut response, &state.base_url, &origin);
+            response
         }
         Err(rejection) => {
             let mut error = ApiError::new(
@@ -213,6 +248,36 @@ mod tests {
         assert_eq!(
             request_url(base, &request(None)),
             "http://127.0.0.1:9/api/v1/users?limit=2"
+        );
+    }
+
+    #[test]
+    fn link_headers_follow_the_origin_the_client_used() {
+        assert_eq!(
+            origin_of("http://localhost:9/api/v1/users?x=1"),
+            "http://localhost:9"
+        );
+        assert_eq!(origin_of("http://localhost:9"), "http://localhost:9");
+        let mut response = Response::new(axum::body::Body::empty());
+        for rel in ["self", "next"] {
+            let value = format!("<http://127.0.0.1:9/api/v1/users?limit=2>; rel=\"{rel}\"");
+            response
+                .headers_mut()
+                .append(LINK, HeaderValue::from_str(&value).unwrap());
+        }
+        relink(&mut response, "http://127.0.0.1:9", "http://localhost:9");
+        let links: Vec<&str> = response
+            .headers()
+            .get_all(LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "<http://localhost:9/api/v1/users?limit=2>; rel=\"self\"",
+                "<http://localhost:9/api/v1/users?limit=2>; rel=\"next\""
+            ]
         );
     }
 
