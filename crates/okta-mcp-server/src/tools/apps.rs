@@ -1,7 +1,323 @@
-//! Applications: catalogue, lifecycle and assignments.
+//! Applications: list, read, create/replace, lifecycle, delete, and the OIN catalogue.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
-use crate::tools::ToolDef;
+use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::error::ToolError;
+use crate::tools::groups::require_delete_word;
+use crate::tools::users::non_empty;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use okta_client::{ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+mod catalog;
+
+const APP_LIST: ListRules = ListRules {
+    default_limit: Some(20),
+    max_limit: 200,
+    fetch_all_limit: 200,
+    max_pages: 100,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListAppsParams {
+    /// Prefix match on the app's name or label, e.g. `Sales`.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Okta filter, e.g. `status eq "ACTIVE"`, `name eq "okta_org2org"`, `group.id eq "00g…"`, `user.id eq "00u…"`.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Embed related objects, e.g. `user/00u…` (the user's app assignment).
+    #[serde(default)]
+    pub expand: Option<String>,
+    /// Also list apps that are being deleted (Okta's includeNonDeleted).
+    #[serde(default)]
+    pub include_non_deleted: Option<bool>,
+    #[serde(flatten)]
+    pub paging: Paging,
+    /// Comma-separated dotted paths to return, e.g. `id,label,status,signOnMode`.
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetAppParams {
+    /// Application ID (0oa…).
+    pub app_id: String,
+    /// Embed related objects, e.g. `user/00u…`.
+    #[serde(default)]
+    pub expand: Option<String>,
+    /// Comma-separated dotted paths to return.
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AppIdParams {
+    /// Application ID (0oa…).
+    pub app_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateAppParams {
+    /// The app as Okta's API takes it, passed through unchanged, e.g. `{"name":"bookmark","label":"Wiki","signOnMode":"BOOKMARK","settings":{"app":{"url":"https://wiki.acme.com"}}}`.
+    pub app_config: Map<String, Value>,
+    /// Activate the app on creation.
+    #[serde(default = "yes")]
+    pub activate: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateAppParams {
+    /// Application ID (0oa…).
+    pub app_id: String,
+    /// The complete app (full replace), usually a get_application result with changes; `name` and `signOnMode` cannot change.
+    pub app_config: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ConfirmDeleteAppParams {
+    /// Application ID (0oa…).
+    pub app_id: String,
+    /// Must be exactly `DELETE`.
+    pub confirmation: String,
+}
+
+fn yes() -> bool {
+    true
+}
 
 pub fn tools() -> Vec<ToolDef> {
-    Vec::new()
+    vec![
+        ToolDef::new(
+            ToolSpec {
+                name: "list_applications",
+                title: "List applications",
+                description: "List the org's applications, optionally filtered by status, name, group or user. Page with `after`=`next_cursor` or use `fetch_all`.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: ListAppsParams| async move {
+                let fields = common::parse_fields(p.fields.as_deref())?;
+                let req = ApiRequest::get(ApiPath::new(paths::APPS))
+                    .query_opt("q", p.q.filter(|s| !s.trim().is_empty()))
+                    .query_opt("filter", p.filter.filter(|s| !s.trim().is_empty()))
+                    .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()))
+                    .query_opt("includeNonDeleted", p.include_non_deleted);
+                common::list(&ctx, req, &p.paging, APP_LIST, fields.as_ref()).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_application",
+                title: "Get application",
+                description: "Get one application by ID, with its sign-on mode, settings and status.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: GetAppParams| async move {
+                let fields = common::parse_fields(p.fields.as_deref())?;
+                non_empty("app_id", &p.app_id)?;
+                let req = ApiRequest::get(ApiPath::new(paths::APPS).id(&p.app_id))
+                    .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()));
+                common::object(&ctx, req, fields.as_ref()).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "create_application",
+                title: "Create application",
+                description: "Create an app from Okta's app JSON (signOnMode, label, settings, …; passed through unchanged). For an Okta Integration Network app prefer install_oin_app.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CreateAppParams| async move {
+                if !p.app_config.contains_key("signOnMode") {
+                    return Err(ToolError::InvalidArguments(
+                        "app_config.signOnMode is required, e.g. BOOKMARK, SAML_2_0, OPENID_CONNECT".into(),
+                    ));
+                }
+                let req = ApiRequest::post(ApiPath::new(paths::APPS))
+                    .query("activate", p.activate)
+                    .json(Value::Object(p.app_config));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "update_application",
+                title: "Replace application",
+                description: "Replace an app's definition (full PUT): send the whole app, e.g. a get_application result with your changes.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: UpdateAppParams| async move {
+                non_empty("app_id", &p.app_id)?;
+                let req = ApiRequest::put(ApiPath::new(paths::APPS).id(&p.app_id))
+                    .json(Value::Object(p.app_config));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_application",
+                title: "Delete application",
+                description: "Permanently delete an app and its assignments. Okta only deletes INACTIVE apps: run deactivate_application first.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: AppIdParams| async move { delete_app(&ctx, &p.app_id).await },
+        )
+        .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
+            delete_question(&ctx, &p.app_id).await
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "confirm_delete_application",
+                title: "Delete application (deprecated two-step form)",
+                description: "Deprecated: use delete_application. Deletes an INACTIVE app when `confirmation` is exactly DELETE.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
+                require_delete_word(&p.confirmation, "application")?;
+                delete_app(&ctx, &p.app_id).await
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
+            require_delete_word(&p.confirmation, "application")?;
+            delete_question(&ctx, &p.app_id).await
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "activate_application",
+                title: "Activate application",
+                description: "Activate an app so assigned users can use it.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: AppIdParams| async move {
+                lifecycle(&ctx, &p.app_id, "lifecycle/activate", "activated").await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "deactivate_application",
+                title: "Deactivate application",
+                description: "Deactivate an app: assigned users lose access to it until it is activated again.",
+                toolset: Toolset::Apps,
+                scope: Some("okta.apps.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: AppIdParams| async move {
+                lifecycle(&ctx, &p.app_id, "lifecycle/deactivate", "deactivated").await
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
+            let app = app_label(&ctx, &p.app_id).await;
+            Ok(format!(
+                "Deactivate app {app}? Assigned users lose access to it until it is activated again."
+            ))
+        }),
+        catalog::list_tool(),
+        catalog::get_tool(),
+        catalog::install_tool(),
+    ]
+}
+
+async fn lifecycle(
+    ctx: &ToolCtx,
+    app_id: &str,
+    operation: &'static str,
+    done: &str,
+) -> Result<Value, ToolError> {
+    non_empty("app_id", app_id)?;
+    let path = ApiPath::new(paths::APPS).id(app_id).lit(operation);
+    ctx.client.send(ApiRequest::post(path).retryable()).await?;
+    Ok(json!({
+        "success": true,
+        "app_id": app_id,
+        "message": format!("Application {app_id} {done}."),
+    }))
+}
+
+async fn delete_app(ctx: &ToolCtx, app_id: &str) -> Result<Value, ToolError> {
+    non_empty("app_id", app_id)?;
+    let app = ctx
+        .client
+        .send(ApiRequest::get(ApiPath::new(paths::APPS).id(app_id)))
+        .await?
+        .body;
+    ensure_inactive(&app, app_id)?;
+    ctx.client
+        .send(ApiRequest::delete(ApiPath::new(paths::APPS).id(app_id)))
+        .await?;
+    Ok(json!({
+        "success": true,
+        "app_id": app_id,
+        "message": format!("Application {} deleted.", describe(&app, app_id)),
+    }))
+}
+
+async fn delete_question(ctx: &ToolCtx, app_id: &str) -> Result<String, ToolError> {
+    non_empty("app_id", app_id)?;
+    let req = ApiRequest::get(ApiPath::new(paths::APPS).id(app_id));
+    let name = match ctx.client.send(req).await {
+        Ok(found) => {
+            // No point asking for a delete Okta would refuse.
+            ensure_inactive(&found.body, app_id)?;
+            describe(&found.body, app_id)
+        }
+        Err(_) => app_id.to_owned(),
+    };
+    Ok(format!(
+        "Permanently delete app {name} and all its user and group assignments? This cannot be undone."
+    ))
+}
+
+/// Okta refuses to delete an ACTIVE app; saying so up front beats a bare 403.
+fn ensure_inactive(app: &Value, app_id: &str) -> Result<(), ToolError> {
+    if app["status"] == "ACTIVE" {
+        return Err(ToolError::Refused(format!(
+            "App {} is ACTIVE; Okta deletes only inactive apps. Run deactivate_application first, then delete it.",
+            describe(app, app_id)
+        )));
+    }
+    Ok(())
+}
+
+fn describe(app: &Value, app_id: &str) -> String {
+    match app["label"].as_str() {
+        Some(label) => format!("{label} ({app_id})"),
+        None => app_id.to_owned(),
+    }
+}
+
+/// Names an app for a confirmation prompt; falls back to the id if the lookup fails.
+async fn app_label(ctx: &ToolCtx, app_id: &str) -> String {
+    if app_id.trim().is_empty() {
+        return app_id.to_owned();
+    }
+    let req = ApiRequest::get(ApiPath::new(paths::APPS).id(app_id));
+    match ctx.client.send(req).await {
+        Ok(found) => describe(&found.body, app_id),
+        Err(_) => app_id.to_owned(),
+    }
 }

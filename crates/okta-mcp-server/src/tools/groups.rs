@@ -238,12 +238,12 @@ pub fn tools() -> Vec<ToolDef> {
                 output: Output::Object,
             },
             |ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
-                require_delete_word(&p.confirmation)?;
+                require_delete_word(&p.confirmation, "group")?;
                 delete_group(&ctx, &p.group_id).await
             },
         )
         .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
-            require_delete_word(&p.confirmation)?;
+            require_delete_word(&p.confirmation, "group")?;
             Ok(delete_question(&group_label(&ctx, &p.group_id).await))
         }),
         ToolDef::new(
@@ -333,11 +333,12 @@ fn delete_question(group: &str) -> String {
     )
 }
 
-fn require_delete_word(confirmation: &str) -> Result<(), ToolError> {
+/// The deprecated two-step delete tools still demand the literal word, as the Python server did.
+pub(crate) fn require_delete_word(confirmation: &str, what: &str) -> Result<(), ToolError> {
     if confirmation != "DELETE" {
-        return Err(ToolError::InvalidArguments(
-            "confirmation must be exactly DELETE (upper case) to delete the group".into(),
-        ));
+        return Err(ToolError::InvalidArguments(format!(
+            "confirmation must be exactly DELETE (upper case) to delete the {what}"
+        )));
     }
     Ok(())
 }

@@ -1,0 +1,281 @@
+//! The Okta Integration Network catalogue (`/api/v1/catalog/apps`, used by the admin console
+//! and absent from the public spec): it pages by app `name` and sends no Link header, so
+//! paging is done here; installing an integration is a plain app create.
+
+use crate::tools::common::ToolCtx;
+use crate::tools::error::ToolError;
+use crate::tools::shape::{self, Fields};
+use crate::tools::users::non_empty;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
+use okta_client::{ApiError, ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+
+const CATALOG: &str = "/api/v1/catalog/apps";
+const DEFAULT_LIMIT: u32 = 20;
+/// The catalogue's largest page.
+const MAX_LIMIT: u32 = 200;
+const MAX_PAGES: usize = 500;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListCatalogParams {
+    /// Match on the integration's name or display name, e.g. `salesforce`.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Cursor from a previous result's `next_cursor` (an integration name).
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Page size (default 20, at most 199).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Follow every page (bounded; the result says if it stopped early).
+    #[serde(default)]
+    pub fetch_all: bool,
+    /// Comma-separated dotted paths to return, e.g. `name,displayName,signOnModes`.
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetCatalogParams {
+    /// Integration name from list_catalog_apps, e.g. `salesforce`.
+    pub app_name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InstallParams {
+    /// Integration name from the catalogue, e.g. `salesforce`.
+    pub name: String,
+    /// Label shown to users, e.g. `Salesforce Production`.
+    pub label: String,
+    /// One of the integration's signOnModes, e.g. SAML_2_0, BROWSER_PLUGIN, BOOKMARK.
+    pub sign_on_mode: String,
+    /// App settings its catalogue schema asks for, e.g. `{"app":{"url":"https://…"}}`.
+    #[serde(default)]
+    pub settings: Option<Map<String, Value>>,
+    /// Activate the app on creation.
+    #[serde(default = "yes")]
+    pub activate: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub fn list_tool() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_catalog_apps",
+            title: "List OIN catalogue apps",
+            description: "Search the Okta Integration Network catalogue for pre-built integrations (name, displayName, signOnModes). Install one with install_oin_app.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListCatalogParams| async move { list(&ctx, p).await },
+    )
+}
+
+pub fn get_tool() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_catalog_app",
+            title: "Get OIN catalogue app",
+            description: "Get one catalogue integration with the settings schema install_oin_app needs.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: GetCatalogParams| async move {
+            non_empty("app_name", &p.app_name)?;
+            let req =
+                ApiRequest::get(ApiPath::new(CATALOG).id(&p.app_name)).query("expand", "schema");
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn install_tool() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "install_oin_app",
+            title: "Install OIN app",
+            description: "Add an Okta Integration Network app to the org by catalogue name, with a label, sign-on mode and the settings get_catalog_app lists. Returns the new app.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Write { idempotent: false },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: InstallParams| async move {
+            non_empty("name", &p.name)?;
+            non_empty("label", &p.label)?;
+            non_empty("sign_on_mode", &p.sign_on_mode)?;
+            let mut body = json!({
+                "name": p.name,
+                "label": p.label,
+                "signOnMode": p.sign_on_mode.trim().to_ascii_uppercase(),
+            });
+            if let Some(settings) = p.settings {
+                body["settings"] = Value::Object(settings);
+            }
+            let req = ApiRequest::post(ApiPath::new(paths::APPS))
+                .query("activate", p.activate)
+                .json(body);
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+async fn page(
+    ctx: &ToolCtx,
+    q: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Value>, ToolError> {
+    let req = ApiRequest::get(ApiPath::new(CATALOG))
+        .query_opt("q", q)
+        .query_opt("after", after)
+        .query("limit", limit);
+    match ctx.client.send(req).await?.body {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(ToolError::Api(ApiError::Decode(
+            "the catalogue returned something other than a list".into(),
+        ))),
+    }
+}
+
+/// One page asks for one entry more than it returns, so `has_more` is exact and paging
+/// never ends on an empty phantom page; fetch_all walks by name until a short page.
+async fn list(ctx: &ToolCtx, p: ListCatalogParams) -> Result<Value, ToolError> {
+    let fields = common::parse_fields(p.fields.as_deref())?;
+    let q = p.q.filter(|s| !s.trim().is_empty());
+    let mut after = p.after.filter(|s| !s.trim().is_empty());
+    let budget = ctx.settings.max_result_bytes;
+    let mut listing = Listing::new(budget, fields);
+
+    if !p.fetch_all {
+        let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT - 1);
+        let mut items = page(ctx, q.as_deref(), after.as_deref(), limit + 1).await?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        listing.take(items);
+        if more && listing.next.is_none() {
+            listing.next = listing.last_name.clone();
+        }
+        return Ok(listing.finish(false, 1, None));
+    }
+
+    let mut pages = 0usize;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stop_reason = None;
+    loop {
+        let items = page(ctx, q.as_deref(), after.as_deref(), MAX_LIMIT).await?;
+        pages += 1;
+        let full = items.len() == MAX_LIMIT as usize;
+        let fresh: Vec<Value> = items
+            .into_iter()
+            .filter(|i| seen.insert(name_of(i).unwrap_or_default()))
+            .collect();
+        let advanced = !fresh.is_empty();
+        listing.take(fresh);
+        if let Some(progress) = &ctx.progress {
+            progress(pages as u64, listing.items.len() as u64);
+        }
+        if listing.truncated || !full {
+            break;
+        }
+        if !advanced {
+            stop_reason = Some("cursor did not advance".to_owned());
+            break;
+        }
+        after = listing.last_name.clone();
+        if pages >= MAX_PAGES {
+            stop_reason = Some(format!("reached the page limit ({MAX_PAGES} pages)"));
+            listing.next = after.clone();
+            break;
+        }
+    }
+    Ok(listing.finish(true, pages, stop_reason))
+}
+
+fn name_of(item: &Value) -> Option<String> {
+    item["name"].as_str().map(str::to_owned)
+}
+
+/// Shaped items under the byte budget, and the name to continue after.
+struct Listing {
+    items: Vec<Value>,
+    used: usize,
+    budget: usize,
+    fields: Option<Fields>,
+    last_name: Option<String>,
+    next: Option<String>,
+    truncated: bool,
+}
+
+impl Listing {
+    fn new(budget: usize, fields: Option<Fields>) -> Self {
+        Self {
+            items: Vec::new(),
+            used: 0,
+            budget,
+            fields,
+            last_name: None,
+            next: None,
+            truncated: false,
+        }
+    }
+
+    fn take(&mut self, raw: Vec<Value>) {
+        for item in raw {
+            if self.truncated {
+                return;
+            }
+            let name = name_of(&item);
+            let shaped = shape::shape(item, self.fields.as_ref());
+            let size = serde_json::to_vec(&shaped)
+                .map(|b| b.len() + 1)
+                .unwrap_or(0);
+            if self.used + size > self.budget && !self.items.is_empty() {
+                self.truncated = true;
+                self.next = self.last_name.clone();
+                return;
+            }
+            self.used += size;
+            self.items.push(shaped);
+            self.last_name = name;
+        }
+    }
+
+    fn finish(self, fetch_all: bool, pages: usize, stop_reason: Option<String>) -> Value {
+        let mut out = json!({
+            "total_fetched": self.items.len(),
+            "has_more": self.next.is_some(),
+            "next_cursor": self.next,
+            "fetch_all_used": fetch_all,
+        });
+        if fetch_all {
+            out["pagination_info"] = json!({
+                "pages_fetched": pages,
+                "total_items": self.items.len(),
+                "stopped_early": stop_reason.is_some() || self.truncated,
+                "stop_reason": stop_reason,
+            });
+        }
+        if self.truncated {
+            out["truncated"] = json!(true);
+            out["truncation_note"] = json!(format!(
+                "Result cut at {} items to stay under {} bytes. Continue with after=next_cursor, narrow with q, or pick `fields`.",
+                self.items.len(),
+                self.budget
+            ));
+        }
+        out["items"] = Value::Array(self.items);
+        out
+    }
+}
