@@ -1,7 +1,344 @@
-//! Custom domains and their certificates.
+//! Custom URL domains: list, read, create, move to another brand, delete, verify, and
+//! install a certificate whose private key is read from an allowed file and never shown.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
-use crate::tools::ToolDef;
+use crate::tools::brands::{ack, whole_list};
+use crate::tools::common::{self, ToolCtx};
+use crate::tools::error::ToolError;
+use crate::tools::files;
+use crate::tools::shape;
+use crate::tools::users::non_empty;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use okta_client::{ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A PEM private key is a few KB; anything far larger is not one.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NoParams {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DomainIdParams {
+    /// Custom domain ID (OcD…).
+    pub domain_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateDomainParams {
+    /// Fully qualified domain name, e.g. `login.example.com`.
+    pub domain: String,
+    /// OKTA_MANAGED (Okta gets and renews the certificate) or MANUAL (you upload one).
+    pub certificate_source_type: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplaceDomainParams {
+    /// Custom domain ID (OcD…).
+    pub domain_id: String,
+    /// Brand ID (bnd…) the domain should serve.
+    pub brand_id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct CertificateParams {
+    /// Custom domain ID (OcD…).
+    pub domain_id: String,
+    /// PEM certificate for the domain (-----BEGIN CERTIFICATE-----…).
+    pub certificate: String,
+    /// PEM chain of intermediate certificates.
+    pub certificate_chain: String,
+    /// Path of the PEM private key file, inside OKTA_MCP_ALLOWED_KEY_DIRS. The key is never accepted inline.
+    pub private_key_file_path: String,
+}
+
+fn domain_path(id: &str) -> ApiPath {
+    ApiPath::new(paths::DOMAINS).id(id)
+}
+
+/// Lower-case FQDN without a trailing dot (DNS names compare case-insensitively).
+fn normalise_fqdn(raw: &str) -> Result<String, ToolError> {
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    let ok = name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(name)
+    } else {
+        Err(ToolError::InvalidArguments(format!(
+            "domain: {raw:?} is not a fully qualified domain name like login.example.com"
+        )))
+    }
+}
+
+async fn all_domains(ctx: &ToolCtx) -> Result<Vec<Value>, ToolError> {
+    let body = ctx
+        .client
+        .send(ApiRequest::get(ApiPath::new(paths::DOMAINS)))
+        .await?
+        .body;
+    Ok(body["domains"].as_array().cloned().unwrap_or_default())
+}
+
+fn find_domain(domains: Vec<Value>, name: &str) -> Option<Value> {
+    domains.into_iter().find(|d| {
+        d["domain"]
+            .as_str()
+            .is_some_and(|n| n.trim_end_matches('.').eq_ignore_ascii_case(name))
+    })
+}
+
+/// The org's own Okta domain is listed as `default` by some orgs; it can never be deleted.
+fn refuse_default(id: &str) -> Result<(), ToolError> {
+    if id.trim().eq_ignore_ascii_case("default") {
+        return Err(ToolError::InvalidArguments(
+            "the default (Okta) domain cannot be deleted; pass the id of a custom domain (OcD…)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the private key from an allowed file; errors never include its content.
+fn read_private_key(ctx: &ToolCtx, path: &str) -> Result<String, ToolError> {
+    let real = files::readable(path, &ctx.settings.allowed_dirs)?;
+    let size = std::fs::metadata(&real)
+        .map_err(|e| ToolError::Refused(format!("cannot read {path:?}: {}", e.kind())))?
+        .len();
+    if size > MAX_KEY_BYTES {
+        return Err(ToolError::Refused(format!(
+            "{path:?} is {size} bytes, too large for a PEM private key"
+        )));
+    }
+    let key = std::fs::read_to_string(&real)
+        .map_err(|e| ToolError::Refused(format!("cannot read {path:?} as text: {}", e.kind())))?;
+    let trimmed = key.trim();
+    let pem = trimmed.starts_with("-----BEGIN ")
+        && trimmed.contains("PRIVATE KEY-----")
+        && trimmed.ends_with("-----");
+    if !pem {
+        return Err(ToolError::Refused(format!(
+            "{path:?} does not hold a PEM private key (-----BEGIN PRIVATE KEY-----)"
+        )));
+    }
+    Ok(key)
+}
+
+fn pem_certificate(name: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    if v.starts_with("-----BEGIN CERTIFICATE-----") && v.ends_with("-----END CERTIFICATE-----") {
+        Ok(v.to_owned())
+    } else {
+        Err(ToolError::InvalidArguments(format!(
+            "{name}: expected PEM text from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----"
+        )))
+    }
+}
 
 pub fn tools() -> Vec<ToolDef> {
-    Vec::new()
+    vec![
+        ToolDef::new(
+            ToolSpec {
+                name: "list_custom_domains",
+                title: "List custom domains",
+                description: "List the org's custom URL domains with validation status, certificate source and brand.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, _p: NoParams| async move {
+                Ok(whole_list("domains", Value::Array(all_domains(&ctx).await?)))
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_custom_domain",
+                title: "Get custom domain",
+                description: "Get one custom domain, including the DNS records to create before verifying it.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: DomainIdParams| async move {
+                non_empty("domain_id", &p.domain_id)?;
+                common::object(&ctx, ApiRequest::get(domain_path(&p.domain_id)), None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "create_custom_domain",
+                title: "Create custom domain",
+                description: "Add a custom URL domain (e.g. login.example.com). Returns the DNS records to create; then call verify_custom_domain.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CreateDomainParams| async move {
+                let name = normalise_fqdn(&p.domain)?;
+                let source = p.certificate_source_type.trim().to_ascii_uppercase();
+                if source != "MANUAL" && source != "OKTA_MANAGED" {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "certificate_source_type: {:?} is not one of MANUAL, OKTA_MANAGED",
+                        p.certificate_source_type
+                    )));
+                }
+                if let Some(existing) = find_domain(all_domains(&ctx).await?, &name) {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "{name} is already a custom domain ({})",
+                        existing["id"].as_str().unwrap_or("?")
+                    )));
+                }
+                let req = ApiRequest::post(ApiPath::new(paths::DOMAINS))
+                    .json(json!({"domain": name, "certificateSourceType": source}));
+                let created = ctx.client.send(req).await?.body;
+                if created.is_object() {
+                    return Ok(shape::shape(created, None));
+                }
+                find_domain(all_domains(&ctx).await?, &name)
+                    .map(|d| shape::shape(d, None))
+                    .ok_or_else(|| {
+                        ToolError::Refused(format!(
+                            "Okta accepted {name} but it is not listed yet; check list_custom_domains"
+                        ))
+                    })
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "replace_custom_domain",
+                title: "Replace custom domain brand",
+                description: "Move a custom domain to another brand (the only thing Okta lets you change).",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: ReplaceDomainParams| async move {
+                non_empty("domain_id", &p.domain_id)?;
+                non_empty("brand_id", &p.brand_id)?;
+                let req = ApiRequest::put(domain_path(&p.domain_id))
+                    .json(json!({"brandId": p.brand_id.trim()}));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_custom_domain",
+                title: "Delete custom domain",
+                description: "Delete a custom domain; sign-in at that address stops working. The default Okta domain cannot be deleted.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: DomainIdParams| async move {
+                non_empty("domain_id", &p.domain_id)?;
+                refuse_default(&p.domain_id)?;
+                ctx.client
+                    .send(ApiRequest::delete(domain_path(&p.domain_id)))
+                    .await?;
+                Ok(ack(format!("Custom domain {} deleted", p.domain_id)))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: DomainIdParams| async move {
+            non_empty("domain_id", &p.domain_id)?;
+            refuse_default(&p.domain_id)?;
+            let name = match ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await {
+                Ok(found) => format!(
+                    "{} ({})",
+                    found.body["domain"].as_str().unwrap_or("?"),
+                    p.domain_id
+                ),
+                Err(_) => p.domain_id.clone(),
+            };
+            Ok(format!(
+                "Delete custom domain {name}? Users can no longer sign in at that address."
+            ))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "upsert_custom_domain_certificate",
+                title: "Upload custom domain certificate",
+                description: "Install your own TLS certificate on a custom domain (it becomes MANUAL). The private key is read from a file in an allowed directory, never passed inline, and never shown.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CertificateParams| async move {
+                non_empty("domain_id", &p.domain_id)?;
+                let certificate = pem_certificate("certificate", &p.certificate)?;
+                let chain = pem_certificate("certificate_chain", &p.certificate_chain)?;
+                let key = read_private_key(&ctx, &p.private_key_file_path)?;
+                let req = ApiRequest::put(domain_path(&p.domain_id).lit("certificate")).json(json!({
+                    "certificate": certificate,
+                    "certificateChain": chain,
+                    "privateKey": key,
+                    "type": "PEM",
+                }));
+                drop(key);
+                ctx.client.send(req).await?;
+                let domain = ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await?.body;
+                Ok(json!({
+                    "success": true,
+                    "message": format!("Certificate installed on custom domain {}", p.domain_id),
+                    "domain": shape::shape(domain, None),
+                }))
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "verify_custom_domain",
+                title: "Verify custom domain",
+                description: "Ask Okta to check a custom domain's DNS records (and, for OKTA_MANAGED, get its certificate). Already verified domains are returned as they are.",
+                toolset: Toolset::CustomDomains,
+                scope: Some("okta.domains.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: DomainIdParams| async move {
+                non_empty("domain_id", &p.domain_id)?;
+                let current = ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await?.body;
+                let status = current["validationStatus"].as_str().unwrap_or_default();
+                if status == "VERIFIED" || status == "COMPLETED" {
+                    return Ok(json!({
+                        "validationStatus": status,
+                        "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
+                        "domain": shape::shape(current, None),
+                    }));
+                }
+                let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();
+                common::object(&ctx, req, None).await
+            },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_names_are_normalised_and_checked() {
+        assert_eq!(
+            normalise_fqdn(" Login.Example.COM. ").unwrap(),
+            "login.example.com"
+        );
+        assert!(normalise_fqdn("localhost").is_err());
+        assert!(normalise_fqdn("a_b.example.com").is_err());
+        assert!(refuse_default("Default").is_err());
+        assert!(refuse_default("OcD123").is_ok());
+    }
 }

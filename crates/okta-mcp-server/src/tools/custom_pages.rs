@@ -1,7 +1,648 @@
-//! Custom sign-in, error and sign-out pages.
+//! Custom pages of a brand: the error and sign-in pages (default, live customization and
+//! unpublished preview), sign-in widget versions and the sign-out page. Page HTML is sent
+//! and returned exactly as written.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
-use crate::tools::ToolDef;
+use crate::tools::brands::{ack, brand_label, expand_csv, whole_list};
+use crate::tools::common::{self, ToolCtx};
+use crate::tools::error::ToolError;
+use crate::tools::users::non_empty;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use okta_client::{ApiError, ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BrandIdParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PageExpand {
+    Default,
+    Customized,
+    CustomizedUrl,
+    Preview,
+    PreviewUrl,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PageResourcesParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Versions to embed: default, customized, customizedUrl, preview, previewUrl.
+    #[serde(default)]
+    pub expand: Option<Vec<PageExpand>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplaceErrorPageParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Full HTML of the page, sent exactly as given.
+    #[serde(default)]
+    pub page_content: Option<String>,
+    /// Content Security Policy mode: enforced or report_only.
+    #[serde(default)]
+    pub csp_mode: Option<String>,
+    /// URL that receives CSP violation reports.
+    #[serde(default)]
+    pub csp_report_uri: Option<String>,
+    /// Allowed sources, e.g. ["https://cdn.example.com"].
+    #[serde(default)]
+    pub csp_src_list: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplaceSignInPageParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Full HTML of the page, sent exactly as given.
+    #[serde(default)]
+    pub page_content: Option<String>,
+    /// Sign-in widget version, e.g. `7.20` or `^7` (see list_sign_in_widget_versions).
+    #[serde(default)]
+    pub widget_version: Option<String>,
+    /// Widget labels and links, e.g. {"signInLabel": "Sign in to Acme", "helpUrl": "https://…"}.
+    #[serde(default)]
+    pub widget_customizations: Option<Map<String, Value>>,
+    /// Content Security Policy mode: enforced or report_only.
+    #[serde(default)]
+    pub csp_mode: Option<String>,
+    /// URL that receives CSP violation reports.
+    #[serde(default)]
+    pub csp_report_uri: Option<String>,
+    /// Allowed sources, e.g. ["https://cdn.example.com"].
+    #[serde(default)]
+    pub csp_src_list: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SignOutParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// OKTA_DEFAULT or EXTERNALLY_HOSTED.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Page users land on after signing out; required for EXTERNALLY_HOSTED.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Error,
+    SignIn,
+}
+
+impl Page {
+    fn noun(self) -> &'static str {
+        match self {
+            Page::Error => "error page",
+            Page::SignIn => "sign-in page",
+        }
+    }
+}
+
+fn page_path(brand_id: &str, page: Page) -> ApiPath {
+    let base = ApiPath::new(paths::BRANDS).id(brand_id).lit("pages");
+    match page {
+        Page::Error => base.lit("error"),
+        Page::SignIn => base.lit("sign-in"),
+    }
+}
+
+/// `sign_in_label` → `signInLabel`; camelCase keys pass through unchanged.
+fn camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The fields the caller gave, in Okta's names; None when nothing was given.
+struct PageEdit {
+    content: Option<String>,
+    csp_mode: Option<String>,
+    csp_report_uri: Option<String>,
+    csp_src_list: Option<Vec<String>>,
+    widget_version: Option<String>,
+    widget_customizations: Option<Map<String, Value>>,
+}
+
+impl PageEdit {
+    fn is_empty(&self) -> bool {
+        self.content.is_none()
+            && self.csp_mode.is_none()
+            && self.csp_report_uri.is_none()
+            && self.csp_src_list.is_none()
+            && self.widget_version.is_none()
+            && self.widget_customizations.is_none()
+    }
+
+    /// Lays the edit over the page as it is now (PUT replaces the whole page).
+    fn apply(self, current: &Value, page: Page) -> Result<Value, ToolError> {
+        let mut body = Map::new();
+        let content = self
+            .content
+            .or_else(|| current["pageContent"].as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                ToolError::InvalidArguments(
+                    "page_content is required: there is no current page to keep".into(),
+                )
+            })?;
+        body.insert("pageContent".into(), json!(content));
+        let mut csp = current["contentSecurityPolicySetting"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        csp.retain(|_, v| !v.is_null());
+        if let Some(mode) = self.csp_mode {
+            let mode = mode.trim().to_ascii_lowercase();
+            if mode != "enforced" && mode != "report_only" {
+                return Err(ToolError::InvalidArguments(format!(
+                    "csp_mode: {mode:?} is not one of enforced, report_only"
+                )));
+            }
+            csp.insert("mode".into(), json!(mode));
+        }
+        if let Some(uri) = self.csp_report_uri {
+            csp.insert("reportUri".into(), json!(uri));
+        }
+        if let Some(list) = self.csp_src_list {
+            csp.insert("srcList".into(), json!(list));
+        }
+        if !csp.is_empty() {
+            body.insert("contentSecurityPolicySetting".into(), Value::Object(csp));
+        }
+        if page == Page::SignIn {
+            let version = self
+                .widget_version
+                .or_else(|| current["widgetVersion"].as_str().map(str::to_owned));
+            if let Some(v) = version {
+                body.insert("widgetVersion".into(), json!(v.trim()));
+            }
+            let customizations = match self.widget_customizations {
+                Some(c) => Some(
+                    c.into_iter()
+                        .map(|(k, v)| (camel(&k), v))
+                        .collect::<Map<String, Value>>(),
+                ),
+                None => current["widgetCustomizations"].as_object().cloned(),
+            };
+            if let Some(c) = customizations.filter(|c| !c.is_empty()) {
+                body.insert("widgetCustomizations".into(), Value::Object(c));
+            }
+        }
+        Ok(Value::Object(body))
+    }
+}
+
+/// The page a replace starts from: the variant itself, else what Okta would show instead.
+async fn current_page(
+    ctx: &ToolCtx,
+    brand_id: &str,
+    page: Page,
+    variant: &'static str,
+) -> Result<Value, ToolError> {
+    let order: &[&'static str] = match variant {
+        "preview" => &["preview", "customized", "default"],
+        _ => &["customized", "default"],
+    };
+    for &v in order {
+        match ctx
+            .client
+            .send(ApiRequest::get(page_path(brand_id, page).lit(v)))
+            .await
+        {
+            Ok(found) => return Ok(found.body),
+            Err(ApiError::Okta { status: 404, .. }) if v != "default" => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Value::Null)
+}
+
+async fn replace_page(
+    ctx: ToolCtx,
+    brand_id: String,
+    page: Page,
+    variant: &'static str,
+    edit: PageEdit,
+) -> Result<Value, ToolError> {
+    non_empty("brand_id", &brand_id)?;
+    if edit.is_empty() {
+        return Err(ToolError::InvalidArguments(
+            "nothing to change: give page_content and/or csp_* (and widget_* for the sign-in page)"
+                .into(),
+        ));
+    }
+    let current = current_page(&ctx, &brand_id, page, variant).await?;
+    let body = edit.apply(&current, page)?;
+    let req = ApiRequest::put(page_path(&brand_id, page).lit(variant)).json(body);
+    common::object(&ctx, req, None).await
+}
+
+fn get_tool(page: Page, variant: &'static str) -> ToolDef {
+    let (name, title, description): (&'static str, &'static str, &'static str) = match (
+        page, variant,
+    ) {
+        (Page::Error, "customized") => (
+            "get_customized_error_page",
+            "Get customized error page",
+            "Get the live customized error page (HTML and CSP) of a brand; 404 if none.",
+        ),
+        (Page::Error, "default") => (
+            "get_default_error_page",
+            "Get default error page",
+            "Get Okta's default error page of a brand.",
+        ),
+        (Page::Error, _) => (
+            "get_preview_error_page",
+            "Get preview error page",
+            "Get the unpublished preview of a brand's error page; 404 if none.",
+        ),
+        (Page::SignIn, "customized") => (
+            "get_customized_sign_in_page",
+            "Get customized sign-in page",
+            "Get the live customized sign-in page (HTML, widget version and customizations, CSP) of a brand; 404 if none.",
+        ),
+        (Page::SignIn, "default") => (
+            "get_default_sign_in_page",
+            "Get default sign-in page",
+            "Get Okta's default sign-in page of a brand.",
+        ),
+        (Page::SignIn, _) => (
+            "get_preview_sign_in_page",
+            "Get preview sign-in page",
+            "Get the unpublished preview of a brand's sign-in page; 404 if none.",
+        ),
+    };
+    ToolDef::new(
+        ToolSpec {
+            name,
+            title,
+            description,
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: BrandIdParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let req = ApiRequest::get(page_path(&p.brand_id, page).lit(variant));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
+    let (name, title, description, effect): (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ) = match (page, variant) {
+        (Page::Error, "customized") => (
+            "delete_customized_error_page",
+            "Delete customized error page",
+            "Delete a brand's live customized error page; Okta's default is shown again.",
+            "Okta's default error page goes live again",
+        ),
+        (Page::Error, _) => (
+            "delete_preview_error_page",
+            "Delete preview error page",
+            "Discard the unpublished preview of a brand's error page.",
+            "the unpublished changes are lost",
+        ),
+        (Page::SignIn, "customized") => (
+            "delete_customized_sign_in_page",
+            "Delete customized sign-in page",
+            "Delete a brand's live customized sign-in page; Okta's default is shown again.",
+            "Okta's default sign-in page goes live again",
+        ),
+        (Page::SignIn, _) => (
+            "delete_preview_sign_in_page",
+            "Delete preview sign-in page",
+            "Discard the unpublished preview of a brand's sign-in page.",
+            "the unpublished changes are lost",
+        ),
+    };
+    ToolDef::new(
+        ToolSpec {
+            name,
+            title,
+            description,
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: BrandIdParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let req = ApiRequest::delete(page_path(&p.brand_id, page).lit(variant));
+            ctx.client.send(req).await?;
+            Ok(ack(format!(
+                "The {variant} {} of brand {} was deleted; {effect}.",
+                page.noun(),
+                p.brand_id
+            )))
+        },
+    )
+    .confirm_with(move |ctx: ToolCtx, p: BrandIdParams| async move {
+        non_empty("brand_id", &p.brand_id)?;
+        let brand = brand_label(&ctx, &p.brand_id).await;
+        Ok(format!(
+            "Delete the {variant} {} of brand {brand}? {}.",
+            page.noun(),
+            capitalise(effect)
+        ))
+    })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn replace_error_tool(variant: &'static str) -> ToolDef {
+    let (name, title, description): (&'static str, &'static str, &'static str) = if variant
+        == "customized"
+    {
+        (
+            "replace_customized_error_page",
+            "Replace customized error page",
+            "Publish a brand's customized error page (live at once). Fields left out keep their current values.",
+        )
+    } else {
+        (
+            "replace_preview_error_page",
+            "Replace preview error page",
+            "Save an unpublished preview of a brand's error page. Fields left out keep their current values.",
+        )
+    };
+    ToolDef::new(
+        ToolSpec {
+            name,
+            title,
+            description,
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: ReplaceErrorPageParams| async move {
+            let edit = PageEdit {
+                content: p.page_content,
+                csp_mode: p.csp_mode,
+                csp_report_uri: p.csp_report_uri,
+                csp_src_list: p.csp_src_list,
+                widget_version: None,
+                widget_customizations: None,
+            };
+            replace_page(ctx, p.brand_id, Page::Error, variant, edit).await
+        },
+    )
+}
+
+fn replace_sign_in_tool(variant: &'static str) -> ToolDef {
+    let (name, title, description): (&'static str, &'static str, &'static str) = if variant
+        == "customized"
+    {
+        (
+            "replace_customized_sign_in_page",
+            "Replace customized sign-in page",
+            "Publish a brand's customized sign-in page (live at once): HTML, widget version and customizations, CSP. Fields left out keep their current values.",
+        )
+    } else {
+        (
+            "replace_preview_sign_in_page",
+            "Replace preview sign-in page",
+            "Save an unpublished preview of a brand's sign-in page. Fields left out keep their current values.",
+        )
+    };
+    ToolDef::new(
+        ToolSpec {
+            name,
+            title,
+            description,
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: ReplaceSignInPageParams| async move {
+            let edit = PageEdit {
+                content: p.page_content,
+                csp_mode: p.csp_mode,
+                csp_report_uri: p.csp_report_uri,
+                csp_src_list: p.csp_src_list,
+                widget_version: p.widget_version,
+                widget_customizations: p.widget_customizations,
+            };
+            replace_page(ctx, p.brand_id, Page::SignIn, variant, edit).await
+        },
+    )
+}
+
+fn resources_tool(page: Page) -> ToolDef {
+    let (name, title, description): (&'static str, &'static str, &'static str) = match page {
+        Page::Error => (
+            "get_error_page_resources",
+            "Get error page resources",
+            "Links to a brand's error page versions; `expand` embeds their content or URLs.",
+        ),
+        Page::SignIn => (
+            "get_sign_in_page_resources",
+            "Get sign-in page resources",
+            "Links to a brand's sign-in page versions; `expand` embeds their content or URLs.",
+        ),
+    };
+    ToolDef::new(
+        ToolSpec {
+            name,
+            title,
+            description,
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: PageResourcesParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let req = ApiRequest::get(page_path(&p.brand_id, page))
+                .query_opt("expand", expand_csv(p.expand.as_deref()));
+            let response = ctx.client.send(req).await?;
+            // The root is mostly links; keep them, as they are the answer here.
+            let mut body = response.body;
+            if let Some(links) = body.get("_links").cloned() {
+                let mut shaped = crate::tools::shape::shape(body, None);
+                shaped["links"] = links;
+                body = shaped;
+            }
+            Ok(body)
+        },
+    )
+}
 
 pub fn tools() -> Vec<ToolDef> {
-    Vec::new()
+    let mut tools = vec![resources_tool(Page::Error)];
+    tools.push(get_tool(Page::Error, "customized"));
+    tools.push(replace_error_tool("customized"));
+    tools.push(delete_tool(Page::Error, "customized"));
+    tools.push(get_tool(Page::Error, "default"));
+    tools.push(get_tool(Page::Error, "preview"));
+    tools.push(replace_error_tool("preview"));
+    tools.push(delete_tool(Page::Error, "preview"));
+    tools.push(resources_tool(Page::SignIn));
+    tools.push(get_tool(Page::SignIn, "customized"));
+    tools.push(replace_sign_in_tool("customized"));
+    tools.push(delete_tool(Page::SignIn, "customized"));
+    tools.push(get_tool(Page::SignIn, "default"));
+    tools.push(get_tool(Page::SignIn, "preview"));
+    tools.push(replace_sign_in_tool("preview"));
+    tools.push(delete_tool(Page::SignIn, "preview"));
+    tools.push(ToolDef::new(
+        ToolSpec {
+            name: "list_sign_in_widget_versions",
+            title: "List sign-in widget versions",
+            description: "List the sign-in widget versions a brand's sign-in page can use.",
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: BrandIdParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let req = ApiRequest::get(page_path(&p.brand_id, Page::SignIn).lit("widget-versions"));
+            let body = ctx.client.send(req).await?.body;
+            Ok(whole_list("versions", body))
+        },
+    ));
+    tools.push(ToolDef::new(
+        ToolSpec {
+            name: "get_sign_out_page_settings",
+            title: "Get sign-out page settings",
+            description: "Get where users land after signing out of a brand (Okta's page or an external URL).",
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: BrandIdParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let req = ApiRequest::get(
+                ApiPath::new(paths::BRANDS)
+                    .id(&p.brand_id)
+                    .lit("pages/sign-out/customized"),
+            );
+            common::object(&ctx, req, None).await
+        },
+    ));
+    tools.push(ToolDef::new(
+        ToolSpec {
+            name: "replace_sign_out_page_settings",
+            title: "Replace sign-out page settings",
+            description: "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).",
+            toolset: Toolset::CustomPages,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: SignOutParams| async move {
+            non_empty("brand_id", &p.brand_id)?;
+            let kind = p.kind.trim().to_ascii_uppercase();
+            let body = match (kind.as_str(), p.url.as_deref().map(str::trim)) {
+                ("EXTERNALLY_HOSTED", Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                    json!({"type": kind, "url": url})
+                }
+                ("EXTERNALLY_HOSTED", _) => {
+                    return Err(ToolError::InvalidArguments(
+                        "url: an http(s) URL is required when type is EXTERNALLY_HOSTED".into(),
+                    ));
+                }
+                ("OKTA_DEFAULT", _) => json!({"type": kind}),
+                _ => {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "type: {:?} is not one of OKTA_DEFAULT, EXTERNALLY_HOSTED",
+                        p.kind
+                    )));
+                }
+            };
+            let req = ApiRequest::put(
+                ApiPath::new(paths::BRANDS)
+                    .id(&p.brand_id)
+                    .lit("pages/sign-out/customized"),
+            )
+            .json(body);
+            common::object(&ctx, req, None).await
+        },
+    ));
+    tools
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_widget_keys_become_okta_keys() {
+        assert_eq!(camel("sign_in_label"), "signInLabel");
+        assert_eq!(camel("custom_link1_label"), "customLink1Label");
+        assert_eq!(camel("custom_link_1_label"), "customLink1Label");
+        assert_eq!(camel("helpUrl"), "helpUrl");
+    }
+
+    #[test]
+    fn an_edit_keeps_what_it_does_not_change() {
+        let current = json!({
+            "pageContent": "<html>old</html>",
+            "widgetVersion": "7.20",
+            "widgetCustomizations": {"signInLabel": "Hi"},
+            "contentSecurityPolicySetting": {"mode": "enforced", "reportUri": null, "srcList": ["https://a"]},
+        });
+        let edit = PageEdit {
+            content: None,
+            csp_mode: Some("REPORT_ONLY".into()),
+            csp_report_uri: None,
+            csp_src_list: None,
+            widget_version: None,
+            widget_customizations: None,
+        };
+        let body = edit.apply(&current, Page::SignIn).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "pageContent": "<html>old</html>",
+                "widgetVersion": "7.20",
+                "widgetCustomizations": {"signInLabel": "Hi"},
+                "contentSecurityPolicySetting": {"mode": "report_only", "srcList": ["https://a"]},
+            })
+        );
+        let bad = PageEdit {
+            content: Some("x".into()),
+            csp_mode: Some("disabled!".into()),
+            csp_report_uri: None,
+            csp_src_list: None,
+            widget_version: None,
+            widget_customizations: None,
+        };
+        assert!(bad.apply(&current, Page::Error).is_err());
+    }
 }

@@ -1,7 +1,614 @@
-//! Email templates and customizations.
+//! Email templates of a brand: settings, Okta's default content, per-language
+//! customizations (subject and HTML body sent exactly as written), rendered previews and
+//! test sends.
+// ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
+#![allow(clippy::result_large_err)]
 
-use crate::tools::ToolDef;
+use crate::tools::brands::{ack, brand_label, expand_csv};
+use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::error::ToolError;
+use crate::tools::users::non_empty;
+use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use futures::StreamExt;
+use okta_client::{ApiPath, ApiRequest, paths};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+const TEMPLATE_LIST: ListRules = ListRules {
+    default_limit: None,
+    max_limit: 200,
+    fetch_all_limit: 200,
+    max_pages: 50,
+};
+
+/// Upper bound of customizations read when looking for a language (Okta has one per language).
+const MAX_CUSTOMIZATION_PAGES: usize = 20;
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TemplateExpand {
+    Settings,
+    CustomizationCount,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListTemplatesParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Extra data to embed: settings, customizationCount.
+    #[serde(default)]
+    pub expand: Option<Vec<TemplateExpand>>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TemplateParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation, ForgotPassword, PasswordChanged.
+    pub template_name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GetTemplateParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// Extra data to embed: settings, customizationCount.
+    #[serde(default)]
+    pub expand: Option<Vec<TemplateExpand>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListCustomizationsParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CustomizationParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// Customization ID (oel…).
+    pub customization_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DeleteCustomizationParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// Customization ID (oel…).
+    pub customization_id: String,
+    /// Language shown in the prompt if Okta cannot be asked (it normally reads it from Okta).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LanguageParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// BCP 47 language, e.g. `en`, `fr-CA` (default: the admin's language).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateCustomizationParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// BCP 47 language, e.g. `fr`; one customization per language.
+    pub language: String,
+    /// Subject line; may use variables like ${org.name}.
+    pub subject: String,
+    /// HTML body, sent exactly as given; variables like ${user.profile.firstName}.
+    pub body: String,
+    /// Make this the default (fallback) customization.
+    #[serde(default)]
+    pub is_default: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplaceCustomizationParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// Customization ID (oel…).
+    pub customization_id: String,
+    /// BCP 47 language, e.g. `fr`.
+    pub language: String,
+    /// Subject line.
+    pub subject: String,
+    /// HTML body, sent exactly as given.
+    pub body: String,
+    /// Make this the default customization (the current default cannot be unset).
+    #[serde(default)]
+    pub is_default: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SettingsParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Template name, e.g. UserActivation.
+    pub template_name: String,
+    /// Who receives this email: ALL_USERS, ADMINS_ONLY or NO_USERS.
+    pub recipients: String,
+}
+
+fn template_path(brand_id: &str, template: &str) -> ApiPath {
+    ApiPath::new(paths::BRANDS)
+        .id(brand_id)
+        .lit("templates/email")
+        .id(template)
+}
+
+fn customizations_path(brand_id: &str, template: &str) -> ApiPath {
+    template_path(brand_id, template).lit("customizations")
+}
+
+fn check_template(brand_id: &str, template: &str) -> Result<(), ToolError> {
+    non_empty("brand_id", brand_id)?;
+    non_empty("template_name", template)
+}
+
+/// BCP 47 shape: a 2-3 letter language, then 1-8 character subtags (`en`, `zh-Hant-TW`).
+pub(crate) fn language_tag(value: &str) -> Result<String, ToolError> {
+    let tag = value.trim();
+    let mut parts = tag.split('-');
+    let primary = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if primary && rest {
+        Ok(tag.to_owned())
+    } else {
+        Err(ToolError::InvalidArguments(format!(
+            "language: {value:?} is not a BCP 47 language tag like en or fr-CA"
+        )))
+    }
+}
+
+fn optional_language(value: Option<String>) -> Result<Option<String>, ToolError> {
+    value
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| language_tag(&l))
+        .transpose()
+}
+
+/// Every customization of a template (bounded), for duplicate checks and read-backs.
+async fn all_customizations(
+    ctx: &ToolCtx,
+    brand_id: &str,
+    template: &str,
+) -> Result<Vec<Value>, ToolError> {
+    let mut out = Vec::new();
+    let mut pages = ctx
+        .client
+        .pages(ApiRequest::get(customizations_path(brand_id, template)).query("limit", 200));
+    let mut seen = 0;
+    while let Some(page) = pages.next().await {
+        out.extend(page?.items);
+        seen += 1;
+        if seen >= MAX_CUSTOMIZATION_PAGES {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn same_language(customization: &Value, language: &str) -> bool {
+    customization["language"]
+        .as_str()
+        .is_some_and(|l| l.eq_ignore_ascii_case(language))
+}
+
+fn customization_body(
+    language: &str,
+    subject: &str,
+    body: &str,
+    is_default: Option<bool>,
+) -> Value {
+    let mut out = Map::new();
+    out.insert("language".into(), json!(language));
+    out.insert("subject".into(), json!(subject));
+    out.insert("body".into(), json!(body));
+    if let Some(d) = is_default {
+        out.insert("isDefault".into(), json!(d));
+    }
+    Value::Object(out)
+}
+
+/// "fr customization \"Bienvenue\" (oel…)" for prompts; the id alone if it cannot be read.
+async fn customization_label(ctx: &ToolCtx, p: &DeleteCustomizationParams) -> String {
+    let req =
+        ApiRequest::get(customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id));
+    match ctx.client.send(req).await {
+        Ok(found) => format!(
+            "the {} customization \"{}\" ({})",
+            found.body["language"].as_str().unwrap_or("?"),
+            found.body["subject"].as_str().unwrap_or(""),
+            p.customization_id
+        ),
+        Err(_) => match p.language.as_deref().filter(|l| !l.trim().is_empty()) {
+            Some(language) => format!("the {language} customization {}", p.customization_id),
+            None => format!("customization {}", p.customization_id),
+        },
+    }
+}
 
 pub fn tools() -> Vec<ToolDef> {
-    Vec::new()
+    vec![
+        ToolDef::new(
+            ToolSpec {
+                name: "list_email_templates",
+                title: "List email templates",
+                description: "List a brand's email templates (UserActivation, ForgotPassword, …). `expand` adds settings and customization counts.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: ListTemplatesParams| async move {
+                non_empty("brand_id", &p.brand_id)?;
+                let req = ApiRequest::get(
+                    ApiPath::new(paths::BRANDS)
+                        .id(&p.brand_id)
+                        .lit("templates/email"),
+                )
+                .query_opt("expand", expand_csv(p.expand.as_deref()));
+                common::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_template",
+                title: "Get email template",
+                description: "Get one email template of a brand by name.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: GetTemplateParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name))
+                    .query_opt("expand", expand_csv(p.expand.as_deref()));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "list_email_customizations",
+                title: "List email customizations",
+                description: "List the per-language customizations (subject, HTML body, isDefault) of a brand's email template.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::List,
+            },
+            |ctx: ToolCtx, p: ListCustomizationsParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let req = ApiRequest::get(customizations_path(&p.brand_id, &p.template_name));
+                common::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_customization",
+                title: "Get email customization",
+                description: "Get one customization of an email template.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CustomizationParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                non_empty("customization_id", &p.customization_id)?;
+                let req = ApiRequest::get(
+                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
+                );
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_customization_preview",
+                title: "Preview email customization",
+                description: "Render a customization with sample values for its variables (subject and HTML body as the recipient would see them).",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CustomizationParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                non_empty("customization_id", &p.customization_id)?;
+                let req = ApiRequest::get(
+                    customizations_path(&p.brand_id, &p.template_name)
+                        .id(&p.customization_id)
+                        .lit("preview"),
+                );
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_default_content",
+                title: "Get email default content",
+                description: "Get Okta's default subject and HTML body of an email template, optionally for a language.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: LanguageParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let req = ApiRequest::get(
+                    template_path(&p.brand_id, &p.template_name).lit("default-content"),
+                )
+                .query_opt("language", optional_language(p.language)?);
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_default_content_preview",
+                title: "Preview email default content",
+                description: "Render Okta's default content of an email template with sample values.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: LanguageParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let req = ApiRequest::get(
+                    template_path(&p.brand_id, &p.template_name).lit("default-content/preview"),
+                )
+                .query_opt("language", optional_language(p.language)?);
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "get_email_settings",
+                title: "Get email settings",
+                description: "Get who receives an email template (ALL_USERS, ADMINS_ONLY, NO_USERS).",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.read"),
+                effect: Effect::Read,
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: TemplateParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name).lit("settings"));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "create_email_customization",
+                title: "Create email customization",
+                description: "Add a language version of an email template. Fails if that language (case-insensitive) already has one; the first one becomes the default.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: CreateCustomizationParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let language = language_tag(&p.language)?;
+                non_empty("subject", &p.subject)?;
+                non_empty("body", &p.body)?;
+                let existing = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
+                if let Some(found) = existing.iter().find(|c| same_language(c, &language)) {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "{} already has a {} customization ({}); change it with replace_email_customization",
+                        p.template_name,
+                        found["language"].as_str().unwrap_or(&language),
+                        found["id"].as_str().unwrap_or("?")
+                    )));
+                }
+                let req = ApiRequest::post(customizations_path(&p.brand_id, &p.template_name))
+                    .json(customization_body(&language, &p.subject, &p.body, p.is_default));
+                let created = ctx.client.send(req).await?.body;
+                if created.is_object() {
+                    return Ok(crate::tools::shape::shape(created, None));
+                }
+                // Nothing came back: read the new customization instead.
+                let now = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
+                now.into_iter()
+                    .find(|c| same_language(c, &language))
+                    .map(|c| crate::tools::shape::shape(c, None))
+                    .ok_or_else(|| {
+                        ToolError::Refused(format!(
+                            "Okta accepted the {language} customization but it cannot be read back; check list_email_customizations"
+                        ))
+                    })
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "replace_email_customization",
+                title: "Replace email customization",
+                description: "Replace the language, subject and HTML body of an email customization.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: ReplaceCustomizationParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                non_empty("customization_id", &p.customization_id)?;
+                let language = language_tag(&p.language)?;
+                non_empty("subject", &p.subject)?;
+                non_empty("body", &p.body)?;
+                let req = ApiRequest::put(
+                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
+                )
+                .json(customization_body(&language, &p.subject, &p.body, p.is_default));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_email_customization",
+                title: "Delete email customization",
+                description: "Delete one language version of an email template. Okta refuses the default one while others exist.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: DeleteCustomizationParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                non_empty("customization_id", &p.customization_id)?;
+                let req = ApiRequest::delete(
+                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
+                );
+                ctx.client.send(req).await?;
+                Ok(ack(format!(
+                    "Customization {} of {} (brand {}) deleted",
+                    p.customization_id, p.template_name, p.brand_id
+                )))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: DeleteCustomizationParams| async move {
+            check_template(&p.brand_id, &p.template_name)?;
+            non_empty("customization_id", &p.customization_id)?;
+            let what = customization_label(&ctx, &p).await;
+            Ok(format!(
+                "Delete {what} of the {} email of brand {}?",
+                p.template_name, p.brand_id
+            ))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "delete_all_email_customizations",
+                title: "Delete all email customizations",
+                description: "Delete every language version of an email template; Okta's default content is sent again.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Destructive { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: TemplateParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                ctx.client
+                    .send(ApiRequest::delete(customizations_path(
+                        &p.brand_id,
+                        &p.template_name,
+                    )))
+                    .await?;
+                Ok(ack(format!(
+                    "All customizations of {} (brand {}) deleted; Okta's default content is used again",
+                    p.template_name, p.brand_id
+                )))
+            },
+        )
+        .confirm_with(|ctx: ToolCtx, p: TemplateParams| async move {
+            check_template(&p.brand_id, &p.template_name)?;
+            let brand = brand_label(&ctx, &p.brand_id).await;
+            let count = match all_customizations(&ctx, &p.brand_id, &p.template_name).await {
+                Ok(all) => {
+                    let languages: Vec<&str> =
+                        all.iter().filter_map(|c| c["language"].as_str()).collect();
+                    format!("{} ({})", all.len(), languages.join(", "))
+                }
+                Err(_) => "all".to_owned(),
+            };
+            Ok(format!(
+                "Delete {count} customizations of the {} email of brand {brand}? Okta's default content will be sent instead.",
+                p.template_name
+            ))
+        }),
+        ToolDef::new(
+            ToolSpec {
+                name: "replace_email_settings",
+                title: "Replace email settings",
+                description: "Set who receives an email template: ALL_USERS, ADMINS_ONLY or NO_USERS.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Write { idempotent: true },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: SettingsParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let recipients = p.recipients.trim().to_ascii_uppercase();
+                if !["ALL_USERS", "ADMINS_ONLY", "NO_USERS"].contains(&recipients.as_str()) {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "recipients: {:?} is not one of ALL_USERS, ADMINS_ONLY, NO_USERS",
+                        p.recipients
+                    )));
+                }
+                let req = ApiRequest::put(template_path(&p.brand_id, &p.template_name).lit("settings"))
+                    .json(json!({"recipients": recipients}));
+                common::object(&ctx, req, None).await
+            },
+        ),
+        ToolDef::new(
+            ToolSpec {
+                name: "send_test_email",
+                title: "Send test email",
+                description: "Send an email template to the signed-in admin (the customization for `language`, else the default one). Needs a user token, not a service app.",
+                toolset: Toolset::EmailTemplates,
+                scope: Some("okta.templates.manage"),
+                effect: Effect::Write { idempotent: false },
+                output: Output::Object,
+            },
+            |ctx: ToolCtx, p: LanguageParams| async move {
+                check_template(&p.brand_id, &p.template_name)?;
+                let language = optional_language(p.language)?;
+                let req = ApiRequest::post(template_path(&p.brand_id, &p.template_name).lit("test"))
+                    .query_opt("language", language.clone());
+                ctx.client.send(req).await?;
+                Ok(ack(format!(
+                    "Test email {}{} sent to the signed-in admin",
+                    p.template_name,
+                    language.map(|l| format!(" ({l})")).unwrap_or_default()
+                )))
+            },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags_are_checked_and_compared_case_insensitively() {
+        assert_eq!(language_tag(" fr-CA ").unwrap(), "fr-CA");
+        assert!(language_tag("english").is_err());
+        assert!(language_tag("fr_CA").is_err());
+        assert!(same_language(&json!({"language": "fr-ca"}), "FR-CA"));
+        assert!(!same_language(&json!({"language": "fr"}), "fr-CA"));
+    }
+
+    #[test]
+    fn bodies_are_kept_byte_for_byte() {
+        let html = "<p>Hi ${user.profile.firstName} &amp; <b>\"ünï\"</b>\n</p>";
+        let body = customization_body("fr", "S", html, None);
+        assert_eq!(body["body"], html);
+        assert!(body.get("isDefault").is_none());
+    }
 }
