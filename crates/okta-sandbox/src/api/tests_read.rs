@@ -366,3 +366,142 @@ async fn limits_follow_the_documented_rules() {
     assert_eq!(org.get("/api/v1/users?limit=-3").await.status(), 400);
     assert_eq!(org.get("/api/v1/users?after=garbage!").await.status(), 400);
 }
+
+#[tokio::test]
+async fn search_sorts_by_a_field_in_either_order() {
+    let org = org().await;
+    let mut expected: Vec<(String, String)> = org
+        .org
+        .users()
+        .into_iter()
+        .filter(|u| u["profile"]["department"] == "Engineering")
+        .map(|u| {
+            (
+                u["profile"]["lastName"].as_str().unwrap().to_lowercase(),
+                u["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    expected.sort();
+    let search = enc(r#"profile.department eq "Engineering""#);
+    let (asc, _) = org
+        .collect_pages(&format!(
+            "/api/v1/users?search={search}&sortBy=profile.lastName&limit=9"
+        ))
+        .await;
+    assert_eq!(
+        ids(&asc),
+        expected
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+    let (desc, _) = org
+        .collect_pages(&format!(
+            "/api/v1/users?search={search}&sortBy=profile.lastName&sortOrder=DESCENDING&limit=9"
+        ))
+        .await;
+    let mut reversed = ids(&asc);
+    reversed.reverse();
+    assert_eq!(ids(&desc), reversed);
+}
+
+#[tokio::test]
+async fn app_groups_are_searchable_by_source_and_expand_their_app() {
+    let org = org().await;
+    let app_group = org
+        .org
+        .groups()
+        .into_iter()
+        .find(|g| g["type"] == "APP_GROUP")
+        .unwrap();
+    let source = app_group["_links"]["source"]["href"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (found, _) = org
+        .collect_pages(&format!(
+            "/api/v1/groups?search={}",
+            enc(&format!(r#"source.id eq "{source}""#))
+        ))
+        .await;
+    let expected: Vec<String> = org
+        .org
+        .groups()
+        .into_iter()
+        .filter(|g| g["type"] == "APP_GROUP")
+        .filter_map(|g| g["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids(&found), expected);
+    let gid = app_group["id"].as_str().unwrap();
+    let expanded: Value = org
+        .get(&format!("/api/v1/groups/{gid}?expand=app"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(expanded["_embedded"]["app"]["id"], source.as_str());
+}
+
+#[tokio::test]
+async fn users_search_by_type_id_and_dates() {
+    let org = org().await;
+    let users = org.org.users();
+    let type_id = users[0]["type"]["id"].as_str().unwrap().to_owned();
+    let (all, _) = org
+        .collect_pages(&format!(
+            "/api/v1/users?search={}",
+            enc(&format!(r#"type.id eq "{type_id}""#))
+        ))
+        .await;
+    assert_eq!(
+        all.len(),
+        users.len(),
+        "search includes DEPROVISIONED users"
+    );
+    let pivot = users[7]["created"].as_str().unwrap().to_owned();
+    let expected: Vec<String> = users
+        .iter()
+        .filter(|u| u["created"].as_str().unwrap() < pivot.as_str())
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect();
+    let (older, _) = org
+        .collect_pages(&format!(
+            "/api/v1/users?search={}",
+            enc(&format!(r#"created lt "{pivot}""#))
+        ))
+        .await;
+    assert_eq!(ids(&older), expected);
+}
+
+#[tokio::test]
+async fn policies_sort_by_name_and_expand_rules() {
+    let org = org().await;
+    let response = org
+        .get("/api/v1/policies?type=OKTA_SIGN_ON&sortBy=name&expand=rules")
+        .await;
+    assert_eq!(response.status(), 200);
+    let policies: Vec<Value> = response.json().await.unwrap();
+    let names: Vec<String> = policies
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    for policy in &policies {
+        let id = policy["id"].as_str().unwrap();
+        assert_eq!(
+            policy["_embedded"]["rules"],
+            Value::Array(org.org.policy_rules(id))
+        );
+    }
+    let (paged, pages) = org
+        .collect_pages("/api/v1/policies?type=OKTA_SIGN_ON&limit=1")
+        .await;
+    assert_eq!(paged.len(), policies.len());
+    assert_eq!(pages, policies.len());
+}
