@@ -45,6 +45,9 @@ impl Inner {
     }
 
     /// Sends `method url` until it succeeds, fails for good, or its retry budget is spent.
+    /// The whole retry policy reads top to bottom here: pacing, 401 re-auth once, 429 waits
+    /// for any method (Okta rejected it unprocessed), 5xx and broken transfers retried only
+    /// when the request is idempotent, a failed connect retried always (nothing was sent).
     pub async fn execute(
         &self,
         method: Method,
@@ -66,18 +69,7 @@ impl Inner {
                 .acquire(&family, self.config.max_rate_limit_wait)
                 .await;
             let auth = self.auth.authorize(method.as_str(), url).await?;
-            let mut builder = self
-                .http
-                .request(method.to_reqwest(), url.clone())
-                .header(AUTHORIZATION, sensitive(&auth.authorization)?)
-                .header(ACCEPT, "application/json");
-            if let Some(proof) = &auth.dpop_proof {
-                builder = builder.header("DPoP", sensitive(proof)?);
-            }
-            if let Some(body) = body {
-                builder = builder.json(body);
-            }
-
+            let builder = self.request(method, url, body, &auth)?;
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(err) => {
@@ -172,6 +164,28 @@ impl Inner {
                 rate_limit,
             });
         }
+    }
+
+    /// One attempt's request: the method and URL, JSON in and out, and the credentials.
+    fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        auth: &okta_auth::RequestAuth,
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
+        let mut builder = self
+            .http
+            .request(method.to_reqwest(), url.clone())
+            .header(AUTHORIZATION, sensitive(&auth.authorization)?)
+            .header(ACCEPT, "application/json");
+        if let Some(proof) = &auth.dpop_proof {
+            builder = builder.header("DPoP", sensitive(proof)?);
+        }
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        Ok(builder)
     }
 
     fn next_retry(&self, backoff: &Backoff, retries: u32, started: Instant) -> Option<Duration> {

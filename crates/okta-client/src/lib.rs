@@ -6,6 +6,16 @@
 //! - [`ApiRequest`] / [`ApiResponse`] / [`Page`]
 //! - [`ApiError`] with [`ApiError::hint`], and [`OktaErrorBody`]
 //! - [`paths`]: endpoint path constants shared with tests
+//!
+//! What it guarantees, whatever the caller does:
+//! - every ID is one percent-encoded path segment; an ID that cannot be one is refused;
+//! - `Link: rel="next"` is followed only on the org's own origin, so the token stays there;
+//! - one rate-limit window per endpoint family is shared by all clones: calls pace
+//!   themselves when few requests are left and wait out a 429 until `X-Rate-Limit-Reset`;
+//! - idempotent calls retry 5xx, timeouts and broken transfers with jittered backoff; a
+//!   create POST that may have reached Okta is never sent twice;
+//! - redirects are not followed, bodies are size-bounded, credentials never appear in
+//!   errors or Debug output.
 
 // `ApiError::Okta` carries Okta's error body inline by contract; errors are rare and cold.
 #![allow(clippy::result_large_err)]
@@ -327,6 +337,24 @@ impl OktaClient {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Tool handlers run these futures on a multi-threaded runtime.
+    #[test]
+    fn futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let auth = Arc::new(okta_auth::StaticToken(okta_auth::Secret::new("t")));
+        let org = url::Url::parse("https://acme.okta.com").unwrap();
+        let client = OktaClient::new(ClientConfig::new(org), auth).unwrap();
+        let request = || ApiRequest::get(ApiPath::new(paths::USERS));
+        assert_send(&client.send(request()));
+        assert_send(&client.pages(request()));
+        assert_send(&client.fetch(
+            request(),
+            FetchLimits::default(),
+            |_| {},
+            |_| ControlFlow::Continue(()),
+        ));
+    }
 
     #[test]
     fn debug_output_leaves_bodies_out() {
