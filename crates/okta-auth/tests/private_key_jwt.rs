@@ -251,3 +251,40 @@ async fn rs256_jwk_key_works() {
     );
     assert_eq!(call_probe(&org, auth.as_ref()).await.unwrap(), 200);
 }
+
+#[tokio::test]
+async fn logout_revokes_with_an_assertion_for_the_revocation_endpoint() {
+    let org = start_org().await;
+    let auth = authenticator(service_settings(&org, &["okta.users.read"]), memory_store());
+    assert_eq!(call_probe(&org, auth.as_ref()).await.unwrap(), 200);
+    let url = url::Url::parse(&format!("{}{PROBE_PATH}", org.url)).unwrap();
+    let used = auth.authorize("GET", &url).await.unwrap();
+    let outcome = auth.logout().await.unwrap();
+    assert!(outcome.removed && outcome.revoked, "{outcome:?}");
+    let status = http()
+        .get(url)
+        .header("Authorization", used.authorization.expose())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn an_org_addressed_as_localhost_accepts_assertions_and_proofs() {
+    let org = start_org().await;
+    let mut settings = service_settings(&org, &["okta.users.read"]);
+    settings.org_url = url::Url::parse(&org.url.replace("127.0.0.1", "localhost")).unwrap();
+    settings.dpop = true;
+    let auth = authenticator(settings, memory_store());
+    let url = url::Url::parse(&format!("{}{PROBE_PATH}", org.url)).unwrap();
+    assert!(
+        auth.authorize("GET", &url)
+            .await
+            .unwrap()
+            .authorization
+            .expose()
+            .starts_with("DPoP ")
+    );
+}

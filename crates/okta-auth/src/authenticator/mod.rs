@@ -95,14 +95,8 @@ impl Authenticator {
             ..AuthState::default()
         };
         let source = initial.as_ref().map(|_| TokenSource::Cache);
-        if let Some(record) = &initial
-            && record.access_valid_at(now_secs())
-            && record.covers(&settings.scopes)
-        {
-            tracing::info!(store = store.kind().name(), "reused cached token");
-        }
         let (state_tx, _) = watch::channel(state);
-        Ok(Arc::new_cyclic(|this| Self {
+        let authenticator = Arc::new_cyclic(|this| Self {
             endpoints: Endpoints::new(&settings.org_url),
             settings,
             http,
@@ -118,7 +112,14 @@ impl Authenticator {
             device: Mutex::new(DeviceFlowState::default()),
             state: state_tx,
             prompt_hook: Mutex::new(None),
-        }))
+        });
+        if authenticator.usable_current().is_some() {
+            tracing::info!(
+                store = authenticator.store.kind().name(),
+                "reused cached token"
+            );
+        }
+        Ok(authenticator)
     }
 
     /// Scopes granted by the current token (or None before any token exists).
@@ -197,7 +198,7 @@ impl Authenticator {
             ];
             for (token, hint) in tokens {
                 let Some(token) = token else { continue };
-                let form = self.client_auth_form()?;
+                let form = self.client_auth_form_fn(&self.endpoints.revoke)()?;
                 if let Err(e) =
                     oauth::revoke(&self.http, &self.endpoints.revoke, form, token, hint).await
                 {
@@ -360,7 +361,7 @@ impl Authenticator {
             nonce: lock(&self.token_nonce).clone(),
             upgrade_allowed: true,
         };
-        let client_form = self.client_auth_form_fn();
+        let client_form = self.client_auth_form_fn(&self.endpoints.token);
         let form = || {
             let mut form = client_form()?;
             form.push(("grant_type", "refresh_token".into()));
@@ -394,7 +395,7 @@ impl Authenticator {
     async fn client_credentials(&self) -> Result<TokenRecord, AuthError> {
         tracing::info!(store = self.store.kind().name(), "client credentials grant");
         let mut dpop = self.new_dpop_session()?;
-        let client_form = self.client_auth_form_fn();
+        let client_form = self.client_auth_form_fn(&self.endpoints.token);
         let scopes = self.settings.scopes.join(" ");
         let form = || {
             let mut form = client_form()?;
@@ -438,14 +439,12 @@ impl Authenticator {
         result
     }
 
-    /// Client authentication parameters: a fresh assertion (private_key_jwt) or the client id.
-    fn client_auth_form(&self) -> Result<Vec<(&'static str, String)>, AuthError> {
-        (self.client_auth_form_fn())()
-    }
-
-    fn client_auth_form_fn(
-        &self,
-    ) -> impl Fn() -> Result<Vec<(&'static str, String)>, AuthError> + Sync + '_ {
+    /// Client authentication parameters for a request to `endpoint` (the assertion's `aud`):
+    /// a fresh assertion each call (private_key_jwt), the client id always.
+    fn client_auth_form_fn<'a>(
+        &'a self,
+        endpoint: &'a str,
+    ) -> impl Fn() -> Result<Vec<(&'static str, String)>, AuthError> + Sync + 'a {
         move || {
             let mut form = vec![("client_id", self.settings.client_id.clone())];
             if let (AuthMethod::PrivateKeyJwt { key_id, .. }, Some(key)) =
@@ -455,7 +454,7 @@ impl Authenticator {
                     key,
                     key_id,
                     &self.settings.client_id,
-                    &self.endpoints.token,
+                    endpoint,
                 )?;
                 form.push(("client_assertion_type", ASSERTION_TYPE.into()));
                 form.push(("client_assertion", assertion.expose().to_string()));

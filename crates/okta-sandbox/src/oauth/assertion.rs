@@ -26,7 +26,7 @@ pub(crate) fn claimed_client(assertion: &str) -> Option<String> {
 pub(crate) fn verify(
     assertion: &str,
     client: &ClientRegistration,
-    token_endpoint: &str,
+    audiences: &[String],
     now: i64,
 ) -> Result<VerifiedAssertion, String> {
     let ClientAuth::PrivateKeyJwt(keys) = &client.auth else {
@@ -57,7 +57,8 @@ pub(crate) fn verify(
     }
     let mut validation = Validation::new(alg);
     validation.leeway = LEEWAY;
-    validation.set_audience(&[token_endpoint]);
+    validation.set_audience(audiences);
+    let expected = audiences.first().map(String::as_str).unwrap_or_default();
     validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
     let claims = jsonwebtoken::decode::<Value>(assertion, &key.decoding, &validation)
         .map_err(|e| match e.kind() {
@@ -67,7 +68,7 @@ pub(crate) fn verify(
             ),
             ErrorKind::ExpiredSignature => "The client_assertion has expired.".to_string(),
             ErrorKind::InvalidAudience => {
-                format!("The client_assertion 'aud' must be '{token_endpoint}'.")
+                format!("The client_assertion 'aud' must be '{expected}'.")
             }
             ErrorKind::MissingRequiredClaim(claim) => {
                 format!("The client_assertion is missing the '{claim}' claim.")

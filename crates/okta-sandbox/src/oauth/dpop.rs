@@ -21,7 +21,7 @@ pub(crate) struct VerifiedProof {
 pub(crate) fn verify_proof(
     proof: &str,
     method: &str,
-    htu: &str,
+    htus: &[String],
     access_token: Option<&str>,
     now: i64,
 ) -> Result<VerifiedProof, String> {
@@ -50,9 +50,10 @@ pub(crate) fn verify_proof(
     if !str_claim(&claims, "htm").is_some_and(|m| m.eq_ignore_ascii_case(method)) {
         return Err(format!("The DPoP proof 'htm' must be '{method}'."));
     }
-    let expected = normalize_url(htu);
-    if expected.is_none() || str_claim(&claims, "htu").and_then(normalize_url) != expected {
-        return Err(format!("The DPoP proof 'htu' must be '{htu}'."));
+    let claimed = str_claim(&claims, "htu").and_then(normalize_url);
+    if claimed.is_none() || !htus.iter().any(|h| normalize_url(h) == claimed) {
+        let expected = htus.first().map(String::as_str).unwrap_or_default();
+        return Err(format!("The DPoP proof 'htu' must be '{expected}'."));
     }
     let iat = num_claim(&claims, "iat").ok_or("The DPoP proof 'iat' claim is missing.")?;
     if (iat - now).abs() > IAT_WINDOW {

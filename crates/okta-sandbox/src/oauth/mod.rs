@@ -214,8 +214,14 @@ impl OAuthServer {
                     .get("DPoP")
                     .and_then(|v| v.to_str().ok())
                     .ok_or_else(|| self.unauthorized("DPoP", "The DPoP proof is missing."))?;
-                let verified = dpop::verify_proof(proof, method.as_str(), url, Some(token), now)
-                    .map_err(|why| self.unauthorized_owned("DPoP", why))?;
+                let verified = dpop::verify_proof(
+                    proof,
+                    method.as_str(),
+                    &[url.to_string()],
+                    Some(token),
+                    now,
+                )
+                .map_err(|why| self.unauthorized_owned("DPoP", why))?;
                 if &verified.jkt != jkt {
                     return Err(self.unauthorized(
                         "DPoP",

@@ -37,7 +37,8 @@ pub(crate) async fn token_endpoint(
         DEVICE_GRANT => &counters.device_code,
         _ => &counters.other_grant,
     });
-    match server.token_request(&headers, &form) {
+    let endpoints = server.endpoint_urls(&headers, super::TOKEN_PATH);
+    match server.token_request(&headers, &form, &endpoints) {
         Ok(body) => {
             Counters::bump(&server.inner.counters.tokens_issued);
             let mut response = (StatusCode::OK, Json(body)).into_response();
@@ -50,20 +51,43 @@ pub(crate) async fn token_endpoint(
     }
 }
 
-pub(crate) async fn revoke_endpoint(State(server): State<OAuthServer>, body: Bytes) -> Response {
+pub(crate) async fn revoke_endpoint(
+    State(server): State<OAuthServer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     Counters::bump(&server.inner.counters.revocations);
     let form = parse_form(&body);
-    match server.revoke(&form) {
+    let endpoints = server.endpoint_urls(&headers, super::REVOKE_PATH);
+    match server.revoke(&form, &endpoints) {
         Ok(()) => StatusCode::OK.into_response(),
         Err(error) => error.into_response(),
     }
 }
 
 impl OAuthServer {
+    /// The URLs of endpoint `path` a client may name in `aud` or `htu`: under the issuer,
+    /// and under the host the request was sent to (e.g. `localhost` for `127.0.0.1`).
+    pub(crate) fn endpoint_urls(&self, headers: &HeaderMap, path: &str) -> Vec<String> {
+        let mut urls = vec![format!("{}{path}", self.issuer())];
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()));
+        if let (Some(host), Ok(issuer)) = (host, url::Url::parse(self.issuer())) {
+            let addressed = format!("{}://{host}{path}", issuer.scheme());
+            if !urls.contains(&addressed) {
+                urls.push(addressed);
+            }
+        }
+        urls
+    }
+
     fn token_request(
         &self,
         headers: &HeaderMap,
         form: &Form,
+        endpoints: &[String],
     ) -> Result<serde_json::Value, OAuthError> {
         let now = now_secs();
         self.state().purge(now);
@@ -77,8 +101,8 @@ impl OAuthServer {
             .get(&claimed)
             .map(|c| c.require_dpop)
             .unwrap_or(false);
-        let jkt = self.token_endpoint_dpop(headers, require_dpop, now)?;
-        let client = self.authenticate_client(form, &claimed, now)?;
+        let jkt = self.token_endpoint_dpop(headers, endpoints, require_dpop, now)?;
+        let client = self.authenticate_client(form, &claimed, endpoints, now)?;
         match grant_type.as_str() {
             "client_credentials" => self.client_credentials(&client, form, jkt),
             DEVICE_GRANT => self.device_code_grant(&client, form, jkt, now),
@@ -91,6 +115,7 @@ impl OAuthServer {
     fn token_endpoint_dpop(
         &self,
         headers: &HeaderMap,
+        endpoints: &[String],
         require_dpop: bool,
         now: i64,
     ) -> Result<Option<String>, OAuthError> {
@@ -105,7 +130,7 @@ impl OAuthServer {
         let proof = proof
             .to_str()
             .map_err(|_| OAuthError::invalid_dpop_proof("The DPoP proof is not valid text."))?;
-        let verified = dpop::verify_proof(proof, "POST", &self.token_endpoint(), None, now)
+        let verified = dpop::verify_proof(proof, "POST", endpoints, None, now)
             .map_err(OAuthError::invalid_dpop_proof)?;
         let mut state = self.state();
         let (current, previous) = &state.dpop_nonces;
@@ -130,6 +155,7 @@ impl OAuthServer {
         &self,
         form: &Form,
         client_id: &str,
+        audiences: &[String],
         now: i64,
     ) -> Result<ClientRegistration, OAuthError> {
         let client = self
@@ -149,7 +175,7 @@ impl OAuthServer {
                         "The 'client_assertion_type' must be '{ASSERTION_TYPE}'."
                     )));
                 }
-                let verified = assertion::verify(assertion, &client, &self.token_endpoint(), now)
+                let verified = assertion::verify(assertion, &client, audiences, now)
                     .map_err(OAuthError::invalid_client)?;
                 let mut state = self.state();
                 let key = format!("{}:{}", client.client_id, verified.jti);
@@ -355,10 +381,10 @@ impl OAuthServer {
     }
 
     /// RFC 7009: always 200 for unknown tokens; tokens of another client are left alone.
-    fn revoke(&self, form: &Form) -> Result<(), OAuthError> {
+    fn revoke(&self, form: &Form, endpoints: &[String]) -> Result<(), OAuthError> {
         let now = now_secs();
         let claimed = claimed_client_id(form)?;
-        let client = self.authenticate_client(form, &claimed, now)?;
+        let client = self.authenticate_client(form, &claimed, endpoints, now)?;
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
