@@ -7,7 +7,7 @@ use crate::org::{LogEntry, Org};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -75,7 +75,8 @@ impl Audit {
 
     /// Appends one successful admin event to the org's System Log.
     pub fn record(&self, org: &mut Org, event_type: &str, display: &str, targets: Vec<Value>) {
-        let now = Utc::now();
+        // Whole milliseconds, as `published` is written, so time windows and the text agree.
+        let now = Utc::now().trunc_subsecs(3);
         let request_id = base62(&mut org.rng, 26);
         let event = json!({
             "uuid": uuid(&mut org.rng),

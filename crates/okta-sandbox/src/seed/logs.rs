@@ -5,7 +5,7 @@
 use super::pools::{CITIES, NETWORKS, USER_AGENTS};
 use crate::ids::{base62, okta_id, timestamp, uuid};
 use crate::org::LogEntry;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
@@ -298,7 +298,9 @@ pub fn seed(rng: &mut StdRng, count: usize, refs: &Refs<'_>, now: DateTime<Utc>)
                 let kind = pick_kind(rng, total_weight);
                 (kind, pick_outcome(rng, kind))
             });
-            let published = now - Duration::milliseconds(rng.gen_range(1..window));
+            // Whole milliseconds, as `published` is written, so time windows and the text agree.
+            let published =
+                (now - Duration::milliseconds(rng.gen_range(1..window))).trunc_subsecs(3);
             let user = pick(rng, &active).unwrap_or(admin);
             let event = build(rng, kind, outcome, user, admin, refs, published);
             LogEntry { published, event }

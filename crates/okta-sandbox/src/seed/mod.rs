@@ -202,6 +202,12 @@ mod tests {
                 .windows(2)
                 .all(|w| w[0].published <= w[1].published)
         );
+        assert!(org.logs.iter().all(|e| {
+            e.event["published"]
+                .as_str()
+                .and_then(|p| p.parse::<DateTime<Utc>>().ok())
+                == Some(e.published)
+        }));
         let user_ids: HashSet<&str> = org.users.keys().map(String::as_str).collect();
         assert!(org.logs.iter().all(|e| {
             e.event["actor"]["id"]
