@@ -217,6 +217,26 @@ mod tests {
     }
 
     #[test]
+    fn tiny_and_empty_orgs_build() {
+        for (users, groups, apps, log_events) in
+            [(0, 0, 0, 0), (1, 1, 1, 1), (3, 0, 0, 50), (0, 40, 25, 10)]
+        {
+            let config = SandboxConfig {
+                users,
+                groups,
+                apps,
+                log_events,
+                ..SandboxConfig::default()
+            };
+            let org = build(&config, "http://127.0.0.1:1", Utc::now());
+            assert_eq!(org.users.len(), users);
+            assert_eq!(org.groups.len(), groups);
+            assert_eq!(org.apps.len(), apps);
+            assert_eq!(org.logs.len(), if users == 0 { 0 } else { log_events });
+        }
+    }
+
+    #[test]
     fn memberships_reference_seeded_users() {
         let (org, _) = org(1);
         for members in org.memberships.values() {
