@@ -1,5 +1,10 @@
 //! Okta OAuth token acquisition and caching. Knows nothing of MCP or of tools.
 //!
+//! Flows: device authorization (RFC 8628), private_key_jwt client credentials (RFC 7523,
+//! RS256/ES256), refresh with rotation, revocation (RFC 7009), DPoP (RFC 9449). Tokens are
+//! cached per (org, client id, method) in the OS keyring, a 0600 file, or memory, and reused
+//! across restarts; see [`Authenticator`] for the ladder and its locking.
+//!
 //! The public surface the rest of the workspace relies on (keep these names; extend freely):
 //! - [`RequestAuthorizer`]: what the HTTP client needs for one request.
 //! - [`Authenticator`]: the cache ladder behind it, configured by [`AuthSettings`].

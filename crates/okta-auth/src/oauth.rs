@@ -20,7 +20,9 @@ pub(crate) struct Endpoints {
 
 impl Endpoints {
     pub fn new(org: &url::Url) -> Self {
-        let origin = org.as_str().trim_end_matches('/').to_string();
+        // The org authorization server lives at the origin; a path in OKTA_ORG_URL is ignored,
+        // as it is for the cache key.
+        let origin = org.origin().ascii_serialization();
         Self {
             token: format!("{origin}/oauth2/v1/token"),
             device: format!("{origin}/oauth2/v1/device/authorize"),
@@ -181,7 +183,7 @@ fn oauth_failure(status: u16, bytes: &[u8]) -> CallError {
                 .unwrap_or_default(),
         },
         _ => CallError::Protocol(format!(
-            "the org answered HTTP {status} without an OAuth error body"
+            "the org answered HTTP {status} without an OAuth error body; check that OKTA_ORG_URL is the org's base URL (e.g. https://acme.okta.com)"
         )),
     }
 }

@@ -288,3 +288,22 @@ async fn an_org_addressed_as_localhost_accepts_assertions_and_proofs() {
             .starts_with("DPoP ")
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_org_is_a_network_error_not_a_fallback() {
+    let org = start_org().await;
+    let mut settings = service_settings(&org, &["okta.users.read"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap();
+    drop(listener);
+    settings.org_url = url::Url::parse(&format!("http://{closed}")).unwrap();
+    let auth = authenticator(settings, memory_store());
+    let url = url::Url::parse(&format!("http://{closed}{PROBE_PATH}")).unwrap();
+    match auth.authorize("GET", &url).await {
+        Err(AuthError::Network(message)) => {
+            assert!(message.contains(&closed.to_string()), "{message}")
+        }
+        other => panic!("expected a network error, got {other:?}"),
+    }
+    assert_eq!(org.oauth.counters().device_authorizations, 0);
+}
