@@ -244,6 +244,275 @@ fn delete_image_tool(image: Image) -> ToolDef {
     })
 }
 
+/// The three theme images and Okta's documented rules for each: the type is judged by the
+/// file's first bytes, never its name. Wired into upload tools once okta-client can send a
+/// multipart body; until then only the checks exist (and are tested).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod images {
+    use crate::tools::error::ToolError;
+    use crate::tools::files;
+    use std::io::Read;
+    use std::path::PathBuf;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Format {
+        Png,
+        Jpeg,
+        Gif,
+        Ico,
+        Svg,
+    }
+
+    impl Format {
+        pub fn mime(self) -> &'static str {
+            match self {
+                Format::Png => "image/png",
+                Format::Jpeg => "image/jpeg",
+                Format::Gif => "image/gif",
+                Format::Ico => "image/x-icon",
+                Format::Svg => "image/svg+xml",
+            }
+        }
+
+        fn name(self) -> &'static str {
+            match self {
+                Format::Png => "PNG",
+                Format::Jpeg => "JPG",
+                Format::Gif => "GIF",
+                Format::Ico => "ICO",
+                Format::Svg => "SVG",
+            }
+        }
+    }
+
+    pub fn sniff(data: &[u8]) -> Option<Format> {
+        if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Some(Format::Png);
+        }
+        if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Some(Format::Jpeg);
+        }
+        if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+            return Some(Format::Gif);
+        }
+        if data.len() >= 6 && data.starts_with(&[0, 0, 1, 0]) && data[4..6] != [0, 0] {
+            return Some(Format::Ico);
+        }
+        let head = String::from_utf8_lossy(&data[..data.len().min(512)]).to_ascii_lowercase();
+        let head = head.trim_start_matches('\u{feff}').trim_start();
+        if (head.starts_with("<?xml") || head.starts_with("<svg") || head.starts_with("<!--"))
+            && head.contains("<svg")
+        {
+            return Some(Format::Svg);
+        }
+        None
+    }
+
+    /// Width and height of a PNG, or of every image in an ICO directory.
+    fn dimensions(format: Format, data: &[u8]) -> Vec<(u32, u32)> {
+        match format {
+            Format::Png if data.len() >= 24 => vec![(
+                u32::from_be_bytes([data[16], data[17], data[18], data[19]]),
+                u32::from_be_bytes([data[20], data[21], data[22], data[23]]),
+            )],
+            Format::Ico => {
+                let count = usize::from(u16::from_le_bytes([data[4], data[5]]));
+                let side = |b: u8| if b == 0 { 256 } else { u32::from(b) };
+                (0..count)
+                    .filter_map(|i| data.get(6 + i * 16..6 + i * 16 + 2))
+                    .map(|e| (side(e[0]), side(e[1])))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kind {
+        Logo,
+        Favicon,
+        BackgroundImage,
+    }
+
+    impl Kind {
+        fn noun(self) -> &'static str {
+            match self {
+                Kind::Logo => "logo",
+                Kind::Favicon => "favicon",
+                Kind::BackgroundImage => "background image",
+            }
+        }
+
+        fn formats(self) -> &'static [Format] {
+            match self {
+                Kind::Logo | Kind::BackgroundImage => &[Format::Png, Format::Jpeg, Format::Gif],
+                Kind::Favicon => &[Format::Png, Format::Ico],
+            }
+        }
+
+        /// Okta: logos "less than 100kB", background images "less than 2 MB"; favicons have
+        /// no documented byte limit (only 512 x 512), so they get the background's.
+        pub fn max_bytes(self) -> u64 {
+            match self {
+                Kind::Logo => 100 * 1024,
+                Kind::Favicon | Kind::BackgroundImage => 2 * 1024 * 1024,
+            }
+        }
+    }
+
+    /// A checked image, ready to upload as the multipart field `file`.
+    #[derive(Debug)]
+    pub struct Image {
+        pub file_name: String,
+        pub format: Format,
+        pub bytes: Vec<u8>,
+    }
+
+    /// Reads an image from the allowed directories and checks it as Okta would.
+    pub fn read(path: &str, allowed: &[PathBuf], kind: Kind) -> Result<Image, ToolError> {
+        let real = files::readable(path, allowed)?;
+        let limit = kind.max_bytes();
+        let too_big = |size: u64| {
+            ToolError::Refused(format!(
+                "{path:?} is {size} bytes; Okta takes a {} under {} bytes",
+                kind.noun(),
+                limit
+            ))
+        };
+        let file = std::fs::File::open(&real)
+            .map_err(|e| ToolError::Refused(format!("cannot open {path:?}: {}", e.kind())))?;
+        let size = file
+            .metadata()
+            .map_err(|e| ToolError::Refused(format!("cannot read {path:?}: {}", e.kind())))?
+            .len();
+        if size >= limit {
+            return Err(too_big(size));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ToolError::Refused(format!("cannot read {path:?}: {}", e.kind())))?;
+        if bytes.len() as u64 >= limit {
+            return Err(too_big(bytes.len() as u64));
+        }
+        let allowed_names: Vec<&str> = kind.formats().iter().map(|f| f.name()).collect();
+        let format = match sniff(&bytes) {
+            Some(f) if kind.formats().contains(&f) => f,
+            found => {
+                let what = found.map_or("not an image Okta recognises", |f| f.name());
+                return Err(ToolError::Refused(format!(
+                    "{path:?} is {what}; a {} must be {}",
+                    kind.noun(),
+                    allowed_names.join(" or ")
+                )));
+            }
+        };
+        if kind == Kind::Favicon {
+            let dims = dimensions(format, &bytes);
+            if dims.is_empty() || dims.iter().any(|(w, h)| w != h || *w == 0 || *w > 512) {
+                return Err(ToolError::Refused(format!(
+                    "{path:?} is not square or is larger than 512 x 512; Okta requires both for a favicon"
+                )));
+            }
+        }
+        let file_name = real
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("image")
+            .to_owned();
+        Ok(Image {
+            file_name,
+            format,
+            bytes,
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn png(w: u32, h: u32) -> Vec<u8> {
+            let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+            out.extend_from_slice(&w.to_be_bytes());
+            out.extend_from_slice(&h.to_be_bytes());
+            out.extend_from_slice(&[8, 6, 0, 0, 0]);
+            out
+        }
+
+        #[test]
+        fn reads_only_allowed_files_of_the_right_type_and_size() {
+            let allowed = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let dirs = vec![allowed.path().to_path_buf()];
+            let at = |name: &str| allowed.path().join(name).display().to_string();
+
+            std::fs::write(allowed.path().join("logo..png"), png(300, 50)).unwrap();
+            let image = read(&at("logo..png"), &dirs, Kind::Logo).unwrap();
+            assert_eq!(image.format, Format::Png);
+            assert_eq!(image.file_name, "logo..png");
+
+            std::fs::write(outside.path().join("logo.png"), png(300, 50)).unwrap();
+            let outside_path = outside.path().join("logo.png").display().to_string();
+            assert!(matches!(
+                read(&outside_path, &dirs, Kind::Logo),
+                Err(ToolError::Refused(_))
+            ));
+            #[cfg(unix)]
+            {
+                std::os::unix::fs::symlink(
+                    outside.path().join("logo.png"),
+                    allowed.path().join("link.png"),
+                )
+                .unwrap();
+                assert!(matches!(
+                    read(&at("link.png"), &dirs, Kind::Logo),
+                    Err(ToolError::Refused(_))
+                ));
+            }
+
+            let mut big = png(300, 50);
+            big.resize(100 * 1024, 0);
+            std::fs::write(allowed.path().join("big.png"), &big).unwrap();
+            let err = read(&at("big.png"), &dirs, Kind::Logo)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("under 102400 bytes"), "{err}");
+            assert!(read(&at("big.png"), &dirs, Kind::BackgroundImage).is_ok());
+
+            std::fs::write(allowed.path().join("fake.png"), b"%PDF-1.7 not an image").unwrap();
+            let err = read(&at("fake.png"), &dirs, Kind::Logo)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("PNG or JPG or GIF"), "{err}");
+            std::fs::write(
+                allowed.path().join("logo.svg"),
+                b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+            )
+            .unwrap();
+            let err = read(&at("logo.svg"), &dirs, Kind::Logo)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is SVG"), "{err}");
+
+            std::fs::write(allowed.path().join("fav.png"), png(32, 32)).unwrap();
+            assert!(read(&at("fav.png"), &dirs, Kind::Favicon).is_ok());
+            std::fs::write(allowed.path().join("wide.png"), png(64, 32)).unwrap();
+            assert!(read(&at("wide.png"), &dirs, Kind::Favicon).is_err());
+            std::fs::write(
+                allowed.path().join("fav.ico"),
+                b"\0\0\x01\0\x01\0\x20\x20\0\0",
+            )
+            .unwrap();
+            assert_eq!(
+                read(&at("fav.ico"), &dirs, Kind::Favicon).unwrap().format,
+                Format::Ico
+            );
+            std::fs::write(allowed.path().join("anim.gif"), b"GIF89a....").unwrap();
+            assert!(read(&at("anim.gif"), &dirs, Kind::Favicon).is_err());
+        }
+    }
+}
+
 pub fn tools() -> Vec<ToolDef> {
     let mut tools = vec![
         ToolDef::new(

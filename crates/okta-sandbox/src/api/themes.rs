@@ -325,3 +325,134 @@ async fn delete_background(
 ) -> Result<StatusCode, ApiError> {
     delete_image(&app, &brand_id, &theme_id, Kind::BackgroundImage)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::TestOrg;
+    use crate::SandboxConfig;
+    use reqwest::multipart::{Form, Part};
+    use serde_json::Value;
+
+    async fn org() -> TestOrg {
+        TestOrg::start(SandboxConfig {
+            users: 5,
+            log_events: 5,
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    fn png(w: u32, h: u32, size: usize) -> Vec<u8> {
+        let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        out.extend_from_slice(&w.to_be_bytes());
+        out.extend_from_slice(&h.to_be_bytes());
+        out.resize(size.max(out.len()), 0);
+        out
+    }
+
+    /// (brand id, theme id) of the default brand.
+    async fn theme(org: &TestOrg) -> (String, String) {
+        let brands: Value = org.get("/api/v1/brands").await.json().await.unwrap();
+        let brand = brands
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["isDefault"] == true)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let themes: Value = org
+            .get(&format!("/api/v1/brands/{brand}/themes"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        (brand, themes[0]["id"].as_str().unwrap().to_owned())
+    }
+
+    async fn upload(org: &TestOrg, path: &str, data: Vec<u8>) -> (u16, Value) {
+        let form = Form::new().part("file", Part::bytes(data).file_name("img.bin"));
+        let response = org
+            .http
+            .post(format!("{}{path}", org.url))
+            .bearer_auth("all")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn uploads_are_checked_like_okta_and_change_the_theme() {
+        let org = org().await;
+        let (brand, theme) = theme(&org).await;
+        let at = format!("/api/v1/brands/{brand}/themes/{theme}");
+
+        let (status, body) = upload(&org, &format!("{at}/logo"), png(300, 50, 2048)).await;
+        assert_eq!(status, 200, "{body}");
+        let url = body["url"].as_str().unwrap().to_owned();
+        let got: Value = org.get(&at).await.json().await.unwrap();
+        assert_eq!(got["logo"], url.as_str());
+
+        let (status, body) = upload(&org, &format!("{at}/logo"), png(300, 50, 100 * 1024)).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errorCode"], "E0000001");
+        let (status, _) = upload(
+            &org,
+            &format!("{at}/background-image"),
+            png(1920, 1080, 100 * 1024),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (status, _) = upload(&org, &format!("{at}/favicon"), b"GIF89a......".to_vec()).await;
+        assert_eq!(status, 400);
+        let (status, _) = upload(&org, &format!("{at}/favicon"), png(48, 48, 512)).await;
+        assert_eq!(status, 201);
+
+        let not_multipart = org
+            .send(
+                reqwest::Method::POST,
+                &format!("{at}/logo"),
+                Some(serde_json::json!({"file": "x"})),
+            )
+            .await;
+        assert_eq!(not_multipart.status().as_u16(), 400);
+
+        let deleted = org
+            .send(reqwest::Method::DELETE, &format!("{at}/logo"), None)
+            .await;
+        assert_eq!(deleted.status().as_u16(), 204);
+        let got: Value = org.get(&at).await.json().await.unwrap();
+        assert!(got["logo"].as_str().unwrap().contains("okta-logo"));
+        assert!(got["backgroundImage"].as_str().is_some());
+
+        let (status, _) = upload(
+            &org,
+            "/api/v1/brands/bndNope/themes/thdNope/logo",
+            png(1, 1, 64),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+
+    #[tokio::test]
+    async fn each_sandbox_has_its_own_branding() {
+        let first = org().await;
+        let second = org().await;
+        let created = first
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/brands",
+                Some(serde_json::json!({"name": "Only In First"})),
+            )
+            .await;
+        assert_eq!(created.status().as_u16(), 201);
+        let in_second: Value = second.get("/api/v1/brands").await.json().await.unwrap();
+        assert_eq!(in_second.as_array().map(Vec::len), Some(2));
+        let in_first: Value = first.get("/api/v1/brands").await.json().await.unwrap();
+        assert_eq!(in_first.as_array().map(Vec::len), Some(3));
+    }
+}
