@@ -46,6 +46,9 @@ pub struct SandboxConfig {
     /// Directory where the service client's private key is written (a temp dir when None).
     pub key_dir: Option<std::path::PathBuf>,
     pub faults: faults::FaultConfig,
+    /// When the seeded history ends (None: the moment of start). Fixing it makes every
+    /// seeded timestamp repeatable too; the System Log covers the 7 days before it.
+    pub epoch: Option<std::time::SystemTime>,
 }
 
 impl Default for SandboxConfig {
@@ -60,6 +63,7 @@ impl Default for SandboxConfig {
             port: 0,
             key_dir: None,
             faults: faults::FaultConfig::default(),
+            epoch: None,
         }
     }
 }
@@ -110,7 +114,10 @@ impl Sandbox {
         // Seeding and the OAuth server's key generation are both CPU-bound: run them side by side.
         let seeding = {
             let (config, url) = (config.clone(), url.clone());
-            tokio::task::spawn_blocking(move || seed::build(&config, &url, chrono::Utc::now()))
+            let epoch = config
+                .epoch
+                .map_or_else(chrono::Utc::now, chrono::DateTime::<chrono::Utc>::from);
+            tokio::task::spawn_blocking(move || seed::build(&config, &url, epoch))
         };
         let oauth =
             oauth::OAuthServer::new(url.clone(), config.access_token_ttl, config.key_dir.clone())?;

@@ -321,3 +321,35 @@ async fn dropping_the_sandbox_stops_the_server() {
         "still listening after shutdown"
     );
 }
+
+#[tokio::test]
+async fn a_fixed_epoch_makes_the_whole_org_repeatable() {
+    let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    let config = || SandboxConfig {
+        users: 30,
+        log_events: 200,
+        epoch: Some(epoch),
+        ..SandboxConfig::default()
+    };
+    let a = Sandbox::start(config()).await.expect("start");
+    let b = Sandbox::start(config()).await.expect("start");
+    assert_eq!(a.org().log_events(), b.org().log_events());
+    let without_links = |sandbox: &Sandbox| {
+        sandbox
+            .org()
+            .users()
+            .into_iter()
+            .map(|mut u| {
+                u["_links"] = Value::Null;
+                u
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_links(&a), without_links(&b));
+    let last = a.org().log_events().last().expect("events")["published"]
+        .as_str()
+        .expect("published")
+        .to_owned();
+    assert!(last.as_str() < "2025-06-15T15:06:40.000Z", "{last}");
+    assert!(last.as_str() > "2025-06-14T15:06:40.000Z", "{last}");
+}
