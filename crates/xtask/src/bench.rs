@@ -89,6 +89,9 @@ pub struct CallRow {
     pub overhead_p50_ms: f64,
     pub server_calls_per_s: f64,
     pub floor_calls_per_s: f64,
+    /// The JSON-RPC response line of one call, and the HTTP body the floor received.
+    pub response_bytes: usize,
+    pub floor_body_bytes: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,7 +102,11 @@ pub struct LogsRow {
     pub stopped_early: bool,
     pub server_ms: Summary,
     pub peak_rss_kib: u64,
+    /// The whole JSON-RPC response line.
     pub result_bytes: usize,
+    /// Of which: the text content blocks, and the compact structuredContent.
+    pub text_bytes: usize,
+    pub structured_bytes: usize,
     pub floor_ms: Summary,
     pub floor_pages: usize,
     pub floor_events: usize,
@@ -180,6 +187,8 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     machine.finish();
     let results = Results {
         machine,
+        server_binary: bin.display().to_string(),
+        server_built: built_at(&bin),
         quick: options.quick,
         plan,
         cold_start: cold.context("no cold start measured")?,
@@ -191,6 +200,18 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     report::write_json(&results, &options.json)?;
     eprintln!("bench: wrote {}", options.json.display());
     Ok(())
+}
+
+/// The binary's modification time, UTC, to the second.
+fn built_at(bin: &Path) -> String {
+    std::fs::metadata(bin)
+        .and_then(|m| m.modified())
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// `cargo build --release -p okta-mcp-server`, returning the executable cargo reports.
@@ -291,18 +312,19 @@ fn cold_start(
 ) -> anyhow::Result<(ColdStart, ToolsListSize)> {
     let log = log_dir.join("server-cold-start.log");
     let first_call_args = json!({"limit": 1});
-    let tools = {
+    {
         let mut server = ServerProcess::spawn(bin, env, &log)?;
         server.initialize()?;
-        let tools = server.list_tools()?;
+        server.list_tools()?;
         server.call_tool("list_users", &first_call_args)?;
-        tools_list_size(&tools.result()?, tools.line.len())?
-    };
+    }
     let cached = token_files(home);
     let mut init = Vec::new();
     let mut list = Vec::new();
     let mut first_call = Vec::new();
     let mut rss = Vec::new();
+    // Measured on a warm run: what tools/list exposes may depend on the granted scopes.
+    let mut tools = None;
     for _ in 0..plan.cold_runs {
         let mut server = ServerProcess::spawn(bin, env, &log)?;
         let initialized = server.initialize()?;
@@ -314,7 +336,11 @@ fn cold_start(
         let sent = Instant::now();
         let answered = server.call_tool("list_users", &first_call_args)?;
         first_call.push(answered.at - sent);
+        if tools.is_none() {
+            tools = Some(tools_list_size(&listed.result()?, listed.line.len())?);
+        }
     }
+    let tools = tools.context("no cold-start runs")?;
     let after = token_files(home);
     let (token_cache, note) = if cached.is_empty() {
         (
@@ -428,13 +454,16 @@ fn call_rows(
         }
         let mut server_lat = Vec::with_capacity(plan.sequential_calls);
         let mut floor_lat = Vec::with_capacity(plan.sequential_calls);
+        let (mut response_bytes, mut floor_body_bytes) = (0, 0);
         for _ in 0..plan.sequential_calls {
             let sent = Instant::now();
             let answered = server.call_tool(tool, &args)?;
             server_lat.push(answered.at - sent);
+            response_bytes = answered.line.len();
             let sent = Instant::now();
-            let (at, _, _) = floor.get(&path)?;
+            let (at, body, _) = floor.get(&path)?;
             floor_lat.push(at - sent);
+            floor_body_bytes = body.len();
         }
         let wall = server.pipelined(tool, &args, plan.pipelined_calls, plan.in_flight)?;
         let floor_wall = floor_concurrent(floor, &path, plan.pipelined_calls, plan.in_flight)?;
@@ -449,6 +478,8 @@ fn call_rows(
             floor_ms,
             server_calls_per_s: plan.pipelined_calls as f64 / wall.as_secs_f64(),
             floor_calls_per_s: plan.pipelined_calls as f64 / floor_wall.as_secs_f64(),
+            response_bytes,
+            floor_body_bytes,
         });
     }
     Ok(rows)
@@ -487,6 +518,27 @@ fn floor_concurrent(
     Ok(wall)
 }
 
+/// What one get_logs fetch_all answer held.
+struct LogsShape {
+    events: u64,
+    pages: u64,
+    stopped_early: bool,
+    result_bytes: usize,
+    text_bytes: usize,
+    structured_bytes: usize,
+}
+
+/// Bytes of all text content blocks of a tool result.
+fn text_bytes(result: &Value) -> usize {
+    result["content"].as_array().map_or(0, |blocks| {
+        blocks
+            .iter()
+            .filter_map(|b| b["text"].as_str())
+            .map(str::len)
+            .sum()
+    })
+}
+
 /// get_logs with fetch_all over the whole log in a fresh server (so VmHWM is this workload's
 /// peak), interleaved with the raw page sweep over the same pages.
 fn logs_row(
@@ -522,32 +574,38 @@ fn logs_row(
         let answered = server.call_tool("get_logs", &args)?;
         server_wall.push(answered.at - sent);
         if shape.is_none() {
-            let payload =
-                tool_payload(&answered.result()?).context("get_logs returned no result")?;
+            let result = answered.result()?;
+            let payload = tool_payload(&result).context("get_logs returned no result")?;
             let info = &payload["pagination_info"];
-            shape = Some((
-                payload["total_fetched"].as_u64().unwrap_or(0),
-                info["pages_fetched"].as_u64().unwrap_or(0),
-                info["stopped_early"].as_bool().unwrap_or(false)
+            shape = Some(LogsShape {
+                events: payload["total_fetched"].as_u64().unwrap_or(0),
+                pages: info["pages_fetched"].as_u64().unwrap_or(0),
+                stopped_early: info["stopped_early"].as_bool().unwrap_or(false)
                     || payload["truncated"].as_bool().unwrap_or(false),
-                answered.line.len(),
-            ));
+                result_bytes: answered.line.len(),
+                text_bytes: text_bytes(&result),
+                structured_bytes: result
+                    .get("structuredContent")
+                    .map_or(0, |v| v.to_string().len()),
+            });
         }
         let sweep = floor.sweep(&sweep_path)?;
         floor_wall.push(sweep.http_time);
         floor_shape = (sweep.pages, sweep.events, sweep.bytes);
     }
     let peak = server.memory()?.peak_kib;
-    let (events, pages, stopped_early, result_bytes) = shape.context("no get_logs run")?;
+    let shape = shape.context("no get_logs run")?;
     let (floor_pages, floor_events, floor_bytes) = floor_shape;
     Ok(LogsRow {
         latency_ms: latency,
-        events,
-        pages,
-        stopped_early,
+        events: shape.events,
+        pages: shape.pages,
+        stopped_early: shape.stopped_early,
         server_ms: Summary::of_durations(&server_wall).context("no samples")?,
         peak_rss_kib: peak,
-        result_bytes,
+        result_bytes: shape.result_bytes,
+        text_bytes: shape.text_bytes,
+        structured_bytes: shape.structured_bytes,
         floor_ms: Summary::of_durations(&floor_wall).context("no samples")?,
         floor_pages,
         floor_events,

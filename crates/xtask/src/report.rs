@@ -10,6 +10,9 @@ use std::path::Path;
 #[derive(Debug, Serialize)]
 pub struct Results {
     pub machine: Machine,
+    /// The measured binary and when it was built (it may predate the commit shown).
+    pub server_binary: String,
+    pub server_built: String,
     pub quick: bool,
     pub plan: Plan,
     pub cold_start: ColdStart,
@@ -149,7 +152,7 @@ fn render(r: &Results) -> String {
     let m = &r.machine;
     let mut out = String::new();
     out += &format!(
-        "okta-mcp-server benchmark ({})\nmachine: {} cores, {}, {} MiB RAM, Linux {}\n{}, commit {}, load average {} (start) / {} (end)\n\n",
+        "okta-mcp-server benchmark ({})\nmachine: {} cores, {}, {} MiB RAM, Linux {}\n{}, commit {}, load average {} (start) / {} (end)\n",
         if r.quick { "--quick" } else { "full" },
         m.nproc,
         m.cpu_model,
@@ -160,6 +163,7 @@ fn render(r: &Results) -> String {
         m.load_start,
         m.load_end
     );
+    out += &format!("server: {} (built {})\n\n", r.server_binary, r.server_built);
     let c = &r.cold_start;
     let mut table = Table::default();
     table.section(&format!(
@@ -232,6 +236,15 @@ fn render(r: &Results) -> String {
                     .filter(|_| latency == 0),
             );
         }
+        for row in r.calls.iter().filter(|row| row.latency_ms == latency) {
+            table.row([
+                &format!("{} response size", row.tool),
+                &format!("{} bytes", row.response_bytes),
+                &format!("{} bytes of body", row.floor_body_bytes),
+                "",
+                "",
+            ]);
+        }
         for row in r.logs.iter().filter(|row| row.latency_ms == latency) {
             table.checked(
                 &format!(
@@ -263,8 +276,11 @@ fn render(r: &Results) -> String {
                 )),
             );
             table.row([
-                "get_logs result size",
-                &format!("{} bytes", row.result_bytes),
+                "get_logs response size",
+                &format!(
+                    "{} bytes (text {}, structured {})",
+                    row.result_bytes, row.text_bytes, row.structured_bytes
+                ),
                 &format!("{} bytes of pages", row.floor_bytes),
                 "",
                 "",
