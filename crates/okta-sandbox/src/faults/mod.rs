@@ -328,6 +328,9 @@ fn unix_now() -> f64 {
 }
 
 #[cfg(test)]
+mod http_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
