@@ -254,6 +254,35 @@ async fn customization_label(ctx: &ToolCtx, p: &DeleteCustomizationParams) -> St
     }
 }
 
+/// Okta renders default-content previews and sends test emails for the signed-in admin; a
+/// service app's token has no admin user, and Okta answers 404 (or 403). When the template
+/// itself exists, say so instead of a bare "not found".
+async fn explain_user_only(
+    ctx: &ToolCtx,
+    brand_id: &str,
+    template: &str,
+    error: okta_client::ApiError,
+) -> ToolError {
+    let user_only = matches!(
+        error,
+        okta_client::ApiError::Okta {
+            status: 403 | 404,
+            ..
+        }
+    ) && ctx
+        .client
+        .send(ApiRequest::get(template_path(brand_id, template)))
+        .await
+        .is_ok();
+    if user_only {
+        ToolError::Refused(format!(
+            "Okta could not do this for {template}: it needs a signed-in admin (device-flow login), not a service app token. Okta said: {error}"
+        ))
+    } else {
+        error.into()
+    }
+}
+
 pub fn tools() -> Vec<ToolDef> {
     vec![
         ToolDef::new(
@@ -385,7 +414,10 @@ pub fn tools() -> Vec<ToolDef> {
                     template_path(&p.brand_id, &p.template_name).lit("default-content/preview"),
                 )
                 .query_opt("language", optional_language(p.language)?);
-                common::object(&ctx, req, None).await
+                match ctx.client.send(req).await {
+                    Ok(found) => Ok(crate::tools::shape::shape(found.body, None)),
+                    Err(e) => Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await),
+                }
             },
         ),
         ToolDef::new(
@@ -580,7 +612,9 @@ pub fn tools() -> Vec<ToolDef> {
                 let language = optional_language(p.language)?;
                 let req = ApiRequest::post(template_path(&p.brand_id, &p.template_name).lit("test"))
                     .query_opt("language", language.clone());
-                ctx.client.send(req).await?;
+                if let Err(e) = ctx.client.send(req).await {
+                    return Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await);
+                }
                 Ok(ack(format!(
                     "Test email {}{} sent to the signed-in admin",
                     p.template_name,
