@@ -86,6 +86,7 @@ pub enum Method {
     Put,
     Patch,
     Delete,
+    Head,
 }
 
 impl Method {
@@ -96,6 +97,7 @@ impl Method {
             Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
+            Method::Head => "HEAD",
         }
     }
 
@@ -106,6 +108,7 @@ impl Method {
             Method::Put => reqwest::Method::PUT,
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
         }
     }
 }
@@ -152,6 +155,25 @@ impl ApiRequest {
     pub fn delete(path: ApiPath) -> Self {
         Self {
             method: Method::Delete,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotent: true,
+        }
+    }
+    /// A partial update; not retried, since Okta does not document PATCH as idempotent.
+    pub fn patch(path: ApiPath) -> Self {
+        Self {
+            method: Method::Patch,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotent: false,
+        }
+    }
+    pub fn head(path: ApiPath) -> Self {
+        Self {
+            method: Method::Head,
             path,
             query: Vec::new(),
             body: None,

@@ -134,3 +134,17 @@ async fn org_url_must_be_https_or_loopback() {
     let tls = ClientConfig::new(url::Url::parse("https://acme.okta.com").unwrap());
     assert!(OktaClient::new(tls, auth).is_ok());
 }
+
+#[tokio::test]
+async fn head_requests_return_no_body_but_the_rate_limit() {
+    let org = start(FaultConfig::default()).await;
+    let response = org
+        .client
+        .send(ApiRequest::head(ApiPath::new(paths::USERS)))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, serde_json::Value::Null);
+    assert!(response.rate_limit.remaining.is_some());
+    assert_eq!(org.requests("HEAD", paths::USERS).len(), 1);
+}
