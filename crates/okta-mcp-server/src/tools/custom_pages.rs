@@ -43,16 +43,16 @@ pub struct PageResourcesParams {
 pub struct ReplaceErrorPageParams {
     /// Brand ID (bnd…).
     pub brand_id: String,
-    /// Full HTML of the page, sent exactly as given.
+    /// Full page HTML, sent as is.
     #[serde(default)]
     pub page_content: Option<String>,
-    /// Content Security Policy mode: enforced or report_only.
+    /// CSP mode: enforced or report_only.
     #[serde(default)]
     pub csp_mode: Option<String>,
-    /// URL that receives CSP violation reports.
+    /// CSP violation report URL.
     #[serde(default)]
     pub csp_report_uri: Option<String>,
-    /// Allowed sources, e.g. ["https://cdn.example.com"].
+    /// CSP allowed sources (URLs).
     #[serde(default)]
     pub csp_src_list: Option<Vec<String>>,
 }
@@ -61,22 +61,22 @@ pub struct ReplaceErrorPageParams {
 pub struct ReplaceSignInPageParams {
     /// Brand ID (bnd…).
     pub brand_id: String,
-    /// Full HTML of the page, sent exactly as given.
+    /// Full page HTML, sent as is.
     #[serde(default)]
     pub page_content: Option<String>,
-    /// Sign-in widget version, e.g. `7.20` or `^7` (see list_sign_in_widget_versions).
+    /// Widget version, e.g. `7.20` or `^7`.
     #[serde(default)]
     pub widget_version: Option<String>,
-    /// Widget labels and links, e.g. {"signInLabel": "Sign in to Acme", "helpUrl": "https://…"}.
+    /// Widget labels and links, e.g. {"signInLabel": "Sign in"}.
     #[serde(default)]
     pub widget_customizations: Option<Map<String, Value>>,
-    /// Content Security Policy mode: enforced or report_only.
+    /// CSP mode: enforced or report_only.
     #[serde(default)]
     pub csp_mode: Option<String>,
-    /// URL that receives CSP violation reports.
+    /// CSP violation report URL.
     #[serde(default)]
     pub csp_report_uri: Option<String>,
-    /// Allowed sources, e.g. ["https://cdn.example.com"].
+    /// CSP allowed sources (URLs).
     #[serde(default)]
     pub csp_src_list: Option<Vec<String>>,
 }

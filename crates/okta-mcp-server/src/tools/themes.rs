@@ -23,7 +23,7 @@ pub struct BrandIdParams {
 pub struct ThemeParams {
     /// Brand ID (bnd…).
     pub brand_id: String,
-    /// Theme ID (thd…), from list_brand_themes.
+    /// Theme ID (thd…).
     pub theme_id: String,
 }
 
