@@ -57,6 +57,18 @@ fn brands_are_listed_created_replaced_and_deleted() {
     );
     let default_id = default["id"].as_str().unwrap().to_owned();
 
+    let first = mcp.call_ok("list_brands", json!({"limit": 1, "fields": "id,name"}));
+    assert_eq!(first["has_more"], true, "{first}");
+    assert_eq!(first["items"][0].as_object().map(|o| o.len()), Some(2));
+    let second = mcp.call_ok(
+        "list_brands",
+        json!({"limit": 1, "after": first["next_cursor"]}),
+    );
+    assert_eq!(second["has_more"], false, "{second}");
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+    let all = mcp.call_ok("list_brands", json!({"fetch_all": true, "limit": 1}));
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(2));
+
     let only = mcp.call_ok("list_brands", json!({"q": "partners"}));
     assert_eq!(only["items"][0]["name"], "Acme Partners");
     assert_eq!(only["items"].as_array().map(Vec::len), Some(1));
