@@ -11,6 +11,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[derive(Debug, Clone)]
 pub struct LogEntry {
     pub published: DateTime<Utc>,
+    /// Order of arrival: breaks ties between events published in the same millisecond.
+    pub seq: u64,
     pub event: Value,
 }
 
@@ -28,8 +30,10 @@ pub struct Org {
     pub app_users: BTreeMap<String, BTreeMap<String, Value>>,
     /// app id → group id → application group assignment.
     pub app_groups: BTreeMap<String, BTreeMap<String, Value>>,
-    /// Sorted by (`published`, `uuid`).
+    /// Sorted by (`published`, `seq`).
     pub logs: Vec<LogEntry>,
+    /// `seq` of the next event appended.
+    pub next_log_seq: u64,
     pub policies: BTreeMap<String, Value>,
     /// policy id → its rules (sorted by priority when read).
     pub policy_rules: BTreeMap<String, Vec<Value>>,
@@ -89,7 +93,9 @@ impl Org {
     }
 
     /// Appends an event keeping the log sorted.
-    pub fn push_log(&mut self, entry: LogEntry) {
+    pub fn push_log(&mut self, mut entry: LogEntry) {
+        entry.seq = self.next_log_seq;
+        self.next_log_seq += 1;
         let at = self
             .logs
             .partition_point(|e| e.published <= entry.published);

@@ -75,14 +75,8 @@ impl Audit {
 
     /// Appends one successful admin event to the org's System Log.
     pub fn record(&self, org: &mut Org, event_type: &str, display: &str, targets: Vec<Value>) {
-        // Whole milliseconds, as `published` is written, so time windows and the text agree;
-        // strictly after the newest event, so the log reads in the order things happened.
-        let mut now = Utc::now().trunc_subsecs(3);
-        if let Some(latest) = org.logs.last().map(|e| e.published)
-            && now <= latest
-        {
-            now = latest + chrono::Duration::milliseconds(1);
-        }
+        // Whole milliseconds, as `published` is written, so time windows and the text agree.
+        let now = Utc::now().trunc_subsecs(3);
         let request_id = base62(&mut org.rng, 26);
         let event = json!({
             "uuid": uuid(&mut org.rng),
@@ -124,6 +118,7 @@ impl Audit {
         });
         org.push_log(LogEntry {
             published: now,
+            seq: 0,
             event,
         });
     }

@@ -122,7 +122,7 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
         .map(|e| {
             let key = Cursor {
                 sort: e.event["published"].as_str().unwrap_or_default().to_owned(),
-                id: e.event["uuid"].as_str().unwrap_or_default().to_owned(),
+                id: format!("{:016}", e.seq),
             };
             (key, &e.event)
         })

@@ -303,7 +303,11 @@ pub fn seed(rng: &mut StdRng, count: usize, refs: &Refs<'_>, now: DateTime<Utc>)
                 (now - Duration::milliseconds(rng.gen_range(1..window))).trunc_subsecs(3);
             let user = pick(rng, &active).unwrap_or(admin);
             let event = build(rng, kind, outcome, user, admin, refs, published);
-            LogEntry { published, event }
+            LogEntry {
+                published,
+                seq: 0,
+                event,
+            }
         })
         .collect();
     entries.sort_by(|a, b| {
@@ -311,6 +315,9 @@ pub fn seed(rng: &mut StdRng, count: usize, refs: &Refs<'_>, now: DateTime<Utc>)
             .cmp(&b.published)
             .then_with(|| a.event["uuid"].as_str().cmp(&b.event["uuid"].as_str()))
     });
+    for (seq, entry) in entries.iter_mut().enumerate() {
+        entry.seq = seq as u64;
+    }
     entries
 }
 

@@ -70,6 +70,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         apps: BTreeMap::new(),
         app_users: BTreeMap::new(),
         app_groups: BTreeMap::new(),
+        next_log_seq: logs.len() as u64,
         logs,
         policies: BTreeMap::new(),
         policy_rules: BTreeMap::new(),
