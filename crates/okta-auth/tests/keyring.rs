@@ -1,6 +1,8 @@
 //! The OS keyring store. The real Secret Service test is `#[ignore]`d: CI runs it under
 //! `with-secret-service cargo test -p okta-auth -- --ignored`.
 
+mod common;
+
 use okta_auth::{CacheKey, KeyringStore, Secret, TokenRecord, TokenStore};
 use std::time::{Duration, Instant};
 
@@ -128,4 +130,30 @@ fn a_missing_secret_service_fails_fast_and_falls_back_to_files() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(temp.path().join("okta-mcp-server").join("tokens").is_dir());
+}
+
+#[tokio::test]
+#[ignore = "needs a Secret Service (run under with-secret-service)"]
+async fn a_token_cached_in_the_secret_service_survives_a_restart() {
+    let org = common::start_org().await;
+    let service = format!("okta-mcp-server-test-{}", uuid::Uuid::new_v4().simple());
+    let open = || -> std::sync::Arc<dyn TokenStore> {
+        std::sync::Arc::new(KeyringStore::open_service(&service).expect("keyring"))
+    };
+    let first = common::authenticator(common::service_settings(&org, &["okta.users.read"]), open());
+    assert_eq!(first.store_kind(), okta_auth::StoreKind::Keyring);
+    assert_eq!(common::call_probe(&org, first.as_ref()).await.unwrap(), 200);
+    drop(first);
+    let second =
+        common::authenticator(common::service_settings(&org, &["okta.users.read"]), open());
+    assert_eq!(
+        common::call_probe(&org, second.as_ref()).await.unwrap(),
+        200
+    );
+    assert_eq!(org.oauth.token_calls("client_credentials"), 1);
+    assert_eq!(
+        second.status().await.source,
+        Some(okta_auth::TokenSource::Cache)
+    );
+    assert!(second.logout().await.unwrap().removed);
 }
