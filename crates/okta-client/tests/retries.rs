@@ -168,8 +168,8 @@ async fn truncated_json_is_a_decode_error() {
 #[tokio::test]
 async fn slow_responses_time_out_and_are_retried_within_budget() {
     let faults =
-        FaultConfig::default().with_rule(rule(Fault::Latency(Duration::from_millis(800))).times(1));
-    let org = start_with(faults, |c| c.read_timeout = Duration::from_millis(300)).await;
+        FaultConfig::default().with_rule(rule(Fault::Latency(Duration::from_secs(3))).times(1));
+    let org = start_with(faults, |c| c.read_timeout = Duration::from_millis(800)).await;
     let response = org
         .client
         .send(list_users())
