@@ -136,14 +136,30 @@ pub(crate) fn decide(
     }
 }
 
-pub(crate) async fn activate_page(Query(query): Query<HashMap<String, String>>) -> Html<String> {
+pub(crate) async fn activate_page(
+    State(server): State<OAuthServer>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Html<String> {
     let code = query
         .get("user_code")
         .map(|c| normalize_user_code(c))
         .unwrap_or_default();
+    let request = pending_request(&server, &code)
+        .map(|(client, scopes)| {
+            let items: String = scopes
+                .iter()
+                .map(|s| format!("<li><code>{}</code></li>", html_escape(s)))
+                .collect();
+            format!(
+                "<p>Application <code>{}</code> asks for:</p><ul>{items}</ul>",
+                html_escape(&client)
+            )
+        })
+        .unwrap_or_default();
     Html(page(&format!(
         r#"<h1>Activate your device</h1>
 <p>Check that this code matches the one shown by the application, then approve or deny.</p>
+{request}
 <form method="post" action="{ACTIVATE_PATH}">
   <label for="user_code">Code</label>
   <input id="user_code" name="user_code" value="{}" autocomplete="off" autofocus>
@@ -152,6 +168,17 @@ pub(crate) async fn activate_page(Query(query): Query<HashMap<String, String>>) 
 </form>"#,
         html_escape(&code)
     )))
+}
+
+/// The client and scopes behind a pending, unexpired user code.
+fn pending_request(server: &OAuthServer, user_code: &str) -> Option<(String, Vec<String>)> {
+    let state = server.state();
+    let hash = state.user_codes.get(user_code)?;
+    state
+        .devices
+        .get(hash)
+        .filter(|d| d.status == DeviceStatus::Pending && d.expires_at > now_secs())
+        .map(|d| (d.client_id.clone(), d.scopes.clone()))
 }
 
 pub(crate) async fn activate_submit(State(server): State<OAuthServer>, body: Bytes) -> Response {

@@ -258,6 +258,7 @@ async fn device_flow_polling_rules_and_refresh_rotation() {
     .await
     .unwrap();
     assert!(page.contains(&user_code) && page.contains("Approve"));
+    assert!(page.contains(DEFAULT_DEVICE_CLIENT_ID) && page.contains("okta.users.read"));
     let (status, _) = post(
         &format!("{}/activate", org.url),
         &[("user_code", &user_code), ("action", "approve")],
