@@ -74,22 +74,48 @@ pub fn tools() -> Vec<ToolDef> {
                     .as_deref()
                     .map(|s| iso8601("until", s))
                     .transpose()?;
-                let req = ApiRequest::get(ApiPath::new(paths::LOGS))
-                    .query_opt("since", since)
-                    .query_opt("until", until)
-                    .query_opt("filter", p.filter.filter(|f| !f.trim().is_empty()))
-                    .query_opt("q", p.q.filter(|q| !q.trim().is_empty()))
-                    .query_opt(
-                        "sortOrder",
-                        p.sort_order.map(|o| {
-                            if o == SortOrder::Descending {
-                                "DESCENDING"
-                            } else {
-                                "ASCENDING"
-                            }
-                        }),
-                    );
-                common::list(&ctx, req, &p.paging, LOG_LIST, fields.as_ref()).await
+                let filter = p.filter.filter(|f| !f.trim().is_empty());
+                let q = p.q.filter(|q| !q.trim().is_empty());
+                let descending = p.sort_order == Some(SortOrder::Descending);
+                let request = |since: Option<String>, until: Option<String>| {
+                    ApiRequest::get(ApiPath::new(paths::LOGS))
+                        .query_opt("since", since)
+                        .query_opt("until", until)
+                        .query_opt("filter", filter.clone())
+                        .query_opt("q", q.clone())
+                        .query_opt("sortOrder", descending.then_some("DESCENDING"))
+                };
+                // A bounded, ascending window can be fetched in concurrent slices.
+                let window = match (&since, &until) {
+                    (Some(s), Some(u)) if !descending => chrono::DateTime::parse_from_rfc3339(s)
+                        .ok()
+                        .zip(chrono::DateTime::parse_from_rfc3339(u).ok()),
+                    _ => None,
+                };
+                match window {
+                    Some(window) => {
+                        let make = |s: String, u: String| request(Some(s), Some(u));
+                        common::list_window(
+                            &ctx,
+                            make,
+                            window,
+                            &p.paging,
+                            LOG_LIST,
+                            fields.as_ref(),
+                        )
+                        .await
+                    }
+                    None => {
+                        common::list(
+                            &ctx,
+                            request(since, until),
+                            &p.paging,
+                            LOG_LIST,
+                            fields.as_ref(),
+                        )
+                        .await
+                    }
+                }
             },
         ),
         login_failures::tool(),
