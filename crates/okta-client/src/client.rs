@@ -103,11 +103,13 @@ impl Inner {
             }
 
             if status == 429 && rate_limit_waits < self.config.max_rate_limit_retries {
-                // A Reset already in the past (clock skew, a proxy's 429) gets a backoff
-                // delay instead, so the retries do not fire back to back.
+                // A Reset already in the past (clock skew, a proxy's 429) gives way to
+                // Retry-After or a backoff delay, so the retries do not fire back to back.
                 let wait = match rate_limit.reset.map(|r| ratelimit::until_reset(r, skew)) {
                     Some(until) if !until.is_zero() => until + jitter(),
-                    _ => backoff.delay(rate_limit_waits, &mut rand::thread_rng()),
+                    _ => retry_after(&headers).unwrap_or_else(|| {
+                        backoff.delay(rate_limit_waits, &mut rand::thread_rng())
+                    }),
                 };
                 if wait <= self.config.max_rate_limit_wait {
                     rate_limit_waits += 1;

@@ -15,6 +15,8 @@ pub(crate) fn build(config: &ClientConfig) -> Result<reqwest::Client, ApiError> 
         .connect_timeout(config.connect_timeout)
         .read_timeout(config.read_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(90))
+        // Keeps idle pooled connections alive through NAT and proxy idle timers.
+        .tcp_keepalive(std::time::Duration::from_secs(60))
         // A redirect could carry the bearer token to another host; Okta's API never needs one.
         .redirect(reqwest::redirect::Policy::none())
         .build()
