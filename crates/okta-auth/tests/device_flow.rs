@@ -279,3 +279,65 @@ async fn access_token_never_starts_a_device_flow() {
     }
     assert_eq!(org.oauth.counters().device_authorizations, 0);
 }
+
+/// A store whose first reads return an old record, as a process would see one written
+/// before another process (not using the lock) rotated the refresh token.
+struct StaleReads {
+    inner: okta_auth::MemoryStore,
+    stale: std::sync::Mutex<(usize, Option<okta_auth::TokenRecord>)>,
+}
+
+impl okta_auth::TokenStore for StaleReads {
+    fn kind(&self) -> okta_auth::StoreKind {
+        okta_auth::StoreKind::Memory
+    }
+    fn location(&self) -> String {
+        "test".into()
+    }
+    fn load(&self, key: &okta_auth::CacheKey) -> Result<Option<okta_auth::TokenRecord>, AuthError> {
+        let mut stale = self.stale.lock().unwrap();
+        if stale.0 > 0 {
+            stale.0 -= 1;
+            return Ok(stale.1.clone());
+        }
+        self.inner.load(key)
+    }
+    fn save(
+        &self,
+        key: &okta_auth::CacheKey,
+        record: &okta_auth::TokenRecord,
+    ) -> Result<(), AuthError> {
+        self.inner.save(key, record)
+    }
+    fn delete(&self, key: &okta_auth::CacheKey) -> Result<(), AuthError> {
+        self.inner.delete(key)
+    }
+    fn lock_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotated_elsewhere_is_replaced_by_the_stored_result() {
+    let org = start_org().await;
+    let device_id = org.oauth.device_client().client_id;
+    org.oauth
+        .set_client_access_token_ttl(&device_id, Some(Duration::from_secs(30)));
+    let store = Arc::new(StaleReads {
+        inner: okta_auth::MemoryStore::new(),
+        stale: std::sync::Mutex::new((0, None)),
+    });
+    let first = authenticator(device_settings(&org, SCOPES), store.clone());
+    device_login(&org, &first).await;
+    let key = okta_auth::CacheKey::new(&url::Url::parse(&org.url).unwrap(), &device_id, "device");
+    let old = okta_auth::TokenStore::load(store.as_ref(), &key).unwrap();
+    org.oauth.set_client_access_token_ttl(&device_id, None);
+    // The first instance refreshes and stores the rotated result.
+    let fresh = first.access_token().await.unwrap();
+    // The second instance starts from the old record and tries the old refresh token once.
+    *store.stale.lock().unwrap() = (2, old);
+    let second = authenticator(device_settings(&org, SCOPES), store.clone());
+    assert_eq!(second.access_token().await.unwrap(), fresh);
+    assert_eq!(org.oauth.counters().refresh_token_reuse, 1);
+    assert_eq!(org.oauth.counters().device_authorizations, 1);
+}

@@ -301,11 +301,21 @@ impl Authenticator {
                 match self.refresh(&record).await {
                     Ok(fresh) => return Ok(fresh),
                     Err(RefreshFailure::Refused(reason)) => {
+                        // A process outside the lock may have rotated it and stored the result.
+                        let latest = self.store_load().await.ok().flatten();
+                        if let Some(latest) = latest.as_ref().filter(|r| self.usable(r)) {
+                            tracing::info!(store = self.store.kind().name(), "reused cached token");
+                            self.adopt(latest.clone(), TokenSource::Cache);
+                            return Ok(latest.clone());
+                        }
                         tracing::info!(reason = %reason, "the refresh token was refused; a new grant is needed");
                         let mut without = record.clone();
                         without.refresh_token = None;
                         without.access_token = None;
-                        self.save(&without).await;
+                        // Never overwrite a record that holds a different (newer) refresh token.
+                        if latest.is_none_or(|l| l.refresh_token == record.refresh_token) {
+                            self.save(&without).await;
+                        }
                         *lock(&self.current) = Some(without);
                     }
                     Err(RefreshFailure::Other(error)) => return Err(error),
