@@ -30,10 +30,10 @@ pub struct ToolCtx {
 /// Pagination parameters shared by list tools (same names as the Python server).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct Paging {
-    /// Follow every page and return all results (bounded; the result says if it stopped early).
+    /// Return all pages (bounded; says if it stopped early).
     #[serde(default)]
     pub fetch_all: bool,
-    /// Cursor from a previous result's `next_cursor`, to get the following page.
+    /// `next_cursor` of the previous result.
     #[serde(default)]
     pub after: Option<String>,
     /// Page size.
@@ -269,15 +269,11 @@ pub fn output_schema(output: Output) -> Map<String, Value> {
         Output::List => json!({
             "type": "object",
             "properties": {
-                "items": {"type": "array", "items": {"type": "object"}},
-                "total_fetched": {"type": "integer"},
+                "items": {"type": "array"},
                 "has_more": {"type": "boolean"},
-                "next_cursor": {"type": ["string", "null"]},
-                "fetch_all_used": {"type": "boolean"},
-                "pagination_info": {"type": "object"},
-                "truncated": {"type": "boolean"}
+                "next_cursor": {"type": ["string", "null"]}
             },
-            "required": ["items", "has_more", "next_cursor"]
+            "required": ["items"]
         }),
         Output::Object => json!({"type": "object"}),
     };

@@ -225,26 +225,36 @@ impl ToolDef {
         }
     }
 
-    /// The MCP definition sent in tools/list.
+    /// The MCP definition sent in tools/list. Every byte here is paid by every conversation,
+    /// so hints the spec calls meaningless for read-only tools (destructive, idempotent) are
+    /// left out for them, and only list results, which have a fixed envelope, declare an
+    /// outputSchema (an Okta object's schema would be just `object`).
     pub fn mcp_tool(&self) -> rmcp::model::Tool {
-        let (read_only, destructive, idempotent) = match self.spec.effect {
-            Effect::Read => (true, false, true),
-            Effect::Write { idempotent } => (false, false, idempotent),
-            Effect::Destructive { idempotent } => (false, true, idempotent),
-        };
-        let annotations = rmcp::model::ToolAnnotations::with_title(self.spec.title)
-            .read_only(read_only)
-            .destructive(destructive)
-            .idempotent(idempotent)
-            .open_world(self.spec.scope.is_some());
-        rmcp::model::Tool::new(
+        let annotations = match self.spec.effect {
+            Effect::Read => rmcp::model::ToolAnnotations::new().read_only(true),
+            Effect::Write { idempotent } => rmcp::model::ToolAnnotations::new()
+                .read_only(false)
+                .destructive(false)
+                .idempotent(idempotent),
+            Effect::Destructive { idempotent } => rmcp::model::ToolAnnotations::new()
+                .read_only(false)
+                .destructive(true)
+                .idempotent(idempotent),
+        }
+        .open_world(self.spec.scope.is_some());
+        let tool = rmcp::model::Tool::new(
             self.spec.name,
             self.spec.description,
             self.input_schema.clone(),
         )
         .with_title(self.spec.title)
-        .with_annotations(annotations)
-        .with_raw_output_schema(Arc::new(common::output_schema(self.spec.output)))
+        .with_annotations(annotations);
+        match self.spec.output {
+            Output::List => {
+                tool.with_raw_output_schema(Arc::new(common::output_schema(self.spec.output)))
+            }
+            Output::Object => tool,
+        }
     }
 }
 
@@ -320,7 +330,7 @@ fn add_confirm_property(schema: &mut Map<String, Value>) {
             "confirm".into(),
             serde_json::json!({
                 "type": "boolean",
-                "description": "Set to true only after the user has explicitly approved this action in the conversation. Needed when the client cannot show a confirmation prompt."
+                "description": "true once the user approved it (clients without prompts)"
             }),
         );
     }
