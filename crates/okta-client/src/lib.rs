@@ -36,6 +36,7 @@ pub use paging::{FetchLimits, FetchOutcome, Progress};
 pub use path::ApiPath;
 pub use transport::USER_AGENT;
 
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use okta_auth::RequestAuthorizer;
 use serde_json::Value;
@@ -322,10 +323,9 @@ impl OktaClient {
     /// Pages of a list endpoint, following `next` links on the org's own origin only.
     /// Dropping the stream stops further fetches.
     pub fn pages(&self, first: ApiRequest) -> BoxStream<'static, Result<Page, ApiError>> {
-        let start = self
-            .url_for(&first)
-            .map(|url| (first.method, url, first.body, first.idempotent));
-        paging::pages(self.inner.clone(), start)
+        self.page_steps(first)
+            .map(|step| step.map(|(page, _)| page))
+            .boxed()
     }
 
     /// Walks a listing page by page: each page goes to `on_page` and is not kept here, so
@@ -339,7 +339,17 @@ impl OktaClient {
         on_progress: impl FnMut(Progress),
         on_page: impl FnMut(Page) -> ControlFlow<()>,
     ) -> Result<FetchOutcome, ApiError> {
-        paging::fetch(self.pages(first), limits, on_progress, on_page).await
+        paging::fetch(self.page_steps(first), limits, on_progress, on_page).await
+    }
+
+    fn page_steps(
+        &self,
+        first: ApiRequest,
+    ) -> BoxStream<'static, Result<paging::PageStep, ApiError>> {
+        let start = self
+            .url_for(&first)
+            .map(|url| (first.method, url, first.body, first.idempotent));
+        paging::pages(self.inner.clone(), start)
     }
 
     /// The absolute URL of a request on the org's origin, refusing poisoned paths.

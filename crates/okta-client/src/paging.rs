@@ -24,12 +24,16 @@ enum Cursor {
     Done,
 }
 
+/// A page, and whether a next link will be followed after it (a link without an `after`
+/// cursor is still followed, so the cursor alone cannot say).
+pub(crate) type PageStep = (Page, bool);
+
 /// The stream behind `OktaClient::pages`. Nothing runs between polls, so dropping the
 /// stream stops paging at once.
 pub(crate) fn pages(
     inner: Arc<Inner>,
     first: Result<(Method, Url, Option<Value>, bool), ApiError>,
-) -> BoxStream<'static, Result<Page, ApiError>> {
+) -> BoxStream<'static, Result<PageStep, ApiError>> {
     let start = match first {
         Ok((method, url, body, idempotent)) => Cursor::First {
             method,
@@ -86,7 +90,8 @@ pub(crate) fn pages(
                 }
                 Some(next) => (link::after_cursor(&next), Cursor::Next(next)),
             };
-            Some((Ok(Page { items, next_cursor }), following))
+            let more = matches!(following, Cursor::Next(_));
+            Some((Ok((Page { items, next_cursor }, more)), following))
         }
     })
     .boxed()
@@ -136,15 +141,15 @@ pub struct FetchOutcome {
 /// Drives a page stream: hands each page to `on_page` (which owns it from then on), reports
 /// progress, and stops at a cap, on the caller's `Break`, or on an error.
 pub(crate) async fn fetch(
-    mut stream: BoxStream<'static, Result<Page, ApiError>>,
+    mut stream: BoxStream<'static, Result<PageStep, ApiError>>,
     limits: FetchLimits,
     mut on_progress: impl FnMut(Progress),
     mut on_page: impl FnMut(Page) -> ControlFlow<()>,
 ) -> Result<FetchOutcome, ApiError> {
     let mut outcome = FetchOutcome::default();
     while let Some(next) = stream.next().await {
-        let page = match next {
-            Ok(page) => page,
+        let (page, more) = match next {
+            Ok(step) => step,
             Err(err) if outcome.pages == 0 => return Err(err),
             Err(err) => {
                 outcome.stopped_early = Some(err.to_string());
@@ -160,7 +165,6 @@ pub(crate) async fn fetch(
             items: outcome.items,
         });
         let flow = on_page(page);
-        let more = outcome.next_cursor.is_some();
         if flow.is_break() {
             if more {
                 outcome.stopped_early = Some("stopped by the caller".to_owned());
@@ -183,4 +187,103 @@ pub(crate) async fn fetch(
         }
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn step(n: usize, cursor: Option<&str>, more: bool) -> Result<PageStep, ApiError> {
+        let page = Page {
+            items: (0..n).map(|i| json!({ "id": i })).collect(),
+            next_cursor: cursor.map(str::to_owned),
+        };
+        Ok((page, more))
+    }
+
+    fn stream(
+        steps: Vec<Result<PageStep, ApiError>>,
+    ) -> BoxStream<'static, Result<PageStep, ApiError>> {
+        futures::stream::iter(steps).boxed()
+    }
+
+    async fn run(
+        steps: Vec<Result<PageStep, ApiError>>,
+        limits: FetchLimits,
+    ) -> Result<FetchOutcome, ApiError> {
+        fetch(stream(steps), limits, |_| {}, |_| ControlFlow::Continue(())).await
+    }
+
+    #[tokio::test]
+    async fn caps_apply_even_when_the_next_link_has_no_cursor() {
+        let steps = vec![
+            step(2, None, true),
+            step(2, None, true),
+            step(2, None, false),
+        ];
+        let outcome = run(
+            steps,
+            FetchLimits {
+                max_pages: Some(2),
+                max_items: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((outcome.pages, outcome.items), (2, 4));
+        assert!(outcome.stopped_early.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_last_page_is_not_stopped_early() {
+        let steps = vec![step(3, Some("a"), true), step(1, None, false)];
+        let limits = FetchLimits {
+            max_pages: Some(2),
+            max_items: Some(4),
+        };
+        let outcome = run(steps, limits).await.unwrap();
+        assert_eq!((outcome.pages, outcome.items), (2, 4));
+        assert_eq!(
+            outcome.stopped_early, None,
+            "reaching a cap on the last page is the end"
+        );
+        assert_eq!(outcome.next_cursor, None);
+        let broke = fetch(
+            stream(vec![step(1, None, false)]),
+            FetchLimits::default(),
+            |_| {},
+            |_| ControlFlow::Break(()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(broke.stopped_early, None);
+    }
+
+    #[tokio::test]
+    async fn errors_first_or_later() {
+        let first = run(
+            vec![Err(ApiError::Decode("bad".into()))],
+            FetchLimits::default(),
+        )
+        .await;
+        assert!(matches!(first, Err(ApiError::Decode(_))));
+        let later = run(
+            vec![
+                step(2, Some("c"), true),
+                Err(ApiError::Network("reset".into())),
+            ],
+            FetchLimits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((later.pages, later.items), (1, 2));
+        assert_eq!(
+            later.next_cursor.as_deref(),
+            Some("c"),
+            "resume where it broke"
+        );
+        assert!(later.stopped_early.unwrap().contains("reset"));
+        assert!(matches!(later.error, Some(ApiError::Network(_))));
+    }
 }
