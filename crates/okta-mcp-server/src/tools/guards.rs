@@ -64,15 +64,25 @@ fn every_tool_has_scope_annotations_and_a_usable_schema() {
         }
         let def = serde_json::to_value(tool.mcp_tool()).unwrap();
         let ann = &def["annotations"];
-        for hint in [
-            "readOnlyHint",
-            "destructiveHint",
-            "idempotentHint",
-            "openWorldHint",
-            "title",
-        ] {
+        assert!(def["title"].is_string(), "{name} has no title");
+        let hints: &[&str] = if tool.spec.effect == Effect::Read {
+            &["readOnlyHint", "openWorldHint"]
+        } else {
+            &[
+                "readOnlyHint",
+                "destructiveHint",
+                "idempotentHint",
+                "openWorldHint",
+            ]
+        };
+        for hint in hints {
             assert!(!ann[hint].is_null(), "{name} lacks an explicit {hint}");
         }
+        assert_eq!(
+            def["outputSchema"].is_object(),
+            tool.spec.output == super::Output::List,
+            "{name}: only list envelopes declare an outputSchema"
+        );
         let schema = &def["inputSchema"];
         assert_eq!(schema["type"], "object", "{name}");
         for combinator in ["anyOf", "oneOf", "allOf"] {
