@@ -23,21 +23,21 @@ const APP_LIST: ListRules = ListRules {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListAppsParams {
-    /// Prefix match on the app's name or label, e.g. `Sales`.
+    /// Name or label prefix.
     #[serde(default)]
     pub q: Option<String>,
-    /// Okta filter, e.g. `status eq "ACTIVE"`, `name eq "okta_org2org"`, `group.id eq "00g…"`, `user.id eq "00u…"`.
+    /// e.g. `status eq "ACTIVE"`, `user.id eq "00u…"`, `group.id eq "00g…"`.
     #[serde(default)]
     pub filter: Option<String>,
-    /// Embed related objects, e.g. `user/00u…` (the user's app assignment).
+    /// e.g. `user/00u…`.
     #[serde(default)]
     pub expand: Option<String>,
-    /// Also list apps that are being deleted (Okta's includeNonDeleted).
+    /// Okta's includeNonDeleted.
     #[serde(default)]
     pub include_non_deleted: Option<bool>,
     #[serde(flatten)]
     pub paging: Paging,
-    /// Comma-separated dotted paths to return, e.g. `id,label,status,signOnMode`.
+    /// Fields to return, e.g. `id,label,status`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -46,10 +46,10 @@ pub struct ListAppsParams {
 pub struct GetAppParams {
     /// Application ID (0oa…).
     pub app_id: String,
-    /// Embed related objects, e.g. `user/00u…`.
+    /// e.g. `user/00u…`.
     #[serde(default)]
     pub expand: Option<String>,
-    /// Comma-separated dotted paths to return.
+    /// Fields to return, e.g. `id,label,settings`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -62,7 +62,7 @@ pub struct AppIdParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateAppParams {
-    /// The app as Okta's API takes it, passed through unchanged, e.g. `{"name":"bookmark","label":"Wiki","signOnMode":"BOOKMARK","settings":{"app":{"url":"https://wiki.acme.com"}}}`.
+    /// Okta app JSON, e.g. `{"name":"bookmark","label":"Wiki","signOnMode":"BOOKMARK","settings":{"app":{"url":"https://…"}}}`.
     pub app_config: Map<String, Value>,
     /// Activate the app on creation.
     #[serde(default = "yes")]
@@ -73,7 +73,7 @@ pub struct CreateAppParams {
 pub struct UpdateAppParams {
     /// Application ID (0oa…).
     pub app_id: String,
-    /// The complete app (full replace), usually a get_application result with changes; `name` and `signOnMode` cannot change.
+    /// The whole app, e.g. a get_application result with changes.
     pub app_config: Map<String, Value>,
 }
 
@@ -95,7 +95,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "list_applications",
                 title: "List applications",
-                description: "List the org's applications, optionally filtered by status, name, group or user. Page with `after`=`next_cursor` or use `fetch_all`.",
+                description: "List apps, optionally filtered by status, name, group or user.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.read"),
                 effect: Effect::Read,
@@ -115,7 +115,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "get_application",
                 title: "Get application",
-                description: "Get one application by ID, with its sign-on mode, settings and status.",
+                description: "Get one app by ID.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.read"),
                 effect: Effect::Read,
@@ -133,7 +133,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "create_application",
                 title: "Create application",
-                description: "Create an app from Okta's app JSON (signOnMode, label, settings, …; passed through unchanged). For an Okta Integration Network app prefer install_oin_app.",
+                description: "Create an app from Okta app JSON (passed through). For catalogue apps use install_oin_app.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Write { idempotent: false },
@@ -155,7 +155,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "update_application",
                 title: "Replace application",
-                description: "Replace an app's definition (full PUT): send the whole app, e.g. a get_application result with your changes.",
+                description: "Replace an app (full PUT). Returns the app.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Write { idempotent: true },
@@ -172,7 +172,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "delete_application",
                 title: "Delete application",
-                description: "Permanently delete an app and its assignments. Okta only deletes INACTIVE apps: run deactivate_application first.",
+                description: "Delete an INACTIVE app and its assignments (deactivate it first).",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Destructive { idempotent: true },
@@ -187,7 +187,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "confirm_delete_application",
                 title: "Delete application (deprecated two-step form)",
-                description: "Deprecated: use delete_application. Deletes an INACTIVE app when `confirmation` is exactly DELETE.",
+                description: "Deprecated: use delete_application. Needs confirmation=DELETE.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Destructive { idempotent: true },
@@ -206,7 +206,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "activate_application",
                 title: "Activate application",
-                description: "Activate an app so assigned users can use it.",
+                description: "Activate an app.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Write { idempotent: true },
@@ -220,7 +220,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "deactivate_application",
                 title: "Deactivate application",
-                description: "Deactivate an app: assigned users lose access to it until it is activated again.",
+                description: "Deactivate an app; assigned users lose access.",
                 toolset: Toolset::Apps,
                 scope: Some("okta.apps.manage"),
                 effect: Effect::Destructive { idempotent: true },

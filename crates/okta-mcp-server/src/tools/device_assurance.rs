@@ -29,10 +29,10 @@ pub enum Platform {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListParams {
-    /// Flag policies whose static osVersion.minimum is below this version, e.g. `17.0.0` (best with `platform`).
+    /// Flag policies whose osVersion.minimum is below this, e.g. `17.0.0`.
     #[serde(default)]
     pub version_threshold: Option<String>,
-    /// Only this platform's policies.
+    /// Platform filter.
     #[serde(default)]
     pub platform: Option<Platform>,
 }
@@ -45,9 +45,9 @@ pub struct IdParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateParams {
-    /// The policy, e.g. `{"name":"macOS baseline","platform":"MACOS","osVersion":{"minimum":"14.2.1"},"diskEncryptionType":{"include":["ALL_INTERNAL_VOLUMES"]},"screenLockType":{"include":["PASSCODE","BIOMETRIC"]},"secureHardwarePresent":true}`. Android/iOS: jailbreak=false; ChromeOS: thirdPartySignalProviders only.
+    /// e.g. `{"name":"Macs","platform":"MACOS","osVersion":{"minimum":"14.2.1"},"diskEncryptionType":{"include":["ALL_INTERNAL_VOLUMES"]},"secureHardwarePresent":true}`.
     pub policy_data: Map<String, Value>,
-    /// Minimum OS version the user stated, e.g. `17.4.1` (iOS/macOS need major.minor.patch; Android may be just `14`); sets osVersion.minimum.
+    /// Sets osVersion.minimum, e.g. `17.4.1` (Android: `14` is fine).
     #[serde(default)]
     pub user_stated_os_version: Option<String>,
 }
@@ -56,9 +56,9 @@ pub struct CreateParams {
 pub struct ReplaceParams {
     /// Device assurance policy ID (dae…).
     pub device_assurance_id: String,
-    /// The complete new policy (full replace); name and platform default to the current ones.
+    /// The whole new policy; name and platform default to the current ones.
     pub policy_data: Map<String, Value>,
-    /// Minimum OS version the user stated; sets osVersion.minimum.
+    /// Sets osVersion.minimum.
     #[serde(default)]
     pub user_stated_os_version: Option<String>,
 }
@@ -95,7 +95,7 @@ pub fn tools() -> Vec<ToolDef> {
             spec(
                 "list_device_assurance_policies",
                 "List device assurance policies",
-                "List device assurance policies with which checks each configures. With version_threshold, flags policies whose minimum OS version is below it.",
+                "List device assurance policies; version_threshold flags those whose minimum OS is below it.",
                 Effect::Read,
             ),
             |ctx: ToolCtx, p: ListParams| async move { list(&ctx, p).await },
@@ -104,7 +104,7 @@ pub fn tools() -> Vec<ToolDef> {
             spec(
                 "get_device_assurance_policy",
                 "Get device assurance policy",
-                "Get one device assurance policy with which checks it configures.",
+                "Get one device assurance policy.",
                 Effect::Read,
             ),
             |ctx: ToolCtx, p: IdParams| async move {
@@ -120,7 +120,7 @@ pub fn tools() -> Vec<ToolDef> {
             spec(
                 "create_device_assurance_policy",
                 "Create device assurance policy",
-                "Create a device assurance policy for one platform (ANDROID, CHROMEOS, IOS, MACOS, WINDOWS); the platform's allowed checks and OS version format are checked first.",
+                "Create a device assurance policy; each platform's allowed checks and version format are enforced.",
                 Effect::Write { idempotent: false },
             ),
             |ctx: ToolCtx, p: CreateParams| async move {
@@ -135,7 +135,7 @@ pub fn tools() -> Vec<ToolDef> {
             spec(
                 "replace_device_assurance_policy",
                 "Replace device assurance policy",
-                "Replace a device assurance policy (full PUT). Returns before, after and each changed check with its effect on devices; show the changes to the user.",
+                "Replace a device assurance policy; returns before, after and the changes (show them to the user).",
                 Effect::Write { idempotent: true },
             ),
             |ctx: ToolCtx, p: ReplaceParams| async move {
@@ -166,7 +166,7 @@ pub fn tools() -> Vec<ToolDef> {
             spec(
                 "delete_device_assurance_policy",
                 "Delete device assurance policy",
-                "Delete a device assurance policy. Okta refuses while an authentication policy rule uses it.",
+                "Delete a device assurance policy (not while a rule uses it).",
                 Effect::Destructive { idempotent: true },
             ),
             |ctx: ToolCtx, p: IdParams| async move {

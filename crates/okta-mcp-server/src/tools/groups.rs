@@ -43,7 +43,7 @@ pub struct ListGroupsParams {
     pub q: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
-    /// Comma-separated dotted paths to return, e.g. `id,type,profile.name`.
+    /// Fields to return, e.g. `id,profile.name`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -52,7 +52,7 @@ pub struct ListGroupsParams {
 pub struct GroupIdParams {
     /// Group ID (00g…).
     pub group_id: String,
-    /// Comma-separated dotted paths to return.
+    /// Fields to return, e.g. `id,profile.name`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -69,14 +69,14 @@ pub struct ListGroupUsersParams {
     pub group_id: String,
     #[serde(flatten)]
     pub paging: Paging,
-    /// Comma-separated dotted paths to return, e.g. `id,profile.login`.
+    /// Fields to return, e.g. `id,profile.login`.
     #[serde(default)]
     pub fields: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateGroupParams {
-    /// Group profile, e.g. `{"name":"Engineering","description":"All engineers"}`.
+    /// e.g. `{"name":"Eng","description":"Engineers"}`.
     pub profile: Map<String, Value>,
 }
 
@@ -84,7 +84,7 @@ pub struct CreateGroupParams {
 pub struct UpdateGroupParams {
     /// Group ID (00g…).
     pub group_id: String,
-    /// The complete new profile (replaces the old one), e.g. `{"name":"Eng","description":"…"}`.
+    /// The whole new profile, e.g. `{"name":"Eng","description":"…"}`.
     pub profile: Map<String, Value>,
 }
 
@@ -110,7 +110,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "list_groups",
                 title: "List groups",
-                description: "List or search Okta groups (OKTA_GROUP, APP_GROUP, BUILT_IN). Page with `after`=`next_cursor` or use `fetch_all`.",
+                description: "List or search groups (OKTA_GROUP, APP_GROUP, BUILT_IN).",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.read"),
                 effect: Effect::Read,
@@ -130,7 +130,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "get_group",
                 title: "Get group",
-                description: "Get one Okta group by ID.",
+                description: "Get one group by ID.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.read"),
                 effect: Effect::Read,
@@ -147,7 +147,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "list_group_users",
                 title: "List group members",
-                description: "List the users who are members of a group. Page with `after`=`next_cursor` or use `fetch_all`.",
+                description: "List a group's members.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.read"),
                 effect: Effect::Read,
@@ -164,7 +164,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "list_group_apps",
                 title: "List a group's apps",
-                description: "List the applications assigned to a group. Page with `after`=`next_cursor` or use `fetch_all`.",
+                description: "List the apps assigned to a group.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.read"),
                 effect: Effect::Read,
@@ -181,7 +181,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "create_group",
                 title: "Create group",
-                description: "Create an Okta group (OKTA_GROUP) from a profile with `name` and optional `description`. Returns the new group.",
+                description: "Create a group (profile: name, description). Returns the group.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Write { idempotent: false },
@@ -198,7 +198,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "update_group",
                 title: "Update group",
-                description: "Replace a group's profile (name, description, custom attributes); attributes left out are cleared. Returns the updated group.",
+                description: "Replace a group's profile; attributes left out are cleared. Returns the group.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Write { idempotent: true },
@@ -216,7 +216,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "delete_group",
                 title: "Delete group",
-                description: "Delete an Okta group. Members lose the apps assigned through it. Cannot be undone.",
+                description: "Delete a group; members lose the apps assigned through it.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Destructive { idempotent: true },
@@ -231,7 +231,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "confirm_delete_group",
                 title: "Delete group (deprecated two-step form)",
-                description: "Deprecated: use delete_group. Deletes a group when `confirmation` is exactly DELETE.",
+                description: "Deprecated: use delete_group. Needs confirmation=DELETE.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Destructive { idempotent: true },
@@ -250,7 +250,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "add_user_to_group",
                 title: "Add user to group",
-                description: "Add a user to a group. Safe to repeat: a user who is already a member stays one, and the result says so.",
+                description: "Add a user to a group (safe to repeat; says if already a member).",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Write { idempotent: true },
@@ -283,7 +283,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "remove_user_from_group",
                 title: "Remove user from group",
-                description: "Remove a user from a group; they lose the access granted through it.",
+                description: "Remove a user from a group.",
                 toolset: Toolset::Groups,
                 scope: Some("okta.groups.manage"),
                 effect: Effect::Destructive { idempotent: true },

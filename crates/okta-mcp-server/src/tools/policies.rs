@@ -61,10 +61,10 @@ fn wire<T: Serialize>(value: T) -> String {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListPoliciesParams {
-    /// Policy type: OKTA_SIGN_ON (global session), PASSWORD, MFA_ENROLL (authenticator enrollment), ACCESS_POLICY (app sign-in), PROFILE_ENROLLMENT, IDP_DISCOVERY, …
+    /// OKTA_SIGN_ON = global session, MFA_ENROLL = authenticator enrollment, ACCESS_POLICY = app sign-in.
     #[serde(rename = "type")]
     pub policy_type: PolicyType,
-    /// Only ACTIVE or INACTIVE policies.
+    /// Status filter.
     #[serde(default)]
     pub status: Option<PolicyStatus>,
     /// Policy name prefix.
@@ -72,7 +72,7 @@ pub struct ListPoliciesParams {
     pub q: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
-    /// Comma-separated dotted paths to return, e.g. `id,name,status,priority`.
+    /// Fields to return, e.g. `id,name,status`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -85,7 +85,7 @@ pub struct PolicyIdParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreatePolicyParams {
-    /// The policy as Okta takes it, e.g. `{"type":"PASSWORD","name":"Contractors","conditions":{"people":{"groups":{"include":["00g…"]}}},"settings":{…}}`.
+    /// Okta policy JSON, e.g. `{"type":"PASSWORD","name":"Contractors","conditions":{…},"settings":{…}}`.
     pub policy_data: Map<String, Value>,
 }
 
@@ -93,7 +93,7 @@ pub struct CreatePolicyParams {
 pub struct UpdatePolicyParams {
     /// Policy ID.
     pub policy_id: String,
-    /// The complete policy (full replace), e.g. a get_policy result with changes.
+    /// The whole policy, e.g. a get_policy result with changes.
     pub policy_data: Map<String, Value>,
 }
 
@@ -101,13 +101,13 @@ pub struct UpdatePolicyParams {
 pub struct ListRulesParams {
     /// Policy ID.
     pub policy_id: String,
-    /// Cursor from a previous result's `next_cursor`.
+    /// `next_cursor` of a previous result.
     #[serde(default)]
     pub after: Option<String>,
     /// Follow every page.
     #[serde(default)]
     pub fetch_all: bool,
-    /// Comma-separated dotted paths to return, e.g. `id,name,status,priority,actions`.
+    /// Fields to return, e.g. `id,name,actions`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -124,7 +124,7 @@ pub struct RuleIdParams {
 pub struct CreateRuleParams {
     /// Policy ID.
     pub policy_id: String,
-    /// The rule as Okta takes it (type, name, priority, conditions, actions), e.g. `{"type":"PASSWORD","name":"Allow reset","actions":{"passwordChange":{"access":"ALLOW"}}}`.
+    /// Okta rule JSON (name, priority, conditions, actions).
     pub rule_data: Map<String, Value>,
 }
 
@@ -134,7 +134,7 @@ pub struct UpdateRuleParams {
     pub policy_id: String,
     /// Rule ID.
     pub rule_id: String,
-    /// The complete rule (full replace), e.g. a get_policy_rule result with changes.
+    /// The whole rule, e.g. a get_policy_rule result with changes.
     pub rule_data: Map<String, Value>,
 }
 
@@ -181,7 +181,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "list_policies",
                 "List policies",
-                "List the org's policies of one type (type is required), in priority order.",
+                "List policies of one type, in priority order.",
                 Effect::Read,
                 Output::List,
             ),
@@ -198,7 +198,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "get_policy",
                 "Get policy",
-                "Get one policy with its conditions and settings.",
+                "Get one policy.",
                 Effect::Read,
                 Output::Object,
             ),
@@ -211,7 +211,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "create_policy",
                 "Create policy",
-                "Create a policy from Okta's policy JSON (type and name required; conditions and settings passed through). Returns the new policy.",
+                "Create a policy from Okta policy JSON (type, name, …). Returns the policy.",
                 Effect::Write { idempotent: false },
                 Output::Object,
             ),
@@ -226,7 +226,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "update_policy",
                 "Replace policy",
-                "Replace a policy (full PUT): send the whole policy, e.g. a get_policy result with your changes.",
+                "Replace a policy (full PUT).",
                 Effect::Write { idempotent: true },
                 Output::Object,
             ),
@@ -241,7 +241,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "delete_policy",
                 "Delete policy",
-                "Delete a policy and its rules. Default policies cannot be deleted.",
+                "Delete a policy and its rules.",
                 Effect::Destructive { idempotent: true },
                 Output::Object,
             ),
@@ -263,7 +263,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "activate_policy",
                 "Activate policy",
-                "Activate a policy so Okta evaluates it.",
+                "Activate a policy.",
                 Effect::Write { idempotent: true },
                 Output::Object,
             ),
@@ -277,7 +277,7 @@ fn policy_tools() -> Vec<ToolDef> {
             spec(
                 "deactivate_policy",
                 "Deactivate policy",
-                "Deactivate a policy: Okta stops evaluating it, so users may fall through to another policy.",
+                "Deactivate a policy; Okta stops evaluating it.",
                 Effect::Destructive { idempotent: true },
                 Output::Object,
             ),
@@ -302,7 +302,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "list_policy_rules",
                 "List policy rules",
-                "List the rules of a policy in priority order, with conditions and actions.",
+                "List a policy's rules in priority order.",
                 Effect::Read,
                 Output::List,
             ),
@@ -322,7 +322,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "get_policy_rule",
                 "Get policy rule",
-                "Get one rule of a policy, with its conditions and actions.",
+                "Get one policy rule.",
                 Effect::Read,
                 Output::Object,
             ),
@@ -337,7 +337,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "create_policy_rule",
                 "Create policy rule",
-                "Add a rule to a policy from Okta's rule JSON (name, conditions, actions passed through unchanged). Returns the new rule.",
+                "Add a rule to a policy from Okta rule JSON. Returns the rule.",
                 Effect::Write { idempotent: false },
                 Output::Object,
             ),
@@ -353,7 +353,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "update_policy_rule",
                 "Replace policy rule",
-                "Replace a rule (full PUT): send the whole rule, e.g. a get_policy_rule result with your changes.",
+                "Replace a policy rule (full PUT).",
                 Effect::Write { idempotent: true },
                 Output::Object,
             ),
@@ -369,7 +369,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "delete_policy_rule",
                 "Delete policy rule",
-                "Delete a rule from a policy. Default rules cannot be deleted.",
+                "Delete a policy rule.",
                 Effect::Destructive { idempotent: true },
                 Output::Object,
             ),
@@ -395,7 +395,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "activate_policy_rule",
                 "Activate policy rule",
-                "Activate a rule so its policy applies it.",
+                "Activate a policy rule.",
                 Effect::Write { idempotent: true },
                 Output::Object,
             ),
@@ -410,7 +410,7 @@ fn rule_tools() -> Vec<ToolDef> {
             spec(
                 "deactivate_policy_rule",
                 "Deactivate policy rule",
-                "Deactivate a rule: the policy skips it and later rules decide.",
+                "Deactivate a policy rule; later rules decide.",
                 Effect::Destructive { idempotent: true },
                 Output::Object,
             ),

@@ -40,12 +40,12 @@ pub struct ListUsersParams {
     /// Okta filter expression on status, lastUpdated, id, type.id, e.g. `status eq "LOCKED_OUT"`.
     #[serde(default)]
     pub filter: Option<String>,
-    /// Prefix match on firstName, lastName or email, e.g. `jane`.
+    /// Prefix of firstName, lastName or email, e.g. `jane`.
     #[serde(default)]
     pub q: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
-    /// Comma-separated dotted paths to return, e.g. `id,status,profile.login`.
+    /// Fields to return, e.g. `id,status,profile.login`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -54,7 +54,7 @@ pub struct ListUsersParams {
 pub struct GetUserParams {
     /// User ID (00u…) or login (e.g. jane.doe@acme.com).
     pub user_id: String,
-    /// Comma-separated dotted paths to return, e.g. `id,status,profile`.
+    /// Fields to return, e.g. `id,status,profile`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -64,12 +64,12 @@ pub struct NoParams {}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateUserParams {
-    /// Profile attributes; Okta requires login, email, firstName, lastName, e.g. `{"login":"jane@acme.com","email":"jane@acme.com","firstName":"Jane","lastName":"Doe"}`.
+    /// Needs login, email, firstName, lastName, e.g. `{"login":"jo@acme.com","email":"jo@acme.com","firstName":"Jo","lastName":"Li"}`.
     pub profile: Map<String, Value>,
-    /// Activate now (Okta sends the activation email); false creates a STAGED user.
+    /// false creates a STAGED user.
     #[serde(default = "yes")]
     pub activate: bool,
-    /// Optional credentials, e.g. `{"password":{"value":"…"}}`; omit to let the user set them on activation.
+    /// e.g. `{"password":{"value":"…"}}`.
     #[serde(default)]
     pub credentials: Option<Map<String, Value>>,
 }
@@ -78,7 +78,7 @@ pub struct CreateUserParams {
 pub struct UpdateUserParams {
     /// User ID (00u…) or login.
     pub user_id: String,
-    /// Only the attributes to change, e.g. `{"department":"Sales"}`; others are kept.
+    /// Attributes to change, e.g. `{"department":"Sales"}`.
     pub profile: Map<String, Value>,
 }
 
@@ -92,10 +92,10 @@ pub struct UserIdParams {
 pub struct ListUserGroupsParams {
     /// User ID (00u…) or login.
     pub user_id: String,
-    /// Cursor from a previous result's `next_cursor`.
+    /// `next_cursor` of a previous result.
     #[serde(default)]
     pub after: Option<String>,
-    /// Comma-separated dotted paths to return, e.g. `id,profile.name`.
+    /// Fields to return, e.g. `id,profile.name`.
     #[serde(default)]
     pub fields: Option<String>,
 }
@@ -110,7 +110,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "list_users",
                 title: "List users",
-                description: "List or search Okta users. Use `search` for most questions (department, status, login, custom attributes), `q` for a quick name/email prefix. Returns compact user objects in `items`; page with `after`=`next_cursor`, or `fetch_all` for every page. Use `fields` to keep results small.",
+                description: "List or search users. Use `search` for most questions (department, status, login, custom attributes), `q` for a name/email prefix. Use `fields` to keep results small.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.read"),
                 effect: Effect::Read,
@@ -130,7 +130,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "get_user_profile_attributes",
                 title: "Get user profile attributes",
-                description: "List the attributes of the user profile schema (base and custom) with type, required and custom flags. Use it to learn which attributes exist before searching or creating users.",
+                description: "List the user profile schema's attributes (base and custom) with type and required/custom flags, e.g. before searching or creating users.",
                 toolset: Toolset::Users,
                 scope: Some("okta.schemas.read"),
                 effect: Effect::Read,
@@ -148,7 +148,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "get_user",
                 title: "Get user",
-                description: "Get one Okta user by ID or login, with status, profile and timestamps.",
+                description: "Get one user by ID or login.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.read"),
                 effect: Effect::Read,
@@ -165,7 +165,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "create_user",
                 title: "Create user",
-                description: "Create an Okta user from a profile. Activated by default (activation email sent); activate=false leaves it STAGED. Returns the new user.",
+                description: "Create a user from a profile; activated unless activate=false. Returns the user.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.manage"),
                 effect: Effect::Write { idempotent: false },
@@ -191,7 +191,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "update_user",
                 title: "Update user profile",
-                description: "Change some profile attributes of a user; attributes not given are kept. Returns the updated user.",
+                description: "Change some profile attributes of a user (others are kept). Returns the user.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.manage"),
                 effect: Effect::Write { idempotent: true },
@@ -215,7 +215,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "deactivate_user",
                 title: "Deactivate user",
-                description: "Deactivate a user (status DEPROVISIONED): ends their sessions and app access. Needed before delete_deactivated_user.",
+                description: "Deactivate a user (DEPROVISIONED): ends sessions and app access. Required before deletion.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.manage"),
                 effect: Effect::Destructive { idempotent: true },
@@ -246,7 +246,7 @@ pub fn tools() -> Vec<ToolDef> {
             ToolSpec {
                 name: "delete_deactivated_user",
                 title: "Delete deactivated user",
-                description: "Permanently delete a user who is already deactivated (DEPROVISIONED). Refuses any other status: run deactivate_user first.",
+                description: "Permanently delete a deactivated (DEPROVISIONED) user; refuses other statuses.",
                 toolset: Toolset::Users,
                 scope: Some("okta.users.manage"),
                 effect: Effect::Destructive { idempotent: true },

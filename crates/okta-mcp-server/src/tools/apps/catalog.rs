@@ -21,38 +21,38 @@ const MAX_PAGES: usize = 500;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListCatalogParams {
-    /// Match on the integration's name or display name, e.g. `salesforce`.
+    /// Name or display name match, e.g. `salesforce`.
     #[serde(default)]
     pub q: Option<String>,
-    /// Cursor from a previous result's `next_cursor` (an integration name).
+    /// `next_cursor` of a previous result.
     #[serde(default)]
     pub after: Option<String>,
-    /// Page size (default 20, at most 199).
+    /// Page size (default 20, max 199).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// Follow every page (bounded; the result says if it stopped early).
+    /// Follow every page (bounded).
     #[serde(default)]
     pub fetch_all: bool,
-    /// Comma-separated dotted paths to return, e.g. `name,displayName,signOnModes`.
+    /// Fields to return, e.g. `name,displayName`.
     #[serde(default)]
     pub fields: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetCatalogParams {
-    /// Integration name from list_catalog_apps, e.g. `salesforce`.
+    /// Catalogue name, e.g. `salesforce`.
     pub app_name: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct InstallParams {
-    /// Integration name from the catalogue, e.g. `salesforce`.
+    /// Catalogue name, e.g. `salesforce`.
     pub name: String,
-    /// Label shown to users, e.g. `Salesforce Production`.
+    /// Label shown to users.
     pub label: String,
-    /// One of the integration's signOnModes, e.g. SAML_2_0, BROWSER_PLUGIN, BOOKMARK.
+    /// One of its signOnModes, e.g. SAML_2_0.
     pub sign_on_mode: String,
-    /// App settings its catalogue schema asks for, e.g. `{"app":{"url":"https://…"}}`.
+    /// e.g. `{"app":{"url":"https://…"}}`.
     #[serde(default)]
     pub settings: Option<Map<String, Value>>,
     /// Activate the app on creation.
@@ -69,7 +69,7 @@ pub fn list_tool() -> ToolDef {
         ToolSpec {
             name: "list_catalog_apps",
             title: "List OIN catalogue apps",
-            description: "Search the Okta Integration Network catalogue for pre-built integrations (name, displayName, signOnModes). Install one with install_oin_app.",
+            description: "Search the Okta Integration Network catalogue of pre-built apps.",
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
@@ -84,7 +84,7 @@ pub fn get_tool() -> ToolDef {
         ToolSpec {
             name: "get_catalog_app",
             title: "Get OIN catalogue app",
-            description: "Get one catalogue integration with the settings schema install_oin_app needs.",
+            description: "Get a catalogue app with the settings install_oin_app needs.",
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
@@ -104,7 +104,7 @@ pub fn install_tool() -> ToolDef {
         ToolSpec {
             name: "install_oin_app",
             title: "Install OIN app",
-            description: "Add an Okta Integration Network app to the org by catalogue name, with a label, sign-on mode and the settings get_catalog_app lists. Returns the new app.",
+            description: "Add a catalogue app to the org. Returns the app.",
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: false },

@@ -35,16 +35,16 @@ const EVENT_FIELDS: &str = "uuid,published,eventType,displayMessage,severity,out
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct LoginFailuresParams {
-    /// Start of the window, ISO 8601 (default: 24 hours ago).
+    /// ISO 8601 (default: 24 hours ago).
     #[serde(default)]
     pub since: Option<String>,
-    /// End of the window, ISO 8601 (default: now).
+    /// ISO 8601 (default: now).
     #[serde(default)]
     pub until: Option<String>,
-    /// Only this user's events: user ID (00u…) or login (jane@acme.com).
+    /// User ID or login.
     #[serde(default)]
     pub user_id: Option<String>,
-    /// Keyword search across event fields, e.g. an IP address.
+    /// Keyword search, e.g. an IP.
     #[serde(default)]
     pub q: Option<String>,
 }
@@ -54,7 +54,7 @@ pub fn tool() -> ToolDef {
         ToolSpec {
             name: "get_login_failures",
             title: "Get login failures",
-            description: "Failed and denied sign-in activity in a window (default last 24h), newest first: sign-in events and other failures per outcome, with counts by user, IP and event type. Use for 'who failed to log in, from where'.",
+            description: "Failed and denied sign-ins in a window (default 24h), newest first, with counts by user, IP and event type.",
             toolset: Toolset::Logs,
             scope: Some("okta.logs.read"),
             effect: Effect::Read,

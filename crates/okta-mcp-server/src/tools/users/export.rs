@@ -42,16 +42,16 @@ const MAX_PAGES: usize = 1000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ExportUsersParams {
-    /// CSV file to create, inside the allowed directories (OKTA_MCP_ALLOWED_KEY_DIRS; default: the temp dir).
+    /// CSV file to create, inside OKTA_MCP_ALLOWED_KEY_DIRS (default: the temp dir).
     #[serde(default = "default_path")]
     pub output_path: String,
-    /// Okta search expression, e.g. `status eq "ACTIVE"`; empty exports every user but deactivated ones.
+    /// Okta search expression, e.g. `status eq "ACTIVE"`.
     #[serde(default)]
     pub search: Option<String>,
-    /// Okta filter expression, e.g. `status eq "DEPROVISIONED"`.
+    /// Okta filter expression.
     #[serde(default)]
     pub filter: Option<String>,
-    /// Prefix match on firstName, lastName or email.
+    /// Name/email prefix.
     #[serde(default)]
     pub q: Option<String>,
     /// Replace output_path if it already exists.
@@ -68,10 +68,11 @@ pub fn tool() -> ToolDef {
         ToolSpec {
             name: "export_users_csv",
             title: "Export users to CSV",
-            description: "Write every matching user to a CSV file (17 columns: id, status, login, email, names, phones, department, title, organization, userType, employeeNumber, costCenter, division, manager) and return the count, not the users. Never overwrites unless overwrite=true.",
+            description: "Write every matching user to a CSV file (id, status and 15 profile columns); returns the count, not the users. Never overwrites unless overwrite=true.",
             toolset: Toolset::Users,
             scope: Some("okta.users.read"),
-            effect: Effect::Write { idempotent: true },
+            // Reads the org; the only thing written is a new local file in an allowed dir.
+            effect: Effect::Read,
             output: Output::Object,
         },
         |ctx: ToolCtx, p: ExportUsersParams| async move { export(&ctx, p).await },
