@@ -232,3 +232,30 @@ fn an_error_in_one_outcome_is_reported_inside_it() {
             .contains(bad)
     );
 }
+
+#[test]
+fn a_login_selects_the_actor_by_alternate_id() {
+    let org = TestOrg::start();
+    let events = org.sandbox.org().log_events();
+    let login = events
+        .iter()
+        .filter(|e| e["outcome"]["result"] == "FAILURE")
+        .find_map(|e| {
+            e["actor"]["alternateId"]
+                .as_str()
+                .filter(|a| a.contains('@'))
+        })
+        .expect("a failure by a user with a login")
+        .to_owned();
+    let mine: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["outcome"]["result"] == "FAILURE" && e["actor"]["alternateId"] == login)
+        .map(|e| e["uuid"].as_str().unwrap().to_owned())
+        .collect();
+    let mut mcp = server(&org, &[("OKTA_MCP_MAX_RESULT_BYTES", "50000000")]);
+    let out = mcp.call_ok(
+        "get_login_failures",
+        json!({"since": WIDE.0, "until": WIDE.1, "user_id": login}),
+    );
+    assert_eq!(listed(&out["failures"]), mine);
+}
