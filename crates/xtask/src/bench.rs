@@ -154,7 +154,6 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         let keys = home.join("keys");
         std::fs::create_dir_all(&keys).context("creating the key directory")?;
         let sandbox = SandboxProcess::start(
-            &bin,
             latency,
             &keys,
             &log_dir.join(format!("sandbox-{latency}ms.log")),
@@ -189,6 +188,15 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         machine,
         server_binary: bin.display().to_string(),
         server_built: built_at(&bin),
+        sandbox: format!(
+            "xtask bench-sandbox ({} build), seeded org, rate limits advertised at {} per minute and not enforced",
+            if cfg!(debug_assertions) {
+                "DEBUG"
+            } else {
+                "release"
+            },
+            crate::sandbox::UNTHROTTLED_LIMIT
+        ),
         quick: options.quick,
         plan,
         cold_start: cold.context("no cold start measured")?,

@@ -6,6 +6,7 @@ mod machine;
 mod process;
 mod report;
 mod rpc;
+mod sandbox;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,14 @@ enum Task {
         #[arg(long)]
         server: Option<PathBuf>,
     },
+    /// The benchmark's sandbox org (started by `bench` itself).
+    #[command(hide = true)]
+    BenchSandbox {
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        #[arg(long)]
+        key_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,13 +57,21 @@ fn main() -> ExitCode {
                 json: json.unwrap_or_else(default_json_path),
                 server,
             };
-            match bench::run(&options) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bench: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            report(bench::run(&options))
+        }
+        Task::BenchSandbox {
+            latency_ms,
+            key_dir,
+        } => report(sandbox::serve(latency_ms, key_dir)),
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -17,7 +17,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 /// MCP protocol revision the harness speaks.
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
-/// The sandbox org started by `okta-mcp-server sandbox`, with its service client's credentials.
+/// The sandbox org in its own process, with its service client's credentials.
 pub struct SandboxProcess {
     child: Child,
     pub org_url: String,
@@ -27,10 +27,12 @@ pub struct SandboxProcess {
 }
 
 impl SandboxProcess {
-    pub fn start(bin: &Path, latency_ms: u64, key_dir: &Path, log: &Path) -> anyhow::Result<Self> {
-        let mut command = Command::new(bin);
+    /// Starts `xtask bench-sandbox` (this executable) and reads the credentials it prints.
+    pub fn start(latency_ms: u64, key_dir: &Path, log: &Path) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("locating the xtask executable")?;
+        let mut command = Command::new(exe);
         command
-            .args(["sandbox", "--port", "0", "--latency-ms"])
+            .args(["bench-sandbox", "--latency-ms"])
             .arg(latency_ms.to_string())
             .arg("--key-dir")
             .arg(key_dir)

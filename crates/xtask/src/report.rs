@@ -13,6 +13,8 @@ pub struct Results {
     /// The measured binary and when it was built (it may predate the commit shown).
     pub server_binary: String,
     pub server_built: String,
+    /// How the sandbox org was run (its build and rate limits shape every figure).
+    pub sandbox: String,
     pub quick: bool,
     pub plan: Plan,
     pub cold_start: ColdStart,
@@ -163,7 +165,10 @@ fn render(r: &Results) -> String {
         m.load_start,
         m.load_end
     );
-    out += &format!("server: {} (built {})\n\n", r.server_binary, r.server_built);
+    out += &format!(
+        "server: {} (built {})\nsandbox: {}\n\n",
+        r.server_binary, r.server_built, r.sandbox
+    );
     let c = &r.cold_start;
     let mut table = Table::default();
     table.section(&format!(
