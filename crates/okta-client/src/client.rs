@@ -5,6 +5,7 @@ use crate::backoff::Backoff;
 use crate::link;
 use crate::ratelimit::{self, Limiter};
 use crate::transport::{self, BodyError};
+use crate::upload::Payload;
 use crate::{ApiError, ClientConfig, Method, OktaErrorBody, RateLimit};
 use okta_auth::RequestAuthorizer;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK, RETRY_AFTER};
@@ -52,7 +53,7 @@ impl Inner {
         &self,
         method: Method,
         url: &Url,
-        body: Option<&Value>,
+        body: Payload<'_>,
         idempotent: bool,
     ) -> Result<Fetched, ApiError> {
         let what = format!("{} {}", method.as_str(), url.path());
@@ -173,7 +174,7 @@ impl Inner {
         &self,
         method: Method,
         url: &Url,
-        body: Option<&Value>,
+        body: Payload<'_>,
         auth: &okta_auth::RequestAuth,
     ) -> Result<reqwest::RequestBuilder, ApiError> {
         let mut builder = self
@@ -184,10 +185,11 @@ impl Inner {
         if let Some(proof) = &auth.dpop_proof {
             builder = builder.header("DPoP", sensitive(proof)?);
         }
-        if let Some(body) = body {
-            builder = builder.json(body);
-        }
-        Ok(builder)
+        Ok(match body {
+            Payload::Empty => builder,
+            Payload::Json(json) => builder.json(json),
+            Payload::File(file) => builder.multipart(file.form()?),
+        })
     }
 
     fn next_retry(&self, backoff: &Backoff, retries: u32, started: Instant) -> Option<Duration> {

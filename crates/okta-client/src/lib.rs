@@ -30,11 +30,13 @@ mod paging;
 mod path;
 mod ratelimit;
 mod transport;
+mod upload;
 
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
 pub use paging::{FetchLimits, FetchOutcome, Progress};
 pub use path::ApiPath;
 pub use transport::USER_AGENT;
+pub use upload::Upload;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -123,6 +125,8 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
     pub idempotent: bool,
+    /// A file sent as `multipart/form-data` instead of a JSON body.
+    pub upload: Option<Upload>,
 }
 
 impl ApiRequest {
@@ -133,6 +137,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: true,
+            upload: None,
         }
     }
     pub fn post(path: ApiPath) -> Self {
@@ -142,6 +147,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: false,
+            upload: None,
         }
     }
     pub fn put(path: ApiPath) -> Self {
@@ -151,6 +157,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: true,
+            upload: None,
         }
     }
     pub fn delete(path: ApiPath) -> Self {
@@ -160,6 +167,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: true,
+            upload: None,
         }
     }
     /// A partial update; not retried, since Okta does not document PATCH as idempotent.
@@ -170,6 +178,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: false,
+            upload: None,
         }
     }
     pub fn head(path: ApiPath) -> Self {
@@ -179,6 +188,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             idempotent: true,
+            upload: None,
         }
     }
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
@@ -195,6 +205,22 @@ impl ApiRequest {
         self.body = Some(body);
         self
     }
+    /// Sends `upload` as a multipart form (replaces any JSON body).
+    pub fn upload(mut self, upload: Upload) -> Self {
+        self.body = None;
+        self.upload = Some(upload);
+        self
+    }
+
+    /// What the request carries, for one attempt.
+    pub(crate) fn payload(&self) -> upload::Payload<'_> {
+        match (&self.upload, &self.body) {
+            (Some(file), _) => upload::Payload::File(file),
+            (None, Some(json)) => upload::Payload::Json(json),
+            (None, None) => upload::Payload::Empty,
+        }
+    }
+
     /// Marks a POST that Okta documents as idempotent (lifecycle operations) as retryable.
     pub fn retryable(mut self) -> Self {
         self.idempotent = true;
@@ -238,6 +264,7 @@ impl std::fmt::Debug for ApiRequest {
             .field("query", &self.query)
             .field("body", &self.body.as_ref().map(|_| "<json>"))
             .field("idempotent", &self.idempotent)
+            .field("upload", &self.upload)
             .finish()
     }
 }
@@ -300,12 +327,7 @@ impl OktaClient {
         let url = self.url_for(&request)?;
         let fetched = self
             .inner
-            .execute(
-                request.method,
-                &url,
-                request.body.as_ref(),
-                request.idempotent,
-            )
+            .execute(request.method, &url, request.payload(), request.idempotent)
             .await?;
         let next_cursor = fetched
             .next
@@ -346,9 +368,7 @@ impl OktaClient {
         &self,
         first: ApiRequest,
     ) -> BoxStream<'static, Result<paging::PageStep, ApiError>> {
-        let start = self
-            .url_for(&first)
-            .map(|url| (first.method, url, first.body, first.idempotent));
+        let start = self.url_for(&first).map(|url| (first, url));
         paging::pages(self.inner.clone(), start)
     }
 

@@ -2,7 +2,8 @@
 
 use crate::client::Inner;
 use crate::link;
-use crate::{ApiError, Method, Page};
+use crate::upload::Payload;
+use crate::{ApiError, ApiRequest, Method, Page};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::Value;
@@ -12,12 +13,7 @@ use url::Url;
 
 /// Where the stream of pages stands between polls.
 enum Cursor {
-    First {
-        method: Method,
-        url: Url,
-        body: Option<Value>,
-        idempotent: bool,
-    },
+    First(Box<(ApiRequest, Url)>),
     Next(Url),
     /// The last page came with a next link that must not be followed: report why, then stop.
     Fail(ApiError),
@@ -32,32 +28,29 @@ pub(crate) type PageStep = (Page, bool);
 /// stream stops paging at once.
 pub(crate) fn pages(
     inner: Arc<Inner>,
-    first: Result<(Method, Url, Option<Value>, bool), ApiError>,
+    first: Result<(ApiRequest, Url), ApiError>,
 ) -> BoxStream<'static, Result<PageStep, ApiError>> {
     let start = match first {
-        Ok((method, url, body, idempotent)) => Cursor::First {
-            method,
-            url,
-            body,
-            idempotent,
-        },
+        Ok(first) => Cursor::First(Box::new(first)),
         Err(err) => return futures::stream::once(async move { Err(err) }).boxed(),
     };
     futures::stream::unfold(start, move |cursor| {
         let inner = inner.clone();
         async move {
-            let (method, url, body, idempotent) = match cursor {
-                Cursor::First {
-                    method,
-                    url,
-                    body,
-                    idempotent,
-                } => (method, url, body, idempotent),
-                Cursor::Next(url) => (Method::Get, url, None, true),
+            let (request, url) = match cursor {
+                Cursor::First(first) => {
+                    let (request, url) = *first;
+                    (Some(request), url)
+                }
+                Cursor::Next(url) => (None, url),
                 Cursor::Fail(err) => return Some((Err(err), Cursor::Done)),
                 Cursor::Done => return None,
             };
-            let fetched = match inner.execute(method, &url, body.as_ref(), idempotent).await {
+            let (method, payload, idempotent) = match &request {
+                Some(first) => (first.method, first.payload(), first.idempotent),
+                None => (Method::Get, Payload::Empty, true),
+            };
+            let fetched = match inner.execute(method, &url, payload, idempotent).await {
                 Ok(fetched) => fetched,
                 Err(err) => return Some((Err(err), Cursor::Done)),
             };

@@ -16,6 +16,7 @@ pub const SCOPES: &[&str] = &[
     "okta.groups.manage",
     "okta.apps.manage",
     "okta.logs.read",
+    "okta.brands.manage",
 ];
 
 pub struct Org {
