@@ -24,6 +24,8 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "okta.domains.manage",
     "okta.emailDomains.read",
     "okta.emailDomains.manage",
+    "okta.schemas.read",
+    "okta.schemas.manage",
 ];
 
 /// OpenID Connect scopes a device-flow client may also ask for.
