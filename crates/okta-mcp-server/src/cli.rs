@@ -81,6 +81,9 @@ pub struct SandboxArgs {
     /// Latency added to every Management API response, in milliseconds.
     #[arg(long, env = "OKTA_SANDBOX_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Rate limits: okta (Okta's per-minute limits, enforced), off (headers only), or LIMIT/WINDOW like 20/1s.
+    #[arg(long, env = "OKTA_SANDBOX_RATE_LIMITS", default_value = "okta")]
+    pub rate_limits: String,
     /// Access token lifetime in seconds.
     #[arg(long, env = "OKTA_SANDBOX_TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl: u64,

@@ -10,6 +10,7 @@ use support::{Mcp, TestOrg};
 fn slow_org(latency_ms: u64) -> TestOrg {
     let mut config = okta_sandbox::SandboxConfig::default();
     config.faults.latency = Duration::from_millis(latency_ms);
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
     TestOrg::with_config(config)
 }
 

@@ -16,6 +16,10 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     config.faults.latency = Duration::from_millis(args.latency_ms);
+    config.faults.rate_limits = args
+        .rate_limits
+        .parse::<okta_sandbox::faults::RateLimits>()
+        .map_err(|e| anyhow::anyhow!("--rate-limits: {e}"))?;
     let sandbox = okta_sandbox::Sandbox::start(config)
         .await
         .context("starting the sandbox org")?;

@@ -29,7 +29,7 @@ pub enum Gate<'a> {
 
 pub enum Decision {
     Proceed,
-    Respond(CallToolResponse),
+    Respond(Box<CallToolResponse>),
 }
 
 /// Confirmations asked through `InputRequiredResult`, kept server-side: the `requestState`
@@ -130,7 +130,9 @@ pub async fn confirm(
             INPUT_KEY.to_owned(),
             InputRequest::Elicitation(ElicitRequest::new(form(message))),
         );
-        return Decision::Respond(InputRequiredResult::new(Some(requests), Some(handle)).into());
+        return Decision::Respond(Box::new(
+            InputRequiredResult::new(Some(requests), Some(handle)).into(),
+        ));
     }
     match context
         .peer
@@ -189,7 +191,7 @@ fn form(message: String) -> ElicitRequestParams {
 }
 
 fn respond(result: CallToolResult) -> Decision {
-    Decision::Respond(result.into())
+    Decision::Respond(Box::new(result.into()))
 }
 
 fn cancelled(tool: &str, why: &str) -> CallToolResult {
@@ -210,7 +212,7 @@ async fn needs_confirmation(ctx: &ToolCtx, tool: &ToolDef, args: &Value, mcp: bo
             "Ask the user this question. Only if they clearly agree, call {name} again with the same arguments plus \"confirm\": true."
         )
     } else {
-        format!("Run the command again with \"confirm\": true in the arguments to go ahead.")
+        "Run the command again with \"confirm\": true in the arguments to go ahead.".to_string()
     };
     respond(CallToolResult::structured(json!({
         "confirmation_required": true,

@@ -44,10 +44,10 @@ pub fn check(
     settings: &Settings,
     granted: &BTreeSet<String>,
 ) -> Result<(), Hidden> {
-    if let Some(scope) = tool.spec.scope {
-        if !scope_granted(granted, scope) {
-            return Err(Hidden::MissingScope(scope));
-        }
+    if let Some(scope) = tool.spec.scope
+        && !scope_granted(granted, scope)
+    {
+        return Err(Hidden::MissingScope(scope));
     }
     if settings.read_only && !tool.is_read_only() {
         return Err(Hidden::ReadOnly);

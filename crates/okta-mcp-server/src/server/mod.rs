@@ -103,10 +103,10 @@ impl OktaMcp {
         let granted = self.granted_scopes();
         let mut missing: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
         for tool in &self.inner.tools {
-            if let Some(scope) = tool.spec.scope {
-                if !exposure::scope_granted(&granted, scope) {
-                    missing.entry(scope).or_default().push(tool.spec.name);
-                }
+            if let Some(scope) = tool.spec.scope
+                && !exposure::scope_granted(&granted, scope)
+            {
+                missing.entry(scope).or_default().push(tool.spec.name);
             }
         }
         json!({
@@ -179,7 +179,7 @@ impl OktaMcp {
             .await
             {
                 confirm::Decision::Proceed => {}
-                confirm::Decision::Respond(response) => return Ok(response),
+                confirm::Decision::Respond(response) => return Ok(*response),
             }
         }
         Ok(match tool.call(ctx, args).await {

@@ -67,12 +67,11 @@ const CURSOR_PREFIX: &str = "omc1.";
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        if self.skip == 0 {
-            if let Some(after) = &self.after {
-                if !after.starts_with(CURSOR_PREFIX) {
-                    return after.clone();
-                }
-            }
+        if self.skip == 0
+            && let Some(after) = &self.after
+            && !after.starts_with(CURSOR_PREFIX)
+        {
+            return after.clone();
         }
         let raw = json!({"a": self.after, "s": self.skip, "l": self.limit}).to_string();
         format!(
@@ -283,37 +282,6 @@ pub fn output_schema(output: Output) -> Map<String, Value> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_round_trips_and_passes_okta_cursors_through() {
-        let plain = Cursor {
-            after: Some("00u1abc".into()),
-            skip: 0,
-            limit: None,
-        };
-        assert_eq!(plain.encode(), "00u1abc");
-        assert_eq!(Cursor::decode("00u1abc").unwrap(), plain);
-        let mid = Cursor {
-            after: Some("opaque/cursor=".into()),
-            skip: 17,
-            limit: None,
-        };
-        let encoded = mid.encode();
-        assert!(encoded.starts_with(CURSOR_PREFIX));
-        assert_eq!(Cursor::decode(&encoded).unwrap(), mid);
-        let first_page = Cursor {
-            after: None,
-            skip: 3,
-            limit: None,
-        };
-        assert_eq!(Cursor::decode(&first_page.encode()).unwrap(), first_page);
-        assert!(Cursor::decode("omc1.!!!").is_err());
-    }
-}
-
 /// How many concurrent slices a bounded time window is split into for fetch_all.
 pub const WINDOW_SLICES: usize = 4;
 
@@ -480,4 +448,35 @@ pub fn split_window(
             (at(i), if i + 1 == n { until } else { at(i + 1) })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_passes_okta_cursors_through() {
+        let plain = Cursor {
+            after: Some("00u1abc".into()),
+            skip: 0,
+            limit: None,
+        };
+        assert_eq!(plain.encode(), "00u1abc");
+        assert_eq!(Cursor::decode("00u1abc").unwrap(), plain);
+        let mid = Cursor {
+            after: Some("opaque/cursor=".into()),
+            skip: 17,
+            limit: None,
+        };
+        let encoded = mid.encode();
+        assert!(encoded.starts_with(CURSOR_PREFIX));
+        assert_eq!(Cursor::decode(&encoded).unwrap(), mid);
+        let first_page = Cursor {
+            after: None,
+            skip: 3,
+            limit: None,
+        };
+        assert_eq!(Cursor::decode(&first_page.encode()).unwrap(), first_page);
+        assert!(Cursor::decode("omc1.!!!").is_err());
+    }
 }

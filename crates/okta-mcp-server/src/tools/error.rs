@@ -63,10 +63,10 @@ impl ToolError {
                 if let Some(id) = &body.error_id {
                     v["errorId"] = json!(id);
                 }
-                if *status == 429 {
-                    if let Some(reset) = rate_limit.reset {
-                        v["rateLimitReset"] = json!(reset);
-                    }
+                if *status == 429
+                    && let Some(reset) = rate_limit.reset
+                {
+                    v["rateLimitReset"] = json!(reset);
                 }
                 v
             }

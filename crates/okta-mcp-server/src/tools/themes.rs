@@ -1,5 +1,5 @@
 //! Brand themes: colours and touch-point variants, and their logo, favicon and background
-//! image (removal here; uploads check the local file first, see `images`).
+//! image (uploads check the local file as Okta would before sending it, see `images`).
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
@@ -8,7 +8,7 @@ use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use okta_client::{ApiPath, ApiRequest, paths};
+use okta_client::{ApiPath, ApiRequest, Upload, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -244,10 +244,77 @@ fn delete_image_tool(image: Image) -> ToolDef {
     })
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UploadParams {
+    /// Brand ID (bnd…).
+    pub brand_id: String,
+    /// Theme ID (thd…).
+    pub theme_id: String,
+    /// Absolute path of the image, inside the server's allowed directories.
+    pub file_path: String,
+}
+
+/// One upload tool: its name, endpoint segment and the checks its file gets.
+struct UploadTool {
+    tool: &'static str,
+    title: &'static str,
+    description: &'static str,
+    segment: &'static str,
+    kind: images::Kind,
+}
+
+const UPLOADS: [UploadTool; 3] = [
+    UploadTool {
+        tool: "upload_brand_theme_logo",
+        title: "Upload theme logo",
+        description: "Set a theme's logo from a local PNG, JPG or GIF under 100 KB in an allowed directory; returns its URL.",
+        segment: "logo",
+        kind: images::Kind::Logo,
+    },
+    UploadTool {
+        tool: "upload_brand_theme_favicon",
+        title: "Upload theme favicon",
+        description: "Set a theme's favicon from a local square PNG or ICO (max 512x512) in an allowed directory; returns its URL.",
+        segment: "favicon",
+        kind: images::Kind::Favicon,
+    },
+    UploadTool {
+        tool: "upload_brand_theme_background_image",
+        title: "Upload theme background image",
+        description: "Set a theme's sign-in background from a local PNG, JPG or GIF under 2 MB in an allowed directory; returns its URL.",
+        segment: "background-image",
+        kind: images::Kind::BackgroundImage,
+    },
+];
+
+fn upload_tool(upload: UploadTool) -> ToolDef {
+    let UploadTool { segment, kind, .. } = upload;
+    ToolDef::new(
+        ToolSpec {
+            name: upload.tool,
+            title: upload.title,
+            description: upload.description,
+            toolset: Toolset::Themes,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        move |ctx: ToolCtx, p: UploadParams| async move {
+            check_ids(&p.brand_id, &p.theme_id)?;
+            non_empty("file_path", &p.file_path)?;
+            let image = images::read(&p.file_path, &ctx.settings.allowed_dirs, kind)?;
+            let file = Upload::file(image.file_name, image.format.mime(), image.bytes);
+            // Sending the same image again leaves the theme as it was, so a retry is safe.
+            let req = ApiRequest::post(theme_path(&p.brand_id, &p.theme_id).lit(segment))
+                .upload(file)
+                .retryable();
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
 /// The three theme images and Okta's documented rules for each: the type is judged by the
-/// file's first bytes, never its name. Wired into upload tools once okta-client can send a
-/// multipart body; until then only the checks exist (and are tested).
-#[cfg_attr(not(test), allow(dead_code))]
+/// file's first bytes, never its name.
 pub(crate) mod images {
     use crate::tools::error::ToolError;
     use crate::tools::files;
@@ -571,6 +638,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
     ];
+    tools.extend(UPLOADS.into_iter().map(upload_tool));
     tools.extend(IMAGES.into_iter().map(delete_image_tool));
     tools
 }

@@ -18,8 +18,12 @@ pub struct TestOrg {
 }
 
 impl TestOrg {
+    /// The default seeded org, with rate-limit headers but no 429s: these tests are about
+    /// tools, and the client's pacing is tested against enforced limits in okta-client.
     pub fn start() -> Self {
-        Self::with_config(okta_sandbox::SandboxConfig::default())
+        let mut config = okta_sandbox::SandboxConfig::default();
+        config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+        Self::with_config(config)
     }
 
     pub fn with_config(config: okta_sandbox::SandboxConfig) -> Self {
@@ -84,6 +88,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "okta.domains.manage",
     "okta.emailDomains.read",
     "okta.emailDomains.manage",
+    "okta.schemas.read",
 ];
 
 /// The server binary speaking JSON-RPC over its stdio.
