@@ -9,9 +9,7 @@ use crate::error::ApiError;
 use crate::ids::{okta_id, prefix, timestamp};
 use crate::links;
 use crate::org::Org;
-use crate::seed::policies::{
-    POLICY_TYPES, default_actions, default_conditions, default_settings, rule_type,
-};
+use crate::seed::policies::{default_actions, default_conditions, default_settings};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -26,14 +24,71 @@ const LIMIT: LimitRule = LimitRule {
     default: 20,
     max: 200,
 };
-/// Types Okta lets admins create; the others exist once per org and are read-only.
+/// Every `PolicyType` of Okta's spec and the `type` of its rules.
+const TYPES: &[(&str, &str)] = &[
+    ("OKTA_SIGN_ON", "SIGN_ON"),
+    ("PASSWORD", "PASSWORD"),
+    ("MFA_ENROLL", "MFA_ENROLL"),
+    ("ACCESS_POLICY", "ACCESS_POLICY"),
+    ("PROFILE_ENROLLMENT", "PROFILE_ENROLLMENT"),
+    ("IDP_DISCOVERY", "IDP_DISCOVERY"),
+    ("ENTITY_RISK", "ENTITY_RISK"),
+    ("POST_AUTH_SESSION", "POST_AUTH_SESSION"),
+    ("DEVICE_SIGNAL_COLLECTION", "DEVICE_SIGNAL_COLLECTION"),
+    ("SESSION_VIOLATION_DETECTION", "SESSION_VIOLATION_DETECTION"),
+    ("CLIENT_UPDATE", "CLIENT_UPDATE"),
+    ("IDENTITY_CLAIM_SOURCING", "IDENTITY_CLAIM_SOURCING"),
+];
+/// Types Okta lets admins create; the spec marks the others read-only (one per org).
 const CREATABLE: &[&str] = &[
     "OKTA_SIGN_ON",
     "PASSWORD",
     "MFA_ENROLL",
     "ACCESS_POLICY",
     "PROFILE_ENROLLMENT",
+    "DEVICE_SIGNAL_COLLECTION",
 ];
+/// Types whose conditions live on their rules: the spec has no policy-level conditions.
+const RULE_CONDITIONS_ONLY: &[&str] = &[
+    "ENTITY_RISK",
+    "POST_AUTH_SESSION",
+    "DEVICE_SIGNAL_COLLECTION",
+    "SESSION_VIOLATION_DETECTION",
+    "CLIENT_UPDATE",
+    "IDENTITY_CLAIM_SOURCING",
+];
+
+/// The rule `type` for rules of a policy of `policy_type`.
+fn rule_type(policy_type: &str) -> Option<&'static str> {
+    TYPES
+        .iter()
+        .find(|(p, _)| *p == policy_type)
+        .map(|(_, r)| *r)
+}
+
+/// Policy-level `conditions` from a create or replace body, refused where the type has none.
+fn policy_conditions(policy_type: &str, body: &Map<String, Value>) -> Result<Value, ApiError> {
+    let conditions = body.get("conditions").cloned().unwrap_or(Value::Null);
+    if RULE_CONDITIONS_ONLY.contains(&policy_type) && !conditions.is_null() {
+        return Err(ApiError::validation(
+            "conditions",
+            format!(
+                "conditions: Policy conditions aren't supported for {policy_type} policies; set them on a rule"
+            ),
+        ));
+    }
+    Ok(conditions)
+}
+
+/// Default rule `actions` for a rule of this type, where the seed has none.
+fn rule_actions(rule_type: &str) -> Value {
+    match rule_type {
+        "DEVICE_SIGNAL_COLLECTION" => {
+            json!({"deviceSignalCollection": {"deviceContextProviders": []}})
+        }
+        other => default_actions(other),
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -84,7 +139,7 @@ fn with_rules(org: &Org, policy: &Value, expand: Option<&str>) -> Value {
 fn check_type(raw: Option<&str>) -> Result<&'static str, ApiError> {
     let raw =
         raw.ok_or_else(|| ApiError::validation("type", "type: The field cannot be left blank"))?;
-    POLICY_TYPES
+    TYPES
         .iter()
         .map(|(t, _)| *t)
         .find(|t| *t == raw)
@@ -246,6 +301,7 @@ async fn create(
     let name = text(&body, "name")
         .ok_or_else(|| ApiError::validation("name", "name: The field cannot be left blank"))?;
     let priority = priority_of(&body)?;
+    let conditions = policy_conditions(policy_type, &body)?;
     let mut org = state.org.write();
     if name_taken(&org, policy_type, &name, None) {
         return Err(ApiError::validation(
@@ -264,7 +320,7 @@ async fn create(
         "description": body.get("description").cloned().unwrap_or(Value::Null),
         "priority": priority.unwrap_or(i64::MAX / 4),
         "system": false,
-        "conditions": body.get("conditions").cloned().unwrap_or(Value::Null),
+        "conditions": conditions,
         "created": now,
         "lastUpdated": now,
         "_links": links::policy(&org.base_url, &id, status),
@@ -281,7 +337,7 @@ async fn create(
     // Every new policy starts with a catch-all default rule, as in Okta.
     if let Some(rule_kind) = rule_type(policy_type) {
         let rule_id = okta_id(&mut org.rng, prefix::RULE);
-        let rule = crate::seed::policies::rule_object(
+        let mut rule = crate::seed::policies::rule_object(
             &org.base_url,
             &id,
             &rule_id,
@@ -292,6 +348,7 @@ async fn create(
             "ACTIVE",
             Utc::now(),
         );
+        rule["actions"] = rule_actions(rule_kind);
         org.policy_rules.insert(id.clone(), vec![rule]);
     }
     let created = org.policies[&id].clone();
@@ -323,6 +380,7 @@ async fn replace(
     let name = text(&body, "name")
         .ok_or_else(|| ApiError::validation("name", "name: The field cannot be left blank"))?;
     let priority = priority_of(&body)?;
+    let conditions = policy_conditions(&policy_type, &body)?;
     let system = updated["system"].as_bool().unwrap_or(false);
     if system
         && (name != updated["name"].as_str().unwrap_or_default()
@@ -341,7 +399,7 @@ async fn replace(
     }
     updated["name"] = json!(name);
     updated["description"] = body.get("description").cloned().unwrap_or(Value::Null);
-    updated["conditions"] = body.get("conditions").cloned().unwrap_or(Value::Null);
+    updated["conditions"] = conditions;
     if let Some(settings) = body.get("settings") {
         updated["settings"] = settings.clone();
     }
@@ -523,7 +581,7 @@ async fn create_rule(
     created["actions"] = body
         .get("actions")
         .cloned()
-        .unwrap_or_else(|| default_actions(kind));
+        .unwrap_or_else(|| rule_actions(kind));
     let mut all = rules;
     all.push(created);
     store_rules(&mut org, &id, all, priority.map(|p| (rule_id.as_str(), p)));
@@ -659,4 +717,136 @@ async fn rule_lifecycle(
     ];
     audit.record(&mut org, event, display, targets);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::TestOrg;
+    use crate::SandboxConfig;
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    /// The `PolicyType` enum of Okta's management spec, in its order.
+    const SPEC_TYPES: [&str; 12] = [
+        "ACCESS_POLICY",
+        "ENTITY_RISK",
+        "IDP_DISCOVERY",
+        "MFA_ENROLL",
+        "OKTA_SIGN_ON",
+        "PASSWORD",
+        "POST_AUTH_SESSION",
+        "PROFILE_ENROLLMENT",
+        "DEVICE_SIGNAL_COLLECTION",
+        "SESSION_VIOLATION_DETECTION",
+        "CLIENT_UPDATE",
+        "IDENTITY_CLAIM_SOURCING",
+    ];
+
+    async fn call(org: &TestOrg, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = org.send(method, path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    #[test]
+    fn every_spec_type_is_known_with_its_rule_type() {
+        for t in SPEC_TYPES {
+            let rule = super::rule_type(t).unwrap_or_else(|| panic!("{t} unknown"));
+            let expected = if t == "OKTA_SIGN_ON" { "SIGN_ON" } else { t };
+            assert_eq!(rule, expected);
+        }
+        assert_eq!(super::TYPES.len(), SPEC_TYPES.len());
+        assert_eq!(super::rule_type("SIGN_ON"), None);
+    }
+
+    #[tokio::test]
+    async fn every_spec_type_lists_and_device_signal_collection_can_be_created() {
+        let org = TestOrg::start(SandboxConfig::default()).await;
+        for t in SPEC_TYPES {
+            let (s, list) = call(
+                &org,
+                Method::GET,
+                &format!("/api/v1/policies?type={t}"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{t}: {list}");
+            let list = list.as_array().unwrap_or_else(|| panic!("{t}: {list}"));
+            assert!(list.iter().all(|p| p["type"] == t), "{t}: {list:?}");
+        }
+        let (s, err) = call(&org, Method::GET, "/api/v1/policies?type=SIGN_ON", None).await;
+        assert_eq!(s, 400, "{err}");
+
+        let (s, created) = call(
+            &org,
+            Method::POST,
+            "/api/v1/policies?activate=false",
+            Some(json!({"type": "DEVICE_SIGNAL_COLLECTION", "name": "Collect device signals", "description": "Managed laptops"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{created}");
+        assert_eq!(created["status"], "INACTIVE");
+        assert_eq!(created["conditions"], Value::Null);
+        let pid = created["id"].as_str().unwrap_or_default().to_owned();
+        let (_, list) = call(
+            &org,
+            Method::GET,
+            "/api/v1/policies?type=DEVICE_SIGNAL_COLLECTION",
+            None,
+        )
+        .await;
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        assert_eq!(list[0]["id"], pid.as_str());
+
+        let rules_at = format!("/api/v1/policies/{pid}/rules");
+        let (_, rules) = call(&org, Method::GET, &rules_at, None).await;
+        assert_eq!(rules[0]["type"], "DEVICE_SIGNAL_COLLECTION", "{rules}");
+        assert!(rules[0]["actions"]["deviceSignalCollection"]["deviceContextProviders"].is_array());
+        let (s, rule) = call(
+            &org,
+            Method::POST,
+            &rules_at,
+            Some(json!({"name": "Windows", "type": "DEVICE_SIGNAL_COLLECTION",
+                "conditions": {"platform": {"include": [{"os": {"type": "WINDOWS"}, "type": "DESKTOP"}]}}})),
+        )
+        .await;
+        assert_eq!(s, 200, "{rule}");
+        assert_eq!(rule["type"], "DEVICE_SIGNAL_COLLECTION");
+        let (s, _) = call(
+            &org,
+            Method::POST,
+            &rules_at,
+            Some(json!({"name": "Wrong", "type": "SIGN_ON"})),
+        )
+        .await;
+        assert_eq!(s, 400);
+
+        let (s, err) = call(
+            &org,
+            Method::POST,
+            "/api/v1/policies",
+            Some(
+                json!({"type": "DEVICE_SIGNAL_COLLECTION", "name": "With conditions",
+                "conditions": {"people": {"groups": {"include": []}}}}),
+            ),
+        )
+        .await;
+        assert_eq!(s, 400, "{err}");
+        for read_only in [
+            "ENTITY_RISK",
+            "POST_AUTH_SESSION",
+            "IDENTITY_CLAIM_SOURCING",
+        ] {
+            let (s, err) = call(
+                &org,
+                Method::POST,
+                "/api/v1/policies",
+                Some(json!({"type": read_only, "name": "Another"})),
+            )
+            .await;
+            assert_eq!(s, 400, "{read_only}: {err}");
+            assert!(err.to_string().contains("cannot be created"), "{err}");
+        }
+    }
 }
