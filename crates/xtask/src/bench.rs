@@ -77,6 +77,8 @@ pub struct ColdStart {
     /// Latency of the first tool call after start (list_users, limit 1), from its request.
     pub first_call_ms: Summary,
     pub idle_rss_kib: Summary,
+    /// Of which anonymous (heap, stacks); the rest is mostly the executable's pages.
+    pub idle_anon_kib: Summary,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,6 +156,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         let keys = home.join("keys");
         std::fs::create_dir_all(&keys).context("creating the key directory")?;
         let sandbox = SandboxProcess::start(
+            &bin,
             latency,
             &keys,
             &log_dir.join(format!("sandbox-{latency}ms.log")),
@@ -189,13 +192,8 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         server_binary: bin.display().to_string(),
         server_built: built_at(&bin),
         sandbox: format!(
-            "xtask bench-sandbox ({} build), seeded org, rate limits advertised at {} per minute and not enforced",
-            if cfg!(debug_assertions) {
-                "DEBUG"
-            } else {
-                "release"
-            },
-            crate::sandbox::UNTHROTTLED_LIMIT
+            "okta-mcp-server sandbox --rate-limits {} (seeded org; limits far above what a run sends)",
+            crate::process::RATE_LIMITS
         ),
         quick: options.quick,
         plan,
@@ -331,6 +329,7 @@ fn cold_start(
     let mut list = Vec::new();
     let mut first_call = Vec::new();
     let mut rss = Vec::new();
+    let mut anon = Vec::new();
     // Measured on a warm run: what tools/list exposes may depend on the granted scopes.
     let mut tools = None;
     for _ in 0..plan.cold_runs {
@@ -340,7 +339,9 @@ fn cold_start(
         init.push(initialized.at - server.spawned_at);
         list.push(listed.at - server.spawned_at);
         std::thread::sleep(IDLE_SETTLE);
-        rss.push(server.memory()?.rss_kib as f64);
+        let memory = server.memory()?;
+        rss.push(memory.rss_kib as f64);
+        anon.push(memory.anon_kib as f64);
         let sent = Instant::now();
         let answered = server.call_tool("list_users", &first_call_args)?;
         first_call.push(answered.at - sent);
@@ -379,6 +380,7 @@ fn cold_start(
             to_tools_list_ms: summary(&list)?,
             first_call_ms: summary(&first_call)?,
             idle_rss_kib: Summary::of(&rss).context("no RSS samples")?,
+            idle_anon_kib: Summary::of(&anon).context("no RSS samples")?,
         },
         tools,
     ))

@@ -6,7 +6,6 @@ mod machine;
 mod process;
 mod report;
 mod rpc;
-mod sandbox;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -34,14 +33,6 @@ enum Task {
         #[arg(long)]
         server: Option<PathBuf>,
     },
-    /// The benchmark's sandbox org (started by `bench` itself).
-    #[command(hide = true)]
-    BenchSandbox {
-        #[arg(long, default_value_t = 0)]
-        latency_ms: u64,
-        #[arg(long)]
-        key_dir: PathBuf,
-    },
 }
 
 fn main() -> ExitCode {
@@ -59,10 +50,6 @@ fn main() -> ExitCode {
             };
             report(bench::run(&options))
         }
-        Task::BenchSandbox {
-            latency_ms,
-            key_dir,
-        } => report(sandbox::serve(latency_ms, key_dir)),
     }
 }
 

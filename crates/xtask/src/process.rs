@@ -17,6 +17,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 /// MCP protocol revision the harness speaks.
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
+/// Rate limits the sandbox advertises: far beyond what a run sends, so neither the server
+/// (which paces itself on `X-Rate-Limit-*`) nor the floor is slowed or throttled.
+pub const RATE_LIMITS: &str = "1000000000/60s";
+
 /// The sandbox org in its own process, with its service client's credentials.
 pub struct SandboxProcess {
     child: Child,
@@ -27,12 +31,12 @@ pub struct SandboxProcess {
 }
 
 impl SandboxProcess {
-    /// Starts `xtask bench-sandbox` (this executable) and reads the credentials it prints.
-    pub fn start(latency_ms: u64, key_dir: &Path, log: &Path) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("locating the xtask executable")?;
-        let mut command = Command::new(exe);
+    /// Starts `okta-mcp-server sandbox` and reads the credentials it prints.
+    pub fn start(bin: &Path, latency_ms: u64, key_dir: &Path, log: &Path) -> anyhow::Result<Self> {
+        let mut command = Command::new(bin);
         command
-            .args(["bench-sandbox", "--latency-ms"])
+            .args(["sandbox", "--port", "0", "--rate-limits", RATE_LIMITS])
+            .arg("--latency-ms")
             .arg(latency_ms.to_string())
             .arg("--key-dir")
             .arg(key_dir)
@@ -95,6 +99,9 @@ pub struct Memory {
     pub rss_kib: u64,
     /// VmHWM: the most ever resident, in KiB.
     pub peak_kib: u64,
+    /// RssAnon: the resident part that is the process's own (heap, stacks), in KiB; the rest
+    /// is mostly pages of the executable, shared and reclaimable.
+    pub anon_kib: u64,
 }
 
 impl Memory {
@@ -114,6 +121,7 @@ impl Memory {
         Some(Memory {
             rss_kib: field("VmRSS")?,
             peak_kib: field("VmHWM")?,
+            anon_kib: field("RssAnon").unwrap_or(0),
         })
     }
 }
@@ -324,12 +332,13 @@ mod tests {
 
     #[test]
     fn memory_reads_rss_and_peak_from_proc_status() {
-        let status = "Name:\tokta-mcp-server\nVmPeak:\t  100000 kB\nVmHWM:\t    9000 kB\nVmRSS:\t    8123 kB\n";
+        let status = "Name:\tokta-mcp-server\nVmPeak:\t  100000 kB\nVmHWM:\t    9000 kB\nVmRSS:\t    8123 kB\nRssAnon:\t    1900 kB\n";
         assert_eq!(
             Memory::parse(status),
             Some(Memory {
                 rss_kib: 8123,
-                peak_kib: 9000
+                peak_kib: 9000,
+                anon_kib: 1900,
             })
         );
         assert_eq!(Memory::parse("VmRSS:\t1 kB\n"), None);

@@ -199,7 +199,11 @@ fn render(r: &Results) -> String {
     ]);
     table.checked(
         "idle RSS after tools/list (median)",
-        &format!("{:.1} MiB", c.idle_rss_kib.median / MIB),
+        &format!(
+            "{:.1} MiB (anon {:.1})",
+            c.idle_rss_kib.median / MIB,
+            c.idle_anon_kib.median / MIB
+        ),
         "",
         find("idle RSS after tools/list (median)"),
     );
