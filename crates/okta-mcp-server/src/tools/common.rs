@@ -152,6 +152,7 @@ pub async fn list(
     let mut next: Option<Cursor> = None;
     let mut stop_reason: Option<String> = None;
     let mut truncated = false;
+    let mut reported = 0usize;
 
     let mut stream = ctx.client.pages(request);
     loop {
@@ -184,8 +185,10 @@ pub async fn list(
         if truncated {
             break;
         }
-        if let Some(progress) = &ctx.progress {
-            progress(pages as u64, items.len() as u64);
+        // MCP progress must rise with every notification: a page that added nothing is not reported.
+        if let Some(progress) = ctx.progress.as_ref().filter(|_| items.len() > reported) {
+            reported = items.len();
+            progress(pages as u64, reported as u64);
         }
         match page.next_cursor {
             None => break,
@@ -325,9 +328,10 @@ where
         .clamp(1, rules.max_limit);
     let pages_per_slice = rules.max_pages.div_ceil(slices.len());
     let budget = ctx.settings.max_result_bytes;
+    let totals = SliceTotals::default();
     let runs = slices.iter().map(|&(from, to)| {
         let request = make_request(stamp(from), stamp(to)).query("limit", limit);
-        collect_slice(ctx, request, pages_per_slice, budget, fields)
+        collect_slice(ctx, request, pages_per_slice, budget, fields, &totals)
     });
     let results = futures::future::join_all(runs).await;
     let mut items = Vec::new();
@@ -375,6 +379,10 @@ where
     }))
 }
 
+/// Pages and items over all slices, so progress rises steadily while slices run concurrently.
+#[derive(Default)]
+struct SliceTotals(std::sync::Mutex<(u64, u64)>);
+
 struct Slice {
     items: Vec<Value>,
     pages: usize,
@@ -389,6 +397,7 @@ async fn collect_slice(
     max_pages: usize,
     budget: usize,
     fields: Option<&Fields>,
+    totals: &SliceTotals,
 ) -> Result<Slice, ToolError> {
     let mut slice = Slice {
         items: Vec::new(),
@@ -409,13 +418,19 @@ async fn collect_slice(
         let page = page?;
         slice.pages += 1;
         let last = page.items.is_empty() || page.next_cursor.is_none();
+        let slice_items = page.items.len();
         for raw in page.items {
             let item = shape::shape(raw, fields);
             slice.bytes += serde_json::to_vec(&item).map(|b| b.len() + 1).unwrap_or(0);
             slice.items.push(item);
         }
-        if let Some(progress) = &ctx.progress {
-            progress(slice.pages as u64, slice.items.len() as u64);
+        // MCP progress must rise with every notification: empty pages are not reported.
+        if let Some(progress) = ctx.progress.as_ref().filter(|_| slice_items > 0) {
+            // Counted and reported under one lock, so concurrent slices report in order.
+            let mut t = totals.0.lock().unwrap_or_else(|p| p.into_inner());
+            t.0 += 1;
+            t.1 += slice_items as u64;
+            progress(t.0, t.1);
         }
         if last {
             slice.complete = true;
