@@ -62,31 +62,49 @@ async fn forward_stdin(
     let _ = to_service.shutdown().await;
 }
 
+/// Copies the service's output to stdout as it comes, without holding whole messages (a
+/// large tool result is megabytes), and slips parse-error replies in between messages only.
 async fn write_stdout(
-    from_service: DuplexStream,
+    mut from_service: DuplexStream,
     mut errors: tokio::sync::mpsc::UnboundedReceiver<String>,
 ) {
+    use tokio::io::AsyncReadExt;
     let mut stdout = tokio::io::stdout();
-    let mut service_lines = BufReader::new(from_service).lines();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at_boundary = true;
+    let mut pending: Vec<String> = Vec::new();
     let mut errors_open = true;
     loop {
-        let line = tokio::select! {
-            line = service_lines.next_line() => match line {
-                Ok(Some(l)) => l,
-                _ => break,
+        if at_boundary && !pending.is_empty() {
+            for line in pending.drain(..) {
+                if stdout.write_all(line.as_bytes()).await.is_err()
+                    || stdout.write_all(b"\n").await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = stdout.flush().await;
+        }
+        tokio::select! {
+            read = from_service.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if stdout.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                    at_boundary = buf[n - 1] == b'\n';
+                    if at_boundary {
+                        let _ = stdout.flush().await;
+                    }
+                }
             },
             err = errors.recv(), if errors_open => match err {
-                Some(l) => l,
-                None => { errors_open = false; continue; }
+                Some(line) => pending.push(line),
+                None => errors_open = false,
             },
-        };
-        if stdout.write_all(line.as_bytes()).await.is_err()
-            || stdout.write_all(b"\n").await.is_err()
-        {
-            break;
         }
-        let _ = stdout.flush().await;
     }
+    let _ = stdout.flush().await;
 }
 
 fn error_line(code: i64, message: &str) -> String {
