@@ -97,6 +97,12 @@ fn device_flow_once_then_cache_hits_across_restarts() {
     // First launch, empty store: the flow runs once and a record is stored.
     let mut mcp = first_launch_with_approval(&org, &env);
     assert_eq!(org.sandbox.oauth().device_authorization_count(), 1);
+    assert!(
+        mcp.notifications
+            .iter()
+            .any(|n| n["method"] == "notifications/tools/list_changed"),
+        "granted scopes arrived with the token: the client is told to list tools again"
+    );
     assert_eq!(
         token_files(cache.path()).len(),
         1,
@@ -334,4 +340,37 @@ fn two_orgs_and_two_clients_never_share_a_token() {
     let out = run(&env_for(&org_b), &["call", "list_users", r#"{"limit":1}"#]);
     assert!(out.status.success());
     assert_eq!(org_b.sandbox.oauth().token_calls("client_credentials"), 1);
+}
+
+#[test]
+fn auth_login_waits_for_the_person_then_the_server_starts_signed_in() {
+    let org = TestOrg::start();
+    org.sandbox.oauth().set_device_timing(1, 600);
+    let cache = tempfile::tempdir().unwrap();
+    let env = device_env(&org, cache.path());
+    let login = {
+        let env = env.clone();
+        std::thread::spawn(move || run(&env, &["auth", "login"]))
+    };
+    let code = wait_for(|| org.sandbox.oauth().pending_user_codes().into_iter().next());
+    assert!(org.sandbox.oauth().approve_device(&code, true, None));
+    let out = login.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&code),
+        "the code is shown to the person: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "login prints nothing on stdout");
+    assert_eq!(token_files(cache.path()).len(), 1);
+
+    let before = org.sandbox.oauth().counters().token_calls();
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    mcp.call_ok("list_users", json!({"limit": 1}));
+    assert_eq!(
+        org.sandbox.oauth().counters().token_calls(),
+        before,
+        "the server reuses the login's token"
+    );
 }
