@@ -34,13 +34,17 @@ async fn forward_stdin(
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        // Only syntax is checked here (no value tree is built); the SDK parses the message.
+        let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let parsed = if text.len() > MAX_LINE {
             Err("message too large".to_owned())
         } else {
-            serde_json::from_slice::<serde_json::Value>(text).map_err(|e| e.to_string())
+            serde_json::from_slice::<serde::de::IgnoredAny>(text)
+                .map(|_| first)
+                .map_err(|e| e.to_string())
         };
         match parsed {
-            Ok(serde_json::Value::Object(_)) | Ok(serde_json::Value::Array(_)) => {
+            Ok(Some(b'{')) | Ok(Some(b'[')) => {
                 if to_service.write_all(text).await.is_err()
                     || to_service.write_all(b"\n").await.is_err()
                 {
@@ -64,37 +68,53 @@ async fn forward_stdin(
 
 /// Copies the service's output to stdout as it comes, without holding whole messages (a
 /// large tool result is megabytes), and slips parse-error replies in between messages only.
+/// One dedicated thread owns stdout, so a message and its newline go out together.
 async fn write_stdout(
     mut from_service: DuplexStream,
     mut errors: tokio::sync::mpsc::UnboundedReceiver<String>,
 ) {
     use tokio::io::AsyncReadExt;
-    let mut stdout = tokio::io::stdout();
+    let (chunks, writer) = std::sync::mpsc::channel::<Vec<u8>>();
+    let thread = std::thread::Builder::new()
+        .name("stdout".into())
+        .spawn(move || {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            for chunk in writer {
+                if out.write_all(&chunk).is_err() {
+                    break;
+                }
+                if chunk.ends_with(b"\n") && out.flush().is_err() {
+                    break;
+                }
+            }
+            let _ = out.flush();
+        });
+    if thread.is_err() {
+        tracing::error!("cannot start the stdout writer thread");
+        return;
+    }
     let mut buf = vec![0u8; 64 * 1024];
     let mut at_boundary = true;
     let mut pending: Vec<String> = Vec::new();
     let mut errors_open = true;
     loop {
-        if at_boundary && !pending.is_empty() {
+        if at_boundary {
             for line in pending.drain(..) {
-                if stdout.write_all(line.as_bytes()).await.is_err()
-                    || stdout.write_all(b"\n").await.is_err()
-                {
+                let mut bytes = line.into_bytes();
+                bytes.push(b'\n');
+                if chunks.send(bytes).is_err() {
                     return;
                 }
             }
-            let _ = stdout.flush().await;
         }
         tokio::select! {
             read = from_service.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if stdout.write_all(&buf[..n]).await.is_err() {
-                        return;
-                    }
                     at_boundary = buf[n - 1] == b'\n';
-                    if at_boundary {
-                        let _ = stdout.flush().await;
+                    if chunks.send(buf[..n].to_vec()).is_err() {
+                        return;
                     }
                 }
             },
@@ -104,7 +124,6 @@ async fn write_stdout(
             },
         }
     }
-    let _ = stdout.flush().await;
 }
 
 fn error_line(code: i64, message: &str) -> String {

@@ -168,7 +168,7 @@ pub async fn list(
         pages += 1;
         for (index, raw) in page.items.into_iter().enumerate().skip(skip) {
             let item = shape::shape(raw, fields);
-            let size = serde_json::to_vec(&item).map(|b| b.len() + 1).unwrap_or(0);
+            let size = json_len(&item) + 1;
             if used_bytes + size > budget && !items.is_empty() {
                 truncated = true;
                 next = Some(Cursor {
@@ -249,6 +249,23 @@ pub async fn list(
     }
     out.insert("items".into(), Value::Array(items));
     Ok(Value::Object(out))
+}
+
+/// Bytes of `value` as compact JSON, counted without building the text.
+pub fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// Sends one request and returns its body shaped (for get/create/update tools).
@@ -421,7 +438,7 @@ async fn collect_slice(
         let slice_items = page.items.len();
         for raw in page.items {
             let item = shape::shape(raw, fields);
-            slice.bytes += serde_json::to_vec(&item).map(|b| b.len() + 1).unwrap_or(0);
+            slice.bytes += json_len(&item) + 1;
             slice.items.push(item);
         }
         // MCP progress must rise with every notification: empty pages are not reported.
