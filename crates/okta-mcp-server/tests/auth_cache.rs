@@ -374,3 +374,48 @@ fn auth_login_waits_for_the_person_then_the_server_starts_signed_in() {
         "the server reuses the login's token"
     );
 }
+
+#[test]
+fn a_client_with_url_elicitation_is_offered_the_sign_in_link_once() {
+    let org = TestOrg::start();
+    org.sandbox.oauth().set_device_timing(1, 600);
+    let cache = tempfile::tempdir().unwrap();
+    let env = device_env(&org, cache.path());
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize_with(
+        "2025-11-25",
+        json!({"elicitation": {"form": {}, "url": {}}}),
+    );
+    let first = wait_for(|| {
+        let r = mcp.call("list_users", json!({"limit": 1}));
+        (r["structuredContent"]["error"] == "authorization_pending").then_some(r)
+    });
+    let url = first["structuredContent"]["verification_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The offer is a server-to-client request; answer it like a client that opened the page.
+    let request = wait_for(|| {
+        if let Some(r) = mcp
+            .notifications
+            .iter()
+            .find(|m| m["method"] == "elicitation/create")
+        {
+            return Some(r.clone());
+        }
+        let _ = mcp.call("get_scope_status", json!({}));
+        None
+    });
+    assert_eq!(request["params"]["mode"], "url", "{request}");
+    assert_eq!(request["params"]["url"], json!(url));
+    mcp.send(&json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept"}}));
+    // A second pending call does not offer the same code again.
+    mcp.call("list_users", json!({"limit": 1}));
+    mcp.call("get_scope_status", json!({}));
+    let offers = mcp
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "elicitation/create")
+        .count();
+    assert_eq!(offers, 1, "offered once per code");
+}
