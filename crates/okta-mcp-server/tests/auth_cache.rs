@@ -153,6 +153,11 @@ fn expired_access_token_is_refreshed_once_at_launch_and_mid_session() {
         "one refresh mid-session"
     );
     mcp.kill();
+    // Tokens minted from now on live an hour, so only the cached one is due (a busy machine
+    // must not let a fresh 61 s token expire between two calls).
+    org.sandbox
+        .oauth()
+        .set_access_token_ttl(Duration::from_secs(3600));
 
     // Launch after expiry: exactly one refresh_token grant and no device authorization.
     std::thread::sleep(Duration::from_secs(2));
@@ -183,6 +188,11 @@ fn eight_processes_at_expiry_refresh_once_and_all_succeed() {
     let env = device_env(&org, cache.path());
     let mut mcp = first_launch_with_approval(&org, &env);
     mcp.kill();
+    // The cached token expires; the one the refresh mints lives an hour, so no process sees
+    // a just-refreshed token expire under load.
+    org.sandbox
+        .oauth()
+        .set_access_token_ttl(Duration::from_secs(3600));
     std::thread::sleep(Duration::from_secs(2));
 
     let refreshes = org.sandbox.oauth().token_calls("refresh_token");
