@@ -48,6 +48,14 @@ async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
         Default::default(),
     );
     let router = axum::Router::new().nest_service("/mcp", service);
+    if let Ok(addr) = bind.parse::<std::net::SocketAddr>()
+        && !addr.ip().is_loopback()
+    {
+        tracing::warn!(
+            address = %addr,
+            "the MCP endpoint has no authentication of its own: anyone who can reach this address can act on the Okta org with this server's token; keep it on loopback or behind an authenticating proxy"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
