@@ -108,12 +108,40 @@ impl Page {
     }
 }
 
+/// A custom-page tool's spec: reads need `okta.brands.read`, everything else `.manage`.
+fn spec(
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    effect: Effect,
+) -> ToolSpec {
+    let scope = match effect {
+        Effect::Read => "okta.brands.read",
+        _ => "okta.brands.manage",
+    };
+    ToolSpec {
+        name,
+        title,
+        description,
+        toolset: Toolset::CustomPages,
+        scope: Some(scope),
+        effect,
+        output: Output::Object,
+    }
+}
+
 fn page_path(brand_id: &str, page: Page) -> ApiPath {
     let base = ApiPath::new(paths::BRANDS).id(brand_id).lit("pages");
     match page {
         Page::Error => base.lit("error"),
         Page::SignIn => base.lit("sign-in"),
     }
+}
+
+fn sign_out_path(brand_id: &str) -> ApiPath {
+    ApiPath::new(paths::BRANDS)
+        .id(brand_id)
+        .lit("pages/sign-out/customized")
 }
 
 /// `sign_in_label` → `signInLabel`; camelCase keys pass through unchanged.
@@ -292,15 +320,7 @@ fn get_tool(page: Page, variant: &'static str) -> ToolDef {
         ),
     };
     ToolDef::new(
-        ToolSpec {
-            name,
-            title,
-            description,
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.read"),
-            effect: Effect::Read,
-            output: Output::Object,
-        },
+        spec(name, title, description, Effect::Read),
         move |ctx: ToolCtx, p: BrandIdParams| async move {
             non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, page).lit(variant));
@@ -342,15 +362,12 @@ fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
         ),
     };
     ToolDef::new(
-        ToolSpec {
+        spec(
             name,
             title,
             description,
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.manage"),
-            effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
-        },
+            Effect::Destructive { idempotent: true },
+        ),
         move |ctx: ToolCtx, p: BrandIdParams| async move {
             non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::delete(page_path(&p.brand_id, page).lit(variant));
@@ -398,15 +415,7 @@ fn replace_error_tool(variant: &'static str) -> ToolDef {
         )
     };
     ToolDef::new(
-        ToolSpec {
-            name,
-            title,
-            description,
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.manage"),
-            effect: Effect::Write { idempotent: true },
-            output: Output::Object,
-        },
+        spec(name, title, description, Effect::Write { idempotent: true }),
         move |ctx: ToolCtx, p: ReplaceErrorPageParams| async move {
             let edit = PageEdit {
                 content: p.page_content,
@@ -438,15 +447,7 @@ fn replace_sign_in_tool(variant: &'static str) -> ToolDef {
         )
     };
     ToolDef::new(
-        ToolSpec {
-            name,
-            title,
-            description,
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.manage"),
-            effect: Effect::Write { idempotent: true },
-            output: Output::Object,
-        },
+        spec(name, title, description, Effect::Write { idempotent: true }),
         move |ctx: ToolCtx, p: ReplaceSignInPageParams| async move {
             let edit = PageEdit {
                 content: p.page_content,
@@ -475,15 +476,7 @@ fn resources_tool(page: Page) -> ToolDef {
         ),
     };
     ToolDef::new(
-        ToolSpec {
-            name,
-            title,
-            description,
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.read"),
-            effect: Effect::Read,
-            output: Output::Object,
-        },
+        spec(name, title, description, Effect::Read),
         move |ctx: ToolCtx, p: PageResourcesParams| async move {
             non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, page))
@@ -502,32 +495,30 @@ fn resources_tool(page: Page) -> ToolDef {
 }
 
 pub fn tools() -> Vec<ToolDef> {
-    let mut tools = vec![resources_tool(Page::Error)];
-    tools.push(get_tool(Page::Error, "customized"));
-    tools.push(replace_error_tool("customized"));
-    tools.push(delete_tool(Page::Error, "customized"));
-    tools.push(get_tool(Page::Error, "default"));
-    tools.push(get_tool(Page::Error, "preview"));
-    tools.push(replace_error_tool("preview"));
-    tools.push(delete_tool(Page::Error, "preview"));
-    tools.push(resources_tool(Page::SignIn));
-    tools.push(get_tool(Page::SignIn, "customized"));
-    tools.push(replace_sign_in_tool("customized"));
-    tools.push(delete_tool(Page::SignIn, "customized"));
-    tools.push(get_tool(Page::SignIn, "default"));
-    tools.push(get_tool(Page::SignIn, "preview"));
-    tools.push(replace_sign_in_tool("preview"));
-    tools.push(delete_tool(Page::SignIn, "preview"));
+    let mut tools = Vec::new();
+    for page in [Page::Error, Page::SignIn] {
+        let replace = match page {
+            Page::Error => replace_error_tool,
+            Page::SignIn => replace_sign_in_tool,
+        };
+        tools.extend([
+            resources_tool(page),
+            get_tool(page, "customized"),
+            replace("customized"),
+            delete_tool(page, "customized"),
+            get_tool(page, "default"),
+            get_tool(page, "preview"),
+            replace("preview"),
+            delete_tool(page, "preview"),
+        ]);
+    }
     tools.push(ToolDef::new(
-        ToolSpec {
-            name: "list_sign_in_widget_versions",
-            title: "List sign-in widget versions",
-            description: "List the sign-in widget versions a brand's sign-in page can use.",
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.read"),
-            effect: Effect::Read,
-            output: Output::Object,
-        },
+        spec(
+            "list_sign_in_widget_versions",
+            "List sign-in widget versions",
+            "List the sign-in widget versions a brand's sign-in page can use.",
+            Effect::Read,
+        ),
         |ctx: ToolCtx, p: BrandIdParams| async move {
             non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, Page::SignIn).lit("widget-versions"));
@@ -536,35 +527,20 @@ pub fn tools() -> Vec<ToolDef> {
         },
     ));
     tools.push(ToolDef::new(
-        ToolSpec {
-            name: "get_sign_out_page_settings",
-            title: "Get sign-out page settings",
-            description: "Get where users land after signing out of a brand (Okta's page or an external URL).",
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.read"),
-            effect: Effect::Read,
-            output: Output::Object,
-        },
+        spec(
+            "get_sign_out_page_settings",
+            "Get sign-out page settings",
+            "Get where users land after signing out of a brand (Okta's page or an external URL).",
+            Effect::Read,
+        ),
         |ctx: ToolCtx, p: BrandIdParams| async move {
             non_empty("brand_id", &p.brand_id)?;
-            let req = ApiRequest::get(
-                ApiPath::new(paths::BRANDS)
-                    .id(&p.brand_id)
-                    .lit("pages/sign-out/customized"),
-            );
+            let req = ApiRequest::get(sign_out_path(&p.brand_id));
             common::object(&ctx, req, None).await
         },
     ));
     tools.push(ToolDef::new(
-        ToolSpec {
-            name: "replace_sign_out_page_settings",
-            title: "Replace sign-out page settings",
-            description: "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).",
-            toolset: Toolset::CustomPages,
-            scope: Some("okta.brands.manage"),
-            effect: Effect::Write { idempotent: true },
-            output: Output::Object,
-        },
+        spec("replace_sign_out_page_settings", "Replace sign-out page settings", "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).", Effect::Write { idempotent: true }),
         |ctx: ToolCtx, p: SignOutParams| async move {
             non_empty("brand_id", &p.brand_id)?;
             let kind = p.kind.trim().to_ascii_uppercase();
@@ -586,9 +562,7 @@ pub fn tools() -> Vec<ToolDef> {
                 }
             };
             let req = ApiRequest::put(
-                ApiPath::new(paths::BRANDS)
-                    .id(&p.brand_id)
-                    .lit("pages/sign-out/customized"),
+                sign_out_path(&p.brand_id),
             )
             .json(body);
             common::object(&ctx, req, None).await

@@ -152,6 +152,28 @@ pub struct SettingsParams {
     pub recipients: String,
 }
 
+/// An email-template tool's spec: reads need `okta.templates.read`, everything else `.manage`.
+fn spec(
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    effect: Effect,
+) -> ToolSpec {
+    let scope = match effect {
+        Effect::Read => "okta.templates.read",
+        _ => "okta.templates.manage",
+    };
+    ToolSpec {
+        name,
+        title,
+        description,
+        toolset: Toolset::EmailTemplates,
+        scope: Some(scope),
+        effect,
+        output: Output::Object,
+    }
+}
+
 fn template_path(brand_id: &str, template: &str) -> ApiPath {
     ApiPath::new(paths::BRANDS)
         .id(brand_id)
@@ -161,6 +183,13 @@ fn template_path(brand_id: &str, template: &str) -> ApiPath {
 
 fn customizations_path(brand_id: &str, template: &str) -> ApiPath {
     template_path(brand_id, template).lit("customizations")
+}
+
+/// One customization's path, once its three ids are known to be given.
+fn customization_at(brand_id: &str, template: &str, id: &str) -> Result<ApiPath, ToolError> {
+    check_template(brand_id, template)?;
+    non_empty("customization_id", id)?;
+    Ok(customizations_path(brand_id, template).id(id))
 }
 
 fn check_template(brand_id: &str, template: &str) -> Result<(), ToolError> {
@@ -287,13 +316,8 @@ pub fn tools() -> Vec<ToolDef> {
     vec![
         ToolDef::new(
             ToolSpec {
-                name: "list_email_templates",
-                title: "List email templates",
-                description: "List a brand's email templates (UserActivation, ForgotPassword, …). `expand` adds settings and customization counts.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
                 output: Output::List,
+                ..spec("list_email_templates", "List email templates", "List a brand's email templates (UserActivation, ForgotPassword, …). `expand` adds settings and customization counts.", Effect::Read)
             },
             |ctx: ToolCtx, p: ListTemplatesParams| async move {
                 non_empty("brand_id", &p.brand_id)?;
@@ -307,15 +331,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_template",
-                title: "Get email template",
-                description: "Get one email template of a brand by name.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_template", "Get email template", "Get one email template of a brand by name.", Effect::Read),
             |ctx: ToolCtx, p: GetTemplateParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name))
@@ -325,13 +341,8 @@ pub fn tools() -> Vec<ToolDef> {
         ),
         ToolDef::new(
             ToolSpec {
-                name: "list_email_customizations",
-                title: "List email customizations",
-                description: "List the per-language customizations (subject, HTML body, isDefault) of a brand's email template.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
                 output: Output::List,
+                ..spec("list_email_customizations", "List email customizations", "List the per-language customizations (subject, HTML body, isDefault) of a brand's email template.", Effect::Read)
             },
             |ctx: ToolCtx, p: ListCustomizationsParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
@@ -340,55 +351,23 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_customization",
-                title: "Get email customization",
-                description: "Get one customization of an email template.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_customization", "Get email customization", "Get one customization of an email template.", Effect::Read),
             |ctx: ToolCtx, p: CustomizationParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                non_empty("customization_id", &p.customization_id)?;
-                let req = ApiRequest::get(
-                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
-                );
+                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+                let req = ApiRequest::get(path);
                 common::object(&ctx, req, None).await
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_customization_preview",
-                title: "Preview email customization",
-                description: "Render a customization with sample values for its variables (subject and HTML body as the recipient would see them).",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_customization_preview", "Preview email customization", "Render a customization with sample values for its variables (subject and HTML body as the recipient would see them).", Effect::Read),
             |ctx: ToolCtx, p: CustomizationParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                non_empty("customization_id", &p.customization_id)?;
-                let req = ApiRequest::get(
-                    customizations_path(&p.brand_id, &p.template_name)
-                        .id(&p.customization_id)
-                        .lit("preview"),
-                );
+                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+                let req = ApiRequest::get(path.lit("preview"));
                 common::object(&ctx, req, None).await
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_default_content",
-                title: "Get email default content",
-                description: "Get Okta's default subject and HTML body of an email template, optionally for a language.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_default_content", "Get email default content", "Get Okta's default subject and HTML body of an email template, optionally for a language.", Effect::Read),
             |ctx: ToolCtx, p: LanguageParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let req = ApiRequest::get(
@@ -399,15 +378,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_default_content_preview",
-                title: "Preview email default content",
-                description: "Render Okta's default content of an email template with sample values.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_default_content_preview", "Preview email default content", "Render Okta's default content of an email template with sample values.", Effect::Read),
             |ctx: ToolCtx, p: LanguageParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let req = ApiRequest::get(
@@ -421,15 +392,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "get_email_settings",
-                title: "Get email settings",
-                description: "Get who receives an email template (ALL_USERS, ADMINS_ONLY, NO_USERS).",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
+            spec("get_email_settings", "Get email settings", "Get who receives an email template (ALL_USERS, ADMINS_ONLY, NO_USERS).", Effect::Read),
             |ctx: ToolCtx, p: TemplateParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name).lit("settings"));
@@ -437,15 +400,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "create_email_customization",
-                title: "Create email customization",
-                description: "Add a language version of an email template. Fails if that language (case-insensitive) already has one; the first one becomes the default.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
+            spec("create_email_customization", "Create email customization", "Add a language version of an email template. Fails if that language (case-insensitive) already has one; the first one becomes the default.", Effect::Write { idempotent: false }),
             |ctx: ToolCtx, p: CreateCustomizationParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let language = language_tag(&p.language)?;
@@ -479,44 +434,22 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "replace_email_customization",
-                title: "Replace email customization",
-                description: "Replace the language, subject and HTML body of an email customization.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
+            spec("replace_email_customization", "Replace email customization", "Replace the language, subject and HTML body of an email customization.", Effect::Write { idempotent: true }),
             |ctx: ToolCtx, p: ReplaceCustomizationParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                non_empty("customization_id", &p.customization_id)?;
+                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
                 let language = language_tag(&p.language)?;
                 non_empty("subject", &p.subject)?;
                 non_empty("body", &p.body)?;
-                let req = ApiRequest::put(
-                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
-                )
+                let req = ApiRequest::put(path)
                 .json(customization_body(&language, &p.subject, &p.body, p.is_default));
                 common::object(&ctx, req, None).await
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "delete_email_customization",
-                title: "Delete email customization",
-                description: "Delete one language version of an email template. Okta refuses the default one while others exist.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
+            spec("delete_email_customization", "Delete email customization", "Delete one language version of an email template. Okta refuses the default one while others exist.", Effect::Destructive { idempotent: true }),
             |ctx: ToolCtx, p: DeleteCustomizationParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                non_empty("customization_id", &p.customization_id)?;
-                let req = ApiRequest::delete(
-                    customizations_path(&p.brand_id, &p.template_name).id(&p.customization_id),
-                );
+                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+                let req = ApiRequest::delete(path);
                 ctx.client.send(req).await?;
                 Ok(ack(format!(
                     "Customization {} of {} (brand {}) deleted",
@@ -525,8 +458,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         )
         .confirm_with(|ctx: ToolCtx, p: DeleteCustomizationParams| async move {
-            check_template(&p.brand_id, &p.template_name)?;
-            non_empty("customization_id", &p.customization_id)?;
+            customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
             let what = customization_label(&ctx, &p).await;
             Ok(format!(
                 "Delete {what} of the {} email of brand {}?",
@@ -534,15 +466,7 @@ pub fn tools() -> Vec<ToolDef> {
             ))
         }),
         ToolDef::new(
-            ToolSpec {
-                name: "delete_all_email_customizations",
-                title: "Delete all email customizations",
-                description: "Delete every language version of an email template; Okta's default content is sent again.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
+            spec("delete_all_email_customizations", "Delete all email customizations", "Delete every language version of an email template; Okta's default content is sent again.", Effect::Destructive { idempotent: true }),
             |ctx: ToolCtx, p: TemplateParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 ctx.client
@@ -574,15 +498,7 @@ pub fn tools() -> Vec<ToolDef> {
             ))
         }),
         ToolDef::new(
-            ToolSpec {
-                name: "replace_email_settings",
-                title: "Replace email settings",
-                description: "Set who receives an email template: ALL_USERS, ADMINS_ONLY or NO_USERS.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
+            spec("replace_email_settings", "Replace email settings", "Set who receives an email template: ALL_USERS, ADMINS_ONLY or NO_USERS.", Effect::Write { idempotent: true }),
             |ctx: ToolCtx, p: SettingsParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let recipients = p.recipients.trim().to_ascii_uppercase();
@@ -598,15 +514,7 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         ToolDef::new(
-            ToolSpec {
-                name: "send_test_email",
-                title: "Send test email",
-                description: "Send an email template to the signed-in admin (the customization for `language`, else the default one). Needs a user token, not a service app.",
-                toolset: Toolset::EmailTemplates,
-                scope: Some("okta.templates.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
+            spec("send_test_email", "Send test email", "Send an email template to the signed-in admin (the customization for `language`, else the default one). Needs a user token, not a service app.", Effect::Write { idempotent: false }),
             |ctx: ToolCtx, p: LanguageParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let language = optional_language(p.language)?;
