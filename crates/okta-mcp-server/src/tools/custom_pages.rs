@@ -11,6 +11,7 @@ use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -398,68 +399,80 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn replace_error_tool(variant: &'static str) -> ToolDef {
-    let (name, title, description): (&'static str, &'static str, &'static str) = if variant
-        == "customized"
-    {
-        (
+/// The replace tools' parameters, as the brand they target and the edit they ask for.
+trait IntoEdit {
+    fn into_edit(self) -> (String, PageEdit);
+}
+
+impl IntoEdit for ReplaceErrorPageParams {
+    fn into_edit(self) -> (String, PageEdit) {
+        let edit = PageEdit {
+            content: self.page_content,
+            csp_mode: self.csp_mode,
+            csp_report_uri: self.csp_report_uri,
+            csp_src_list: self.csp_src_list,
+            widget_version: None,
+            widget_customizations: None,
+        };
+        (self.brand_id, edit)
+    }
+}
+
+impl IntoEdit for ReplaceSignInPageParams {
+    fn into_edit(self) -> (String, PageEdit) {
+        let edit = PageEdit {
+            content: self.page_content,
+            csp_mode: self.csp_mode,
+            csp_report_uri: self.csp_report_uri,
+            csp_src_list: self.csp_src_list,
+            widget_version: self.widget_version,
+            widget_customizations: self.widget_customizations,
+        };
+        (self.brand_id, edit)
+    }
+}
+
+fn replace_tool(page: Page, variant: &'static str) -> ToolDef {
+    let (name, title, description): (&'static str, &'static str, &'static str) = match (
+        page, variant,
+    ) {
+        (Page::Error, "customized") => (
             "replace_customized_error_page",
             "Replace customized error page",
             "Publish a brand's customized error page (live at once). Fields left out keep their current values.",
-        )
-    } else {
-        (
+        ),
+        (Page::Error, _) => (
             "replace_preview_error_page",
             "Replace preview error page",
             "Save an unpublished preview of a brand's error page. Fields left out keep their current values.",
-        )
-    };
-    ToolDef::new(
-        spec(name, title, description, Effect::Write { idempotent: true }),
-        move |ctx: ToolCtx, p: ReplaceErrorPageParams| async move {
-            let edit = PageEdit {
-                content: p.page_content,
-                csp_mode: p.csp_mode,
-                csp_report_uri: p.csp_report_uri,
-                csp_src_list: p.csp_src_list,
-                widget_version: None,
-                widget_customizations: None,
-            };
-            replace_page(ctx, p.brand_id, Page::Error, variant, edit).await
-        },
-    )
-}
-
-fn replace_sign_in_tool(variant: &'static str) -> ToolDef {
-    let (name, title, description): (&'static str, &'static str, &'static str) = if variant
-        == "customized"
-    {
-        (
+        ),
+        (Page::SignIn, "customized") => (
             "replace_customized_sign_in_page",
             "Replace customized sign-in page",
             "Publish a brand's customized sign-in page (live at once): HTML, widget version and customizations, CSP. Fields left out keep their current values.",
-        )
-    } else {
-        (
+        ),
+        (Page::SignIn, _) => (
             "replace_preview_sign_in_page",
             "Replace preview sign-in page",
             "Save an unpublished preview of a brand's sign-in page. Fields left out keep their current values.",
-        )
+        ),
     };
-    ToolDef::new(
-        spec(name, title, description, Effect::Write { idempotent: true }),
-        move |ctx: ToolCtx, p: ReplaceSignInPageParams| async move {
-            let edit = PageEdit {
-                content: p.page_content,
-                csp_mode: p.csp_mode,
-                csp_report_uri: p.csp_report_uri,
-                csp_src_list: p.csp_src_list,
-                widget_version: p.widget_version,
-                widget_customizations: p.widget_customizations,
-            };
-            replace_page(ctx, p.brand_id, Page::SignIn, variant, edit).await
-        },
-    )
+    let spec = spec(name, title, description, Effect::Write { idempotent: true });
+    match page {
+        Page::Error => replace_def::<ReplaceErrorPageParams>(spec, page, variant),
+        Page::SignIn => replace_def::<ReplaceSignInPageParams>(spec, page, variant),
+    }
+}
+
+/// The parameter type decides the schema (the error page has no widget fields).
+fn replace_def<P>(spec: ToolSpec, page: Page, variant: &'static str) -> ToolDef
+where
+    P: IntoEdit + JsonSchema + DeserializeOwned + Send + 'static,
+{
+    ToolDef::new(spec, move |ctx: ToolCtx, p: P| async move {
+        let (brand_id, edit) = p.into_edit();
+        replace_page(ctx, brand_id, page, variant, edit).await
+    })
 }
 
 fn resources_tool(page: Page) -> ToolDef {
@@ -497,18 +510,14 @@ fn resources_tool(page: Page) -> ToolDef {
 pub fn tools() -> Vec<ToolDef> {
     let mut tools = Vec::new();
     for page in [Page::Error, Page::SignIn] {
-        let replace = match page {
-            Page::Error => replace_error_tool,
-            Page::SignIn => replace_sign_in_tool,
-        };
         tools.extend([
             resources_tool(page),
             get_tool(page, "customized"),
-            replace("customized"),
+            replace_tool(page, "customized"),
             delete_tool(page, "customized"),
             get_tool(page, "default"),
             get_tool(page, "preview"),
-            replace("preview"),
+            replace_tool(page, "preview"),
             delete_tool(page, "preview"),
         ]);
     }
