@@ -2,6 +2,7 @@
 //! group assignments.
 
 use super::audit::{self, Audit};
+use super::keep;
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -466,14 +467,8 @@ async fn create(
     let app = build(&mut org, &id, &body, status, Utc::now(), None)?;
     org.app_users.insert(id.clone(), Default::default());
     org.app_groups.insert(id.clone(), Default::default());
-    audit.record(
-        &mut org,
-        "application.lifecycle.create",
-        "Add application",
-        vec![audit::app(&app)],
-    );
-    org.apps.insert(id, app.clone());
-    Ok(Json(app))
+    let event = ("application.lifecycle.create", "Add application");
+    Ok(keep::APP.record_and_store(&mut org, &audit, event, id, app))
 }
 
 /// PUT /api/v1/apps/{appId}: full replace; `name` and `signOnMode` cannot change.
@@ -503,14 +498,8 @@ async fn replace(
     let name = existing["name"].as_str().unwrap_or_default().to_owned();
     let mut updated = build(&mut org, &id, &body, &status, created, Some(&name))?;
     updated["credentials"]["signing"] = existing["credentials"]["signing"].clone();
-    audit.record(
-        &mut org,
-        "application.lifecycle.update",
-        "Update application",
-        vec![audit::app(&updated)],
-    );
-    org.apps.insert(id, updated.clone());
-    Ok(Json(updated))
+    let event = ("application.lifecycle.update", "Update application");
+    Ok(keep::APP.record_and_store(&mut org, &audit, event, id, updated))
 }
 
 /// DELETE /api/v1/apps/{appId}: only an INACTIVE app can be deleted.

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::audit::{self, Audit};
+use super::keep;
 use super::respond::JsonBody;
 use crate::error::ApiError;
 use crate::ids::{okta_id, prefix, timestamp};
@@ -329,14 +330,8 @@ async fn create(
     }
     let id = okta_id(&mut org.rng, prefix::DEVICE_ASSURANCE);
     let value = stored(&org, &id, &body, None, &actor(&org));
-    audit.record(
-        &mut org,
-        "device.assurance.policy.add",
-        "Add device assurance policy",
-        vec![audit::device_assurance(&value)],
-    );
-    org.device_assurances.insert(id, value.clone());
-    Ok(Json(value))
+    let event = ("device.assurance.policy.add", "Add device assurance policy");
+    Ok(keep::DEVICE_ASSURANCE.record_and_store(&mut org, &audit, event, id, value))
 }
 
 async fn replace(
@@ -360,14 +355,11 @@ async fn replace(
         ]));
     }
     let value = stored(&org, &id, &body, Some(&existing), &actor(&org));
-    audit.record(
-        &mut org,
+    let event = (
         "device.assurance.policy.update",
         "Update device assurance policy",
-        vec![audit::device_assurance(&value)],
     );
-    org.device_assurances.insert(id, value.clone());
-    Ok(Json(value))
+    Ok(keep::DEVICE_ASSURANCE.record_and_store(&mut org, &audit, event, id, value))
 }
 
 /// DELETE: refused while a policy rule still references the device assurance.

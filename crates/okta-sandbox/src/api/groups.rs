@@ -1,6 +1,7 @@
 //! `/api/v1/groups`: listing (search, filter, q, expand), lookup, members.
 
 use super::audit::{self, Audit};
+use super::keep;
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond;
 use super::respond::JsonBody;
@@ -263,14 +264,8 @@ async fn create(
         "_links": links::group(&org.base_url, &id, None),
     });
     org.memberships.insert(id.clone(), Default::default());
-    audit.record(
-        &mut org,
-        "group.lifecycle.create",
-        "Create Okta group",
-        vec![audit::group(&group)],
-    );
-    org.groups.insert(id, group.clone());
-    Ok(Json(group))
+    let event = ("group.lifecycle.create", "Create Okta group");
+    Ok(keep::GROUP.record_and_store(&mut org, &audit, event, id, group))
 }
 
 /// PUT /api/v1/groups/{groupId}: replaces the profile of an OKTA_GROUP.
@@ -284,14 +279,8 @@ async fn replace(
     let mut group = editable(&org, &id)?.clone();
     group["profile"] = Value::Object(validate_profile(&org, &body, Some(&id))?);
     group["lastUpdated"] = json!(timestamp(Utc::now()));
-    audit.record(
-        &mut org,
-        "group.profile.update",
-        "Update Okta group profile",
-        vec![audit::group(&group)],
-    );
-    org.groups.insert(id, group.clone());
-    Ok(Json(group))
+    let event = ("group.profile.update", "Update Okta group profile");
+    Ok(keep::GROUP.record_and_store(&mut org, &audit, event, id, group))
 }
 
 /// DELETE /api/v1/groups/{groupId}

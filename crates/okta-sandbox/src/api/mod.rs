@@ -19,6 +19,7 @@ mod respond;
 mod schema;
 mod themes;
 
+mod keep;
 mod policies;
 mod query;
 mod users;

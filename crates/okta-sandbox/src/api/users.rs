@@ -2,6 +2,7 @@
 //! with Okta's lifecycle state rules.
 
 use super::audit::{self, Audit};
+use super::keep;
 use super::paging::{LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -29,6 +30,12 @@ const Q_LIMIT: LimitRule = LimitRule {
     default: 10,
     max: 200,
 };
+
+/// The audit event of a profile update, partial (POST) or whole (PUT).
+const PROFILE_UPDATED: keep::Event = (
+    "user.account.update_profile",
+    "Update user profile for Okta",
+);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -413,14 +420,7 @@ async fn update(
     }
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
-    audit.record(
-        &mut org,
-        "user.account.update_profile",
-        "Update user profile for Okta",
-        vec![audit::user(&user)],
-    );
-    org.users.insert(id, user.clone());
-    Ok(Json(user))
+    Ok(keep::USER.record_and_store(&mut org, &audit, PROFILE_UPDATED, id, user))
 }
 
 /// PUT /api/v1/users/{id}: the profile given replaces the whole profile.
@@ -438,14 +438,7 @@ async fn replace(
     user["profile"] = Value::Object(profile);
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
-    audit.record(
-        &mut org,
-        "user.account.update_profile",
-        "Update user profile for Okta",
-        vec![audit::user(&user)],
-    );
-    org.users.insert(id, user.clone());
-    Ok(Json(user))
+    Ok(keep::USER.record_and_store(&mut org, &audit, PROFILE_UPDATED, id, user))
 }
 
 /// A new password or recovery question is recorded as present; values are never stored.

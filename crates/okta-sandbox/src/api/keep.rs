@@ -1,0 +1,50 @@
+//! The last step every write handler shares: audit the change, keep the new version, answer
+//! with it. One place, so no handler can store a change the audit log never saw.
+
+use super::audit::{self, Audit};
+use crate::org::Org;
+use axum::Json;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Where one kind of resource lives in the org, and how the audit log names it.
+pub(super) struct Resource {
+    store: fn(&mut Org) -> &mut BTreeMap<String, Value>,
+    target: fn(&Value) -> Value,
+}
+
+pub(super) const APP: Resource = Resource {
+    store: |org| &mut org.apps,
+    target: audit::app,
+};
+pub(super) const GROUP: Resource = Resource {
+    store: |org| &mut org.groups,
+    target: audit::group,
+};
+pub(super) const USER: Resource = Resource {
+    store: |org| &mut org.users,
+    target: audit::user,
+};
+pub(super) const DEVICE_ASSURANCE: Resource = Resource {
+    store: |org| &mut org.device_assurances,
+    target: audit::device_assurance,
+};
+
+/// An audit event: its `eventType` and its display message.
+pub(super) type Event<'a> = (&'a str, &'a str);
+
+impl Resource {
+    /// Records `event` against `value`, stores `value` under `id` and answers with it.
+    pub(super) fn record_and_store(
+        &self,
+        org: &mut Org,
+        audit: &Audit,
+        (event_type, display): Event,
+        id: String,
+        value: Value,
+    ) -> Json<Value> {
+        audit.record(org, event_type, display, vec![(self.target)(&value)]);
+        (self.store)(org).insert(id, value.clone());
+        Json(value)
+    }
+}
