@@ -517,14 +517,8 @@ async fn delete(
         )
         .with_cause("The app must be deactivated before it can be deleted."));
     }
-    let target = audit::app(&org.apps[&id]);
-    audit.record(
-        &mut org,
-        "application.lifecycle.delete",
-        "Delete application",
-        vec![target],
-    );
-    org.apps.remove(&id);
+    let event = ("application.lifecycle.delete", "Delete application");
+    keep::APP.record_and_remove(&mut org, &audit, event, &id);
     org.app_users.remove(&id);
     org.app_groups.remove(&id);
     Ok(StatusCode::NO_CONTENT)

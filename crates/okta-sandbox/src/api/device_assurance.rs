@@ -2,7 +2,7 @@
 //! checks each platform supports, OS version formats, allowed enum values).
 
 use super::AppState;
-use super::audit::{self, Audit};
+use super::audit::Audit;
 use super::keep;
 use super::respond::JsonBody;
 use crate::error::ApiError;
@@ -385,13 +385,10 @@ async fn delete(
             "The device assurance policy is in use by a policy rule and cannot be deleted",
         ));
     }
-    if let Some(removed) = org.device_assurances.remove(&id) {
-        audit.record(
-            &mut org,
-            "device.assurance.policy.delete",
-            "Delete device assurance policy",
-            vec![audit::device_assurance(&removed)],
-        );
-    }
+    let event = (
+        "device.assurance.policy.delete",
+        "Delete device assurance policy",
+    );
+    keep::DEVICE_ASSURANCE.record_and_remove(&mut org, &audit, event, &id);
     Ok(StatusCode::NO_CONTENT)
 }

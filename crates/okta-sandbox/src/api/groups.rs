@@ -290,14 +290,9 @@ async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
-    let target = audit::group(editable(&org, &id)?);
-    audit.record(
-        &mut org,
-        "group.lifecycle.delete",
-        "Delete Okta group",
-        vec![target],
-    );
-    org.groups.remove(&id);
+    editable(&org, &id)?;
+    let event = ("group.lifecycle.delete", "Delete Okta group");
+    keep::GROUP.record_and_remove(&mut org, &audit, event, &id);
     org.memberships.remove(&id);
     for assigned in org.app_groups.values_mut() {
         assigned.remove(&id);

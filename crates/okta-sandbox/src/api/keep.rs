@@ -25,6 +25,10 @@ pub(super) const USER: Resource = Resource {
     store: |org| &mut org.users,
     target: audit::user,
 };
+pub(super) const POLICY: Resource = Resource {
+    store: |org| &mut org.policies,
+    target: audit::policy,
+};
 pub(super) const DEVICE_ASSURANCE: Resource = Resource {
     store: |org| &mut org.device_assurances,
     target: audit::device_assurance,
@@ -46,5 +50,22 @@ impl Resource {
         audit.record(org, event_type, display, vec![(self.target)(&value)]);
         (self.store)(org).insert(id, value.clone());
         Json(value)
+    }
+
+    /// Records `event` against the stored `id`, then removes it; the audit entry is written
+    /// first because its actor may be the very user being removed. An absent `id` is a no-op.
+    pub(super) fn record_and_remove(
+        &self,
+        org: &mut Org,
+        audit: &Audit,
+        (event_type, display): Event,
+        id: &str,
+    ) {
+        let Some(stored) = (self.store)(org).get(id) else {
+            return;
+        };
+        let target = (self.target)(stored);
+        audit.record(org, event_type, display, vec![target]);
+        (self.store)(org).remove(id);
     }
 }

@@ -2,6 +2,7 @@
 //! default (`system`) policy and rule of each type stay last and cannot be removed.
 
 use super::audit::{self, Audit};
+use super::keep;
 use super::paging::{Cursor, LimitRule, paginate, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
@@ -432,14 +433,8 @@ async fn delete(
         ));
     }
     let policy_type = existing["type"].as_str().unwrap_or_default().to_owned();
-    let target = audit::policy(existing);
-    audit.record(
-        &mut org,
-        "policy.lifecycle.delete",
-        "Delete policy",
-        vec![target],
-    );
-    org.policies.remove(&id);
+    let event = ("policy.lifecycle.delete", "Delete policy");
+    keep::POLICY.record_and_remove(&mut org, &audit, event, &id);
     org.policy_rules.remove(&id);
     renumber_policies(&mut org, &policy_type, None);
     Ok(StatusCode::NO_CONTENT)

@@ -474,13 +474,8 @@ async fn delete(
     let id = find(&org, &id)?;
     let mut user = org.users[&id].clone();
     if user["status"] == "DEPROVISIONED" {
-        audit.record(
-            &mut org,
-            "user.lifecycle.delete.initiated",
-            "Delete Okta user",
-            vec![audit::user(&user)],
-        );
-        org.users.remove(&id);
+        let event = ("user.lifecycle.delete.initiated", "Delete Okta user");
+        keep::USER.record_and_remove(&mut org, &audit, event, &id);
         for members in org.memberships.values_mut() {
             members.remove(&id);
         }
