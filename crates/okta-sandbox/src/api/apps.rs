@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 const PATH: &str = "/api/v1/apps";
 /// Okta: default -1 (everything, in pages of the maximum), maximum 200.
@@ -604,12 +605,22 @@ async fn get_user(
 ) -> Result<Json<Value>, ApiError> {
     let org = state.org.read();
     app(&org, &id)?;
-    org.app_users
-        .get(&id)
-        .and_then(|m| m.get(&user_id))
+    assignment(&org.app_users, &id, &user_id, "AppUser")
+}
+
+/// One assignment of app `app_id`, or Okta's 404 naming `member` as a missing `kind`.
+fn assignment(
+    assignments: &BTreeMap<String, BTreeMap<String, Value>>,
+    app_id: &str,
+    member: &str,
+    kind: &str,
+) -> Result<Json<Value>, ApiError> {
+    assignments
+        .get(app_id)
+        .and_then(|m| m.get(member))
         .cloned()
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(&user_id, "AppUser"))
+        .ok_or_else(|| ApiError::not_found(member, kind))
 }
 
 /// POST /api/v1/apps/{appId}/users with `{"id": userId, ...}`.
@@ -754,12 +765,12 @@ async fn get_group(
 ) -> Result<Json<Value>, ApiError> {
     let org = state.org.read();
     app(&org, &id)?;
-    org.app_groups
-        .get(&id)
-        .and_then(|m| m.get(&group_id))
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(&group_id, "ApplicationGroupAssignment"))
+    assignment(
+        &org.app_groups,
+        &id,
+        &group_id,
+        "ApplicationGroupAssignment",
+    )
 }
 
 /// PUT /api/v1/apps/{appId}/groups/{groupId}: assign (or update) with optional priority.
