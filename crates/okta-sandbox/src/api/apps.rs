@@ -469,7 +469,7 @@ async fn create(
     org.app_users.insert(id.clone(), Default::default());
     org.app_groups.insert(id.clone(), Default::default());
     let event = ("application.lifecycle.create", "Add application");
-    Ok(keep::APP.record_and_store(&mut org, &audit, event, id, app))
+    Ok(keep::APP.record_store_and_answer(&mut org, &audit, event, id, app))
 }
 
 /// PUT /api/v1/apps/{appId}: full replace; `name` and `signOnMode` cannot change.
@@ -500,7 +500,7 @@ async fn replace(
     let mut updated = build(&mut org, &id, &body, &status, created, Some(&name))?;
     updated["credentials"]["signing"] = existing["credentials"]["signing"].clone();
     let event = ("application.lifecycle.update", "Update application");
-    Ok(keep::APP.record_and_store(&mut org, &audit, event, id, updated))
+    Ok(keep::APP.record_store_and_answer(&mut org, &audit, event, id, updated))
 }
 
 /// DELETE /api/v1/apps/{appId}: only an INACTIVE app can be deleted.
@@ -547,13 +547,12 @@ async fn lifecycle(
         updated["lastUpdated"] = json!(timestamp(Utc::now()));
         let name = updated["name"].as_str().unwrap_or_default().to_owned();
         updated["_links"] = links::app(&org.base_url, &id, &name, status);
-        let (event, display) = if status == "ACTIVE" {
+        let event = if status == "ACTIVE" {
             ("application.lifecycle.activate", "Activate application")
         } else {
             ("application.lifecycle.deactivate", "Deactivate application")
         };
-        audit.record(&mut org, event, display, vec![audit::app(&updated)]);
-        org.apps.insert(id, updated);
+        keep::APP.record_and_store(&mut org, &audit, event, id, updated);
     }
     Ok(Json(json!({})))
 }

@@ -331,7 +331,7 @@ async fn create(
     let id = okta_id(&mut org.rng, prefix::DEVICE_ASSURANCE);
     let value = stored(&org, &id, &body, None, &actor(&org));
     let event = ("device.assurance.policy.add", "Add device assurance policy");
-    Ok(keep::DEVICE_ASSURANCE.record_and_store(&mut org, &audit, event, id, value))
+    Ok(keep::DEVICE_ASSURANCE.record_store_and_answer(&mut org, &audit, event, id, value))
 }
 
 async fn replace(
@@ -359,7 +359,7 @@ async fn replace(
         "device.assurance.policy.update",
         "Update device assurance policy",
     );
-    Ok(keep::DEVICE_ASSURANCE.record_and_store(&mut org, &audit, event, id, value))
+    Ok(keep::DEVICE_ASSURANCE.record_store_and_answer(&mut org, &audit, event, id, value))
 }
 
 /// DELETE: refused while a policy rule still references the device assurance.

@@ -265,7 +265,7 @@ async fn create(
     });
     org.memberships.insert(id.clone(), Default::default());
     let event = ("group.lifecycle.create", "Create Okta group");
-    Ok(keep::GROUP.record_and_store(&mut org, &audit, event, id, group))
+    Ok(keep::GROUP.record_store_and_answer(&mut org, &audit, event, id, group))
 }
 
 /// PUT /api/v1/groups/{groupId}: replaces the profile of an OKTA_GROUP.
@@ -280,7 +280,7 @@ async fn replace(
     group["profile"] = Value::Object(validate_profile(&org, &body, Some(&id))?);
     group["lastUpdated"] = json!(timestamp(Utc::now()));
     let event = ("group.profile.update", "Update Okta group profile");
-    Ok(keep::GROUP.record_and_store(&mut org, &audit, event, id, group))
+    Ok(keep::GROUP.record_store_and_answer(&mut org, &audit, event, id, group))
 }
 
 /// DELETE /api/v1/groups/{groupId}

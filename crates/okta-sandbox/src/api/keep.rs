@@ -38,7 +38,7 @@ pub(super) const DEVICE_ASSURANCE: Resource = Resource {
 pub(super) type Event<'a> = (&'a str, &'a str);
 
 impl Resource {
-    /// Records `event` against `value`, stores `value` under `id` and answers with it.
+    /// Records `event` against `value` and stores it under `id`.
     pub(super) fn record_and_store(
         &self,
         org: &mut Org,
@@ -46,9 +46,21 @@ impl Resource {
         (event_type, display): Event,
         id: String,
         value: Value,
-    ) -> Json<Value> {
+    ) {
         audit.record(org, event_type, display, vec![(self.target)(&value)]);
-        (self.store)(org).insert(id, value.clone());
+        (self.store)(org).insert(id, value);
+    }
+
+    /// [`Self::record_and_store`], then answers with the stored value: how creates and updates end.
+    pub(super) fn record_store_and_answer(
+        &self,
+        org: &mut Org,
+        audit: &Audit,
+        event: Event,
+        id: String,
+        value: Value,
+    ) -> Json<Value> {
+        self.record_and_store(org, audit, event, id, value.clone());
         Json(value)
     }
 

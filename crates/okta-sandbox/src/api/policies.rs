@@ -466,13 +466,12 @@ async fn lifecycle(
     updated["status"] = json!(status);
     updated["lastUpdated"] = json!(timestamp(Utc::now()));
     updated["_links"] = links::policy(&org.base_url, &id, status);
-    let (event, display) = if status == "ACTIVE" {
+    let event = if status == "ACTIVE" {
         ("policy.lifecycle.activate", "Activate policy")
     } else {
         ("policy.lifecycle.deactivate", "Deactivate policy")
     };
-    audit.record(&mut org, event, display, vec![audit::policy(&updated)]);
-    org.policies.insert(id, updated);
+    keep::POLICY.record_and_store(&mut org, &audit, event, id, updated);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -420,7 +420,7 @@ async fn update(
     }
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
-    Ok(keep::USER.record_and_store(&mut org, &audit, PROFILE_UPDATED, id, user))
+    Ok(keep::USER.record_store_and_answer(&mut org, &audit, PROFILE_UPDATED, id, user))
 }
 
 /// PUT /api/v1/users/{id}: the profile given replaces the whole profile.
@@ -438,7 +438,7 @@ async fn replace(
     user["profile"] = Value::Object(profile);
     apply_credentials(&mut user, object_field(&body, "credentials")?);
     user["lastUpdated"] = json!(timestamp(Utc::now()));
-    Ok(keep::USER.record_and_store(&mut org, &audit, PROFILE_UPDATED, id, user))
+    Ok(keep::USER.record_store_and_answer(&mut org, &audit, PROFILE_UPDATED, id, user))
 }
 
 /// A new password or recovery question is recorded as present; values are never stored.
@@ -632,7 +632,7 @@ async fn lifecycle(
             )));
         }
     };
-    let (event, display) = match operation.as_str() {
+    let event = match operation.as_str() {
         "activate" => ("user.lifecycle.activate", "Activate Okta user"),
         "reactivate" => ("user.lifecycle.reactivate", "Reactivate Okta user"),
         "deactivate" => ("user.lifecycle.deactivate", "Deactivate Okta user"),
@@ -645,8 +645,7 @@ async fn lifecycle(
         ),
         _ => ("user.account.expire_password", "Expire user password"),
     };
-    audit.record(&mut org, event, display, vec![audit::user(&user)]);
-    org.users.insert(id, user);
+    keep::USER.record_and_store(&mut org, &audit, event, id, user);
     Ok(Json(body).into_response())
 }
 
