@@ -263,6 +263,7 @@ mod tests {
         let garbage = "not a key at all";
         let message = config_message(SigningKey::parse(&Secret::new(garbage)));
         assert!(message.contains("OKTA_PRIVATE_KEY") && !message.contains(garbage));
+        // Test-only: a PEM frame around the base64 of "secret-bytes", not a key.
         let broken = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----";
         let message = config_message(SigningKey::parse(&Secret::new(broken)));
         assert!(!message.contains("c2VjcmV0LWJ5dGVz"));

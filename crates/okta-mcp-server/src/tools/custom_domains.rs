@@ -59,8 +59,9 @@ fn domain_path(id: &str) -> ApiPath {
     ApiPath::new(paths::DOMAINS).id(id)
 }
 
-/// Lower-case FQDN without a trailing dot (DNS names compare case-insensitively).
-fn normalise_fqdn(raw: &str) -> Result<String, ToolError> {
+/// Lower-case FQDN without a trailing dot (DNS names compare case-insensitively); shared
+/// with the email-domain tools. `example` shows the expected form in the error.
+pub(crate) fn normalise_fqdn(raw: &str, example: &str) -> Result<String, ToolError> {
     let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = name.split('.').collect();
     let ok = name.len() <= 253
@@ -75,7 +76,7 @@ fn normalise_fqdn(raw: &str) -> Result<String, ToolError> {
         Ok(name)
     } else {
         Err(ToolError::InvalidArguments(format!(
-            "domain: {raw:?} is not a fully qualified domain name like login.example.com"
+            "domain: {raw:?} is not a domain name like {example}"
         )))
     }
 }
@@ -186,7 +187,7 @@ pub fn tools() -> Vec<ToolDef> {
                 output: Output::Object,
             },
             |ctx: ToolCtx, p: CreateDomainParams| async move {
-                let name = normalise_fqdn(&p.domain)?;
+                let name = normalise_fqdn(&p.domain, "login.example.com")?;
                 let source = p.certificate_source_type.trim().to_ascii_uppercase();
                 if source != "MANUAL" && source != "OKTA_MANAGED" {
                     return Err(ToolError::InvalidArguments(format!(
@@ -333,11 +334,11 @@ mod tests {
     #[test]
     fn domain_names_are_normalised_and_checked() {
         assert_eq!(
-            normalise_fqdn(" Login.Example.COM. ").unwrap(),
+            normalise_fqdn(" Login.Example.COM. ", "x.y").unwrap(),
             "login.example.com"
         );
-        assert!(normalise_fqdn("localhost").is_err());
-        assert!(normalise_fqdn("a_b.example.com").is_err());
+        assert!(normalise_fqdn("localhost", "x.y").is_err());
+        assert!(normalise_fqdn("a_b.example.com", "x.y").is_err());
         assert!(refuse_default("Default").is_err());
         assert!(refuse_default("OcD123").is_ok());
     }

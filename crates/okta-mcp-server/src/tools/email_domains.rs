@@ -5,6 +5,7 @@
 
 use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
+use crate::tools::custom_domains::normalise_fqdn;
 use crate::tools::error::ToolError;
 use crate::tools::shape;
 use crate::tools::users::non_empty;
@@ -67,25 +68,6 @@ pub struct ReplaceParams {
 
 fn domain_path(id: &str) -> ApiPath {
     ApiPath::new(paths::EMAIL_DOMAINS).id(id)
-}
-
-fn normalise_domain(raw: &str) -> Result<String, ToolError> {
-    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = name.split('.').collect();
-    let ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            (1..=63).contains(&l.len())
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if ok {
-        Ok(name)
-    } else {
-        Err(ToolError::InvalidArguments(format!(
-            "domain: {raw:?} is not a domain name like example.com"
-        )))
-    }
 }
 
 async fn all_email_domains(ctx: &ToolCtx) -> Result<Vec<Value>, ToolError> {
@@ -155,7 +137,7 @@ pub fn tools() -> Vec<ToolDef> {
                 non_empty("brand_id", &p.brand_id)?;
                 non_empty("display_name", &p.display_name)?;
                 non_empty("user_name", &p.user_name)?;
-                let name = normalise_domain(&p.domain)?;
+                let name = normalise_fqdn(&p.domain, "example.com")?;
                 if let Some(existing) = find(all_email_domains(&ctx).await?, &name) {
                     return Err(ToolError::InvalidArguments(format!(
                         "{name} is already an email domain ({})",
@@ -276,9 +258,9 @@ mod tests {
 
     #[test]
     fn duplicate_lookup_ignores_case_and_trailing_dot() {
-        let name = normalise_domain("Example.COM.").unwrap();
+        let name = normalise_fqdn("Example.COM.", "example.com").unwrap();
         let found = find(vec![json!({"id": "OeD1", "domain": "example.com"})], &name);
         assert_eq!(found.unwrap()["id"], "OeD1");
-        assert!(normalise_domain("nodots").is_err());
+        assert!(normalise_fqdn("nodots", "example.com").is_err());
     }
 }
