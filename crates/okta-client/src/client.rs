@@ -22,10 +22,13 @@ pub(crate) struct Inner {
     pub limiter: Limiter,
 }
 
-/// A successful response, before it is shaped into an `ApiResponse` or a `Page`.
+/// A successful response, before it is shaped into an `ApiResponse` or a `Page`. The body
+/// stays bytes until then: a page is decoded straight into its items, never into a tree first.
 pub(crate) struct Fetched {
+    /// `METHOD /path`, for error messages.
+    pub what: String,
     pub status: u16,
-    pub body: Value,
+    pub body: Vec<u8>,
     /// The `rel="next"` target, resolved, whatever its origin.
     pub next: Option<Url>,
     pub rate_limit: RateLimit,
@@ -155,14 +158,14 @@ impl Inner {
                     rate_limit,
                 });
             }
-            let body = decode_json(&what, status, &bytes)?;
             let next = link::next_link(
                 headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()),
                 url,
             );
             return Ok(Fetched {
+                what,
                 status,
-                body,
+                body: bytes,
                 next,
                 rate_limit,
             });
@@ -239,21 +242,60 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+impl Fetched {
+    /// The body as JSON; `Value::Null` when it is empty (204).
+    pub fn json(&self) -> Result<Value, ApiError> {
+        decode_json(&self.what, self.status, &self.body)
+    }
+
+    /// The body as a list of `T`: empty for an empty or `null` body, an error naming what
+    /// came instead of a JSON array.
+    pub fn list<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, ApiError> {
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        match first {
+            None => return Ok(Vec::new()),
+            Some(b'[') => {}
+            Some(b'n') if self.json()? == Value::Null => return Ok(Vec::new()),
+            Some(_) => {
+                let kind = json_kind(&self.json()?);
+                return Err(ApiError::Decode(format!(
+                    "{} returned a JSON {kind} where a list was expected",
+                    self.what
+                )));
+            }
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| decode_error(&self.what, self.status, self.body.len(), &e))
+    }
+}
+
 fn decode_json(what: &str, status: u16, bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let shape = if e.is_eof() {
-            "ends before the JSON does (truncated)"
-        } else {
-            "is not valid JSON"
-        };
-        ApiError::Decode(format!(
-            "{what}: the {status} response body ({} bytes) {shape}: {e}",
-            bytes.len()
-        ))
-    })
+    serde_json::from_slice(bytes).map_err(|e| decode_error(what, status, bytes.len(), &e))
+}
+
+fn decode_error(what: &str, status: u16, len: usize, e: &serde_json::Error) -> ApiError {
+    let shape = if e.is_eof() {
+        "ends before the JSON does (truncated)"
+    } else {
+        "is not valid JSON"
+    };
+    ApiError::Decode(format!(
+        "{what}: the {status} response body ({len} bytes) {shape}: {e}"
+    ))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 fn network_error(what: &str, err: &reqwest::Error, idempotent: bool, retries: u32) -> ApiError {

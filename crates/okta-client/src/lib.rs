@@ -42,6 +42,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use okta_auth::RequestAuthorizer;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -249,9 +250,11 @@ pub struct ApiResponse {
 }
 
 /// One page of a list endpoint. Debug output counts the items instead of printing them.
+/// Items are JSON values by default; [`OktaClient::raw_pages`] keeps each item's text
+/// instead, for callers that re-render items without needing a tree of the whole page.
 #[derive(Clone)]
-pub struct Page {
-    pub items: Vec<Value>,
+pub struct Page<T = Value> {
+    pub items: Vec<T>,
     /// Cursor for the page after this one (None on the last page).
     pub next_cursor: Option<String>,
 }
@@ -280,7 +283,7 @@ impl std::fmt::Debug for ApiResponse {
     }
 }
 
-impl std::fmt::Debug for Page {
+impl<T> std::fmt::Debug for Page<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Page")
             .field("items", &self.items.len())
@@ -336,7 +339,7 @@ impl OktaClient {
             .and_then(link::after_cursor);
         Ok(ApiResponse {
             status: fetched.status,
-            body: fetched.body,
+            body: fetched.json()?,
             next_cursor,
             rate_limit: fetched.rate_limit,
         })
@@ -346,6 +349,18 @@ impl OktaClient {
     /// Dropping the stream stops further fetches.
     pub fn pages(&self, first: ApiRequest) -> BoxStream<'static, Result<Page, ApiError>> {
         self.page_steps(first)
+            .map(|step| step.map(|(page, _)| page))
+            .boxed()
+    }
+
+    /// Like [`OktaClient::pages`], with each item kept as its JSON text: a 1,000-event page
+    /// costs its bytes, not a tree of values several times their size.
+    pub fn raw_pages(
+        &self,
+        first: ApiRequest,
+    ) -> BoxStream<'static, Result<Page<Box<RawValue>>, ApiError>> {
+        let start = self.url_for(&first).map(|url| (first, url));
+        paging::pages(self.inner.clone(), start)
             .map(|step| step.map(|(page, _)| page))
             .boxed()
     }

@@ -6,6 +6,7 @@ use crate::upload::Payload;
 use crate::{ApiError, ApiRequest, Method, Page};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -22,14 +23,14 @@ enum Cursor {
 
 /// A page, and whether a next link will be followed after it (a link without an `after`
 /// cursor is still followed, so the cursor alone cannot say).
-pub(crate) type PageStep = (Page, bool);
+pub(crate) type PageStep<T = Value> = (Page<T>, bool);
 
 /// The stream behind `OktaClient::pages`. Nothing runs between polls, so dropping the
 /// stream stops paging at once.
-pub(crate) fn pages(
+pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
     inner: Arc<Inner>,
     first: Result<(ApiRequest, Url), ApiError>,
-) -> BoxStream<'static, Result<PageStep, ApiError>> {
+) -> BoxStream<'static, Result<PageStep<T>, ApiError>> {
     let start = match first {
         Ok(first) => Cursor::First(Box::new(first)),
         Err(err) => return futures::stream::once(async move { Err(err) }).boxed(),
@@ -54,18 +55,9 @@ pub(crate) fn pages(
                 Ok(fetched) => fetched,
                 Err(err) => return Some((Err(err), Cursor::Done)),
             };
-            let items = match fetched.body {
-                Value::Array(items) => items,
-                Value::Null => Vec::new(),
-                other => {
-                    let err = ApiError::Decode(format!(
-                        "{} {} returned a JSON {} where a list was expected",
-                        method.as_str(),
-                        url.path(),
-                        json_kind(&other)
-                    ));
-                    return Some((Err(err), Cursor::Done));
-                }
+            let items = match fetched.list::<T>() {
+                Ok(items) => items,
+                Err(err) => return Some((Err(err), Cursor::Done)),
             };
             let (next_cursor, following) = match fetched.next {
                 None => (None, Cursor::Done),
@@ -88,17 +80,6 @@ pub(crate) fn pages(
         }
     })
     .boxed()
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Caps for [`crate::OktaClient::fetch`]. They are checked between pages, so the page that

@@ -50,7 +50,9 @@ pub(crate) async fn read_body(
     {
         return Err(BodyError::TooLarge(max));
     }
-    let mut body = Vec::new();
+    // Sized once from Content-Length: a 2 MB page is not copied through a dozen regrowths.
+    let expected = response.content_length().unwrap_or(0).min(max as u64) as usize;
+    let mut body = Vec::with_capacity(expected);
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         if body.len() + chunk.len() > max {
             return Err(BodyError::TooLarge(max));

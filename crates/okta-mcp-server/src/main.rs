@@ -12,6 +12,7 @@ mod docs;
 mod logging;
 mod org;
 mod output;
+mod rendered;
 mod server;
 mod settings;
 mod tools;

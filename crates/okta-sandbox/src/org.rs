@@ -173,6 +173,24 @@ impl OrgHandle {
             .collect()
     }
 
+    /// Adds System Log events (each with an RFC 3339 `published`), for tests that need a
+    /// particular shape of log, e.g. many events in one millisecond at a page boundary.
+    pub fn add_log_events(&self, events: impl IntoIterator<Item = Value>) {
+        let mut org = self.org.write();
+        for event in events {
+            let published = event["published"]
+                .as_str()
+                .and_then(|p| DateTime::parse_from_rfc3339(p).ok())
+                .map(|p| p.with_timezone(&Utc))
+                .expect("a test log event needs an RFC 3339 published");
+            org.push_log(LogEntry {
+                published,
+                seq: 0,
+                event,
+            });
+        }
+    }
+
     pub fn policies(&self) -> Vec<Value> {
         self.org.read().policies.values().cloned().collect()
     }

@@ -15,7 +15,7 @@ pub async fn run(settings: Settings, tool: &str, arguments: &str) -> anyhow::Res
         anyhow::bail!("arguments must be a JSON object, e.g. '{{\"limit\": 3}}'");
     };
     let org = crate::org::connect(settings).await?;
-    let server = OktaMcp::new(&org);
+    let server = OktaMcp::new(&org, None);
     let response = server
         .run_tool(
             tool,

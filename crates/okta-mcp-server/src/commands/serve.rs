@@ -2,6 +2,7 @@
 
 use crate::cli::{ServeArgs, Transport};
 use crate::server::OktaMcp;
+use crate::server::attachments::Attachments;
 use crate::settings::Settings;
 use anyhow::Context;
 use rmcp::ServiceExt;
@@ -12,10 +13,12 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
     crate::device_prompt::install(&org.auth);
     // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
     org.auth.start_background();
-    let server = OktaMcp::new(&org);
     match args.transport {
         Transport::Stdio => {
-            let running = match server.serve(crate::server::stdio::transport()).await {
+            let attachments = Attachments::new();
+            let server = OktaMcp::new(&org, Some(attachments.clone()));
+            let transport = crate::server::stdio::transport(attachments);
+            let running = match server.serve(transport).await {
                 Ok(running) => running,
                 // A 2026-07-28 client may talk without an initialize handshake and simply
                 // close stdin when done: that is a normal end of the session.
@@ -32,7 +35,7 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
             running.waiting().await.context("MCP session")?;
             watcher.abort();
         }
-        Transport::Http => serve_http(server, &args.bind).await?,
+        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind).await?,
     }
     drop(org);
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The MCP server: tools/list and tools/call over the registry, with the exposure filter,
 //! the confirmation gate, progress and cancellation. Transport-agnostic.
 
+pub mod attachments;
 pub mod confirm;
 pub mod exposure;
 pub mod stdio;
@@ -8,7 +9,8 @@ pub mod stdio;
 use crate::org::Org;
 use crate::settings::Settings;
 use crate::tools::error::ToolError;
-use crate::tools::{ToolCtx, ToolDef, common::ProgressFn};
+use crate::tools::{Reply, ToolCtx, ToolDef, common::ProgressFn};
+use attachments::Attachments;
 use okta_auth::{AuthError, Authenticator};
 use okta_client::ApiError;
 use okta_client::OktaClient;
@@ -38,10 +40,13 @@ struct Inner {
     confirmations: confirm::PendingConfirmations,
     /// Device codes already offered to the client as a URL elicitation.
     offered_codes: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Where rendered results wait for the stdio writer; None where no writer splices them
+    /// (Streamable HTTP, the `call` command), so they are turned into values instead.
+    attachments: Option<Arc<Attachments>>,
 }
 
 impl OktaMcp {
-    pub fn new(org: &Org) -> Self {
+    pub fn new(org: &Org, attachments: Option<Arc<Attachments>>) -> Self {
         let tools = crate::tools::all_tools();
         let by_name = tools
             .iter()
@@ -57,6 +62,7 @@ impl OktaMcp {
                 by_name,
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
+                attachments,
             }),
         }
     }
@@ -183,7 +189,7 @@ impl OktaMcp {
             }
         }
         Ok(match tool.call(ctx, args).await {
-            Ok(value) => success_result(value).into(),
+            Ok(reply) => self.success(reply).into(),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
                 if let (
@@ -267,6 +273,30 @@ fn unknown_argument(tool: &ToolDef, args: &Map<String, Value>) -> Option<String>
 
 fn invalid_args(tool: &str, message: String) -> CallToolResult {
     error_result(crate::tools::error::ToolError::InvalidArguments(message).to_value(tool))
+}
+
+impl OktaMcp {
+    /// A successful result. A rendered list goes out as markers the stdio writer fills in,
+    /// or, where no writer does, as values.
+    fn success(&self, reply: Reply) -> CallToolResult {
+        let rendered = match reply {
+            Reply::Value(value) => return success_result(value),
+            Reply::Rendered(rendered) => rendered,
+        };
+        if let Some(attachments) = &self.inner.attachments {
+            let (text, structured) = attachments.attach(rendered);
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(structured);
+            return result;
+        }
+        match rendered.to_value() {
+            Ok(value) => success_result(value),
+            Err(e) => error_result(json!({
+                "error": "internal",
+                "message": format!("the result could not be read back: {e}"),
+            })),
+        }
+    }
 }
 
 pub fn success_result(value: Value) -> CallToolResult {

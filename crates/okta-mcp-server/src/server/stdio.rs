@@ -1,19 +1,23 @@
-//! The stdio transport, with one thing the SDK leaves out: a line that is not JSON gets the
+//! The stdio transport, with two things the SDK leaves out: a line that is not JSON gets the
 //! JSON-RPC parse error (-32700) the spec asks for, instead of silence, and the session goes
-//! on. One task owns stdout, so those replies never interleave with the SDK's messages.
+//! on; and rendered results are written straight from their bytes in place of their markers
+//! (see `attachments`). One thread owns stdout, so nothing interleaves with a message.
 
+use crate::rendered::RenderedJson;
+use crate::server::attachments::{Attachments, Form, Piece};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 /// Lines longer than this are refused as a parse error rather than buffered without bound.
 const MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// Returns the (reader, writer) pair to hand to the MCP service.
-pub fn transport() -> (DuplexStream, DuplexStream) {
+pub fn transport(attachments: Arc<Attachments>) -> (DuplexStream, DuplexStream) {
     let (to_service, service_reads) = tokio::io::duplex(64 * 1024);
     let (service_writes, from_service) = tokio::io::duplex(64 * 1024);
     let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     tokio::spawn(forward_stdin(to_service, errors_tx));
-    tokio::spawn(write_stdout(from_service, errors_rx));
+    tokio::spawn(write_stdout(from_service, errors_rx, attachments));
     (service_reads, service_writes)
 }
 
@@ -66,64 +70,85 @@ async fn forward_stdin(
     let _ = to_service.shutdown().await;
 }
 
-/// Copies the service's output to stdout as it comes, without holding whole messages (a
-/// large tool result is megabytes), and slips parse-error replies in between messages only.
-/// One dedicated thread owns stdout, so a message and its newline go out together.
+/// Copies the service's output to stdout a line at a time, splicing rendered results in
+/// place of their markers, and slips parse-error replies in between messages only. One
+/// dedicated thread owns stdout, so a message and its newline go out together.
 async fn write_stdout(
     mut from_service: DuplexStream,
     mut errors: tokio::sync::mpsc::UnboundedReceiver<String>,
+    attachments: Arc<Attachments>,
 ) {
     use tokio::io::AsyncReadExt;
-    let (chunks, writer) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (lines, writer) = std::sync::mpsc::channel::<Vec<Piece>>();
     let thread = std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            for chunk in writer {
-                if out.write_all(&chunk).is_err() {
-                    break;
-                }
-                if chunk.ends_with(b"\n") && out.flush().is_err() {
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            for line in writer {
+                if write_line(&mut out, &line).is_err() {
                     break;
                 }
             }
-            let _ = out.flush();
         });
     if thread.is_err() {
         tracing::error!("cannot start the stdout writer thread");
         return;
     }
     let mut buf = vec![0u8; 64 * 1024];
-    let mut at_boundary = true;
-    let mut pending: Vec<String> = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
     let mut errors_open = true;
     loop {
-        if at_boundary {
-            for line in pending.drain(..) {
-                let mut bytes = line.into_bytes();
-                bytes.push(b'\n');
-                if chunks.send(bytes).is_err() {
-                    return;
-                }
-            }
-        }
         tokio::select! {
             read = from_service.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    at_boundary = buf[n - 1] == b'\n';
-                    if chunks.send(buf[..n].to_vec()).is_err() {
-                        return;
+                    let mut chunk = &buf[..n];
+                    while let Some(end) = chunk.iter().position(|&b| b == b'\n') {
+                        line.extend_from_slice(&chunk[..=end]);
+                        chunk = &chunk[end + 1..];
+                        if lines.send(attachments.splice(std::mem::take(&mut line))).is_err() {
+                            return;
+                        }
                     }
+                    line.extend_from_slice(chunk);
                 }
             },
             err = errors.recv(), if errors_open => match err {
-                Some(line) => pending.push(line),
+                Some(text) => {
+                    let mut bytes = text.into_bytes();
+                    bytes.push(b'\n');
+                    if lines.send(vec![Piece::Bytes(bytes)]).is_err() {
+                        return;
+                    }
+                }
                 None => errors_open = false,
             },
         }
     }
+    if !line.is_empty() {
+        let _ = lines.send(attachments.splice(line));
+    }
+}
+
+/// Writes one message (its pieces end with the newline) and flushes it.
+fn write_line(out: &mut impl std::io::Write, pieces: &[Piece]) -> std::io::Result<()> {
+    for piece in pieces {
+        match piece {
+            Piece::Bytes(bytes) => out.write_all(bytes)?,
+            Piece::Attachment(json, Form::Json) => json.write_raw(out)?,
+            Piece::Attachment(json, Form::Text) => json.write_string(out)?,
+            Piece::Missing(form) => {
+                let stand_in = RenderedJson::from_parts(vec![
+                    br#"{"error":"result_unavailable","message":"The result was dropped before it could be sent; call the tool again."}"#.to_vec(),
+                ]);
+                match form {
+                    Form::Json => stand_in.write_raw(out)?,
+                    Form::Text => stand_in.write_string(out)?,
+                }
+            }
+        }
+    }
+    out.flush()
 }
 
 fn error_line(code: i64, message: &str) -> String {

@@ -5,6 +5,7 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::groups::require_delete_word;
+use crate::tools::listing;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -108,7 +109,7 @@ pub fn tools() -> Vec<ToolDef> {
                     .query_opt("filter", p.filter.filter(|s| !s.trim().is_empty()))
                     .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()))
                     .query_opt("includeNonDeleted", p.include_non_deleted);
-                common::list(&ctx, req, &p.paging, APP_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, APP_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(

@@ -5,6 +5,7 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::listing;
 use crate::tools::shape;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
@@ -168,7 +169,7 @@ pub fn tools() -> Vec<ToolDef> {
                 let req = ApiRequest::get(ApiPath::new(paths::BRANDS))
                     .query_opt("expand", expand_csv(p.expand.as_deref()))
                     .query_opt("q", p.q.filter(|q| !q.trim().is_empty()));
-                common::list(&ctx, req, &p.paging, BRAND_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, BRAND_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(

@@ -7,6 +7,7 @@
 use crate::tools::brands::{ack, brand_label, expand_csv};
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::listing;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
@@ -327,7 +328,7 @@ pub fn tools() -> Vec<ToolDef> {
                         .lit("templates/email"),
                 )
                 .query_opt("expand", expand_csv(p.expand.as_deref()));
-                common::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
+                listing::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
             },
         ),
         ToolDef::new(
@@ -347,7 +348,7 @@ pub fn tools() -> Vec<ToolDef> {
             |ctx: ToolCtx, p: ListCustomizationsParams| async move {
                 check_template(&p.brand_id, &p.template_name)?;
                 let req = ApiRequest::get(customizations_path(&p.brand_id, &p.template_name));
-                common::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
+                listing::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
             },
         ),
         ToolDef::new(

@@ -4,6 +4,7 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::listing;
 use crate::tools::users::{non_empty, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -123,7 +124,7 @@ pub fn tools() -> Vec<ToolDef> {
                     .query_opt("search", search)
                     .query_opt("filter", p.filter)
                     .query_opt("q", p.q);
-                common::list(&ctx, req, &p.paging, GROUP_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, GROUP_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(
@@ -157,7 +158,7 @@ pub fn tools() -> Vec<ToolDef> {
                 let fields = common::parse_fields(p.fields.as_deref())?;
                 non_empty("group_id", &p.group_id)?;
                 let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("users"));
-                common::list(&ctx, req, &p.paging, MEMBER_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, MEMBER_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(
@@ -174,7 +175,7 @@ pub fn tools() -> Vec<ToolDef> {
                 let fields = common::parse_fields(p.fields.as_deref())?;
                 non_empty("group_id", &p.group_id)?;
                 let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("apps"));
-                common::list(&ctx, req, &p.paging, GROUP_APPS, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, GROUP_APPS, fields.as_ref()).await
             },
         ),
         ToolDef::new(

@@ -3,8 +3,9 @@
 //! bounded window is split into slices fetched concurrently (the client paces them within
 //! the rate limit).
 
-use crate::tools::common::{ToolCtx, split_window};
+use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::log_window::split_window;
 use crate::tools::logs::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};

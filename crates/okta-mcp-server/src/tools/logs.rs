@@ -5,6 +5,7 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{listing, log_window};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -95,7 +96,7 @@ pub fn tools() -> Vec<ToolDef> {
                 match window {
                     Some(window) => {
                         let make = |s: String, u: String| request(Some(s), Some(u));
-                        common::list_window(
+                        log_window::list_window(
                             &ctx,
                             make,
                             window,
@@ -106,7 +107,7 @@ pub fn tools() -> Vec<ToolDef> {
                         .await
                     }
                     None => {
-                        common::list(
+                        listing::list(
                             &ctx,
                             request(since, until),
                             &p.paging,

@@ -12,7 +12,9 @@ pub mod email_templates;
 pub mod error;
 pub mod files;
 pub mod groups;
+pub mod listing;
 pub mod log_summary;
+pub mod log_window;
 pub mod logs;
 pub mod meta;
 pub mod policies;
@@ -20,6 +22,7 @@ pub mod shape;
 pub mod themes;
 pub mod users;
 
+use crate::rendered::RenderedJson;
 use crate::tools::error::ToolError;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -140,8 +143,22 @@ pub struct ToolSpec {
     pub output: Output,
 }
 
+/// What a handler answers: a JSON value, or a list already rendered to JSON text as its
+/// pages arrived (see `rendered`).
+#[derive(Debug)]
+pub enum Reply {
+    Value(Value),
+    Rendered(RenderedJson),
+}
+
+impl From<Value> for Reply {
+    fn from(value: Value) -> Self {
+        Reply::Value(value)
+    }
+}
+
 type Handler =
-    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
+    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<Reply, ToolError>> + Send + Sync>;
 type Confirmer =
     Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync>;
 
@@ -156,11 +173,12 @@ pub struct ToolDef {
 
 impl ToolDef {
     /// Declares a tool whose arguments deserialize into `P`.
-    pub fn new<P, F, Fut>(spec: ToolSpec, handler: F) -> Self
+    pub fn new<P, F, Fut, R>(spec: ToolSpec, handler: F) -> Self
     where
         P: JsonSchema + DeserializeOwned + Send + 'static,
         F: Fn(ToolCtx, P) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+        Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
+        R: Into<Reply>,
     {
         let mut schema = schema_for::<P>();
         if matches!(spec.effect, Effect::Destructive { .. }) {
@@ -174,7 +192,7 @@ impl ToolDef {
                 let handler = handler.clone();
                 Box::pin(async move {
                     let params = parse_args::<P>(args)?;
-                    handler(ctx, params).await
+                    handler(ctx, params).await.map(Into::into)
                 })
             }),
             confirmer: None,
@@ -209,7 +227,7 @@ impl ToolDef {
     }
 
     /// Runs the handler. `args` must not hold the `confirm` flag (the server strips it).
-    pub async fn call(&self, ctx: ToolCtx, args: Value) -> Result<Value, ToolError> {
+    pub async fn call(&self, ctx: ToolCtx, args: Value) -> Result<Reply, ToolError> {
         (self.handler)(ctx, args).await
     }
 

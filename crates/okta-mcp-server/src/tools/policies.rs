@@ -5,6 +5,7 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::listing;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -191,7 +192,7 @@ fn policy_tools() -> Vec<ToolDef> {
                     .query("type", wire(p.policy_type))
                     .query_opt("status", p.status.map(wire))
                     .query_opt("q", p.q.filter(|s| !s.trim().is_empty()));
-                common::list(&ctx, req, &p.paging, POLICY_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, POLICY_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(
@@ -315,7 +316,7 @@ fn rule_tools() -> Vec<ToolDef> {
                     after: p.after,
                     limit: None,
                 };
-                common::list(&ctx, req, &paging, RULE_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &paging, RULE_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(

@@ -4,6 +4,7 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::listing;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -123,7 +124,7 @@ pub fn tools() -> Vec<ToolDef> {
                     .query_opt("search", search)
                     .query_opt("filter", p.filter)
                     .query_opt("q", p.q);
-                common::list(&ctx, req, &p.paging, USER_LIST, fields.as_ref()).await
+                listing::list(&ctx, req, &p.paging, USER_LIST, fields.as_ref()).await
             },
         ),
         ToolDef::new(
@@ -310,7 +311,7 @@ pub fn tools() -> Vec<ToolDef> {
                     after: p.after,
                     limit: None,
                 };
-                common::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
+                listing::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
             },
         ),
     ]

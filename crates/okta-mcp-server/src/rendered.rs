@@ -1,0 +1,132 @@
+//! A tool result rendered once as compact JSON text, kept in parts cut at item boundaries.
+//!
+//! A 5,000-event answer is 8 MB of JSON. Held as a tree of values it costs several times
+//! that, and MCP wants it twice (structuredContent, and the same JSON as a text block), so
+//! large lists are rendered item by item into bytes as pages arrive and written out from
+//! here: once as they are, once escaped as a JSON string, never copied into a bigger whole.
+
+use serde_json::Value;
+use std::io::{self, Read, Write};
+
+/// Compact JSON text of one value, as a sequence of byte parts.
+#[derive(Default)]
+pub struct RenderedJson {
+    parts: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl RenderedJson {
+    /// The parts must join into one valid JSON text; each part must be valid UTF-8 on its
+    /// own (cut between items, never inside a character).
+    pub fn from_parts(parts: Vec<Vec<u8>>) -> Self {
+        let len = parts.iter().map(Vec::len).sum();
+        Self { parts, len }
+    }
+
+    /// The JSON text as it is.
+    pub fn write_raw(&self, out: &mut impl Write) -> io::Result<()> {
+        self.parts.iter().try_for_each(|part| out.write_all(part))
+    }
+
+    /// The JSON text as a JSON string literal (quotes included), escaped as it is written.
+    pub fn write_string(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(b"\"")?;
+        for part in &self.parts {
+            write_escaped(out, part)?;
+        }
+        out.write_all(b"\"")
+    }
+
+    /// A tree of the value, for the places that need one (the HTTP transport, `call`).
+    pub fn to_value(&self) -> serde_json::Result<Value> {
+        let reader = self
+            .parts
+            .iter()
+            .fold(Box::new(io::empty()) as Box<dyn Read>, |chain, part| {
+                Box::new(chain.chain(part.as_slice()))
+            });
+        serde_json::from_reader(reader)
+    }
+}
+
+impl std::fmt::Debug for RenderedJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RenderedJson({} bytes)", self.len)
+    }
+}
+
+/// Escapes JSON text for a string literal: quotes, backslashes and control characters.
+/// Compact JSON holds no raw control characters, so runs between quotes go out as they are.
+fn write_escaped(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.write_all(&bytes[start..i])?;
+                write!(out, "\\u{b:04x}")?;
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(escape)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rendered(value: &Value, cut_at: &[usize]) -> RenderedJson {
+        let text = value.to_string().into_bytes();
+        let mut parts = Vec::new();
+        let mut from = 0;
+        for &at in cut_at {
+            parts.push(text[from..at].to_vec());
+            from = at;
+        }
+        parts.push(text[from..].to_vec());
+        RenderedJson::from_parts(parts)
+    }
+
+    #[test]
+    fn raw_and_string_forms_match_serde_json() {
+        let value = json!({
+            "items": [{"q": "say \"hi\"", "path": "C:\\dir", "nl": "a\nb\tc\r", "bell": "\u{7}", "é": "ü"}],
+            "has_more": false
+        });
+        let r = rendered(&value, &[10, 11, 40]);
+        assert_eq!(
+            format!("{r:?}"),
+            format!("RenderedJson({} bytes)", value.to_string().len())
+        );
+        let mut raw = Vec::new();
+        r.write_raw(&mut raw).unwrap();
+        assert_eq!(raw, value.to_string().into_bytes());
+        let mut string = Vec::new();
+        r.write_string(&mut string).unwrap();
+        let back: String = serde_json::from_slice(&string).unwrap();
+        assert_eq!(back, value.to_string());
+        assert_eq!(
+            String::from_utf8(string).unwrap(),
+            serde_json::to_string(&value.to_string()).unwrap()
+        );
+        assert_eq!(r.to_value().unwrap(), value);
+    }
+
+    #[test]
+    fn empty_parts_are_harmless() {
+        let r = RenderedJson::from_parts(vec![b"{\"a\":".to_vec(), Vec::new(), b"1}".to_vec()]);
+        assert_eq!(r.to_value().unwrap(), json!({"a": 1}));
+        assert_eq!(format!("{r:?}"), "RenderedJson(7 bytes)");
+    }
+}
