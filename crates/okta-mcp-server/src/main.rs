@@ -4,6 +4,7 @@
 // round trip, so boxing them would buy nothing measurable.
 #![allow(clippy::result_large_err)]
 
+mod allocator;
 mod cli;
 mod commands;
 mod device_prompt;
@@ -22,6 +23,7 @@ use cli::{Cli, Command, ServeArgs};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    allocator::tune();
     let mut cli = Cli::parse();
     // The sandbox serves an org; it needs none of the settings that point at one.
     let global = match &cli.command {
