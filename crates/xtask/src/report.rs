@@ -275,6 +275,13 @@ fn render(r: &Results) -> String {
                 ),
                 find("get_logs fetch_all 5,000 events (median) @0 ms").filter(|_| latency == 0),
             );
+            table.row([
+                "  same events in one sequential walk (no slices)",
+                &spread(&row.sequential_ms),
+                "",
+                "",
+                "",
+            ]);
             table.checked(
                 "get_logs fetch_all peak RSS (VmHWM)",
                 &format!("{:.1} MiB", row.peak_rss_kib as f64 / MIB),

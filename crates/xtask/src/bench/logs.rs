@@ -23,6 +23,9 @@ pub struct LogsRow {
     pub pages: u64,
     pub stopped_early: bool,
     pub server_ms: Summary,
+    /// The same events walked page after page: without `until` the window is open-ended,
+    /// so the server cannot slice it. The difference to `server_ms` is what slicing buys.
+    pub sequential_ms: Summary,
     pub peak_rss_kib: u64,
     /// The whole JSON-RPC response line.
     pub result_bytes: usize,
@@ -82,7 +85,9 @@ pub fn measure(
     )?;
     let args = json!({"since": LOG_SINCE, "until": LOG_UNTIL, "fetch_all": true});
     let sweep_path = format!("/api/v1/logs?since={LOG_SINCE}&until={LOG_UNTIL}&limit=1000");
+    let sequential_args = json!({"since": LOG_SINCE, "fetch_all": true});
     let mut server_wall = Vec::new();
+    let mut sequential_wall = Vec::new();
     let mut floor_wall = Vec::new();
     let mut shape = None;
     let mut floor_shape = (0, 0, 0);
@@ -106,6 +111,9 @@ pub fn measure(
                     .map_or(0, |v| v.to_string().len()),
             });
         }
+        let sent = Instant::now();
+        let walked = server.call_tool("get_logs", &sequential_args)?;
+        sequential_wall.push(walked.at - sent);
         let sweep = floor.sweep(&sweep_path)?;
         floor_wall.push(sweep.http_time);
         floor_shape = (sweep.pages, sweep.events, sweep.bytes);
@@ -119,6 +127,7 @@ pub fn measure(
         pages: shape.pages,
         stopped_early: shape.stopped_early,
         server_ms: Summary::of_durations(&server_wall).context("no samples")?,
+        sequential_ms: Summary::of_durations(&sequential_wall).context("no samples")?,
         peak_rss_kib: peak,
         result_bytes: shape.result_bytes,
         text_bytes: shape.text_bytes,
