@@ -208,21 +208,7 @@ fn sliced_concurrent_fetch_equals_a_sequential_walk_in_order() {
         sliced["pagination_info"]
     );
 
-    let mut sequential: Vec<Value> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut args = window.clone();
-        args["limit"] = json!(1000);
-        if let Some(a) = &after {
-            args["after"] = json!(a);
-        }
-        let page = mcp.call_ok("get_logs", args);
-        sequential.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => after = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let sequential = walk_pages(&mut mcp, &window, 1000);
     assert_eq!(sequential.len(), 5000);
     assert_eq!(
         sliced["items"].as_array().unwrap(),
