@@ -292,6 +292,12 @@ impl<T> std::fmt::Debug for Page<T> {
     }
 }
 
+/// The HTTP client [`OktaClient::new`] builds for `config`: system trust store, env proxies,
+/// `config`'s timeouts, no redirects. Reading the trust store is the costly part of start-up.
+pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
+    transport::build(config)
+}
+
 /// The Management API client. Cheap to clone; clones share connections and the
 /// rate-limit view.
 #[derive(Clone)]
@@ -309,8 +315,19 @@ impl std::fmt::Debug for OktaClient {
 
 impl OktaClient {
     pub fn new(config: ClientConfig, auth: Arc<dyn RequestAuthorizer>) -> Result<Self, ApiError> {
+        let http = http_client(&config)?;
+        Self::with_http(config, auth, http)
+    }
+
+    /// Like [`OktaClient::new`] over an HTTP client from [`http_client`] that the caller
+    /// also hands to the authenticator, so the process sets up TLS and loads the trust
+    /// store once.
+    pub fn with_http(
+        config: ClientConfig,
+        auth: Arc<dyn RequestAuthorizer>,
+        http: reqwest::Client,
+    ) -> Result<Self, ApiError> {
         transport::check_org_url(&config.org_url)?;
-        let http = transport::build(&config)?;
         Ok(Self {
             inner: Arc::new(client::Inner {
                 config,

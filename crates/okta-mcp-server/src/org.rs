@@ -24,10 +24,14 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
         None
     };
     let org = settings.org.clone().context("no org configured")?;
-    let auth = Authenticator::new(auth_settings(&settings, &org), auth_http_client()?)
+    // One HTTP client for token requests and API calls: TLS set-up and the trust store
+    // are paid for once, and both share the connection pool to the org.
+    let config = ClientConfig::new(org.org_url.clone());
+    let http = okta_client::http_client(&config).context("building the HTTP client")?;
+    let auth = Authenticator::new(auth_settings(&settings, &org), http.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let client = OktaClient::new(ClientConfig::new(org.org_url.clone()), auth.clone())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client =
+        OktaClient::with_http(config, auth.clone(), http).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Org {
         settings: Arc::new(settings),
         client,
@@ -51,15 +55,6 @@ fn auth_settings(settings: &Settings, org: &OrgSettings) -> AuthSettings {
         store: settings.token_store,
         dpop: settings.dpop,
     }
-}
-
-fn auth_http_client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("okta-mcp-server/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("building the HTTP client")
 }
 
 /// Starts the seeded sandbox in-process and points the settings at its service client.
