@@ -162,7 +162,7 @@ fn built_at(bin: &Path) -> String {
 }
 
 /// `cargo build --release -p okta-mcp-server`, returning the executable cargo reports.
-fn build_server() -> anyhow::Result<PathBuf> {
+pub fn build_server() -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
     eprintln!("bench: cargo build --release -p okta-mcp-server");
@@ -186,7 +186,7 @@ fn build_server() -> anyhow::Result<PathBuf> {
 }
 
 /// Every okta.* scope the sandbox advertises, so every tool is exposed.
-fn management_scopes(org_url: &str) -> anyhow::Result<String> {
+pub fn management_scopes(org_url: &str) -> anyhow::Result<String> {
     let url = format!("{org_url}/.well-known/openid-configuration");
     let metadata: Value = reqwest::blocking::get(&url)
         .and_then(|r| r.json())
@@ -203,7 +203,7 @@ fn management_scopes(org_url: &str) -> anyhow::Result<String> {
 
 /// The server's environment: the sandbox's service client, a file token store under a
 /// private HOME/XDG tree, and nothing inherited from the caller's OKTA_* settings.
-fn server_env(
+pub fn server_env(
     sandbox: &SandboxProcess,
     scopes: &str,
     home: &Path,

@@ -1,4 +1,5 @@
-//! Repository tasks. `cargo run --release -p xtask -- bench` runs the benchmark.
+//! Repository tasks. `cargo run --release -p xtask -- bench` runs the benchmark;
+//! `startup-order` remakes the release link order of start-up functions.
 
 mod bench;
 mod floor;
@@ -6,6 +7,7 @@ mod machine;
 mod process;
 mod report;
 mod rpc;
+mod startup_order;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,16 @@ enum Task {
         #[arg(long)]
         server: Option<PathBuf>,
     },
+    /// Profile the release server's start-up (valgrind) and write the functions it runs to
+    /// crates/okta-mcp-server/startup-order.txt, which the release link places first.
+    StartupOrder {
+        /// Only report how many listed functions the release binary still has.
+        #[arg(long)]
+        check: bool,
+        /// Where to write the list (default: crates/okta-mcp-server/startup-order.txt).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +62,10 @@ fn main() -> ExitCode {
             };
             report(bench::run(&options))
         }
+        Task::StartupOrder { check, out } => report(startup_order::run(
+            &out.unwrap_or_else(startup_order::default_path),
+            check,
+        )),
     }
 }
 

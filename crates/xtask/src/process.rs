@@ -194,7 +194,24 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn spawn(bin: &Path, env: &[(String, String)], log: &Path) -> anyhow::Result<Self> {
-        let mut command = Command::new(bin);
+        Self::spawn_under(&[], bin, env, log)
+    }
+
+    /// Spawns the server under `wrapper` (e.g. a profiler: `valgrind --tool=callgrind`).
+    pub fn spawn_under(
+        wrapper: &[String],
+        bin: &Path,
+        env: &[(String, String)],
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

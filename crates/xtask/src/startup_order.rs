@@ -1,0 +1,194 @@
+//! `xtask startup-order`: lists the functions the release server runs from spawn to its
+//! tools/list answer, for the linker to place first (see crates/okta-mcp-server/build.rs).
+//!
+//! The server runs under callgrind against the sandbox with a warm token cache, exactly as
+//! the benchmark's cold start does; the profile is dumped once tools/list is answered. The
+//! names of the binary's own functions that ran are written in their current address
+//! order. `--check` only says how many listed names the release binary still has: after a
+//! dependency or toolchain update, names change and the list should be made again.
+
+use crate::bench::{build_server, management_scopes, server_env};
+use crate::process::{SandboxProcess, ServerProcess};
+use anyhow::{Context, bail};
+use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The ordering file, next to the build script that hands it to the linker.
+pub fn default_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../okta-mcp-server/startup-order.txt")
+}
+
+pub fn run(out: &Path, check_only: bool) -> anyhow::Result<()> {
+    let bin = build_server()?;
+    let symbols = text_symbols(&bin)?;
+    if check_only {
+        let listed =
+            std::fs::read_to_string(out).with_context(|| format!("reading {}", out.display()))?;
+        let names: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+        let present = names.iter().filter(|n| symbols.contains_key(**n)).count();
+        println!(
+            "{present} of {} listed functions are in {}",
+            names.len(),
+            bin.display()
+        );
+        if present * 10 < names.len() * 9 {
+            bail!(
+                "the list is stale; run `cargo run --release -p xtask -- startup-order` to make it again"
+            );
+        }
+        return Ok(());
+    }
+    let executed = profile_startup(&bin)?;
+    let mut ordered: Vec<(u64, &str)> = executed
+        .iter()
+        .filter_map(|name| symbols.get(name.as_str()).map(|&at| (at, name.as_str())))
+        .collect();
+    ordered.sort();
+    if ordered.is_empty() {
+        bail!(
+            "none of the {} profiled functions is a symbol of {}",
+            executed.len(),
+            bin.display()
+        );
+    }
+    let mut text = String::new();
+    for (_, name) in &ordered {
+        text.push_str(name);
+        text.push('\n');
+    }
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "startup-order: {} functions written to {}; rebuild the release binary to apply them",
+        ordered.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Runs spawn → initialize → tools/list under callgrind and returns the mangled names of
+/// every function that ran.
+fn profile_startup(bin: &Path) -> anyhow::Result<HashSet<String>> {
+    let work = tempfile::tempdir().context("creating a temporary directory")?;
+    let keys = work.path().join("keys");
+    std::fs::create_dir_all(&keys).context("creating the key directory")?;
+    let sandbox = SandboxProcess::start(bin, 0, &keys, &work.path().join("sandbox.log"))?;
+    let scopes = management_scopes(&sandbox.org_url)?;
+    let env = server_env(&sandbox, &scopes, work.path())?;
+    let log = work.path().join("server.log");
+    {
+        // Fills the token cache, so the profiled start is a warm one.
+        let mut server = ServerProcess::spawn(bin, &env, &log)?;
+        server.initialize()?;
+        server.list_tools()?;
+        server.call_tool("list_users", &json!({"limit": 1}))?;
+    }
+    let profile = work.path().join("callgrind.out");
+    let wrapper = [
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        "--demangle=no".to_owned(),
+        "--compress-strings=no".to_owned(),
+        format!("--callgrind-out-file={}", profile.display()),
+    ];
+    let mut server = ServerProcess::spawn_under(&wrapper, bin, &env, &log)
+        .context("starting the server under valgrind (is valgrind installed?)")?;
+    server.initialize()?;
+    server.list_tools()?;
+    let dumped = Command::new("callgrind_control")
+        .arg("-d")
+        .arg(server.pid.to_string())
+        .output()
+        .context("running callgrind_control")?;
+    if !dumped.status.success() {
+        bail!(
+            "callgrind_control -d failed: {}",
+            String::from_utf8_lossy(&dumped.stderr)
+        );
+    }
+    let names = wait_for_dump(work.path(), Duration::from_secs(60))?;
+    drop(server);
+    drop(sandbox);
+    Ok(names)
+}
+
+/// Reads the first complete dump callgrind wrote into `dir`.
+fn wait_for_dump(dir: &Path, timeout: Duration) -> anyhow::Result<HashSet<String>> {
+    let started = Instant::now();
+    loop {
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("callgrind.out") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            // A dump is complete once its totals line is written.
+            if text.contains("\ntotals:") {
+                return Ok(function_names(&text));
+            }
+        }
+        if started.elapsed() > timeout {
+            bail!("callgrind wrote no profile within {} s", timeout.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The `fn=` (and `cfn=`) names of a callgrind profile written without name compression.
+fn function_names(profile: &str) -> HashSet<String> {
+    profile
+        .lines()
+        .filter_map(|l| l.strip_prefix("fn=").or_else(|| l.strip_prefix("cfn=")))
+        .map(|name| name.trim().to_owned())
+        .collect()
+}
+
+/// The binary's defined function symbols and their addresses, from `nm`.
+fn text_symbols(bin: &Path) -> anyhow::Result<BTreeMap<String, u64>> {
+    let out = Command::new("nm")
+        .arg("--defined-only")
+        .arg(bin)
+        .output()
+        .context("running nm (binutils)")?;
+    if !out.status.success() {
+        bail!("nm {} failed", bin.display());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let symbols: BTreeMap<String, u64> = text
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let at = u64::from_str_radix(parts.next()?, 16).ok()?;
+            let kind = parts.next()?;
+            let name = parts.next()?;
+            matches!(kind, "t" | "T" | "w" | "W").then(|| (name.to_owned(), at))
+        })
+        .collect();
+    if symbols.is_empty() {
+        bail!(
+            "{} has no symbol table (is the release profile stripping symbols?)",
+            bin.display()
+        );
+    }
+    Ok(symbols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_are_read_from_fn_and_cfn_lines() {
+        let profile = "events: Ir\nfn=_RNvCs1_3foo4main\n0 3\ncfn=_RNvCs1_3foo3bar\ncalls=1 0\n0 5\nfn=_RNvCs1_3foo3bar\n0 5\ntotals: 8\n";
+        let names = function_names(profile);
+        assert_eq!(
+            names,
+            HashSet::from([
+                "_RNvCs1_3foo4main".to_owned(),
+                "_RNvCs1_3foo3bar".to_owned()
+            ])
+        );
+    }
+}
