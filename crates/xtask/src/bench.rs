@@ -132,6 +132,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         machine,
         server_binary: bin.display().to_string(),
         server_built: built_at(&bin),
+        startup_order: crate::startup_order::coverage(&bin, &crate::startup_order::default_path()),
         sandbox: format!(
             "okta-mcp-server sandbox --rate-limits {} (seeded org; limits far above what a run sends)",
             crate::process::RATE_LIMITS
@@ -166,7 +167,26 @@ pub fn build_server() -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
     eprintln!("bench: cargo build --release -p okta-mcp-server");
-    let output = std::process::Command::new(cargo)
+    let mut command = std::process::Command::new(cargo);
+    // `cargo run` hands xtask its own package's variables; build scripts that watch them
+    // (ring's does) would see a change and rebuild, so the child gets the caller's view.
+    for (key, _) in std::env::vars_os() {
+        let key_text = key.to_string_lossy();
+        let from_cargo_run = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| key_text.starts_with(p))
+            || key_text == "CARGO_PRIMARY_PACKAGE"
+            || key_text == "OUT_DIR";
+        if from_cargo_run {
+            command.env_remove(&key);
+        }
+    }
+    let output = command
         .args(["build", "--release", "-p", "okta-mcp-server"])
         .arg("--manifest-path")
         .arg(&manifest)

@@ -13,6 +13,8 @@ pub struct Results {
     /// The measured binary and when it was built (it may predate the commit shown).
     pub server_binary: String,
     pub server_built: String,
+    /// How much of the start-up link order the binary follows (see `xtask startup-order`).
+    pub startup_order: String,
     /// How the sandbox org was run (its build and rate limits shape every figure).
     pub sandbox: String,
     pub quick: bool,
@@ -166,8 +168,8 @@ fn render(r: &Results) -> String {
         m.load_end
     );
     out += &format!(
-        "server: {} (built {})\nsandbox: {}\n\n",
-        r.server_binary, r.server_built, r.sandbox
+        "server: {} (built {})\nstart-up link order: {}\nsandbox: {}\n\n",
+        r.server_binary, r.server_built, r.startup_order, r.sandbox
     );
     let c = &r.cold_start;
     let mut table = Table::default();
