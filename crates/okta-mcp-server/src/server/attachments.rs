@@ -35,8 +35,11 @@ pub enum Piece {
 }
 
 pub struct Attachments {
-    /// `"omc-attachment-<nonce>-`: the quoted start every marker shares.
+    /// `omc-attachment-<nonce>-`: the start every marker shares.
     prefix: String,
+    /// Finds the prefix with its opening quote in an outgoing line (built once: every
+    /// message goes through it).
+    finder: memchr::memmem::Finder<'static>,
     next_id: AtomicU64,
     /// id → (result, markers not yet written).
     waiting: Mutex<BTreeMap<u64, (Arc<RenderedJson>, u8)>>,
@@ -45,8 +48,11 @@ pub struct Attachments {
 impl Attachments {
     pub fn new() -> Arc<Self> {
         let nonce: u128 = rand::random();
+        let prefix = format!("omc-attachment-{nonce:032x}-");
+        let finder = memchr::memmem::Finder::new(format!("\"{prefix}").as_bytes()).into_owned();
         Arc::new(Attachments {
-            prefix: format!("omc-attachment-{nonce:032x}-"),
+            prefix,
+            finder,
             next_id: AtomicU64::new(1),
             waiting: Mutex::new(BTreeMap::new()),
         })
@@ -75,15 +81,15 @@ impl Attachments {
 
     /// Splits one outgoing line at its markers. Lines without any come back whole.
     pub fn splice(&self, line: Vec<u8>) -> Vec<Piece> {
-        let quoted = format!("\"{}", self.prefix);
-        let finder = memchr::memmem::Finder::new(quoted.as_bytes());
+        let finder = &self.finder;
+        let quoted_len = finder.needle().len();
         if finder.find(&line).is_none() {
             return vec![Piece::Bytes(line)];
         }
         let mut pieces = Vec::new();
         let mut from = 0;
         while let Some(at) = finder.find(&line[from..]).map(|i| from + i) {
-            let end = at + quoted.len();
+            let end = at + quoted_len;
             let span = parse_marker(&line[end..]).and_then(|marker| match marker.form {
                 Form::Text => Some((at, end + marker.len, marker)),
                 // `{"<marker>":null}` stands for the whole value.
