@@ -3,19 +3,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Mcp, TestOrg};
-
-fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
-    let mut env = org.service_env();
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut mcp = Mcp::spawn(&env, &[]);
-    mcp.initialize();
-    mcp
-}
-
-fn unconfirmed(org: &TestOrg) -> Mcp {
-    server(org, &[("OKTA_MCP_CONFIRM", "never")])
-}
+use support::{Mcp, TestOrg, server, unconfirmed};
 
 fn default_brand(mcp: &mut Mcp) -> String {
     let brands = mcp.call_ok("list_brands", json!({}));

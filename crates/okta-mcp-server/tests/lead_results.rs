@@ -5,17 +5,9 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::{Mcp, TestOrg};
+use support::{Mcp, TestOrg, server};
 
 const ALL_TIME: (&str, &str) = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
-
-fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
-    let mut env = org.service_env();
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut mcp = Mcp::spawn(&env, &[]);
-    mcp.initialize();
-    mcp
-}
 
 #[test]
 fn shaping_keeps_okta_fields_and_drops_only_links_nulls_and_empty_objects() {

@@ -4,19 +4,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use support::{Mcp, TestOrg};
-
-fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
-    let mut env = org.service_env();
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut mcp = Mcp::spawn(&env, &[]);
-    mcp.initialize();
-    mcp
-}
-
-fn unconfirmed(org: &TestOrg) -> Mcp {
-    server(org, &[("OKTA_MCP_CONFIRM", "never")])
-}
+use support::{TestOrg, server, unconfirmed};
 
 fn names(items: &Value) -> BTreeSet<String> {
     items

@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use support::{Mcp, TestOrg};
+use support::{TestOrg, server};
 
 const LOGIN_TYPES: [&str; 8] = [
     "user.session.start",
@@ -16,14 +16,6 @@ const LOGIN_TYPES: [&str; 8] = [
     "policy.evaluate_sign_on",
     "app.generic.unauth_app_access_attempt",
 ];
-
-fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
-    let mut env = org.service_env();
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut mcp = Mcp::spawn(&env, &[]);
-    mcp.initialize();
-    mcp
-}
 
 fn time(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(s).unwrap()

@@ -283,3 +283,17 @@ pub fn run(env: &[(String, String)], args: &[&str]) -> std::process::Output {
     }
     cmd.output().expect("run binary")
 }
+
+/// The server against `org` with its service client, plus `extra` settings, initialized.
+pub fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
+    let mut env = org.service_env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    mcp
+}
+
+/// A server that runs destructive tools without asking (OKTA_MCP_CONFIRM=never).
+pub fn unconfirmed(org: &TestOrg) -> Mcp {
+    server(org, &[("OKTA_MCP_CONFIRM", "never")])
+}
