@@ -1,0 +1,33 @@
+//! Who a tool call acts for. In team mode (`serve --transport http --auth oauth`) the
+//! authorization layer resolves the bearer token to the signed-in person and puts a `Caller`
+//! into the HTTP request's extensions; the tool path reads it from there to pick that
+//! person's Okta token and to name them in the audit journal. Over stdio, and on HTTP
+//! without authentication, there is no per-request caller: the server's own identity acts.
+
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
+
+/// The signed-in person behind one request. Holds identifiers only, never a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The Okta user id (`sub` of the person's Okta ID token).
+    pub user_id: String,
+    /// The person's Okta login (`preferred_username`), for people reading the audit journal.
+    pub login: String,
+    /// The MCP client this server registered (or resolved from a metadata document).
+    pub client_id: String,
+    /// The client's self-declared name, when it gave one.
+    pub client_name: Option<String>,
+    /// The scopes this server granted the client's token: tools/list is pruned by them.
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    /// The caller the authorization layer attached to this request, if any.
+    pub fn of(context: &RequestContext<RoleServer>) -> Option<&Caller> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>())
+    }
+}
