@@ -16,12 +16,10 @@ pub fn init(settings: &Settings) {
             )
             .to_lowercase(),
         );
-    let file = settings.log_file.as_ref().and_then(|path| {
-        match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
+    let file = settings
+        .log_file
+        .as_ref()
+        .and_then(|path| match open_log_file(path) {
             Ok(f) => Some(f),
             Err(e) => {
                 eprintln!(
@@ -30,8 +28,7 @@ pub fn init(settings: &Settings) {
                 );
                 None
             }
-        }
-    });
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
@@ -46,4 +43,14 @@ pub fn init(settings: &Settings) {
             .try_init(),
     };
     let _ = result;
+}
+
+/// Opens OKTA_LOG_FILE for appending; a new file is owner-only (0600), since debug logs
+/// name users and admins.
+pub fn open_log_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }

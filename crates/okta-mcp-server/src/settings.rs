@@ -60,6 +60,8 @@ pub struct Settings {
     pub confirm_destructive: bool,
     pub max_result_bytes: usize,
     pub allowed_dirs: Vec<PathBuf>,
+    /// OKTA_PRIVATE_KEY_FILE, kept so that no tool ever reads the server's own key.
+    pub private_key_file: Option<PathBuf>,
     pub log_level: tracing::Level,
     pub log_file: Option<PathBuf>,
 }
@@ -110,6 +112,7 @@ impl Settings {
             confirm_destructive: args.confirm != Some(ConfirmArg::Never),
             max_result_bytes,
             allowed_dirs: allowed_dirs(args.allowed_dirs.as_deref()),
+            private_key_file: args.private_key_file.clone(),
             log_level: log_level(args.log_level.as_deref())?,
             log_file: args.log_file.clone(),
         })

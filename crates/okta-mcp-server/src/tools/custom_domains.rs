@@ -6,7 +6,7 @@
 use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::files;
+use crate::tools::files::{self, FileRules};
 use crate::tools::shape;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
@@ -14,6 +14,7 @@ use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::io::Read;
 
 /// A PEM private key is a few KB; anything far larger is not one.
 const MAX_KEY_BYTES: u64 = 64 * 1024;
@@ -111,8 +112,9 @@ fn refuse_default(id: &str) -> Result<(), ToolError> {
 
 /// Reads the private key from an allowed file; errors never include its content.
 fn read_private_key(ctx: &ToolCtx, path: &str) -> Result<String, ToolError> {
-    let real = files::readable(path, &ctx.settings.allowed_dirs)?;
-    let size = std::fs::metadata(&real)
+    let file = files::open_readable(path, FileRules::of(&ctx.settings))?;
+    let size = file
+        .metadata()
         .map_err(|e| ToolError::Refused(format!("cannot read {path:?}: {}", e.kind())))?
         .len();
     if size > MAX_KEY_BYTES {
@@ -120,7 +122,9 @@ fn read_private_key(ctx: &ToolCtx, path: &str) -> Result<String, ToolError> {
             "{path:?} is {size} bytes, too large for a PEM private key"
         )));
     }
-    let key = std::fs::read_to_string(&real)
+    let mut key = String::new();
+    file.take(MAX_KEY_BYTES)
+        .read_to_string(&mut key)
         .map_err(|e| ToolError::Refused(format!("cannot read {path:?} as text: {}", e.kind())))?;
     let trimmed = key.trim();
     let pem = trimmed.starts_with("-----BEGIN ")

@@ -302,7 +302,11 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
         move |ctx: ToolCtx, p: UploadParams| async move {
             check_ids(&p.brand_id, &p.theme_id)?;
             non_empty("file_path", &p.file_path)?;
-            let image = images::read(&p.file_path, &ctx.settings.allowed_dirs, kind)?;
+            let image = images::read(
+                &p.file_path,
+                crate::tools::files::FileRules::of(&ctx.settings),
+                kind,
+            )?;
             let file = Upload::file(image.file_name, image.format.mime(), image.bytes);
             // Sending the same image again leaves the theme as it was, so a retry is safe.
             let req = ApiRequest::post(theme_path(&p.brand_id, &p.theme_id).lit(segment))
@@ -317,9 +321,9 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
 /// file's first bytes, never its name.
 pub(crate) mod images {
     use crate::tools::error::ToolError;
-    use crate::tools::files;
+    use crate::tools::files::{self, FileRules};
     use std::io::Read;
-    use std::path::PathBuf;
+    use std::path::Path;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Format {
@@ -436,8 +440,8 @@ pub(crate) mod images {
     }
 
     /// Reads an image from the allowed directories and checks it as Okta would.
-    pub fn read(path: &str, allowed: &[PathBuf], kind: Kind) -> Result<Image, ToolError> {
-        let real = files::readable(path, allowed)?;
+    pub fn read(path: &str, rules: FileRules<'_>, kind: Kind) -> Result<Image, ToolError> {
+        let file = files::open_readable(path, rules)?;
         let limit = kind.max_bytes();
         let too_big = |size: u64| {
             ToolError::Refused(format!(
@@ -446,8 +450,6 @@ pub(crate) mod images {
                 limit
             ))
         };
-        let file = std::fs::File::open(&real)
-            .map_err(|e| ToolError::Refused(format!("cannot open {path:?}: {}", e.kind())))?;
         let size = file
             .metadata()
             .map_err(|e| ToolError::Refused(format!("cannot read {path:?}: {}", e.kind())))?
@@ -482,7 +484,7 @@ pub(crate) mod images {
                 )));
             }
         }
-        let file_name = real
+        let file_name = Path::new(path.trim())
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("image")
@@ -511,17 +513,21 @@ pub(crate) mod images {
             let allowed = tempfile::tempdir().unwrap();
             let outside = tempfile::tempdir().unwrap();
             let dirs = vec![allowed.path().to_path_buf()];
+            let dirs = FileRules {
+                allowed: &dirs,
+                secret_files: &[],
+            };
             let at = |name: &str| allowed.path().join(name).display().to_string();
 
             std::fs::write(allowed.path().join("logo..png"), png(300, 50)).unwrap();
-            let image = read(&at("logo..png"), &dirs, Kind::Logo).unwrap();
+            let image = read(&at("logo..png"), dirs, Kind::Logo).unwrap();
             assert_eq!(image.format, Format::Png);
             assert_eq!(image.file_name, "logo..png");
 
             std::fs::write(outside.path().join("logo.png"), png(300, 50)).unwrap();
             let outside_path = outside.path().join("logo.png").display().to_string();
             assert!(matches!(
-                read(&outside_path, &dirs, Kind::Logo),
+                read(&outside_path, dirs, Kind::Logo),
                 Err(ToolError::Refused(_))
             ));
             #[cfg(unix)]
@@ -532,7 +538,7 @@ pub(crate) mod images {
                 )
                 .unwrap();
                 assert!(matches!(
-                    read(&at("link.png"), &dirs, Kind::Logo),
+                    read(&at("link.png"), dirs, Kind::Logo),
                     Err(ToolError::Refused(_))
                 ));
             }
@@ -540,14 +546,14 @@ pub(crate) mod images {
             let mut big = png(300, 50);
             big.resize(100 * 1024, 0);
             std::fs::write(allowed.path().join("big.png"), &big).unwrap();
-            let err = read(&at("big.png"), &dirs, Kind::Logo)
+            let err = read(&at("big.png"), dirs, Kind::Logo)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("under 102400 bytes"), "{err}");
-            assert!(read(&at("big.png"), &dirs, Kind::BackgroundImage).is_ok());
+            assert!(read(&at("big.png"), dirs, Kind::BackgroundImage).is_ok());
 
             std::fs::write(allowed.path().join("fake.png"), b"%PDF-1.7 not an image").unwrap();
-            let err = read(&at("fake.png"), &dirs, Kind::Logo)
+            let err = read(&at("fake.png"), dirs, Kind::Logo)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("PNG or JPG or GIF"), "{err}");
@@ -556,26 +562,26 @@ pub(crate) mod images {
                 b"<svg xmlns='http://www.w3.org/2000/svg'/>",
             )
             .unwrap();
-            let err = read(&at("logo.svg"), &dirs, Kind::Logo)
+            let err = read(&at("logo.svg"), dirs, Kind::Logo)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("is SVG"), "{err}");
 
             std::fs::write(allowed.path().join("fav.png"), png(32, 32)).unwrap();
-            assert!(read(&at("fav.png"), &dirs, Kind::Favicon).is_ok());
+            assert!(read(&at("fav.png"), dirs, Kind::Favicon).is_ok());
             std::fs::write(allowed.path().join("wide.png"), png(64, 32)).unwrap();
-            assert!(read(&at("wide.png"), &dirs, Kind::Favicon).is_err());
+            assert!(read(&at("wide.png"), dirs, Kind::Favicon).is_err());
             std::fs::write(
                 allowed.path().join("fav.ico"),
                 b"\0\0\x01\0\x01\0\x20\x20\0\0",
             )
             .unwrap();
             assert_eq!(
-                read(&at("fav.ico"), &dirs, Kind::Favicon).unwrap().format,
+                read(&at("fav.ico"), dirs, Kind::Favicon).unwrap().format,
                 Format::Ico
             );
             std::fs::write(allowed.path().join("anim.gif"), b"GIF89a....").unwrap();
-            assert!(read(&at("anim.gif"), &dirs, Kind::Favicon).is_err());
+            assert!(read(&at("anim.gif"), dirs, Kind::Favicon).is_err());
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::files;
+use crate::tools::files::{self, FileRules, WriteTarget};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::io::AsyncWriteExt;
 
 /// The anchor's columns, in its order: two user fields, then profile attributes.
@@ -80,8 +80,9 @@ pub fn tool() -> ToolDef {
 }
 
 async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError> {
-    let target = files::writable(&p.output_path, &ctx.settings.allowed_dirs, p.overwrite)?;
-    let mut temp = TempFile::create(&target).await?;
+    let target = files::writable(&p.output_path, FileRules::of(&ctx.settings), p.overwrite)?;
+    let shown = target.shown.clone();
+    let mut temp = TempFile::create(target)?;
     temp.write(header().as_bytes()).await?;
 
     let request = ApiRequest::get(ApiPath::new(paths::USERS))
@@ -132,11 +133,11 @@ async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError>
         }
     }
     drop(stream);
-    temp.finish(&target, p.overwrite).await?;
+    temp.finish(p.overwrite).await?;
 
     let stopped_early = stop_reason.is_some();
     let mut out = json!({
-        "output_path": target.display().to_string(),
+        "output_path": shown.display().to_string(),
         "total_users": users,
         "pages_fetched": pages,
         "stopped_early": stopped_early,
@@ -206,73 +207,80 @@ pub fn csv_field(raw: &str) -> Cow<'_, str> {
     }
 }
 
-/// The export's temporary file beside the target; removed on drop unless moved into place,
-/// so an error or a cancelled call never leaves a partial file behind.
+/// The export's temporary file beside the target, created owner-only (0600: the allowed
+/// directory is often the shared temp dir, and the file lists the whole user directory);
+/// removed on drop unless moved into place, so an error or a cancelled call never leaves a
+/// partial file behind. Every step goes through the checked directory's handle.
 struct TempFile {
-    path: PathBuf,
+    target: WriteTarget,
+    temp_name: String,
     writer: Option<tokio::io::BufWriter<tokio::fs::File>>,
 }
 
 impl TempFile {
-    async fn create(target: &Path) -> Result<Self, ToolError> {
-        let dir = target.parent().unwrap_or(Path::new("/"));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = dir.join(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple()));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-            .map_err(|e| io_error(target, e))?;
+    fn create(target: WriteTarget) -> Result<Self, ToolError> {
+        let temp_name = format!(
+            ".{}.{}.part",
+            target.name.to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use cap_std::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = target
+            .dir
+            .open_with(&temp_name, &options)
+            .map_err(|e| io_error(&target.shown, e))?
+            .into_std();
         Ok(Self {
-            path,
-            writer: Some(tokio::io::BufWriter::new(file)),
+            target,
+            temp_name,
+            writer: Some(tokio::io::BufWriter::new(tokio::fs::File::from_std(file))),
         })
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), ToolError> {
-        let path = self.path.clone();
+        let shown = &self.target.shown;
         match self.writer.as_mut() {
-            Some(w) => w.write_all(bytes).await.map_err(|e| io_error(&path, e)),
+            Some(w) => w.write_all(bytes).await.map_err(|e| io_error(shown, e)),
             None => Ok(()),
         }
     }
 
-    /// Flushes to disk and moves the file to `target`; without `overwrite` the move fails if
+    /// Flushes to disk and moves the file to its name; without `overwrite` the move fails if
     /// a file appeared there meanwhile (a hard link never replaces an existing name).
-    async fn finish(mut self, target: &Path, overwrite: bool) -> Result<(), ToolError> {
+    async fn finish(mut self, overwrite: bool) -> Result<(), ToolError> {
+        let shown = self.target.shown.clone();
         if let Some(mut writer) = self.writer.take() {
-            writer.flush().await.map_err(|e| io_error(target, e))?;
+            writer.flush().await.map_err(|e| io_error(&shown, e))?;
             writer
                 .get_mut()
                 .sync_all()
                 .await
-                .map_err(|e| io_error(target, e))?;
+                .map_err(|e| io_error(&shown, e))?;
         }
+        let dir = &self.target.dir;
+        let (temp, name) = (&self.temp_name, &self.target.name);
         if overwrite {
-            tokio::fs::rename(&self.path, target)
-                .await
-                .map_err(|e| io_error(target, e))?;
-            return Ok(());
+            return dir.rename(temp, dir, name).map_err(|e| io_error(&shown, e));
         }
-        match tokio::fs::hard_link(&self.path, target).await {
+        match dir.hard_link(temp, dir, name) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(ToolError::Refused(format!(
                     "{} appeared while exporting; choose another name or pass overwrite: true",
-                    target.display()
+                    shown.display()
                 )))
             }
             // File systems without hard links: a plain rename, after checking again.
-            Err(_) if tokio::fs::symlink_metadata(target).await.is_err() => {
-                tokio::fs::rename(&self.path, target)
-                    .await
-                    .map_err(|e| io_error(target, e))
+            Err(_) if dir.symlink_metadata(name).is_err() => {
+                dir.rename(temp, dir, name).map_err(|e| io_error(&shown, e))
             }
-            Err(e) => Err(io_error(target, e)),
+            Err(e) => Err(io_error(&shown, e)),
         }
         // Drop removes the temp name (already gone after a rename).
     }
@@ -280,7 +288,7 @@ impl TempFile {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = self.target.dir.remove_file(&self.temp_name);
     }
 }
 
