@@ -246,6 +246,9 @@ pub struct ApiResponse {
     pub body: Value,
     /// The `after` cursor of the `Link: rel="next"` header, when there is one.
     pub next_cursor: Option<String>,
+    /// Why a `rel="next"` link was dropped (it points off the org's origin): there is more,
+    /// but no cursor to it.
+    pub unfollowed_next: Option<String>,
     pub rate_limit: RateLimit,
 }
 
@@ -257,6 +260,10 @@ pub struct Page<T = Value> {
     pub items: Vec<T>,
     /// Cursor for the page after this one (None on the last page).
     pub next_cursor: Option<String>,
+    /// Why the org's next link after this page is not followed (it points off the org's
+    /// origin, or back to a page already read): the listing is incomplete though no cursor
+    /// is left. None when this page is the last, or the next one is fetched.
+    pub unfollowed_next: Option<String>,
 }
 
 impl std::fmt::Debug for ApiRequest {
@@ -288,6 +295,7 @@ impl<T> std::fmt::Debug for Page<T> {
         f.debug_struct("Page")
             .field("items", &self.items.len())
             .field("next_cursor", &self.next_cursor)
+            .field("unfollowed_next", &self.unfollowed_next)
             .finish()
     }
 }
@@ -349,15 +357,21 @@ impl OktaClient {
             .inner
             .execute(request.method, &url, request.payload(), request.idempotent)
             .await?;
-        let next_cursor = fetched
-            .next
-            .as_ref()
-            .filter(|next| link::same_origin(self.org_url(), next))
-            .and_then(link::after_cursor);
+        let (next_cursor, unfollowed_next) = match &fetched.next {
+            None => (None, None),
+            Some(next) if link::same_origin(self.org_url(), next) => {
+                (link::after_cursor(next), None)
+            }
+            Some(next) => (
+                None,
+                Some(paging::foreign_next_reason(&link::origin_text(next))),
+            ),
+        };
         Ok(ApiResponse {
             status: fetched.status,
             body: fetched.json()?,
             next_cursor,
+            unfollowed_next,
             rate_limit: fetched.rate_limit,
         })
     }
@@ -449,11 +463,13 @@ mod tests {
             status: 200,
             body: json!({"tempPassword": "Tmp-Secret-1"}),
             next_cursor: None,
+            unfollowed_next: None,
             rate_limit: RateLimit::default(),
         };
         let page = Page {
             items: vec![json!({"client_secret": "cs-Secret"})],
             next_cursor: None,
+            unfollowed_next: None,
         };
         let printed = format!("{request:?} {response:?} {page:?}");
         for secret in ["hunter2-Secret", "Tmp-Secret-1", "cs-Secret"] {

@@ -85,6 +85,14 @@ async fn a_next_link_to_another_host_is_never_followed() {
         .expect("the org's own page is delivered");
     assert_eq!(first.items.len(), 5);
     assert_eq!(first.next_cursor, None, "no cursor from a foreign link");
+    let reason = first
+        .unfollowed_next
+        .as_deref()
+        .expect("the page itself says the listing goes on elsewhere");
+    assert!(
+        reason.contains(&foreign.origin) && reason.contains("incomplete"),
+        "{reason}"
+    );
     let err = results[1].as_ref().expect_err("paging stops with an error");
     assert!(matches!(err, ApiError::ForeignNextLink(origin) if *origin == foreign.origin));
     assert!(err.to_string().contains("outside the org"), "{err}");
@@ -96,6 +104,34 @@ async fn a_next_link_to_another_host_is_never_followed() {
         "the foreign host received nothing"
     );
     assert_eq!(org.requests("GET", paths::USERS).len(), 1);
+}
+
+#[tokio::test]
+async fn a_next_link_back_to_a_page_already_read_stops_paging() {
+    // Page 1 is honest; page 2 links to itself.
+    let faults = FaultConfig::default()
+        .with_rule(FaultRule::new(paths::USERS, Fault::RepeatNextLink).skip(1));
+    let org = start(faults).await;
+    let results: Vec<Result<Page, ApiError>> = org.client.pages(users_by(5)).collect().await;
+    assert_eq!(
+        results.len(),
+        3,
+        "two pages, then the reason paging stopped"
+    );
+    let second = results[1].as_ref().expect("the second page is delivered");
+    assert_eq!(second.items.len(), 5);
+    assert_eq!(second.next_cursor, None);
+    let reason = second.unfollowed_next.as_deref().expect("a reason");
+    assert!(
+        reason.contains("already read") && reason.contains("incomplete"),
+        "{reason}"
+    );
+    assert!(results[2].is_err());
+    assert_eq!(
+        org.requests("GET", paths::USERS).len(),
+        2,
+        "the repeated page is not fetched again"
+    );
 }
 
 #[tokio::test]

@@ -363,9 +363,9 @@ async fn is_member(ctx: &ToolCtx, group_id: &str, user_id: &str) -> Option<bool>
     if groups.iter().any(|g| g["id"] == json!(group_id)) {
         return Some(true);
     }
-    match response.next_cursor {
-        None => Some(false),
-        Some(_) => None,
+    match (response.next_cursor, response.unfollowed_next) {
+        (None, None) => Some(false),
+        _ => None,
     }
 }
 

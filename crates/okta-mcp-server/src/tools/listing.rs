@@ -295,6 +295,11 @@ impl<'a> Walk<'a> {
             progress(self.pages as u64, self.reported as u64);
         }
         let Some(after) = page.next_cursor else {
+            // The org linked a next page that must not be followed: the list is incomplete,
+            // and the result has to say so rather than look finished.
+            if let Some(reason) = page.unfollowed_next {
+                self.stop_reason = Some(reason);
+            }
             return Ok(Step::Done);
         };
         self.page_after = Some(after.clone());
@@ -347,6 +352,10 @@ impl<'a> Walk<'a> {
                 .unwrap_or(Value::Null),
         );
         out.insert("fetch_all_used".into(), json!(fetch_all));
+        if !fetch_all && let Some(reason) = &stop_reason {
+            out.insert("stopped_early".into(), json!(true));
+            out.insert("stop_reason".into(), json!(reason));
+        }
         if fetch_all {
             let mut pagination = json!({
                 "pages_fetched": pages,

@@ -142,7 +142,7 @@ async fn fold_pages(
             progress(summary.pages as u64, summary.total);
         }
         if empty || page.next_cursor.is_none() {
-            return Ok((summary, None));
+            return Ok((summary, page.unfollowed_next));
         }
         if summary.pages >= max_pages {
             return Ok((

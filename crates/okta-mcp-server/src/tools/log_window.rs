@@ -240,6 +240,9 @@ async fn collect_slice(
         };
         let page = page?;
         slice.pages += 1;
+        // A next link that is not followed leaves the slice incomplete: the caller then
+        // walks sequentially, and that walk reports why it stopped.
+        let cut = page.unfollowed_next.is_some();
         let last = page.items.is_empty() || page.next_cursor.is_none();
         let mut added = 0u64;
         for raw in &page.items {
@@ -262,7 +265,7 @@ async fn collect_slice(
             progress(totals.0, totals.1);
         }
         if last {
-            slice.complete = true;
+            slice.complete = !cut;
             return Ok(slice);
         }
         if slice.pages >= max_pages {
@@ -350,6 +353,7 @@ mod tests {
                 raw("2026-11-01T00:00:05.000Z", "c"),
             ],
             next_cursor: Some("x".into()),
+            unfollowed_next: None,
         };
         let b = Boundary::of(&page).unwrap();
         assert_eq!(b.first, t("2026-11-01T00:00:00Z"));
@@ -360,6 +364,7 @@ mod tests {
         let no_stamp = Page {
             items: vec![RawValue::from_string(r#"{"uuid":"a"}"#.into()).unwrap()],
             next_cursor: None,
+            unfollowed_next: None,
         };
         assert!(Boundary::of(&no_stamp).is_none());
     }

@@ -182,6 +182,9 @@ pub enum Fault {
     /// `Link: rel="next"` is rewritten (or added) to point at this origin, e.g.
     /// `http://127.0.0.1:9`.
     ForeignNextLink { origin: String },
+    /// `Link: rel="next"` is rewritten (or added) to point at the page just served, as an
+    /// org whose cursor does not advance would: a client that follows it loops forever.
+    RepeatNextLink,
 }
 
 impl Fault {
@@ -195,6 +198,7 @@ impl Fault {
             Fault::TruncatedJson => "truncated_json",
             Fault::MalformedJson => "malformed_json",
             Fault::ForeignNextLink { .. } => "foreign_next_link",
+            Fault::RepeatNextLink => "repeat_next_link",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Fault injection and a request journal, so client tests can provoke and observe what a
-//! real org and network do: 429s, 5xx, latency, resets, bad bodies, foreign `next` links.
+//! real org and network do: 429s, 5xx, latency, resets, bad bodies, foreign `next` links,
+//! next links back to the same page.
 //!
 //! Interface used by the rest of the sandbox (keep these signatures; extend freely):
 //! - `FaultConfig`: the knobs, set at start and changeable at run time through `Faults`.
@@ -301,6 +302,10 @@ async fn apply(mut response: Response, faults: &[Fault], raw: &str, error_id: &s
             Fault::ServerError { status } => respond::server_error(*status, error_id.to_owned()),
             Fault::ForeignNextLink { origin } => {
                 respond::foreign_next(response.headers_mut(), origin, raw);
+                response
+            }
+            Fault::RepeatNextLink => {
+                respond::repeat_next(response.headers_mut(), raw);
                 response
             }
             Fault::ResetMidBody | Fault::TruncatedJson | Fault::MalformedJson => {

@@ -149,6 +149,27 @@ pub fn foreign_next(headers: &mut HeaderMap, origin: &str, path_and_query: &str)
     }
 }
 
+/// Replaces every `rel="next"` link with one to `path_and_query`, the page just served.
+pub fn repeat_next(headers: &mut HeaderMap, path_and_query: &str) {
+    let kept: Vec<String> = headers
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(", <"))
+        .map(|link| format!("<{}", link.trim_start_matches('<')))
+        .filter(|link| !link.contains("rel=\"next\""))
+        .collect();
+    headers.remove(header::LINK);
+    for value in kept
+        .into_iter()
+        .chain([format!("<{path_and_query}>; rel=\"next\"")])
+    {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.append(header::LINK, value);
+        }
+    }
+}
+
 /// `/path?query` of an absolute URL (the URL itself when it is already relative).
 fn strip_origin(target: &str) -> &str {
     match target.find("://") {
@@ -188,6 +209,30 @@ mod tests {
             [
                 "<http://127.0.0.1:5000/api/v1/users?limit=2>; rel=\"self\"",
                 "<http://127.0.0.1:9/api/v1/users?after=00u2&limit=2>; rel=\"next\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_repeated_next_link_is_the_page_itself() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::LINK,
+            HeaderValue::from_static(
+                "<http://127.0.0.1:5000/api/v1/users?limit=2>; rel=\"self\", <http://127.0.0.1:5000/api/v1/users?after=00u2&limit=2>; rel=\"next\"",
+            ),
+        );
+        repeat_next(&mut headers, "/api/v1/users?limit=2");
+        let links: Vec<&str> = headers
+            .get_all(header::LINK)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "<http://127.0.0.1:5000/api/v1/users?limit=2>; rel=\"self\"",
+                "</api/v1/users?limit=2>; rel=\"next\"",
             ]
         );
     }

@@ -2,7 +2,8 @@
 //!
 //! - rule: `[METHOD] PATH_PREFIX FAULT [times=N] [skip=N] [p=FRACTION]`, where FAULT is
 //!   `429:2s`, a 5xx status such as `503`, `latency:200ms`, `reset`, `truncate`,
-//!   `malformed` or `foreign:http://127.0.0.1:9`.
+//!   `malformed`, `foreign:http://127.0.0.1:9` or `repeat` (the next link points back at
+//!   the page just served).
 //!   Example: `GET /api/v1/users 503 p=0.1`.
 //! - rate limits: `okta` (Okta's per-minute defaults), `off` (headers, never a 429), or
 //!   `LIMIT/WINDOW` for one limit on every family, e.g. `20/1s`.
@@ -51,6 +52,7 @@ fn parse_fault(spec: &str, token: &str) -> Result<Fault, SpecError> {
         "reset" => Ok(Fault::ResetMidBody),
         "truncate" => Ok(Fault::TruncatedJson),
         "malformed" => Ok(Fault::MalformedJson),
+        "repeat" => Ok(Fault::RepeatNextLink),
         "foreign" if arg.starts_with("http://") || arg.starts_with("https://") => {
             Ok(Fault::ForeignNextLink {
                 origin: arg.to_owned(),
@@ -167,6 +169,7 @@ mod tests {
             ("post /api/v1/groups reset", Fault::ResetMidBody),
             ("/api/v1 truncate", Fault::TruncatedJson),
             ("/api/v1 malformed", Fault::MalformedJson),
+            ("GET /api/v1/users repeat skip=1", Fault::RepeatNextLink),
             ("/api/v1 5xx", Fault::ServerError { status: 500 }),
             (
                 "/api/v1/users foreign:http://127.0.0.1:9",
