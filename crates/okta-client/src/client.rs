@@ -106,7 +106,7 @@ impl Inner {
                 continue;
             }
 
-            if status == 429 && rate_limit_waits < self.config.max_rate_limit_retries {
+            if status == 429 {
                 // A Reset already in the past (clock skew, a proxy's 429) gives way to
                 // Retry-After or a backoff delay, so the retries do not fire back to back.
                 let wait = match rate_limit.reset.map(|r| ratelimit::until_reset(r, skew)) {
@@ -115,12 +115,20 @@ impl Inner {
                         backoff.delay(rate_limit_waits, &mut rand::thread_rng())
                     }),
                 };
-                if wait <= self.config.max_rate_limit_wait {
+                let allowed = ratelimit::allowance(self.config.max_rate_limit_wait);
+                if rate_limit_waits < self.config.max_rate_limit_retries && wait <= allowed {
                     rate_limit_waits += 1;
-                    tracing::warn!(request = %what, ?wait, "rate limited (429); waiting for the reset");
-                    tokio::time::sleep(wait).await;
+                    tracing::warn!(request = %what, wait_secs = wait.as_secs(), "rate limited (429); waiting for the reset");
+                    ratelimit::wait_out(&family, wait, rate_limit.reset).await;
                     continue;
                 }
+                // The wait is longer than this call may still wait: say so now, not after it.
+                return Err(ApiError::RateLimited {
+                    family,
+                    retry_in: wait,
+                    reset: rate_limit.reset,
+                    max_wait: ratelimit::budget(self.config.max_rate_limit_wait),
+                });
             }
 
             if idempotent && is_retryable_status(status) {

@@ -91,6 +91,37 @@ pub enum ApiError {
     /// org URL); nothing was sent.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Okta's rate limit for an endpoint family is used up, and its reset is further away
+    /// than the call may still wait (or the call already waited out several 429s).
+    #[error("{}", rate_limited_message(family, *retry_in, *max_wait))]
+    RateLimited {
+        /// The endpoint family whose window is used up, e.g. `/api/v1/users`.
+        family: String,
+        /// How long until a retry may succeed (Okta's reset, or its Retry-After).
+        retry_in: std::time::Duration,
+        /// Unix seconds when Okta said the window resets.
+        reset: Option<u64>,
+        /// How long the call was allowed to wait for rate limits in all.
+        max_wait: std::time::Duration,
+    },
+}
+
+fn rate_limited_message(
+    family: &str,
+    retry_in: std::time::Duration,
+    max_wait: std::time::Duration,
+) -> String {
+    format!(
+        "Okta's rate limit for {family} is used up and resets in {} s; this call may not wait \
+         that long (it may wait {} s in all for rate limits)",
+        whole_seconds(retry_in),
+        max_wait.as_secs()
+    )
+}
+
+/// Seconds rounded up, so "0 s" never means "a moment from now".
+fn whole_seconds(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 impl ApiError {
@@ -124,6 +155,13 @@ impl ApiError {
                 "Fix the argument named in the message and call again; nothing was sent to Okta."
                     .to_owned()
             }
+            ApiError::RateLimited {
+                family, retry_in, ..
+            } => format!(
+                "Okta allows each org only so many calls a minute to {family}; retry in {} s \
+                 (after the reset), or make fewer calls: larger pages, filters, a summary tool.",
+                whole_seconds(*retry_in)
+            ),
         }
     }
 
@@ -131,6 +169,7 @@ impl ApiError {
     pub fn error_code(&self) -> Option<&str> {
         match self {
             ApiError::Okta { body, .. } if !body.error_code.is_empty() => Some(&body.error_code),
+            ApiError::RateLimited { .. } => Some("E0000047"),
             _ => None,
         }
     }
@@ -139,6 +178,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Okta { status, .. } => Some(*status),
+            ApiError::RateLimited { .. } => Some(429),
             _ => None,
         }
     }

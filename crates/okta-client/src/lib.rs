@@ -12,6 +12,8 @@
 //! - `Link: rel="next"` is followed only on the org's own origin, so the token stays there;
 //! - one rate-limit window per endpoint family is shared by all clones: calls pace
 //!   themselves when few requests are left and wait out a 429 until `X-Rate-Limit-Reset`;
+//!   a caller can bound a call's total waiting and hear of each wait
+//!   ([`with_rate_limit_waits`]), and a wait past the bound fails at once, saying when to retry;
 //! - idempotent calls retry 5xx, timeouts and broken transfers with jittered backoff; a
 //!   create POST that may have reached Okta is never sent twice;
 //! - redirects are not followed, bodies are size-bounded, credentials never appear in
@@ -35,6 +37,7 @@ mod upload;
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
 pub use paging::{FetchLimits, FetchOutcome, Progress};
 pub use path::ApiPath;
+pub use ratelimit::{RateLimitWait, WaitObserver, with_rate_limit_waits};
 pub use transport::USER_AGENT;
 pub use upload::Upload;
 
@@ -55,7 +58,9 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Largest response body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Longest single wait for a rate-limit reset before giving up with the 429.
+    /// Longest single wait for a rate-limit reset before giving up with
+    /// [`ApiError::RateLimited`]; a call run under [`with_rate_limit_waits`] may also be
+    /// held to a smaller total.
     pub max_rate_limit_wait: Duration,
     /// Retries of idempotent calls on 5xx / timeouts / resets.
     pub max_retries: u32,

@@ -4,9 +4,120 @@
 use crate::RateLimit;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
+
+/// A rate-limit wait the client is making, as its caller hears of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitWait {
+    /// The endpoint family whose window is used up, e.g. `/api/v1/users`.
+    pub family: String,
+    /// How much longer the client waits before it sends again.
+    pub remaining: Duration,
+    /// Unix seconds when Okta said the window resets, when it did.
+    pub reset: Option<u64>,
+}
+
+/// Hears every rate-limit wait of a call (at its start and every few seconds while it lasts).
+pub type WaitObserver = Arc<dyn Fn(&RateLimitWait) + Send + Sync>;
+
+/// While a wait lasts, the observer hears of it this often.
+const REPORT_EVERY: Duration = Duration::from_secs(5);
+
+/// Waits shorter than this (the spacing of paced requests) are counted but not announced.
+const ANNOUNCE_FROM: Duration = Duration::from_secs(1);
+
+/// What one logical call (one tool call, say) allows and wants to hear about its waits.
+/// The client finds it in a task-local, so no request signature has to carry it and the
+/// client stays ignorant of who listens.
+struct CallWaits {
+    max_total: Duration,
+    observer: Option<WaitObserver>,
+    waited: Mutex<Duration>,
+}
+
+tokio::task_local! {
+    static CALL_WAITS: Arc<CallWaits>;
+}
+
+/// Runs `call` with a budget for rate-limit waits: together its waits last at most
+/// `max_total` (a wait that would go past it is not made; the call fails with
+/// [`crate::ApiError::RateLimited`] at once), and `observer` hears of each wait.
+pub async fn with_rate_limit_waits<F: Future>(
+    max_total: Duration,
+    observer: Option<WaitObserver>,
+    call: F,
+) -> F::Output {
+    let scope = Arc::new(CallWaits {
+        max_total,
+        observer,
+        waited: Mutex::new(Duration::ZERO),
+    });
+    CALL_WAITS.scope(scope, call).await
+}
+
+fn current_call() -> Option<Arc<CallWaits>> {
+    CALL_WAITS.try_with(Arc::clone).ok()
+}
+
+impl CallWaits {
+    fn waited(&self) -> Duration {
+        *self.waited.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn add(&self, wait: Duration) {
+        *self.waited.lock().unwrap_or_else(|p| p.into_inner()) += wait;
+    }
+}
+
+/// The longest wait allowed now: the client's own cap, or less if the call's budget is
+/// mostly spent.
+pub(crate) fn allowance(client_max: Duration) -> Duration {
+    match current_call() {
+        Some(call) => client_max.min(call.max_total.saturating_sub(call.waited())),
+        None => client_max,
+    }
+}
+
+/// The call's whole budget for waits (the client's cap outside a call), for messages.
+pub(crate) fn budget(client_max: Duration) -> Duration {
+    current_call().map_or(client_max, |call| call.max_total.min(client_max))
+}
+
+/// Sleeps out a rate-limit wait: logged, announced to the call's observer at the start
+/// and every few seconds, and counted against the call's budget.
+pub(crate) async fn wait_out(family: &str, wait: Duration, reset: Option<u64>) {
+    let call = current_call();
+    if let Some(call) = &call {
+        call.add(wait);
+    }
+    if wait < ANNOUNCE_FROM {
+        tokio::time::sleep(wait).await;
+        return;
+    }
+    tracing::info!(
+        family,
+        wait_secs = wait.as_secs(),
+        ?reset,
+        "waiting for Okta's rate limit to reset"
+    );
+    let until = Instant::now() + wait;
+    loop {
+        let remaining = until.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return;
+        }
+        if let Some(observer) = call.as_ref().and_then(|c| c.observer.as_ref()) {
+            observer(&RateLimitWait {
+                family: family.to_owned(),
+                remaining,
+                reset,
+            });
+        }
+        tokio::time::sleep(remaining.min(REPORT_EVERY)).await;
+    }
+}
 
 /// Reads `X-Rate-Limit-Limit`, `-Remaining` and `-Reset`; absent or garbled values are None.
 pub(crate) fn parse(headers: &HeaderMap) -> RateLimit {
@@ -148,8 +259,12 @@ pub(crate) struct Limiter {
 
 /// What the limiter decided for one request.
 enum Decision {
-    Go { probe: bool, delay: Duration },
-    Sleep(Duration),
+    Go {
+        probe: bool,
+        delay: Duration,
+    },
+    /// The window is used up: wait this long (until its reset, Unix seconds).
+    Sleep(Duration, u64),
     AwaitProbe,
 }
 
@@ -163,16 +278,18 @@ impl Limiter {
     }
 
     /// Waits until a request to `family` fits the known window, then reserves it. A wait
-    /// longer than `max_wait` is not made: the request goes and the org decides.
+    /// longer than `max_wait` (or than the call's remaining budget) is not made: the request
+    /// goes and the org decides.
     pub async fn acquire(&self, family: &str, max_wait: Duration) -> Permit {
         let fam = self.family(family);
         loop {
             let notified = fam.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let allowed = allowance(max_wait);
             let decision = {
                 let mut st = fam.lock();
-                let decision = decide(&mut st, Instant::now(), max_wait);
+                let decision = decide(&mut st, Instant::now(), allowed);
                 if matches!(decision, Decision::Go { .. }) {
                     st.in_flight += 1;
                 }
@@ -185,11 +302,11 @@ impl Limiter {
                         probe,
                     };
                     if !delay.is_zero() {
-                        tokio::time::sleep(delay).await;
+                        wait_out(family, delay, None).await;
                     }
                     return permit;
                 }
-                Decision::Sleep(wait) => tokio::time::sleep(wait).await,
+                Decision::Sleep(wait, reset) => wait_out(family, wait, Some(reset)).await,
                 Decision::AwaitProbe => {
                     // The timeout only guards against a probe that never reports back.
                     let _ = tokio::time::timeout(Duration::from_secs(2), notified).await;
@@ -229,7 +346,7 @@ fn decide(st: &mut FamilyState, now: Instant, max_wait: Duration) -> Decision {
                 delay: Duration::ZERO,
             };
         }
-        return Decision::Sleep(wait);
+        return Decision::Sleep(wait, w.reset_unix);
     }
     w.remaining -= 1;
     let low_water = (w.limit / LOW_WATER_DIVISOR).max(1);
@@ -391,7 +508,7 @@ mod tests {
         assert!(delays.windows(2).all(|d| d[1] > d[0]), "{delays:?}");
         assert!(delays[9] < Duration::from_secs(10));
         match decide(&mut st, Instant::now(), max) {
-            Decision::Sleep(wait) => assert!(wait > Duration::from_secs(9)),
+            Decision::Sleep(wait, _) => assert!(wait > Duration::from_secs(9)),
             _ => panic!("expected to wait for the reset"),
         }
         // A wait beyond the bound is not made.

@@ -4,8 +4,11 @@
 mod common;
 
 use common::{start, start_with};
-use okta_client::{ApiError, ApiPath, ApiRequest, paths};
+use okta_client::{
+    ApiError, ApiPath, ApiRequest, RateLimitWait, WaitObserver, paths, with_rate_limit_waits,
+};
 use okta_sandbox::faults::{Fault, FaultConfig, FaultRule, RateLimits};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn list_users() -> ApiRequest {
@@ -74,24 +77,91 @@ async fn returns_the_429_when_the_reset_is_beyond_the_allowed_wait() {
         started.elapsed() < Duration::from_secs(5),
         "did not wait for the reset"
     );
-    let ApiError::Okta {
-        status,
-        body,
-        rate_limit,
+    let ApiError::RateLimited {
+        family,
+        retry_in,
+        reset,
+        max_wait,
     } = &err
     else {
-        panic!("expected an Okta error, got {err}")
+        panic!("expected a rate-limit error, got {err}")
     };
-    assert_eq!(*status, 429);
-    assert_eq!(body.error_code, "E0000047");
-    assert_eq!(rate_limit.remaining, Some(0));
+    assert_eq!(family, paths::USERS);
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.error_code(), Some("E0000047"));
+    assert!(*retry_in > Duration::from_secs(20), "{retry_in:?}");
+    assert!(reset.is_some_and(|r| r as f64 > unix_now() + 20.0));
+    assert_eq!(*max_wait, Duration::from_secs(1));
+    let message = err.to_string();
     assert!(
-        rate_limit
-            .reset
-            .is_some_and(|r| r as f64 > unix_now() + 20.0)
+        message.contains("/api/v1/users") && message.contains("resets in"),
+        "{message}"
     );
-    assert!(err.hint().contains("resets in"), "{}", err.hint());
+    assert!(err.hint().contains("retry in"), "{}", err.hint());
     assert_eq!(org.requests("GET", paths::USERS).len(), 1);
+}
+
+/// A call run under a wait budget hears of each wait and stops, at once, at a wait that
+/// would take it past the budget.
+#[tokio::test]
+async fn a_call_hears_of_its_waits_and_stops_at_its_budget() {
+    let faults = FaultConfig::default().with_rule(
+        FaultRule::new(
+            paths::USERS,
+            Fault::TooManyRequests {
+                reset_after: Duration::from_secs(2),
+            },
+        )
+        .times(1),
+    );
+    let org = start(faults).await;
+    let heard = Arc::new(Mutex::new(Vec::<RateLimitWait>::new()));
+    let sink = heard.clone();
+    let observer: WaitObserver = Arc::new(move |wait: &RateLimitWait| {
+        sink.lock().unwrap().push(wait.clone());
+    });
+    let response = with_rate_limit_waits(
+        Duration::from_secs(10),
+        Some(observer.clone()),
+        org.client.send(list_users()),
+    )
+    .await
+    .expect("waits for the reset, then succeeds");
+    assert_eq!(response.status, 200);
+    {
+        let heard = heard.lock().unwrap();
+        assert!(!heard.is_empty(), "the wait was announced");
+        assert_eq!(heard[0].family, paths::USERS);
+        assert!(
+            heard[0].remaining > Duration::from_millis(900),
+            "{:?}",
+            heard[0]
+        );
+        assert!(heard[0].reset.is_some());
+    }
+
+    // The same wait with a budget of one second: refused at once.
+    org.faults().set(
+        FaultConfig::default().with_rule(
+            FaultRule::new(
+                paths::USERS,
+                Fault::TooManyRequests {
+                    reset_after: Duration::from_secs(3),
+                },
+            )
+            .times(1),
+        ),
+    );
+    let started = Instant::now();
+    let err = with_rate_limit_waits(
+        Duration::from_secs(1),
+        Some(observer),
+        org.client.send(list_users()),
+    )
+    .await
+    .expect_err("the reset is past the budget");
+    assert!(started.elapsed() < Duration::from_secs(1), "did not wait");
+    assert!(matches!(err, ApiError::RateLimited { .. }), "{err}");
 }
 
 #[tokio::test]

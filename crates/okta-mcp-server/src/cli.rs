@@ -146,6 +146,9 @@ pub struct GlobalArgs {
     /// Largest tool result in bytes before it is cut at an item boundary.
     #[arg(long, env = "OKTA_MCP_MAX_RESULT_BYTES", global = true)]
     pub max_result_bytes: Option<usize>,
+    /// Longest a tool call waits, in all, for Okta's rate limits to reset, in seconds (default 30, at most 600); past it the call fails at once and says when to retry.
+    #[arg(long, env = "OKTA_MCP_MAX_RATE_LIMIT_WAIT", global = true)]
+    pub max_rate_limit_wait: Option<String>,
     /// Directories files may be read from or written to, ':'-separated (default: system temp dirs).
     #[arg(long, env = "OKTA_MCP_ALLOWED_KEY_DIRS", global = true)]
     pub allowed_dirs: Option<String>,

@@ -26,7 +26,9 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
     let org = settings.org.clone().context("no org configured")?;
     // One HTTP client for token requests and API calls: TLS set-up and the trust store
     // are paid for once, and both share the connection pool to the org.
-    let config = ClientConfig::new(org.org_url.clone());
+    let mut config = ClientConfig::new(org.org_url.clone());
+    // No single wait may be longer than a whole call may wait.
+    config.max_rate_limit_wait = settings.max_rate_limit_wait;
     let http = okta_client::http_client(&config).context("building the HTTP client")?;
     let auth = Authenticator::new(auth_settings(&settings, &org), http.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -3,9 +3,15 @@
 
 use crate::cli::{ConfirmArg, GlobalArgs, TokenStoreArg};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default cap on one tool result, in bytes (what an LLM context can reasonably take).
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 200_000;
+
+/// Default bound on a tool call's rate-limit waits: long enough to ride out most of Okta's
+/// one-minute windows, short enough that a client (and the person) is not left hanging.
+pub const DEFAULT_MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
+const MAX_RATE_LIMIT_WAIT_CEILING: u64 = 600;
 
 #[derive(Debug)]
 pub struct SettingsError {
@@ -59,6 +65,8 @@ pub struct Settings {
     pub toolsets: Option<Vec<String>>,
     pub confirm_destructive: bool,
     pub max_result_bytes: usize,
+    /// How long one tool call may wait, in all, for Okta's rate limits to reset.
+    pub max_rate_limit_wait: Duration,
     pub allowed_dirs: Vec<PathBuf>,
     /// OKTA_PRIVATE_KEY_FILE, kept so that no tool ever reads the server's own key.
     pub private_key_file: Option<PathBuf>,
@@ -111,6 +119,7 @@ impl Settings {
             toolsets,
             confirm_destructive: args.confirm != Some(ConfirmArg::Never),
             max_result_bytes,
+            max_rate_limit_wait: max_rate_limit_wait(args.max_rate_limit_wait.as_deref())?,
             allowed_dirs: allowed_dirs(args.allowed_dirs.as_deref()),
             private_key_file: args.private_key_file.clone(),
             log_level: log_level(args.log_level.as_deref())?,
@@ -251,6 +260,23 @@ fn allowed_dirs(raw: Option<&str>) -> Vec<PathBuf> {
     }
 }
 
+/// Whole seconds, with or without an `s`: `30`, `30s`.
+fn max_rate_limit_wait(raw: Option<&str>) -> Result<Duration, SettingsError> {
+    let Some(text) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(DEFAULT_MAX_RATE_LIMIT_WAIT);
+    };
+    let digits = text.strip_suffix('s').unwrap_or(text).trim();
+    match digits.parse::<u64>() {
+        Ok(secs) if secs <= MAX_RATE_LIMIT_WAIT_CEILING => Ok(Duration::from_secs(secs)),
+        _ => Err(invalid(
+            "OKTA_MCP_MAX_RATE_LIMIT_WAIT",
+            format!(
+                "expected whole seconds from 0 to {MAX_RATE_LIMIT_WAIT_CEILING} (e.g. 30), got {text:?}"
+            ),
+        )),
+    }
+}
+
 fn log_level(raw: Option<&str>) -> Result<tracing::Level, SettingsError> {
     match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
         None | Some("") | Some("info") => Ok(tracing::Level::INFO),
@@ -326,6 +352,25 @@ mod tests {
         let s = Settings::from_args(&args).unwrap();
         assert!(s.demo && s.org.is_none());
         assert_eq!(s.max_result_bytes, DEFAULT_MAX_RESULT_BYTES);
+        assert_eq!(s.max_rate_limit_wait, DEFAULT_MAX_RATE_LIMIT_WAIT);
         assert!(s.confirm_destructive);
+    }
+
+    #[test]
+    fn rate_limit_wait_is_whole_seconds_within_bounds() {
+        assert_eq!(max_rate_limit_wait(None).unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            max_rate_limit_wait(Some("5")).unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            max_rate_limit_wait(Some(" 45s ")).unwrap(),
+            Duration::from_secs(45)
+        );
+        assert_eq!(max_rate_limit_wait(Some("0")).unwrap(), Duration::ZERO);
+        for bad in ["-1", "1.5", "601", "soon", "10m"] {
+            let err = max_rate_limit_wait(Some(bad)).unwrap_err();
+            assert_eq!(err.variable, "OKTA_MCP_MAX_RATE_LIMIT_WAIT", "{bad}");
+        }
     }
 }

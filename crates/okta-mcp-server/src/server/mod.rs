@@ -8,8 +8,9 @@ pub mod stdio;
 
 use crate::org::Org;
 use crate::settings::Settings;
+use crate::tools::common::{ProgressEvent, ProgressFn};
 use crate::tools::error::ToolError;
-use crate::tools::{Reply, ToolCtx, ToolDef, common::ProgressFn};
+use crate::tools::{Reply, ToolCtx, ToolDef};
 use attachments::Attachments;
 use okta_auth::{AuthError, Authenticator};
 use okta_client::ApiError;
@@ -362,20 +363,25 @@ impl ServerHandler for OktaMcp {
     }
 }
 
-/// Turns fetch_all progress into MCP progress notifications, sent in order by one task that
-/// ends when the call's context (holding the sender) is dropped.
+/// Turns a call's progress (fetch_all pages, rate-limit waits) into MCP progress
+/// notifications, sent in order by one task that ends when the call's context (holding the
+/// sender) is dropped.
 fn progress_reporter(peer: rmcp::Peer<RoleServer>, token: ProgressToken) -> ProgressFn {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
     tokio::spawn(async move {
-        while let Some((pages, items)) = rx.recv().await {
-            let param = ProgressNotificationParam::new(token.clone(), items as f64)
-                .with_message(format!("fetched {pages} pages, {items} items"));
+        let mut last = 0.0;
+        while let Some(event) = rx.recv().await {
+            let Some((value, message)) = event.progress_after(last) else {
+                continue;
+            };
+            last = value;
+            let param = ProgressNotificationParam::new(token.clone(), value).with_message(message);
             if peer.notify_progress(param).await.is_err() {
                 break;
             }
         }
     });
-    Arc::new(move |pages, items| {
-        let _ = tx.send((pages, items));
+    Arc::new(move |event| {
+        let _ = tx.send(event);
     })
 }

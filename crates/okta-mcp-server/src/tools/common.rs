@@ -11,8 +11,47 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// Reports fetch_all progress (pages, items so far); the server turns it into MCP progress.
-pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+/// Reports a long call's progress; the server turns it into MCP progress notifications.
+pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// Something a long call has to tell the client while it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProgressEvent {
+    /// fetch_all has read this many pages and items so far.
+    Fetched { pages: u64, items: u64 },
+    /// The call is waiting, e.g. for Okta's rate limit to reset; the text says for what.
+    Waiting(String),
+}
+
+impl ProgressEvent {
+    /// The progress value to send after `last`, and the message; None when nothing can be
+    /// sent. MCP requires the value to rise with every notification: items counts do, and a
+    /// wait takes a value between the last one and the next whole number (halving the gap),
+    /// so the next item count still lies above it.
+    pub fn progress_after(&self, last: f64) -> Option<(f64, String)> {
+        match self {
+            ProgressEvent::Fetched { pages, items } => {
+                let value = *items as f64;
+                (value > last).then(|| (value, format!("fetched {pages} pages, {items} items")))
+            }
+            ProgressEvent::Waiting(message) => {
+                let value = last + (last.floor() + 1.0 - last) / 2.0;
+                (value > last && value < last.floor() + 1.0).then(|| (value, message.clone()))
+            }
+        }
+    }
+}
+
+/// Tells the client, through `progress`, that the call waits for a rate limit.
+pub fn rate_limit_observer(progress: ProgressFn) -> okta_client::WaitObserver {
+    Arc::new(move |wait: &okta_client::RateLimitWait| {
+        let secs = wait.remaining.as_secs() + u64::from(wait.remaining.subsec_nanos() > 0);
+        progress(ProgressEvent::Waiting(format!(
+            "waiting {secs} s for Okta's rate limit on {} to reset",
+            wait.family
+        )));
+    })
+}
 
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +76,16 @@ pub struct Paging {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+/// Runs a tool's work with its rate-limit waits bounded by OKTA_MCP_MAX_RATE_LIMIT_WAIT and
+/// announced to the client as progress (when it asked for progress).
+pub async fn with_rate_limit_waits<T>(
+    ctx: &ToolCtx,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let observer = ctx.progress.clone().map(rate_limit_observer);
+    okta_client::with_rate_limit_waits(ctx.settings.max_rate_limit_wait, observer, work).await
 }
 
 /// How a list endpoint pages.
@@ -82,5 +131,50 @@ pub fn output_schema(output: Output) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_rises_with_every_notification_waits_included() {
+        let events = [
+            ProgressEvent::Waiting("waiting 23 s".into()),
+            ProgressEvent::Waiting("waiting 18 s".into()),
+            ProgressEvent::Fetched {
+                pages: 1,
+                items: 200,
+            },
+            ProgressEvent::Waiting("waiting 5 s".into()),
+            ProgressEvent::Fetched {
+                pages: 2,
+                items: 201,
+            },
+            ProgressEvent::Fetched {
+                pages: 3,
+                items: 201,
+            },
+        ];
+        let mut last = 0.0;
+        let mut sent = Vec::new();
+        for event in &events {
+            if let Some((value, message)) = event.progress_after(last) {
+                assert!(value > last, "{value} after {last}");
+                last = value;
+                sent.push((value, message));
+            }
+        }
+        assert_eq!(
+            sent.len(),
+            5,
+            "a page that adds nothing is not sent: {sent:?}"
+        );
+        assert_eq!(sent[0], (0.5, "waiting 23 s".to_owned()));
+        assert_eq!(sent[1].0, 0.75);
+        assert_eq!(sent[2], (200.0, "fetched 1 pages, 200 items".to_owned()));
+        assert_eq!(sent[3].0, 200.5);
+        assert_eq!(sent[4].0, 201.0);
     }
 }

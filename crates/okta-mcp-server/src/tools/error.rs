@@ -89,6 +89,35 @@ impl ToolError {
                     "hint": hint,
                 })
             }
+            ToolError::Api(
+                e @ ApiError::RateLimited {
+                    family,
+                    retry_in,
+                    reset,
+                    max_wait,
+                },
+            ) => {
+                let retry_after_seconds =
+                    retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+                let retry_at = reset
+                    .and_then(|r| chrono::DateTime::from_timestamp(r as i64, 0))
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                json!({
+                    "error": "rate_limited",
+                    "tool": tool,
+                    "message": e.to_string(),
+                    "endpoint_family": family,
+                    "retry_after_seconds": retry_after_seconds,
+                    "retry_at": retry_at,
+                    "rateLimitReset": reset,
+                    "hint": format!(
+                        "{} This server lets one call wait {} s in all for rate limits \
+                         (OKTA_MCP_MAX_RATE_LIMIT_WAIT); raise it to wait longer instead.",
+                        e.hint(),
+                        max_wait.as_secs()
+                    ),
+                })
+            }
             ToolError::Api(e) => json!({
                 "error": error_kind(e),
                 "tool": tool,
@@ -106,6 +135,7 @@ fn error_kind(e: &ApiError) -> &'static str {
         ApiError::Network(_) => "network_error",
         ApiError::Decode(_) => "bad_response",
         ApiError::ForeignNextLink(_) => "foreign_next_link",
+        ApiError::RateLimited { .. } => "rate_limited",
         #[allow(unreachable_patterns)]
         _ => "api_error",
     }

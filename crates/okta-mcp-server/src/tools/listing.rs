@@ -4,6 +4,7 @@
 
 use crate::rendered::RenderedJson;
 use crate::tools::Reply;
+use crate::tools::common::ProgressEvent;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::shape::{self, Fields};
@@ -292,7 +293,10 @@ impl<'a> Walk<'a> {
             .filter(|_| self.items.count() > self.reported)
         {
             self.reported = self.items.count();
-            progress(self.pages as u64, self.reported as u64);
+            progress(ProgressEvent::Fetched {
+                pages: self.pages as u64,
+                items: self.reported as u64,
+            });
         }
         let Some(after) = page.next_cursor else {
             // The org linked a next page that must not be followed: the list is incomplete,

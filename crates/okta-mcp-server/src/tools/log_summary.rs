@@ -3,6 +3,7 @@
 //! bounded window is split into slices fetched concurrently (the client paces them within
 //! the rate limit).
 
+use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::log_window::split_window;
@@ -139,7 +140,10 @@ async fn fold_pages(
             summary.add_raw(event);
         }
         if let Some(progress) = &ctx.progress {
-            progress(summary.pages as u64, summary.total);
+            progress(ProgressEvent::Fetched {
+                pages: summary.pages as u64,
+                items: summary.total,
+            });
         }
         if empty || page.next_cursor.is_none() {
             return Ok((summary, page.unfollowed_next));

@@ -10,6 +10,7 @@
 //! because only it yields an exact continuation cursor.
 
 use crate::tools::Reply;
+use crate::tools::common::ProgressEvent;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing::{self, RenderedItems, Step, Walk, shape_raw};
@@ -262,7 +263,10 @@ async fn collect_slice(
             let mut totals = shared.progress.lock().unwrap_or_else(|p| p.into_inner());
             totals.0 += 1;
             totals.1 += added;
-            progress(totals.0, totals.1);
+            progress(ProgressEvent::Fetched {
+                pages: totals.0,
+                items: totals.1,
+            });
         }
         if last {
             slice.complete = !cut;

@@ -228,7 +228,7 @@ impl ToolDef {
 
     /// Runs the handler. `args` must not hold the `confirm` flag (the server strips it).
     pub async fn call(&self, ctx: ToolCtx, args: Value) -> Result<Reply, ToolError> {
-        (self.handler)(ctx, args).await
+        common::with_rate_limit_waits(&ctx.clone(), (self.handler)(ctx, args)).await
     }
 
     /// The confirmation question for these arguments.
@@ -238,7 +238,9 @@ impl ToolDef {
         args: Value,
     ) -> Result<String, ToolError> {
         match &self.confirmer {
-            Some(confirmer) => confirmer(ctx, args).await,
+            Some(confirmer) => {
+                common::with_rate_limit_waits(&ctx.clone(), confirmer(ctx, args)).await
+            }
             None => Ok(format!("Run {} with {}?", self.spec.name, args)),
         }
     }

@@ -2,6 +2,7 @@
 //! and absent from the public spec): it pages by app `name` and sends no Link header, so
 //! paging is done here; installing an integration is a plain app create.
 
+use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::shape::{self, Fields};
@@ -184,7 +185,10 @@ async fn list(ctx: &ToolCtx, p: ListCatalogParams) -> Result<Value, ToolError> {
         let advanced = !fresh.is_empty();
         listing.take(fresh);
         if let Some(progress) = &ctx.progress {
-            progress(pages as u64, listing.items.len() as u64);
+            progress(ProgressEvent::Fetched {
+                pages: pages as u64,
+                items: listing.items.len() as u64,
+            });
         }
         if listing.truncated || !full {
             break;

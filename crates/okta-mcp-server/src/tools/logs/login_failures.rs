@@ -344,6 +344,17 @@ fn clone_error(e: &ApiError) -> ApiError {
         ApiError::Decode(m) => ApiError::Decode(m.clone()),
         ApiError::ForeignNextLink(m) => ApiError::ForeignNextLink(m.clone()),
         ApiError::InvalidRequest(m) => ApiError::InvalidRequest(m.clone()),
+        ApiError::RateLimited {
+            family,
+            retry_in,
+            reset,
+            max_wait,
+        } => ApiError::RateLimited {
+            family: family.clone(),
+            retry_in: *retry_in,
+            reset: *reset,
+            max_wait: *max_wait,
+        },
         other => ApiError::Decode(other.to_string()),
     }
 }

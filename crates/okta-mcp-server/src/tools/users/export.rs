@@ -1,6 +1,7 @@
 //! export_users_csv: every matching user to a CSV file, one page in memory at a time, written
 //! to a temporary file beside the target and moved into place only when complete.
 
+use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::files::{self, FileRules, WriteTarget};
@@ -123,7 +124,10 @@ async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError>
         }
         temp.write(chunk.as_bytes()).await?;
         if let Some(progress) = &ctx.progress {
-            progress(pages as u64, users);
+            progress(ProgressEvent::Fetched {
+                pages: pages as u64,
+                items: users,
+            });
         }
         if page.next_cursor.is_some() && pages >= MAX_PAGES {
             stop_reason = Some(format!(
