@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use support::{Mcp, TestOrg};
 
 fn org(faults: FaultConfig) -> TestOrg {
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults = faults;
-    TestOrg::with_config(config)
+    TestOrg::with_config(okta_sandbox::SandboxConfig {
+        faults,
+        ..Default::default()
+    })
 }
 
 /// One 429 on the users family whose window resets `secs` from now.

@@ -129,6 +129,10 @@ async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError>
                 items: users,
             });
         }
+        if let Some(reason) = page.unfollowed_next {
+            stop_reason = Some(reason);
+            break;
+        }
         if page.next_cursor.is_some() && pages >= MAX_PAGES {
             stop_reason = Some(format!(
                 "reached the page limit ({MAX_PAGES} pages of {PAGE_SIZE}); narrow the export with search or filter"
