@@ -44,7 +44,8 @@ tokio::task_local! {
 
 /// Runs `call` with a budget for rate-limit waits: together its waits last at most
 /// `max_total` (a wait that would go past it is not made; the call fails with
-/// [`crate::ApiError::RateLimited`] at once), and `observer` hears of each wait.
+/// [`crate::ApiError::RateLimited`] at once), and `observer` hears of each wait. Requests the
+/// call runs side by side (in the same task) share the budget, each wait counted in full.
 pub async fn with_rate_limit_waits<F: Future>(
     max_total: Duration,
     observer: Option<WaitObserver>,
