@@ -8,6 +8,9 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 use std::process::ExitCode;
 
+/// How long the last answers may take to reach stdout once the session has ended.
+const STDOUT_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let org = crate::org::connect(settings).await?;
     crate::device_prompt::install(&org.auth);
@@ -17,13 +20,15 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
         Transport::Stdio => {
             let attachments = Attachments::new();
             let server = OktaMcp::new(&org, Some(attachments.clone()));
-            let transport = crate::server::stdio::transport(attachments);
+            let (transport, stdout_done) = crate::server::stdio::transport(attachments)
+                .context("starting the stdout writer")?;
             let running = match server.serve(transport).await {
                 Ok(running) => running,
                 // A 2026-07-28 client may talk without an initialize handshake and simply
                 // close stdin when done: that is a normal end of the session.
                 Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
                     tracing::info!("client closed the session");
+                    stdout_done.wait(STDOUT_DRAIN).await;
                     return Ok(ExitCode::SUCCESS);
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("starting the MCP session")),
@@ -32,8 +37,10 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
                 org.auth.clone(),
                 running.peer().clone(),
             ));
-            running.waiting().await.context("MCP session")?;
+            let ended = running.waiting().await;
             watcher.abort();
+            stdout_done.wait(STDOUT_DRAIN).await;
+            ended.context("MCP session")?;
         }
         Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind).await?,
     }

@@ -1,0 +1,285 @@
+//! Hostile input over stdio: lines too large to hold, lines that are JSON but no message,
+//! params of the wrong shape, and generated framing and tool arguments. The server must stay
+//! alive, answer every id with an error that names the problem, and give memory back.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use support::{Mcp, TestOrg, rss_kib};
+
+/// How far above its resting size the server may grow while refusing hostile input.
+const RSS_HEADROOM_KIB: u64 = 64 * 1024;
+
+fn error_of(resp: &Value) -> (i64, String) {
+    let error = resp
+        .get("error")
+        .unwrap_or_else(|| panic!("expected an error: {resp}"));
+    (
+        error["code"].as_i64().unwrap(),
+        error["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The next response (not a notification), or None if none arrives within `wait`.
+fn next_reply(mcp: &mut Mcp, wait: Duration) -> Option<Value> {
+    loop {
+        let msg = mcp.try_next_message(wait)?;
+        if msg.get("method").is_none() {
+            return Some(msg);
+        }
+        mcp.notifications.push(msg);
+    }
+}
+
+/// The response to `id`, skipping notifications.
+fn response_to(mcp: &mut Mcp, id: &Value) -> Value {
+    loop {
+        let msg = mcp.next_message();
+        if msg.get("method").is_none() && (&msg["id"] == id || msg["id"].is_null()) {
+            return msg;
+        }
+        mcp.notifications.push(msg);
+    }
+}
+
+#[test]
+fn a_line_of_hundreds_of_megabytes_is_refused_without_being_held() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    assert!(!mcp.list_tools().is_empty());
+    let pid = mcp.pid();
+    std::thread::sleep(Duration::from_millis(300));
+    let baseline = rss_kib(pid).expect("VmRSS");
+
+    // Sample RSS while the line streams in.
+    let peak = Arc::new(AtomicU64::new(baseline));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(rss) = rss_kib(pid) {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    const TOTAL: usize = 320 * 1024 * 1024;
+    mcp.send_bytes(br#"{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"get_user","arguments":{"user_id":""#);
+    let chunk = vec![b'A'; 1024 * 1024];
+    for _ in 0..TOTAL / chunk.len() {
+        mcp.send_bytes(&chunk);
+    }
+    mcp.send_bytes(b"\"}}}\n");
+
+    let resp = response_to(&mut mcp, &json!(41));
+    let (code, message) = error_of(&resp);
+    assert_eq!(code, -32700, "{resp}");
+    assert!(message.contains("too large"), "{message}");
+    assert_eq!(
+        resp["id"], 41,
+        "the id is read from the line's start: {resp}"
+    );
+
+    // The session goes on.
+    assert!(!mcp.list_tools().is_empty());
+    std::thread::sleep(Duration::from_millis(200));
+    done.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    let after = rss_kib(pid).expect("VmRSS");
+    let peak = peak.load(Ordering::Relaxed);
+    eprintln!("RSS: baseline {baseline} KiB, peak {peak} KiB, after {after} KiB");
+    assert!(
+        peak < baseline + RSS_HEADROOM_KIB,
+        "RSS rose from {baseline} to {peak} KiB while a {TOTAL}-byte line streamed in"
+    );
+    assert!(
+        after < baseline + RSS_HEADROOM_KIB,
+        "RSS stayed at {after} KiB (baseline {baseline} KiB) after the line"
+    );
+}
+
+/// Lines that are valid JSON syntax but that the SDK cannot decode, each with an id and the
+/// words its error must contain.
+fn undecodable_lines() -> Vec<(Vec<u8>, i64, &'static str)> {
+    let nested_params = format!(
+        r#"{{"jsonrpc":"2.0","id":104,"method":"tools/call","params":{{"name":"list_users","arguments":{{"a":{}1{}}}}}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let deep_array = format!(
+        r#"{{"jsonrpc":"2.0","id":105,"method":"tools/call","params":{}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    vec![
+        (
+            br#"{"jsonrpc":"2.0","id":101,"method":"tools/call","params":{"name":"list_users","arguments":{"limit":1e999999}}}"#.to_vec(),
+            -32700,
+            "number out of range",
+        ),
+        (
+            b"{\"jsonrpc\":\"2.0\",\"id\":102,\"method\":\"tools/call\",\"params\":{\"name\":\"get_user\",\"arguments\":{\"user_id\":\"ab\xff\xfecd\"}}}".to_vec(),
+            -32700,
+            "UTF-8",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":103,"method":"tools/call","params":{"name":"get_user","arguments":{"user_id":"\ud83d"}}}"#.to_vec(),
+            -32700,
+            "surrogate",
+        ),
+        (nested_params.into_bytes(), -32700, "recursion limit"),
+        (deep_array.into_bytes(), -32700, "recursion limit"),
+        (
+            br#"{"jsonrpc":"2.0","id":106,"method":"tools/call"}"#.to_vec(),
+            -32602,
+            "params",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":107,"method":"tools/call","params":{"name":"list_users","arguments":"limit=1"}}"#.to_vec(),
+            -32602,
+            "arguments",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":108,"method":"tools/call","params":{"arguments":{}}}"#.to_vec(),
+            -32602,
+            "name",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":109,"method":"tools/call","params":{"name":42}}"#.to_vec(),
+            -32602,
+            "name",
+        ),
+        (
+            br#"{"jsonrpc":"1.0","id":110,"method":"tools/list"}"#.to_vec(),
+            -32600,
+            "jsonrpc",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":111,"method":["tools/list"]}"#.to_vec(),
+            -32600,
+            "method",
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":112,"method":"logging/setLevel","params":{"level":"loud"}}"#.to_vec(),
+            -32602,
+            "level",
+        ),
+    ]
+}
+
+#[test]
+fn every_line_with_a_readable_id_is_answered_naming_the_problem() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    for (line, code, words) in undecodable_lines() {
+        let id = json!(
+            support_id(&line).unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&line)))
+        );
+        mcp.send_bytes(&line);
+        mcp.send_bytes(b"\n");
+        let resp = next_reply(&mut mcp, Duration::from_secs(20)).unwrap_or_else(|| {
+            panic!(
+                "no answer to {}; stderr:\n{}",
+                &String::from_utf8_lossy(&line)[..120.min(line.len())],
+                mcp.stderr()
+            )
+        });
+        assert_eq!(resp["id"], id, "answered with its id: {resp}");
+        let (got, message) = error_of(&resp);
+        assert_eq!(got, code, "{resp}");
+        assert!(message.contains(words), "{message:?} should name {words:?}");
+    }
+    // Still serving.
+    let ok = mcp.call_ok("list_users", json!({"limit": 1}));
+    assert_eq!(ok["items"].as_array().unwrap().len(), 1);
+}
+
+/// The id a test line was written with (from its start, as the server reads it).
+fn support_id(line: &[u8]) -> Option<i64> {
+    let text = String::from_utf8_lossy(line);
+    let at = text.find("\"id\":")? + 5;
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_line_without_a_readable_id_is_logged_and_a_notification_is_not_answered() {
+    let org = TestOrg::start();
+    let mut env = org.service_env();
+    env.push(("OKTA_LOG_LEVEL".into(), "warn".into()));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    // A notification that cannot be read: nothing to answer, but a warning.
+    mcp.send_raw(r#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#);
+    // An unreadable line whose id cannot be read: a null-id parse error, and a warning.
+    mcp.send_bytes(b"{\"method\":\"tools/list\",\"params\":{\"x\":\"\xff\"},\"id\":{\"n\":7}}\n");
+    let resp = next_reply(&mut mcp, Duration::from_secs(20)).expect("an answer");
+    assert_eq!(resp["id"], Value::Null, "{resp}");
+    assert_eq!(error_of(&resp).0, -32700);
+    // The next answer is to the next request: the notification got none.
+    assert!(!mcp.list_tools().is_empty());
+    let log = mcp.stderr();
+    assert!(
+        log.contains("a notification from the client could not be read"),
+        "{log}"
+    );
+    assert!(log.contains("without a readable id"), "{log}");
+}
+
+#[test]
+fn a_batch_and_a_bare_value_are_invalid_requests_and_blank_lines_are_ignored() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    for line in [
+        r#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#,
+        "42",
+        r#""tools/list""#,
+    ] {
+        mcp.send_raw("");
+        mcp.send_raw("   \r");
+        mcp.send_raw(line);
+        let resp = next_reply(&mut mcp, Duration::from_secs(20)).expect("an answer");
+        assert_eq!(error_of(&resp).0, -32600, "{line}: {resp}");
+    }
+    assert!(
+        next_reply(&mut mcp, Duration::from_millis(300)).is_none(),
+        "blank lines get no answer"
+    );
+    assert!(!mcp.list_tools().is_empty());
+}
+
+#[test]
+fn the_server_stays_alive_after_each_hostile_line_and_ends_on_eof() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    for (line, _, _) in undecodable_lines() {
+        mcp.send_bytes(&line);
+        mcp.send_bytes(b"\n");
+    }
+    // A last line without a newline is still read at end of input.
+    let mut all = Vec::new();
+    for _ in undecodable_lines() {
+        all.push(next_reply(&mut mcp, Duration::from_secs(20)).expect("an answer"));
+    }
+    assert!(all.iter().all(|m| m.get("error").is_some()));
+    mcp.send_bytes(br#"{"jsonrpc":"2.0","id":"last","method":"tools/list"}"#);
+    mcp.close_stdin();
+    let resp = next_reply(&mut mcp, Duration::from_secs(20)).expect("an answer");
+    assert_eq!(resp["id"], "last", "{resp}");
+    let status = mcp
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits on EOF");
+    assert!(status.success(), "{status:?}");
+}
