@@ -2,6 +2,7 @@
 //! the confirmation gate, progress and cancellation. Transport-agnostic.
 
 pub mod attachments;
+mod completion;
 pub mod confirm;
 pub mod exposure;
 pub mod stdio;
@@ -312,8 +313,11 @@ pub fn error_result(value: Value) -> CallToolResult {
 }
 
 impl ServerHandler for OktaMcp {
+    #[allow(deprecated)] // enable_logging: deprecated upstream (SEP-2577), still probed by clients.
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
+            .enable_logging()
+            .enable_completions()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
@@ -336,6 +340,25 @@ impl ServerHandler for OktaMcp {
                 .map(ToolDef::mcp_tool)
                 .collect(),
         ))
+    }
+
+    /// Log notifications for this client from now on, at `level` and above.
+    #[allow(deprecated)] // Deprecated upstream (SEP-2577) but still probed by clients.
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        crate::logging::forward_to_client(context.peer.clone(), request.level);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        Ok(completion::complete(self, &request).await)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
