@@ -213,30 +213,48 @@ pub fn forward_to_client(peer: rmcp::Peer<RoleServer>, level: LoggingLevel) {
     }
 }
 
-/// Sends queued events to the clients whose level they meet, at a bounded rate.
+/// Sends queued events to the clients whose level they meet, at a bounded rate; events
+/// past the rate are counted, and the count goes out as soon as the rate allows.
 async fn forward_events(
     mut events: tokio::sync::mpsc::Receiver<(u8, LoggingMessageNotificationParam)>,
 ) {
     let log = &*CLIENT_LOG;
-    let mut allowance = CLIENT_LOG_PER_SECOND as f64;
+    let rate = CLIENT_LOG_PER_SECOND as f64;
+    let mut allowance = rate;
     let mut last = Instant::now();
-    while let Some((severity, param)) = events.recv().await {
+    loop {
+        let event = if log.dropped.load(Ordering::Relaxed) > 0 {
+            // Wake up to report the drops even if nothing else is logged.
+            match tokio::time::timeout(Duration::from_secs_f64(1.0 / rate), events.recv()).await {
+                Ok(event) => event.map(Some),
+                Err(_) => Some(None),
+            }
+        } else {
+            events.recv().await.map(Some)
+        };
+        let Some(event) = event else { break };
         let now = Instant::now();
-        allowance = (allowance
-            + now.duration_since(last).as_secs_f64() * CLIENT_LOG_PER_SECOND as f64)
-            .min(CLIENT_LOG_PER_SECOND as f64);
+        allowance = (allowance + now.duration_since(last).as_secs_f64() * rate).min(rate);
         last = now;
-        if allowance < 1.0 {
-            log.dropped.fetch_add(1, Ordering::Relaxed);
+        let mut batch = Vec::with_capacity(2);
+        if allowance >= 1.0 {
+            let dropped = log.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                allowance -= 1.0;
+                batch.push((4, dropped_notice(dropped)));
+            }
+        }
+        if let Some(event) = event {
+            if allowance >= 1.0 {
+                allowance -= 1.0;
+                batch.push(event);
+            } else {
+                log.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if batch.is_empty() {
             continue;
         }
-        allowance -= 1.0;
-        let dropped = log.dropped.swap(0, Ordering::Relaxed);
-        let mut batch = Vec::with_capacity(2);
-        if dropped > 0 {
-            batch.push((4, dropped_notice(dropped)));
-        }
-        batch.push((severity, param));
         let peers: Vec<(rmcp::Peer<RoleServer>, u8)> = {
             let mut subscribers = log.subscribers.lock().unwrap_or_else(|p| p.into_inner());
             subscribers.retain(|s| !s.peer.is_transport_closed());
@@ -252,8 +270,6 @@ async fn forward_events(
                 }
             }
         }
-        // Let a burst of events queue up behind a slow client rather than spin.
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
