@@ -283,3 +283,37 @@ fn the_server_stays_alive_after_each_hostile_line_and_ends_on_eof() {
         .expect("exits on EOF");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn an_overlong_id_or_query_is_refused_as_invalid_not_as_a_network_error() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    let huge = "a".repeat(100 * 1024);
+    for (tool, args) in [
+        ("get_user", json!({"user_id": huge})),
+        ("get_group", json!({"group_id": huge})),
+        (
+            "list_users",
+            json!({"search": format!("profile.login eq \"{huge}\"")}),
+        ),
+    ] {
+        let r = mcp.call(tool, args);
+        assert_eq!(r["isError"], true, "{r}");
+        let body = &r["structuredContent"];
+        let text = body.to_string();
+        assert_ne!(body["error"], "network_error", "{tool}: {text}");
+        assert!(!text.contains("OKTA_ORG_URL"), "{tool}: {text}");
+        assert!(
+            body["message"].as_str().unwrap().contains("too long"),
+            "{tool}: {text}"
+        );
+        assert!(
+            text.len() < 4096,
+            "the error does not echo the value: {}",
+            text.len()
+        );
+    }
+    // Nothing was sent for them.
+    assert!(mcp.call_ok("list_users", json!({"limit": 1}))["items"].is_array());
+}
