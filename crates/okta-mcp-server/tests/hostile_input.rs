@@ -317,3 +317,276 @@ fn an_overlong_id_or_query_is_refused_as_invalid_not_as_a_network_error() {
     // Nothing was sent for them.
     assert!(mcp.call_ok("list_users", json!({"limit": 1}))["items"].is_array());
 }
+
+// ---------------------------------------------------------------------------------------
+// Generated cases: one server, many inputs, each followed by a ping that must be answered.
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use std::cell::RefCell;
+    use std::time::Instant;
+
+    /// Cases per run and the time they may take together (past it, the rest are skipped).
+    const CASES: u32 = 128;
+    const BUDGET: Duration = Duration::from_secs(90);
+
+    /// Any JSON value, a few levels deep, with strings that include control characters,
+    /// quotes, escapes and non-ASCII.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            prop_oneof![
+                Just("../users"),
+                Just("\r\n\u{1b}[2J"),
+                Just("%00"),
+                Just("\"}]},"),
+                Just("omc-attachment-"),
+                Just(""),
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::btree_map(any::<String>(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Case {
+        /// tools/call of a listed tool with these arguments (its own property names, with
+        /// any values, and any other keys).
+        Tool {
+            tool: usize,
+            known: Vec<(usize, Value)>,
+            extra: Value,
+        },
+        /// A JSON-RPC request with any method and params.
+        Request { method: String, params: Value },
+        /// A request line with bytes cut out or flipped.
+        Mangled {
+            method: String,
+            params: Value,
+            cuts: Vec<(usize, u8)>,
+        },
+        /// A notification with any method and params.
+        Notification { method: String, params: Value },
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("tools/call".to_owned()),
+            Just("tools/list".to_owned()),
+            Just("ping".to_owned()),
+            Just("initialize".to_owned()),
+            Just("logging/setLevel".to_owned()),
+            Just("completion/complete".to_owned()),
+            Just("resources/list".to_owned()),
+            Just("notifications/cancelled".to_owned()),
+            any::<String>(),
+        ]
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        prop_oneof![
+            4 => (
+                any::<usize>(),
+                prop::collection::vec((any::<usize>(), json_value()), 0..4),
+                json_value()
+            )
+                .prop_map(|(tool, known, extra)| Case::Tool { tool, known, extra }),
+            2 => (method(), json_value()).prop_map(|(method, params)| Case::Request { method, params }),
+            2 => (
+                method(),
+                json_value(),
+                prop::collection::vec((any::<usize>(), any::<u8>()), 1..4)
+            )
+                .prop_map(|(method, params, cuts)| Case::Mangled { method, params, cuts }),
+            1 => (method(), json_value())
+                .prop_map(|(method, params)| Case::Notification { method, params }),
+        ]
+    }
+
+    struct Tool {
+        name: String,
+        properties: Vec<String>,
+    }
+
+    /// Sends `line` with `id` (if any), then a ping; waits for the ping's answer and, when
+    /// an id was sent, for that id's answer too, which it returns.
+    fn exchange(
+        mcp: &mut Mcp,
+        line: &[u8],
+        id: Option<&Value>,
+        ping: u64,
+    ) -> Result<Option<Value>, String> {
+        mcp.send_bytes(line);
+        mcp.send_bytes(b"\n");
+        mcp.send(&json!({"jsonrpc": "2.0", "id": ping, "method": "ping"}));
+        let (mut got_case, mut got_ping) = (id.is_none(), false);
+        let mut answer = None;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !(got_case && got_ping) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(msg) = mcp.try_next_message(left) else {
+                return Err(format!(
+                    "no answer (case answered: {got_case}, ping answered: {got_ping})"
+                ));
+            };
+            if msg.get("method").is_some() {
+                continue; // a notification or a server request
+            }
+            if msg["id"] == json!(ping) {
+                got_ping = true;
+            } else if id.is_some_and(|id| &msg["id"] == id) {
+                got_case = true;
+                answer = Some(msg);
+            }
+        }
+        Ok(answer)
+    }
+
+    #[test]
+    fn generated_framing_and_tool_arguments_are_all_answered() {
+        let org = TestOrg::start();
+        let files = tempfile::tempdir().unwrap();
+        let mut env = org.service_env();
+        env.push((
+            "OKTA_MCP_ALLOWED_KEY_DIRS".into(),
+            files.path().display().to_string(),
+        ));
+        let mut mcp = Mcp::spawn(&env, &[]);
+        mcp.initialize();
+        let tools: Vec<Tool> = mcp
+            .list_tools()
+            .iter()
+            .map(|t| Tool {
+                name: t["name"].as_str().unwrap().to_owned(),
+                properties: t["inputSchema"]["properties"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let pid = mcp.pid();
+        let baseline = rss_kib(pid).unwrap();
+        let mcp = RefCell::new(mcp);
+        let next_id = RefCell::new(10_000u64);
+        let exchanged = RefCell::new(0u32);
+        let outcomes = RefCell::new(std::collections::BTreeMap::new());
+        let started = Instant::now();
+        let mut runner = TestRunner::new(Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = runner.run(&case(), |case| {
+            if started.elapsed() > BUDGET {
+                return Ok(());
+            }
+            let mut mcp = mcp.borrow_mut();
+            let mut ids = next_id.borrow_mut();
+            *ids += 2;
+            let (id, ping) = (json!(*ids), *ids + 1);
+            let (line, expect): (Vec<u8>, Option<&Value>) = match &case {
+                Case::Tool { tool, known, extra } => {
+                    let tool = &tools[tool % tools.len()];
+                    let mut args = match extra {
+                        Value::Object(m) => m.clone(),
+                        _ => Default::default(),
+                    };
+                    for (i, v) in known {
+                        if !tool.properties.is_empty() {
+                            let name = &tool.properties[i % tool.properties.len()];
+                            args.insert(name.clone(), v.clone());
+                        }
+                    }
+                    let msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                        "params": {"name": tool.name, "arguments": args}});
+                    (msg.to_string().into_bytes(), Some(&id))
+                }
+                Case::Request { method, params } => {
+                    let msg =
+                        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+                    (msg.to_string().into_bytes(), Some(&id))
+                }
+                Case::Mangled {
+                    method,
+                    params,
+                    cuts,
+                } => {
+                    let msg =
+                        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+                    let mut bytes = msg.to_string().into_bytes();
+                    for (at, byte) in cuts {
+                        let at = at % bytes.len();
+                        if byte % 2 == 0 {
+                            bytes.remove(at);
+                        } else {
+                            bytes[at] = *byte;
+                        }
+                    }
+                    bytes.retain(|b| *b != b'\n');
+                    // The id may be gone or changed: only the ping is owed an answer.
+                    (bytes, None)
+                }
+                Case::Notification { method, params } => {
+                    let msg = json!({"jsonrpc": "2.0", "method": method, "params": params});
+                    (msg.to_string().into_bytes(), None)
+                }
+            };
+            let answer = exchange(&mut mcp, &line, expect, ping).map_err(|why| {
+                TestCaseError::fail(format!(
+                    "{why}; line: {}; stderr:\n{}",
+                    String::from_utf8_lossy(&line[..line.len().min(300)]),
+                    tail(&mcp.stderr())
+                ))
+            })?;
+            *exchanged.borrow_mut() += 1;
+            if let Some(answer) = answer {
+                let kind = if answer["result"]["isError"] == true {
+                    "tool error"
+                } else if answer.get("result").is_some() {
+                    "result"
+                } else {
+                    "protocol error"
+                };
+                *outcomes.borrow_mut().entry(kind).or_insert(0u32) += 1;
+            }
+            let rss = rss_kib(pid).ok_or_else(|| TestCaseError::fail("the server is gone"))?;
+            prop_assert!(
+                rss < baseline + RSS_HEADROOM_KIB,
+                "RSS {rss} KiB, baseline {baseline} KiB"
+            );
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        let mut mcp = mcp.into_inner();
+        assert!(!mcp.list_tools().is_empty(), "still serving");
+        let exchanged = exchanged.into_inner();
+        assert!(exchanged >= CASES.min(16), "only {exchanged} cases ran");
+        eprintln!(
+            "generated cases: {exchanged} in {:.1}s, answers {:?}, RSS {baseline} -> {} KiB",
+            started.elapsed().as_secs_f64(),
+            outcomes.borrow(),
+            rss_kib(pid).unwrap_or(0)
+        );
+    }
+
+    fn tail(log: &str) -> String {
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
