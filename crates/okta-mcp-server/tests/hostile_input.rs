@@ -78,14 +78,6 @@ fn a_line_of_hundreds_of_megabytes_is_refused_without_being_held() {
     mcp.send_bytes(b"\"}}}\n");
 
     let resp = response_to(&mut mcp, &json!(41));
-    let (code, message) = error_of(&resp);
-    assert_eq!(code, -32700, "{resp}");
-    assert!(message.contains("too large"), "{message}");
-    assert_eq!(
-        resp["id"], 41,
-        "the id is read from the line's start: {resp}"
-    );
-
     // The session goes on.
     assert!(!mcp.list_tools().is_empty());
     std::thread::sleep(Duration::from_millis(200));
@@ -101,6 +93,13 @@ fn a_line_of_hundreds_of_megabytes_is_refused_without_being_held() {
     assert!(
         after < baseline + RSS_HEADROOM_KIB,
         "RSS stayed at {after} KiB (baseline {baseline} KiB) after the line"
+    );
+    let (code, message) = error_of(&resp);
+    assert_eq!(code, -32700, "{resp}");
+    assert!(message.contains("too large"), "{message}");
+    assert_eq!(
+        resp["id"], 41,
+        "the id is read from the line's start: {resp}"
     );
 }
 

@@ -11,8 +11,10 @@ use support::{Mcp, TestOrg};
 const TOKEN_PATH: &str = "/oauth2/v1/token";
 
 fn org_with(rule: FaultRule) -> TestOrg {
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults = FaultConfig::default().with_rule(rule);
+    let mut config = okta_sandbox::SandboxConfig {
+        faults: FaultConfig::default().with_rule(rule),
+        ..Default::default()
+    };
     config.faults.rate_limits = RateLimits::unenforced();
     TestOrg::with_config(config)
 }
