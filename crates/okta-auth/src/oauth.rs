@@ -40,7 +40,7 @@ pub(crate) enum CallError {
         description: String,
     },
     Network(String),
-    /// The token endpoint kept failing (5xx or a dropped connection) through every retry.
+    /// The token endpoint kept answering 5xx through every retry.
     Unavailable {
         attempts: u32,
         last: String,
@@ -144,9 +144,16 @@ pub(crate) async fn token_request(
             Attempt::Transient(why) => {
                 transient += 1;
                 if transient > TOKEN_RETRIES {
-                    return Err(CallError::Unavailable {
-                        attempts: transient,
-                        last: why,
+                    // Unreachable stays a network error (check the URL, the proxy); an org
+                    // that answers but keeps failing is Okta's trouble, not the settings'.
+                    return Err(match why {
+                        Transient::Transport(e) => {
+                            CallError::Network(format!("{e} (tried {transient} times)"))
+                        }
+                        Transient::Status(status) => CallError::Unavailable {
+                            attempts: transient,
+                            last: format!("HTTP {status}"),
+                        },
                     });
                 }
                 let delay = token_retry_delay(transient);
@@ -167,8 +174,24 @@ pub(crate) async fn token_request(
 enum Attempt {
     Done(TokenRecord),
     Failed(CallError),
-    /// A 5xx or a transport failure: worth another try.
-    Transient(String),
+    /// Worth another try.
+    Transient(Transient),
+}
+
+enum Transient {
+    /// The request or its answer was lost (connection refused or reset, timeout).
+    Transport(String),
+    /// The org answered with this 5xx.
+    Status(reqwest::StatusCode),
+}
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transient::Transport(e) => f.write_str(e),
+            Transient::Status(status) => write!(f, "HTTP {status}"),
+        }
+    }
 }
 
 async fn token_attempt(
@@ -196,7 +219,7 @@ async fn token_attempt(
         }
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return Attempt::Transient(describe(&e)),
+            Err(e) => return Attempt::Transient(Transient::Transport(describe(&e))),
         };
         if let Some(nonce) = response
             .headers()
@@ -208,7 +231,7 @@ async fn token_attempt(
         let status = response.status();
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) => return Attempt::Transient(describe(&e)),
+            Err(e) => return Attempt::Transient(Transient::Transport(describe(&e))),
         };
         if status.is_success() {
             return match serde_json::from_slice::<RawTokenResponse>(&bytes) {
@@ -219,7 +242,7 @@ async fn token_attempt(
             };
         }
         if status.is_server_error() {
-            return Attempt::Transient(format!("HTTP {status}"));
+            return Attempt::Transient(Transient::Status(status));
         }
         Attempt::Failed(oauth_failure(status.as_u16(), &bytes))
     }
