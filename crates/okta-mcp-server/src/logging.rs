@@ -285,14 +285,23 @@ fn dropped_notice(count: u64) -> LoggingMessageNotificationParam {
 }
 
 /// Which events may reach clients: this project's own crates (the sandbox's and the SDK's
-/// are noise, and the SDK's dump messages), debug and above.
+/// are noise, and the SDK's dump messages), debug and above. Other crates' callsites are
+/// ruled out once, when registered, so they cost nothing per event.
 fn client_log_filter<S>() -> impl tracing_subscriber::layer::Filter<S> {
-    tracing_subscriber::filter::filter_fn(|meta| {
-        let target = meta.target();
-        target.starts_with("okta_")
-            && !target.starts_with("okta_sandbox")
-            && severity(meta.level()) >= CLIENT_LOG.threshold.load(Ordering::Relaxed)
+    fn ours(target: &str) -> bool {
+        target.starts_with("okta_") && !target.starts_with("okta_sandbox")
+    }
+    tracing_subscriber::filter::dynamic_filter_fn(|meta, _| {
+        ours(meta.target())
             && severity(meta.level()) >= 1
+            && severity(meta.level()) >= CLIENT_LOG.threshold.load(Ordering::Relaxed)
+    })
+    .with_callsite_filter(|meta| {
+        if ours(meta.target()) && severity(meta.level()) >= 1 {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
     })
     .with_max_level_hint(tracing::level_filters::LevelFilter::DEBUG)
 }

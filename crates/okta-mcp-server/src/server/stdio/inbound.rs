@@ -147,7 +147,8 @@ fn explain(line: &[u8], decode_error: &serde_json::Error) -> Inbound {
 struct Envelope<'a> {
     #[serde(borrow, default)]
     jsonrpc: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    /// Present even when null (`"id": null` is a request with a bad id, not a notification).
+    #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     method: Option<&'a RawValue>,
@@ -157,6 +158,10 @@ struct Envelope<'a> {
     result: Option<IgnoredAny>,
     #[serde(default)]
     error: Option<IgnoredAny>,
+}
+
+fn present<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// For the methods this server serves, what is wrong with `params` (None if they fit, or if
@@ -393,6 +398,12 @@ mod tests {
         let r = reply_of(br#"{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}"#);
         assert_eq!(r["error"]["code"], -32600, "{r}");
         assert_eq!(r["id"], Value::Null);
+        let r = reply_of(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#);
+        assert_eq!(r["error"]["code"], -32600, "{r}");
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains("id"),
+            "{r}"
+        );
         let r = reply_of(br#"{"jsonrpc":"2.0","id":6,"method":7}"#);
         assert_eq!(
             (r["error"]["code"].clone(), r["id"].clone()),
