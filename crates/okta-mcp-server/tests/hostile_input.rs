@@ -597,3 +597,107 @@ mod generated {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 }
+
+/// The parts of a Streamable HTTP answer: a JSON body, or the `data:` of its SSE events.
+fn http_messages(body: &str) -> Vec<Value> {
+    if let Ok(v) = serde_json::from_str::<Value>(body) {
+        return vec![v];
+    }
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn over_http_ill_typed_params_are_invalid_params_naming_the_parameter() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(support::BIN)
+        .args([
+            "serve",
+            "--transport",
+            "http",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .env_remove("OKTA_ORG_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let address = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no address logged");
+        if line.contains("Streamable HTTP")
+            && let Some(at) = line.find("127.0.0.1:")
+        {
+            break line[at..]
+                .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in err.lines() {});
+    let url = format!("http://{address}/mcp");
+    let http = reqwest::Client::new();
+    let post = |body: Value, session: Option<String>| {
+        let mut request = http
+            .post(&url)
+            .header("Accept", "application/json, text/event-stream")
+            .json(&body);
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    let init = post(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        None,
+    )
+    .await
+    .unwrap();
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(init.status().is_success(), "{}", init.status());
+    post(
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        session.clone(),
+    )
+    .await
+    .unwrap();
+    for (params, words) in [
+        (None, "params"),
+        (
+            Some(json!({"name": "list_users", "arguments": "limit=1"})),
+            "arguments",
+        ),
+    ] {
+        let mut msg = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call"});
+        if let Some(params) = params {
+            msg["params"] = params;
+        }
+        let body = post(msg, session.clone())
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let answer = http_messages(&body)
+            .into_iter()
+            .find(|m| m["id"] == 2)
+            .unwrap_or_else(|| panic!("no answer in {body}"));
+        let (code, message) = error_of(&answer);
+        assert_eq!(code, -32602, "{answer}");
+        assert!(message.contains(words), "{message}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

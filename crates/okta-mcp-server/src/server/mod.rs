@@ -5,6 +5,7 @@ pub mod attachments;
 mod completion;
 pub mod confirm;
 pub mod exposure;
+pub mod params;
 pub mod stdio;
 
 use crate::org::Org;
@@ -359,6 +360,23 @@ impl ServerHandler for OktaMcp {
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         Ok(completion::complete(self, &request).await)
+    }
+
+    /// The SDK hands over a standard method whose params did not fit as a custom request:
+    /// name the bad parameter (-32602) rather than answer "method not found".
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        if let Some(problem) = params::problem(&request.method, request.params.as_ref()) {
+            return Err(ErrorData::invalid_params(problem, None));
+        }
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Method not found: {}", request.method),
+            None,
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
