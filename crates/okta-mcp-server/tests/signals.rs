@@ -149,3 +149,33 @@ fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
         key_dirs(tmp.path())
     );
 }
+
+#[test]
+fn sigterm_stops_a_one_shot_command_that_is_waiting() {
+    // `auth login` with the device flow waits for a person: a one-shot command mid-way.
+    let org = support::TestOrg::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command(tmp.path(), &["auth", "login"])
+        .env("OKTA_ORG_URL", org.sandbox.url())
+        .env("OKTA_CLIENT_ID", &org.sandbox.device_client().client_id)
+        .env("OKTA_SCOPES", "okta.users.read")
+        .env("OKTA_MCP_TOKEN_STORE", "memory")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("confirm the code") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
+        log.push_str(&line);
+    }
+    sigterm(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let mut rest = String::new();
+    let _ = err.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(143), "{status:?}: {log}{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+}
