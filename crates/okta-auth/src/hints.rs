@@ -27,6 +27,10 @@ pub(crate) fn to_auth_error(error: CallError, step: Step) -> AuthError {
     match error {
         CallError::Local(e) => e,
         CallError::Network(e) => AuthError::Network(e),
+        CallError::Unavailable { attempts, last } => AuthError::Unavailable(format!(
+            "the org's token endpoint failed {attempts} times in a row during {} (last: {last})",
+            step.what()
+        )),
         CallError::Protocol(e) => AuthError::Network(e),
         CallError::OAuth {
             status,

@@ -81,6 +81,10 @@ pub enum AuthError {
     Store(String),
     #[error("could not reach the Okta org: {0}")]
     Network(String),
+    /// The org's token endpoint answered 5xx or dropped the connection through every retry:
+    /// Okta is having trouble, nothing in the configuration is wrong.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("invalid auth configuration: {0}")]
     Config(String),
 }

@@ -40,6 +40,11 @@ pub(crate) enum CallError {
         description: String,
     },
     Network(String),
+    /// The token endpoint kept answering 5xx through every retry.
+    Unavailable {
+        attempts: u32,
+        last: String,
+    },
     Protocol(String),
     Local(AuthError),
 }
@@ -89,7 +94,21 @@ pub(crate) struct DpopSession {
 pub(crate) type FormFn<'a> =
     &'a (dyn Fn() -> Result<Vec<(&'static str, String)>, AuthError> + Sync);
 
+/// Retries of a token request that failed with a 5xx or in transport. Every grant this
+/// crate sends may be repeated: a client assertion is made afresh per attempt, a device
+/// code is polled anyway, and Okta keeps a rotated refresh token valid for a grace period.
+const TOKEN_RETRIES: u32 = 3;
+
+/// The wait before retry `n` (1-based): 250 ms, 500 ms, 1 s, each plus up to half again,
+/// so servers started together do not retry in step. About 2.6 s at most in all.
+fn token_retry_delay(n: u32) -> std::time::Duration {
+    use rand::Rng;
+    let base = 250u64 << (n.saturating_sub(1).min(4));
+    std::time::Duration::from_millis(base + rand::thread_rng().gen_range(0..=base / 2))
+}
+
 /// POSTs a token request; returns the new record (DPoP key attached when one was used).
+/// 5xx answers and transport failures are retried with backoff (`TOKEN_RETRIES`).
 pub(crate) async fn token_request(
     http: &reqwest::Client,
     endpoint: &str,
@@ -98,20 +117,110 @@ pub(crate) async fn token_request(
     requested_scopes: &[String],
 ) -> Result<TokenRecord, CallError> {
     let mut attempts = 0;
+    let mut transient = 0;
     loop {
         attempts += 1;
+        match token_attempt(http, endpoint, form, dpop, requested_scopes).await {
+            Attempt::Done(record) => return Ok(record),
+            Attempt::Failed(failure) => {
+                let retry = attempts < 3
+                    && match failure.oauth_error() {
+                        Some("use_dpop_nonce") => dpop.key.is_some() && dpop.nonce.is_some(),
+                        Some("invalid_dpop_proof")
+                            if dpop.key.is_none() && dpop.upgrade_allowed =>
+                        {
+                            tracing::info!(
+                                "the token endpoint requires DPoP; retrying with a DPoP proof"
+                            );
+                            dpop.key = Some(DpopKey::generate()?);
+                            true
+                        }
+                        _ => false,
+                    };
+                if !retry {
+                    return Err(failure);
+                }
+            }
+            Attempt::Transient(why) => {
+                transient += 1;
+                if transient > TOKEN_RETRIES {
+                    // Unreachable stays a network error (check the URL, the proxy); an org
+                    // that answers but keeps failing is Okta's trouble, not the settings'.
+                    return Err(match why {
+                        Transient::Transport(e) => {
+                            CallError::Network(format!("{e} (tried {transient} times)"))
+                        }
+                        Transient::Status(status) => CallError::Unavailable {
+                            attempts: transient,
+                            last: format!("HTTP {status}"),
+                        },
+                    });
+                }
+                let delay = token_retry_delay(transient);
+                tracing::info!(
+                    error = %why,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "the token endpoint failed; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                // Transient failures do not count against the DPoP retries.
+                attempts -= 1;
+            }
+        }
+    }
+}
+
+/// The outcome of one token request.
+enum Attempt {
+    Done(TokenRecord),
+    Failed(CallError),
+    /// Worth another try.
+    Transient(Transient),
+}
+
+enum Transient {
+    /// The request or its answer was lost (connection refused or reset, timeout).
+    Transport(String),
+    /// The org answered with this 5xx.
+    Status(reqwest::StatusCode),
+}
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transient::Transport(e) => f.write_str(e),
+            Transient::Status(status) => write!(f, "HTTP {status}"),
+        }
+    }
+}
+
+async fn token_attempt(
+    http: &reqwest::Client,
+    endpoint: &str,
+    form: FormFn<'_>,
+    dpop: &mut DpopSession,
+    requested_scopes: &[String],
+) -> Attempt {
+    let form = match form() {
+        Ok(form) => form,
+        Err(e) => return Attempt::Failed(e.into()),
+    };
+    {
         let mut request = http
             .post(endpoint)
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form()?);
+            .form(&form);
         if let Some(key) = &dpop.key {
-            let proof = key.proof("POST", endpoint, None, dpop.nonce.as_deref())?;
+            let proof = match key.proof("POST", endpoint, None, dpop.nonce.as_deref()) {
+                Ok(proof) => proof,
+                Err(e) => return Attempt::Failed(e.into()),
+            };
             request = request.header("DPoP", proof.expose());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| CallError::Network(describe(&e)))?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Attempt::Transient(Transient::Transport(describe(&e))),
+        };
         if let Some(nonce) = response
             .headers()
             .get("DPoP-Nonce")
@@ -120,32 +229,22 @@ pub(crate) async fn token_request(
             dpop.nonce = Some(nonce.to_string());
         }
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Network(describe(&e)))?;
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => return Attempt::Transient(Transient::Transport(describe(&e))),
+        };
         if status.is_success() {
-            let raw: RawTokenResponse = serde_json::from_slice(&bytes).map_err(|_| {
-                CallError::Protocol(format!(
+            return match serde_json::from_slice::<RawTokenResponse>(&bytes) {
+                Ok(raw) => Attempt::Done(into_record(raw, requested_scopes, dpop.key.as_ref())),
+                Err(_) => Attempt::Failed(CallError::Protocol(format!(
                     "the token endpoint answered {status} without a token"
-                ))
-            })?;
-            return Ok(into_record(raw, requested_scopes, dpop.key.as_ref()));
-        }
-        let failure = oauth_failure(status.as_u16(), &bytes);
-        let retry = attempts < 3
-            && match failure.oauth_error() {
-                Some("use_dpop_nonce") => dpop.key.is_some() && dpop.nonce.is_some(),
-                Some("invalid_dpop_proof") if dpop.key.is_none() && dpop.upgrade_allowed => {
-                    tracing::info!("the token endpoint requires DPoP; retrying with a DPoP proof");
-                    dpop.key = Some(DpopKey::generate()?);
-                    true
-                }
-                _ => false,
+                ))),
             };
-        if !retry {
-            return Err(failure);
         }
+        if status.is_server_error() {
+            return Attempt::Transient(Transient::Status(status));
+        }
+        Attempt::Failed(oauth_failure(status.as_u16(), &bytes))
     }
 }
 

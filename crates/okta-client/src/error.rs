@@ -275,6 +275,12 @@ fn auth_hint(err: &okta_auth::AuthError) -> String {
              HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE)."
                 .to_owned()
         }
+        AuthError::Unavailable(_) => {
+            "Okta's authorization server is failing (it was retried with backoff); nothing \
+             in the configuration is wrong. Wait a minute and call again; \
+             https://status.okta.com lists incidents."
+                .to_owned()
+        }
         AuthError::Config(_) => {
             "Fix the auth settings (OKTA_ORG_URL, OKTA_CLIENT_ID, OKTA_SCOPES, \
              OKTA_PRIVATE_KEY/OKTA_KEY_ID) and restart."

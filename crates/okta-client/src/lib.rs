@@ -311,6 +311,9 @@ pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ApiError> {
     transport::build(config)
 }
 
+/// The longest request URL sent (common server limits are 8 KiB for the request line).
+const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// The Management API client. Cheap to clone; clones share connections and the
 /// rate-limit view.
 #[derive(Clone)]
@@ -424,6 +427,8 @@ impl OktaClient {
     }
 
     /// The absolute URL of a request on the org's origin, refusing poisoned paths.
+    /// Refuses, before sending, a request whose URL is longer than servers accept, so it fails
+    /// as a bad argument and not as a dropped connection.
     fn url_for(&self, request: &ApiRequest) -> Result<url::Url, ApiError> {
         if let Some(reason) = request.path.invalid_reason() {
             return Err(ApiError::InvalidRequest(reason.to_owned()));
@@ -432,6 +437,12 @@ impl OktaClient {
         url.set_path(request.path.as_str());
         url.set_query(path::encode_query(&request.query).as_deref());
         url.set_fragment(None);
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(ApiError::InvalidRequest(format!(
+                "the request URL would be {} bytes, too long for Okta (at most {MAX_URL_BYTES}): shorten the search, filter or other text arguments",
+                url.as_str().len()
+            )));
+        }
         Ok(url)
     }
 }

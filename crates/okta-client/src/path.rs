@@ -10,6 +10,11 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// IDs longer than this are refused before anything is sent: Okta IDs are 20 characters and
+/// logins at most 100, so a longer one is a mistake, and would otherwise end as an
+/// unreadable transport error when the server drops an overlong request line.
+pub const MAX_ID_CHARS: usize = 1024;
+
 /// Percent-encodes one path segment or query component.
 pub(crate) fn encode_component(raw: &str) -> String {
     utf8_percent_encode(raw, STRICT).to_string()
@@ -50,11 +55,18 @@ impl ApiPath {
 
     /// Appends one ID, percent-encoded as exactly one segment.
     pub fn id(mut self, id: &str) -> Self {
-        if id.is_empty() || id == "." || id == ".." {
+        let chars = id.chars().count();
+        if id.is_empty() || id == "." || id == ".." || chars > MAX_ID_CHARS {
             if self.invalid.is_none() {
-                self.invalid = Some(format!(
-                    "{id:?} is not a valid ID (empty, `.` and `..` cannot name a single resource)"
-                ));
+                self.invalid = Some(if chars > MAX_ID_CHARS {
+                    format!(
+                        "an ID of {chars} characters is too long (at most {MAX_ID_CHARS}; Okta IDs are 20 characters, logins at most 100)"
+                    )
+                } else {
+                    format!(
+                        "{id:?} is not a valid ID (empty, `.` and `..` cannot name a single resource)"
+                    )
+                });
             }
             // Keep the route shape recognisable in logs; this path is never sent.
             self.path.push_str("/%00");

@@ -19,6 +19,7 @@ mod output;
 mod rendered;
 mod server;
 mod settings;
+mod shutdown;
 mod tools;
 
 use clap::Parser;
@@ -58,14 +59,19 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
+            // Serving and the sandbox stop on a signal themselves, finishing what is in flight.
             None => commands::serve::run(settings, &ServeArgs::default()).await,
             Some(Command::Serve(args)) => commands::serve::run(settings, args).await,
-            Some(Command::Tools { json }) => commands::tools::run(settings, *json).await,
-            Some(Command::Call { tool, arguments }) => {
-                commands::call::run(settings, tool, arguments).await
-            }
             Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
-            Some(Command::Auth(command)) => commands::auth::run(settings, command).await,
+            Some(Command::Tools { json }) => {
+                until_signal(commands::tools::run(settings, *json)).await
+            }
+            Some(Command::Call { tool, arguments }) => {
+                until_signal(commands::call::run(settings, tool, arguments)).await
+            }
+            Some(Command::Auth(command)) => {
+                until_signal(commands::auth::run(settings, command)).await
+            }
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -74,6 +80,21 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("okta-mcp-server: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a one-shot command until it ends or a signal asks to stop; stopping drops it where
+/// it is, which cleans up what it holds (the demo org and its key directory).
+async fn until_signal(
+    command: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    let stop = shutdown::signal();
+    tokio::select! {
+        result = command => result,
+        signal = stop => {
+            eprintln!("okta-mcp-server: interrupted");
+            Ok(signal.exit_code())
         }
     }
 }

@@ -215,6 +215,7 @@ impl Drop for Sandbox {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.oauth.remove_own_key_dir();
         if let Some(task) = self.task.take() {
             task.abort();
         }

@@ -612,6 +612,9 @@ fn describe_call_error(error: &CallError) -> String {
             description,
         } => format!("{error} (HTTP {status}): {description}"),
         CallError::Network(e) | CallError::Protocol(e) => e.clone(),
+        CallError::Unavailable { attempts, last } => {
+            format!("the token endpoint failed {attempts} times (last: {last})")
+        }
         CallError::Local(e) => e.to_string(),
     }
 }

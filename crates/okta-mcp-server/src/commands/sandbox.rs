@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
+    let stop = crate::shutdown::signal();
     let mut config = okta_sandbox::SandboxConfig {
         seed: args.seed,
         port: args.port,
@@ -34,8 +35,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         },
         "device_client": {"OKTA_CLIENT_ID": device.client_id},
     }));
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    stop.await;
+    drop(sandbox);
     Ok(ExitCode::SUCCESS)
 }

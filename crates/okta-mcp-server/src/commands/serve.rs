@@ -8,7 +8,14 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 use std::process::ExitCode;
 
+/// How long the last answers may take to reach stdout once the session has ended.
+const STDOUT_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The same, when a signal ended the session.
+const STDOUT_DRAIN_ON_SIGNAL: std::time::Duration = std::time::Duration::from_millis(300);
+
 pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let stop = crate::shutdown::signal();
     let org = crate::org::connect(settings).await?;
     crate::device_prompt::install(&org.auth);
     // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
@@ -17,13 +24,23 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
         Transport::Stdio => {
             let attachments = Attachments::new();
             let server = OktaMcp::new(&org, Some(attachments.clone()));
-            let transport = crate::server::stdio::transport(attachments);
-            let running = match server.serve(transport).await {
+            let (transport, stdout_done) = crate::server::stdio::transport(attachments)
+                .context("starting the stdout writer")?;
+            tokio::pin!(stop);
+            let started = tokio::select! {
+                started = server.serve(transport) => started,
+                _ = &mut stop => {
+                    stdout_done.wait(STDOUT_DRAIN_ON_SIGNAL).await;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            let running = match started {
                 Ok(running) => running,
                 // A 2026-07-28 client may talk without an initialize handshake and simply
                 // close stdin when done: that is a normal end of the session.
                 Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
                     tracing::info!("client closed the session");
+                    stdout_done.wait(STDOUT_DRAIN).await;
                     return Ok(ExitCode::SUCCESS);
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("starting the MCP session")),
@@ -32,16 +49,35 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
                 org.auth.clone(),
                 running.peer().clone(),
             ));
-            running.waiting().await.context("MCP session")?;
+            let session = running.cancellation_token();
+            let ended = tokio::select! {
+                ended = running.waiting() => Some(ended),
+                _ = &mut stop => {
+                    session.cancel();
+                    None
+                }
+            };
             watcher.abort();
+            match ended {
+                Some(ended) => {
+                    stdout_done.wait(STDOUT_DRAIN).await;
+                    ended.context("MCP session")?;
+                }
+                // stdin is still open, so the writer cannot finish: give it a moment only.
+                None => stdout_done.wait(STDOUT_DRAIN_ON_SIGNAL).await,
+            }
         }
-        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind).await?,
+        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind, stop).await?,
     }
     drop(org);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
+async fn serve_http(
+    server: OktaMcp,
+    bind: &str,
+    stop: impl Future<Output = crate::shutdown::Signal> + Send + 'static,
+) -> anyhow::Result<()> {
     use rmcp::transport::streamable_http_server::{
         StreamableHttpService, session::local::LocalSessionManager,
     };
@@ -65,7 +101,7 @@ async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            stop.await;
         })
         .await
         .context("HTTP server")

@@ -2,8 +2,10 @@
 //! the confirmation gate, progress and cancellation. Transport-agnostic.
 
 pub mod attachments;
+mod completion;
 pub mod confirm;
 pub mod exposure;
+pub mod params;
 pub mod stdio;
 
 use crate::org::Org;
@@ -313,8 +315,11 @@ pub fn error_result(value: Value) -> CallToolResult {
 }
 
 impl ServerHandler for OktaMcp {
+    #[allow(deprecated)] // enable_logging: deprecated upstream (SEP-2577), still probed by clients.
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
+            .enable_logging()
+            .enable_completions()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
@@ -336,6 +341,42 @@ impl ServerHandler for OktaMcp {
                 .into_iter()
                 .map(ToolDef::mcp_tool)
                 .collect(),
+        ))
+    }
+
+    /// Log notifications for this client from now on, at `level` and above.
+    #[allow(deprecated)] // Deprecated upstream (SEP-2577) but still probed by clients.
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        crate::logging::forward_to_client(context.peer.clone(), request.level);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        Ok(completion::complete(self, &request).await)
+    }
+
+    /// The SDK hands over a standard method whose params did not fit as a custom request:
+    /// name the bad parameter (-32602) rather than answer "method not found".
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        if let Some(problem) = params::problem(&request.method, request.params.as_ref()) {
+            return Err(ErrorData::invalid_params(problem, None));
+        }
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Method not found: {}", request.method),
+            None,
         ))
     }
 

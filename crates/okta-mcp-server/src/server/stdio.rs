@@ -1,86 +1,67 @@
-//! The stdio transport, with two things the SDK leaves out: a line that is not JSON gets the
-//! JSON-RPC parse error (-32700) the spec asks for, instead of silence, and the session goes
-//! on; and rendered results are written straight from their bytes in place of their markers
-//! (see `attachments`). One thread owns stdout, so nothing interleaves with a message.
+//! The stdio transport, with what the SDK's leaves out: every line the client sends is read
+//! with a bound (a line past `MAX_LINE` is answered "message too large" and skipped without
+//! being held), every line that cannot be a message is answered with the error that says why
+//! (see `inbound`), and rendered results are written straight from their bytes in place of
+//! their markers (see `attachments`). One thread owns stdout, so nothing interleaves with a
+//! message.
+
+mod inbound;
 
 use crate::rendered::RenderedJson;
 use crate::server::attachments::{Attachments, Form, Piece};
+use inbound::Inbound;
+use rmcp::RoleServer;
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 
-/// Lines longer than this are refused as a parse error rather than buffered without bound.
+/// Lines longer than this are refused with -32700 "message too large", never buffered past it.
 const MAX_LINE: usize = 16 * 1024 * 1024;
 
-/// Returns the (reader, writer) pair to hand to the MCP service.
-pub fn transport(attachments: Arc<Attachments>) -> (DuplexStream, DuplexStream) {
-    let (to_service, service_reads) = tokio::io::duplex(64 * 1024);
-    let (service_writes, from_service) = tokio::io::duplex(64 * 1024);
-    let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(forward_stdin(to_service, errors_tx));
-    tokio::spawn(write_stdout(from_service, errors_rx, attachments));
-    (service_reads, service_writes)
+/// After a line this large, the line buffer is given back rather than kept at its peak size.
+const KEEP_BUFFER: usize = 1024 * 1024;
+
+/// Messages decoded ahead of the SDK: reading stops while this many wait.
+const INBOUND_QUEUE: usize = 16;
+
+/// The MCP transport over this process's stdin and stdout.
+pub struct StdioTransport {
+    inbound: tokio::sync::mpsc::Receiver<RxJsonRpcMessage<RoleServer>>,
+    outbound: Outbound,
 }
 
-async fn forward_stdin(
-    mut to_service: DuplexStream,
-    errors: tokio::sync::mpsc::UnboundedSender<String>,
-) {
-    let mut lines = BufReader::new(tokio::io::stdin());
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match lines.read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        // Only syntax is checked here (no value tree is built); the SDK parses the message.
-        let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let parsed = if text.len() > MAX_LINE {
-            Err("message too large".to_owned())
-        } else {
-            serde_json::from_slice::<serde::de::IgnoredAny>(text)
-                .map(|_| first)
-                .map_err(|e| e.to_string())
-        };
-        match parsed {
-            Ok(Some(b'{')) | Ok(Some(b'[')) => {
-                if to_service.write_all(text).await.is_err()
-                    || to_service.write_all(b"\n").await.is_err()
-                {
-                    break;
-                }
-            }
-            Ok(_) => {
-                let _ = errors.send(error_line(
-                    -32600,
-                    "Invalid Request: expected a JSON-RPC object",
-                ));
-            }
-            Err(why) => {
-                tracing::warn!(error = %why, "malformed JSON-RPC line from the client");
-                let _ = errors.send(error_line(-32700, &format!("Parse error: {why}")));
-            }
+/// The way to stdout: whole lines, in the order they are handed over.
+#[derive(Clone)]
+struct Outbound {
+    lines: std::sync::mpsc::Sender<Vec<Piece>>,
+    attachments: Arc<Attachments>,
+}
+
+impl Outbound {
+    fn write(&self, mut line: Vec<u8>) -> bool {
+        line.push(b'\n');
+        self.lines.send(self.attachments.splice(line)).is_ok()
+    }
+}
+
+/// Resolves once the stdout writer has written everything it was handed (every sender is
+/// gone): the process must not exit while a long answer is half written.
+pub struct StdoutDone(tokio::sync::oneshot::Receiver<()>);
+
+impl StdoutDone {
+    /// Waits for the writer, at most `limit` (it cannot finish while stdin is still open).
+    pub async fn wait(self, limit: std::time::Duration) {
+        if tokio::time::timeout(limit, self.0).await.is_err() {
+            tracing::debug!("stdout writer still busy at exit");
         }
     }
-    let _ = to_service.shutdown().await;
 }
 
-/// Copies the service's output to stdout a line at a time, splicing rendered results in
-/// place of their markers, and slips parse-error replies in between messages only. One
-/// dedicated thread owns stdout, so a message and its newline go out together.
-async fn write_stdout(
-    mut from_service: DuplexStream,
-    mut errors: tokio::sync::mpsc::UnboundedReceiver<String>,
-    attachments: Arc<Attachments>,
-) {
-    use tokio::io::AsyncReadExt;
+/// Starts the stdin reader and the stdout writer, and returns the transport for the service.
+pub fn transport(attachments: Arc<Attachments>) -> std::io::Result<(StdioTransport, StdoutDone)> {
     let (lines, writer) = std::sync::mpsc::channel::<Vec<Piece>>();
-    let thread = std::thread::Builder::new()
+    let (done, written) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
             let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
@@ -89,44 +70,162 @@ async fn write_stdout(
                     break;
                 }
             }
-        });
-    if thread.is_err() {
-        tracing::error!("cannot start the stdout writer thread");
-        return;
+            let _ = done.send(());
+        })?;
+    let outbound = Outbound { lines, attachments };
+    let (to_service, inbound) = tokio::sync::mpsc::channel(INBOUND_QUEUE);
+    tokio::spawn(read_stdin(
+        BufReader::with_capacity(64 * 1024, tokio::io::stdin()),
+        to_service,
+        outbound.clone(),
+    ));
+    Ok((StdioTransport { inbound, outbound }, StdoutDone(written)))
+}
+
+impl rmcp::transport::Transport<RoleServer> for StdioTransport {
+    type Error = std::io::Error;
+
+    /// Serialises now, so messages go out in the order the service hands them over.
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let sent = match serde_json::to_vec(&item) {
+            Ok(bytes) => {
+                if self.outbound.write(bytes) {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "stdout is closed",
+                    ))
+                }
+            }
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        std::future::ready(sent)
     }
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut line: Vec<u8> = Vec::new();
-    let mut errors_open = true;
+
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
+        self.inbound.recv().await
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        self.inbound.close();
+        Ok(())
+    }
+}
+
+/// Reads the client's lines, hands messages to the service and answers the rest.
+async fn read_stdin(
+    mut input: impl AsyncBufRead + Unpin,
+    to_service: tokio::sync::mpsc::Sender<RxJsonRpcMessage<RoleServer>>,
+    outbound: Outbound,
+) {
+    let mut line = Vec::new();
     loop {
-        tokio::select! {
-            read = from_service.read(&mut buf) => match read {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let mut chunk = &buf[..n];
-                    while let Some(end) = chunk.iter().position(|&b| b == b'\n') {
-                        line.extend_from_slice(&chunk[..=end]);
-                        chunk = &chunk[end + 1..];
-                        if lines.send(attachments.splice(std::mem::take(&mut line))).is_err() {
-                            return;
-                        }
-                    }
-                    line.extend_from_slice(chunk);
+        let read = match read_bounded_line(&mut input, &mut line, MAX_LINE).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::error!(error = %e, "reading stdin failed; ending the session");
+                break;
+            }
+        };
+        let inbound = match read {
+            LineRead::Eof => break,
+            LineRead::Line => inbound::decode(&line),
+            LineRead::TooLarge => {
+                let id = inbound::readable_id(&line);
+                tracing::warn!(
+                    limit = MAX_LINE,
+                    id = ?id,
+                    "a message larger than the limit was refused"
+                );
+                too_large(id)
+            }
+        };
+        line.clear();
+        if line.capacity() > KEEP_BUFFER {
+            line = Vec::new();
+        }
+        match inbound {
+            Inbound::Message(message) => {
+                if to_service.send(*message).await.is_err() {
+                    break;
                 }
-            },
-            err = errors.recv(), if errors_open => match err {
-                Some(text) => {
-                    let mut bytes = text.into_bytes();
-                    bytes.push(b'\n');
-                    if lines.send(vec![Piece::Bytes(bytes)]).is_err() {
-                        return;
-                    }
+            }
+            Inbound::Reply(text) => {
+                if !outbound.write(text.into_bytes()) {
+                    break;
                 }
-                None => errors_open = false,
-            },
+            }
+            Inbound::Nothing => {}
         }
     }
-    if !line.is_empty() {
-        let _ = lines.send(attachments.splice(line));
+}
+
+fn too_large(id: Option<rmcp::model::RequestId>) -> Inbound {
+    let error: TxJsonRpcMessage<RoleServer> = rmcp::model::JsonRpcMessage::error(
+        rmcp::model::ErrorData::new(
+            rmcp::model::ErrorCode::PARSE_ERROR,
+            format!(
+                "Parse error: message too large (the limit is {} MiB per line); send less per call, e.g. a file path instead of file content",
+                MAX_LINE / (1024 * 1024)
+            ),
+            None,
+        ),
+        id,
+    );
+    serde_json::to_string(&error).map_or(Inbound::Nothing, Inbound::Reply)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// `line` holds a whole line, without its newline (the last line may lack one).
+    Line,
+    /// The line was longer than the limit: `line` holds its first `max` bytes, and the rest
+    /// up to its newline has been read and dropped.
+    TooLarge,
+    Eof,
+}
+
+/// Reads one line into `line` (empty on entry) without ever holding more than `max` bytes
+/// of it: past that, the rest of the line is read and dropped a buffer at a time.
+async fn read_bounded_line(
+    input: &mut (impl AsyncBufRead + Unpin),
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<LineRead> {
+    let mut too_large = false;
+    loop {
+        let available = input.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(match (too_large, line.is_empty()) {
+                (true, _) => LineRead::TooLarge,
+                (false, true) => LineRead::Eof,
+                (false, false) => LineRead::Line,
+            });
+        }
+        let newline = memchr::memchr(b'\n', available);
+        let content = &available[..newline.unwrap_or(available.len())];
+        if !too_large {
+            let room = max - line.len();
+            if content.len() > room {
+                line.extend_from_slice(&content[..room]);
+                too_large = true;
+            } else {
+                line.extend_from_slice(content);
+            }
+        }
+        let consumed = newline.map_or(available.len(), |at| at + 1);
+        input.consume(consumed);
+        if newline.is_some() {
+            return Ok(if too_large {
+                LineRead::TooLarge
+            } else {
+                LineRead::Line
+            });
+        }
     }
 }
 
@@ -151,7 +250,39 @@ fn write_line(out: &mut impl std::io::Write, pieces: &[Piece]) -> std::io::Resul
     out.flush()
 }
 
-fn error_line(code: i64, message: &str) -> String {
-    serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}})
-        .to_string()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_line_past_the_limit_is_cut_at_the_limit_and_the_next_line_is_whole() {
+        let mut input: &[u8] = b"0123456789abcdef\nok\nlast";
+        let mut line = Vec::new();
+        let read = read_bounded_line(&mut input, &mut line, 8).await.unwrap();
+        assert_eq!(
+            (read, line.as_slice()),
+            (LineRead::TooLarge, &b"01234567"[..])
+        );
+        line.clear();
+        let read = read_bounded_line(&mut input, &mut line, 8).await.unwrap();
+        assert_eq!((read, line.as_slice()), (LineRead::Line, &b"ok"[..]));
+        line.clear();
+        let read = read_bounded_line(&mut input, &mut line, 8).await.unwrap();
+        assert_eq!((read, line.as_slice()), (LineRead::Line, &b"last"[..]));
+        line.clear();
+        let read = read_bounded_line(&mut input, &mut line, 8).await.unwrap();
+        assert_eq!(read, LineRead::Eof);
+    }
+
+    #[tokio::test]
+    async fn the_buffer_never_grows_past_the_limit_across_small_reads() {
+        // A reader that hands out 3 bytes at a time, as a pipe might.
+        let data = vec![b'x'; 10_000];
+        let mut input = BufReader::with_capacity(3, &data[..]);
+        let mut line = Vec::new();
+        let read = read_bounded_line(&mut input, &mut line, 100).await.unwrap();
+        assert_eq!(read, LineRead::TooLarge);
+        assert_eq!(line.len(), 100);
+        assert!(line.capacity() < 1024, "{}", line.capacity());
+    }
 }

@@ -94,7 +94,7 @@ pub const ALL_SCOPES: &[&str] = &[
 /// The server binary speaking JSON-RPC over its stdio.
 pub struct Mcp {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     next_id: u64,
     /// Notifications and server requests seen while waiting for responses.
@@ -145,7 +145,7 @@ impl Mcp {
         });
         Self {
             child,
-            stdin,
+            stdin: Some(stdin),
             lines: rx,
             next_id: 1,
             notifications: Vec::new(),
@@ -159,9 +159,49 @@ impl Mcp {
     }
 
     pub fn send_raw(&mut self, line: &str) {
-        self.stdin.write_all(line.as_bytes()).expect("write");
-        self.stdin.write_all(b"\n").expect("write");
-        self.stdin.flush().expect("flush");
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(line.as_bytes()).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// Writes raw bytes to the server's stdin (no newline added): for lines that are not
+    /// UTF-8, or too large to build in memory at once.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// Closes the server's stdin (end of input, as a client that is done).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next stdout line, or None if nothing arrives within `wait`.
+    pub fn try_next_message(&mut self, wait: Duration) -> Option<Value> {
+        let line = self.lines.recv_timeout(wait).ok()?;
+        Some(
+            serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}")),
+        )
+    }
+
+    /// Waits for the server to exit on its own and returns its status.
+    pub fn wait_exit(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     pub fn send(&mut self, msg: &Value) {
@@ -267,6 +307,15 @@ impl Drop for Mcp {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Resident memory of a process in KiB (VmRSS from /proc; Linux only).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Runs the binary to completion (for `call`, `tools`, bad-config runs).

@@ -98,6 +98,14 @@ impl Drop for Inner {
 }
 
 impl OAuthServer {
+    /// Removes the key directory now if this server created it. The sandbox calls this when
+    /// it stops: connection tasks may hold the server a little longer, past process exit.
+    pub(crate) fn remove_own_key_dir(&self) {
+        if self.inner.owns_key_dir {
+            let _ = std::fs::remove_dir_all(&self.inner.key_dir);
+        }
+    }
+
     pub fn new(
         issuer: String,
         access_token_ttl: Duration,

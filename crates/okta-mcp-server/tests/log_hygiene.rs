@@ -1,0 +1,68 @@
+//! What reaches the log: never the attachment-marker nonce (the SDK dumps whole messages at
+//! debug and trace), and never a raw control character from a value (a CR/LF in an ID or in
+//! Okta's error text would forge a log line).
+
+mod support;
+
+use serde_json::json;
+use support::{Mcp, TestOrg};
+
+#[test]
+fn the_attachment_marker_nonce_never_reaches_the_log_at_trace() {
+    let org = TestOrg::start();
+    let mut env = org.service_env();
+    env.push(("OKTA_LOG_LEVEL".into(), "trace".into()));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    // List results travel as markers that the stdio writer replaces.
+    let users = mcp.call_ok("list_users", json!({"limit": 2}));
+    assert_eq!(users["items"].as_array().unwrap().len(), 2);
+    mcp.call_ok("list_groups", json!({"limit": 2}));
+    let log = mcp.stderr();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "the log is at trace: {log}"
+    );
+    assert!(
+        !log.contains("omc-attachment-"),
+        "an attachment marker (with its nonce) reached the log:\n{}",
+        log.lines()
+            .filter(|l| l.contains("omc-attachment-"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn control_characters_from_ids_and_okta_errors_cannot_forge_log_lines() {
+    let org = TestOrg::start();
+    let mut env = org.service_env();
+    env.push(("OKTA_LOG_LEVEL".into(), "debug".into()));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    let forged = "2026-12-06T00:00:00.000000Z ERROR forged: admin password reset";
+    let id = format!("nobody\r\n{forged}");
+    let r = mcp.call("get_user", json!({"user_id": id}));
+    assert_eq!(r["isError"], true, "{r}");
+    let r = mcp.call(
+        "get_group",
+        json!({"group_id": format!("g\n{forged}\u{1b}[2K")}),
+    );
+    assert_eq!(r["isError"], true, "{r}");
+    // Let the last lines reach the log.
+    mcp.call_ok("list_users", json!({"limit": 1}));
+    let log = mcp.stderr();
+    assert!(
+        log.contains("forged"),
+        "the failing calls are logged with their error: {log}"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.trim_start().starts_with(forged),
+            "a value forged a log line: {line:?}"
+        );
+        assert!(!line.contains('\u{1b}'), "raw escape in {line:?}");
+        assert!(!line.contains('\r'), "raw CR in {line:?}");
+    }
+}

@@ -1,0 +1,181 @@
+//! SIGTERM stops every mode the way Ctrl-C does: cleanly, so the demo org's temporary key
+//! directory is removed (before, SIGTERM killed the process and left the key on disk).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{BIN, Mcp};
+
+fn sigterm(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running {limit:?} after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The sandbox key directories under `tmp`.
+fn key_dirs(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("okta-sandbox-"))
+        .collect()
+}
+
+fn command(tmp: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("TMPDIR", tmp);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OKTA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn sigterm_stops_the_sandbox_command_and_removes_its_key_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command(tmp.path(), &["sandbox", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    let info: serde_json::Value = loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "sandbox printed: {text}"
+        );
+        text.push_str(&line);
+        if let Ok(v) = serde_json::from_str(&text) {
+            break v;
+        }
+    };
+    let key_file = info["service_client"]["OKTA_PRIVATE_KEY_FILE"]
+        .as_str()
+        .expect("key file")
+        .to_owned();
+    assert!(Path::new(&key_file).exists());
+    assert_eq!(key_dirs(tmp.path()).len(), 1);
+    sigterm(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    assert!(!Path::new(&key_file).exists(), "{key_file} left behind");
+    assert!(
+        key_dirs(tmp.path()).is_empty(),
+        "{:?}",
+        key_dirs(tmp.path())
+    );
+}
+
+#[test]
+fn sigterm_stops_a_demo_stdio_server_and_removes_its_key_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = vec![("TMPDIR".to_owned(), tmp.path().display().to_string())];
+    let mut mcp = Mcp::spawn(&env, &["--demo"]);
+    mcp.initialize();
+    assert!(!mcp.list_tools().is_empty());
+    assert_eq!(key_dirs(tmp.path()).len(), 1);
+    sigterm(mcp.pid());
+    let status = mcp
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}; stderr:\n{}", mcp.stderr());
+    assert!(
+        key_dirs(tmp.path()).is_empty(),
+        "{:?}",
+        key_dirs(tmp.path())
+    );
+}
+
+#[test]
+fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command(
+        tmp.path(),
+        &[
+            "serve",
+            "--transport",
+            "http",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+        ],
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("serving MCP over Streamable HTTP") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
+        log.push_str(&line);
+    }
+    assert_eq!(key_dirs(tmp.path()).len(), 1);
+    sigterm(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let mut rest = String::new();
+    let _ = err.read_to_string(&mut rest);
+    assert!(status.success(), "{status:?}: {log}{rest}");
+    assert!(
+        key_dirs(tmp.path()).is_empty(),
+        "{:?}",
+        key_dirs(tmp.path())
+    );
+}
+
+#[test]
+fn sigterm_stops_a_one_shot_command_that_is_waiting() {
+    // `auth login` with the device flow waits for a person: a one-shot command mid-way.
+    let org = support::TestOrg::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command(tmp.path(), &["auth", "login"])
+        .env("OKTA_ORG_URL", org.sandbox.url())
+        .env("OKTA_CLIENT_ID", &org.sandbox.device_client().client_id)
+        .env("OKTA_SCOPES", "okta.users.read")
+        .env("OKTA_MCP_TOKEN_STORE", "memory")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("confirm the code") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
+        log.push_str(&line);
+    }
+    sigterm(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let mut rest = String::new();
+    let _ = err.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(143), "{status:?}: {log}{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+}
