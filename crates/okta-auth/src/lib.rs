@@ -21,6 +21,7 @@ mod lock;
 mod oauth;
 mod record;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -74,6 +74,7 @@ struct RawTokenResponse {
     expires_in: Option<i64>,
     refresh_token: Option<String>,
     scope: Option<String>,
+    id_token: Option<String>,
 }
 
 /// The DPoP side of a run of token requests: the key (once one is used) and the latest nonce.
@@ -97,6 +98,19 @@ pub(crate) async fn token_request(
     dpop: &mut DpopSession,
     requested_scopes: &[String],
 ) -> Result<TokenRecord, CallError> {
+    token_request_with_id_token(http, endpoint, form, dpop, requested_scopes)
+        .await
+        .map(|(record, _)| record)
+}
+
+/// Like [`token_request`], also returning the OIDC ID token when the org sent one.
+pub(crate) async fn token_request_with_id_token(
+    http: &reqwest::Client,
+    endpoint: &str,
+    form: FormFn<'_>,
+    dpop: &mut DpopSession,
+    requested_scopes: &[String],
+) -> Result<(TokenRecord, Option<Secret>), CallError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -130,7 +144,11 @@ pub(crate) async fn token_request(
                     "the token endpoint answered {status} without a token"
                 ))
             })?;
-            return Ok(into_record(raw, requested_scopes, dpop.key.as_ref()));
+            let id_token = raw.id_token.clone().map(Secret::new);
+            return Ok((
+                into_record(raw, requested_scopes, dpop.key.as_ref()),
+                id_token,
+            ));
         }
         let failure = oauth_failure(status.as_u16(), &bytes);
         let retry = attempts < 3

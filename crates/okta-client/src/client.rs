@@ -19,7 +19,9 @@ pub(crate) struct Inner {
     pub config: ClientConfig,
     pub auth: Arc<dyn RequestAuthorizer>,
     pub http: reqwest::Client,
-    pub limiter: Limiter,
+    /// Shared with [`crate::OktaClient::acting_as`] clients: the org's rate limits are the
+    /// org's, whoever calls.
+    pub limiter: Arc<Limiter>,
 }
 
 /// A successful response, before it is shaped into an `ApiResponse` or a `Page`. The body

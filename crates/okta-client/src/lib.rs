@@ -333,9 +333,22 @@ impl OktaClient {
                 config,
                 auth,
                 http,
-                limiter: ratelimit::Limiter::default(),
+                limiter: Arc::default(),
             }),
         })
+    }
+
+    /// The same client (org, connections, rate-limit view) authorizing its requests with
+    /// `auth` instead: the team server's per-person client, acting with that person's token.
+    pub fn acting_as(&self, auth: Arc<dyn RequestAuthorizer>) -> Self {
+        Self {
+            inner: Arc::new(client::Inner {
+                config: self.inner.config.clone(),
+                auth,
+                http: self.inner.http.clone(),
+                limiter: self.inner.limiter.clone(),
+            }),
+        }
     }
 
     pub fn org_url(&self) -> &url::Url {

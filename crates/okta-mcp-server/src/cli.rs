@@ -36,6 +36,23 @@ pub enum Command {
     Auth(AuthCommand),
     /// Run the sandbox Okta org standalone (for tests, benchmarks and trying things out).
     Sandbox(SandboxArgs),
+    /// Who is signed in to the team server, and ending a person's access.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionsCommand {
+    /// List who is signed in (login, user id, client, since, last used; never a token).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a person's access now: their server tokens are deleted and their Okta tokens revoked.
+    Revoke {
+        /// The person's Okta login or user id.
+        user: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +78,18 @@ pub struct ServeArgs {
     /// Address for --transport http (loopback unless you put a proxy in front).
     #[arg(long, env = "OKTA_MCP_BIND", default_value = "127.0.0.1:8765")]
     pub bind: String,
+    /// Who may use --transport http: none (one identity, loopback only) or oauth (each person signs in with Okta).
+    #[arg(long, env = "OKTA_MCP_HTTP_AUTH", value_enum, default_value_t = HttpAuth::None)]
+    pub auth: HttpAuth,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpAuth {
+    /// No authentication: every caller acts with the server's own Okta token.
+    #[default]
+    None,
+    /// Team mode: MCP authorization, each person signs in with Okta and acts as themselves.
+    Oauth,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -155,6 +184,21 @@ pub struct GlobalArgs {
     /// Also write logs to this file.
     #[arg(long, env = "OKTA_LOG_FILE", global = true)]
     pub log_file: Option<PathBuf>,
+    /// Public base URL of the team server as clients reach it (e.g. https://okta-mcp.example.com behind a TLS proxy).
+    #[arg(long, env = "OKTA_MCP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Client secret of the Okta web app the team server signs people in with (or use OKTA_PRIVATE_KEY).
+    #[arg(long, env = "OKTA_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Team server state file (SQLite, 0600; default under the user data directory).
+    #[arg(long, env = "OKTA_MCP_STATE_PATH", global = true)]
+    pub state_path: Option<PathBuf>,
+    /// Key that encrypts people's Okta tokens at rest: 32 random bytes, base64 (`openssl rand -base64 32`).
+    #[arg(long, env = "OKTA_MCP_STATE_KEY", global = true, hide_env_values = true)]
+    pub state_key: Option<String>,
+    /// Earlier state keys, comma-separated, still accepted for reading while records are re-encrypted.
+    #[arg(long, env = "OKTA_MCP_STATE_KEY_PREVIOUS", global = true, hide_env_values = true)]
+    pub state_key_previous: Option<String>,
     /// Run against an embedded sandbox org instead of a real one (no Okta account needed).
     #[arg(long, env = "OKTA_MCP_DEMO", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]
     pub demo: Option<bool>,

@@ -5,8 +5,6 @@
 #![allow(clippy::result_large_err)]
 
 mod allocator;
-// The contract between the HTTP authorization layer and the tool path; both arrive next.
-#[allow(dead_code)]
 mod caller;
 mod cli;
 mod commands;
@@ -19,6 +17,7 @@ mod output;
 mod rendered;
 mod server;
 mod settings;
+mod team;
 mod tools;
 
 use clap::Parser;
@@ -66,6 +65,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
             Some(Command::Auth(command)) => commands::auth::run(settings, command).await,
+            Some(Command::Sessions(command)) => commands::sessions::run(settings, command).await,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

@@ -12,6 +12,8 @@ pub struct Org {
     pub settings: Arc<Settings>,
     pub client: OktaClient,
     pub auth: Arc<Authenticator>,
+    /// The one HTTP client for the org (token requests and API calls).
+    pub http: reqwest::Client,
     /// Kept alive (never read) for as long as the server runs in demo mode.
     #[allow(dead_code)]
     pub sandbox: Option<okta_sandbox::Sandbox>,
@@ -30,12 +32,13 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
     let http = okta_client::http_client(&config).context("building the HTTP client")?;
     let auth = Authenticator::new(auth_settings(&settings, &org), http.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let client =
-        OktaClient::with_http(config, auth.clone(), http).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = OktaClient::with_http(config, auth.clone(), http.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Org {
         settings: Arc::new(settings),
         client,
         auth,
+        http,
         sandbox,
     })
 }

@@ -62,6 +62,14 @@ pub struct Settings {
     pub allowed_dirs: Vec<PathBuf>,
     pub log_level: tracing::Level,
     pub log_file: Option<PathBuf>,
+    /// OKTA_MCP_PUBLIC_URL: the origin clients reach the HTTP server at.
+    pub public_url: Option<url::Url>,
+    /// OKTA_CLIENT_SECRET: the team server's web app credential (else the private key).
+    pub client_secret: Option<okta_auth::Secret>,
+    /// OKTA_MCP_STATE_PATH, or the default under the user data directory.
+    pub state_path: PathBuf,
+    /// OKTA_MCP_STATE_KEY (+ _PREVIOUS); required in team mode.
+    pub state_keys: Option<crate::team::seal::StateKeys>,
 }
 
 impl Settings {
@@ -112,6 +120,26 @@ impl Settings {
             allowed_dirs: allowed_dirs(args.allowed_dirs.as_deref()),
             log_level: log_level(args.log_level.as_deref())?,
             log_file: args.log_file.clone(),
+            public_url: match args.public_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(raw) => Some(parse_public_url(raw).map_err(|m| invalid("OKTA_MCP_PUBLIC_URL", m))?),
+            },
+            client_secret: args
+                .client_secret
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| okta_auth::Secret::new(s.trim())),
+            state_path: args
+                .state_path
+                .clone()
+                .unwrap_or_else(crate::team::store::default_path),
+            state_keys: match args.state_key.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(current) => Some(
+                    crate::team::seal::StateKeys::parse(current, args.state_key_previous.as_deref())
+                        .map_err(|(variable, m)| invalid(variable, m))?,
+                ),
+            },
         })
     }
 }
@@ -221,6 +249,38 @@ pub fn parse_org_url(raw: &str) -> Result<url::Url, String> {
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err("expected the org's origin only, without a path (e.g. https://acme.okta.com, not .../admin)".into());
+    }
+    Ok(url)
+}
+
+/// The team server's public origin: `https://`, or `http://` on a loopback host; no path.
+pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|e| {
+        format!("not a valid URL ({e}); expected e.g. https://okta-mcp.example.com")
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err("missing host; expected e.g. https://okta-mcp.example.com".into()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(
+                "http:// is only allowed for loopback hosts; terminate TLS at a reverse proxy and give its https:// URL".into(),
+            );
+        }
+        other => return Err(format!("unsupported scheme {other:?}; expected https://")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(
+            "expected an origin without a path (e.g. https://okta-mcp.example.com); the MCP endpoint is /mcp under it".into(),
+        );
     }
     Ok(url)
 }

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod call;
 pub mod sandbox;
 pub mod serve;
+pub mod sessions;
 pub mod tools;

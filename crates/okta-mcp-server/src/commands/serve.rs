@@ -1,6 +1,6 @@
 //! `serve`: MCP over stdio (or Streamable HTTP). Never waits for a person before answering.
 
-use crate::cli::{ServeArgs, Transport};
+use crate::cli::{HttpAuth, ServeArgs, Transport};
 use crate::server::OktaMcp;
 use crate::server::attachments::Attachments;
 use crate::settings::Settings;
@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let org = crate::org::connect(settings).await?;
+    if args.transport == Transport::Http && args.auth == HttpAuth::Oauth {
+        // Team mode: every call acts as its caller; the server's own token is never used.
+        serve_team(&org, &args.bind).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::device_prompt::install(&org.auth);
     // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
     org.auth.start_background();
@@ -63,6 +68,51 @@ async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {bind}"))?;
     tracing::info!(address = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("HTTP server")
+}
+
+/// `serve --transport http --auth oauth`: the MCP endpoint behind MCP authorization, each
+/// person signed in with Okta and acting as themselves.
+async fn serve_team(org: &crate::org::Org, bind: &str) -> anyhow::Result<()> {
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    };
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let local = listener.local_addr()?;
+    let public = match &org.settings.public_url {
+        Some(url) => url.clone(),
+        None if local.ip().is_loopback() => url::Url::parse(&format!("http://{local}"))
+            .context("the bound address as a URL")?,
+        None => anyhow::bail!(
+            "OKTA_MCP_PUBLIC_URL: not set; team mode needs the https:// URL clients reach this server at (the TLS proxy in front of it)"
+        ),
+    };
+    let team = std::sync::Arc::new(crate::team::Team::new(
+        &org.settings,
+        &public,
+        org.client.clone(),
+        org.http.clone(),
+    )?);
+    let server = OktaMcp::for_team(org, team.people.clone());
+    let mut config = StreamableHttpServerConfig::default();
+    if let Some(host) = public.host_str() {
+        config.allowed_hosts.push(host.trim_matches(['[', ']']).to_owned());
+    }
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    let mcp = axum::Router::new().nest_service(crate::team::MCP_PATH, service);
+    let router = team.clone().router(mcp);
+    tracing::info!(address = %local, public = %public, "serving MCP over Streamable HTTP at /mcp; each person signs in with Okta");
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

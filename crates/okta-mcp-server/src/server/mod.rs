@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod exposure;
 pub mod stdio;
 
+use crate::caller::Caller;
 use crate::org::Org;
 use crate::settings::Settings;
 use crate::tools::error::ToolError;
@@ -43,10 +44,25 @@ struct Inner {
     /// Where rendered results wait for the stdio writer; None where no writer splices them
     /// (Streamable HTTP, the `call` command), so they are turned into values instead.
     attachments: Option<Arc<Attachments>>,
+    /// Team mode: each call acts with the caller's own Okta client, never `client`.
+    people: Option<Arc<crate::team::people::People>>,
 }
 
 impl OktaMcp {
     pub fn new(org: &Org, attachments: Option<Arc<Attachments>>) -> Self {
+        Self::build(org, attachments, None)
+    }
+
+    /// The team server's handler: every call acts as the signed-in caller.
+    pub fn for_team(org: &Org, people: Arc<crate::team::people::People>) -> Self {
+        Self::build(org, None, Some(people))
+    }
+
+    fn build(
+        org: &Org,
+        attachments: Option<Arc<Attachments>>,
+        people: Option<Arc<crate::team::people::People>>,
+    ) -> Self {
         let tools = crate::tools::all_tools();
         let by_name = tools
             .iter()
@@ -63,6 +79,7 @@ impl OktaMcp {
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
                 attachments,
+                people,
             }),
         }
     }
@@ -75,9 +92,17 @@ impl OktaMcp {
         }
     }
 
-    /// The tools this configuration exposes right now.
-    pub fn visible_tools(&self) -> Vec<&ToolDef> {
-        let granted = self.granted_scopes();
+    /// The scopes that decide what `caller` sees: theirs in team mode, else the server's.
+    fn granted_for(&self, caller: Option<&Caller>) -> BTreeSet<String> {
+        match caller {
+            Some(caller) => caller.scopes.iter().cloned().collect(),
+            None => self.granted_scopes(),
+        }
+    }
+
+    /// The tools `caller` may see (team mode prunes by the scopes that person was granted).
+    fn visible_tools_for(&self, caller: Option<&Caller>) -> Vec<&ToolDef> {
+        let granted = self.granted_for(caller);
         self.inner
             .tools
             .iter()
@@ -93,20 +118,24 @@ impl OktaMcp {
         &self,
         progress: Option<ProgressFn>,
         cancel: tokio_util::sync::CancellationToken,
+        client: OktaClient,
+        caller: Option<Caller>,
     ) -> ToolCtx {
         let this = self.clone();
+        let for_caller = caller.clone();
         ToolCtx {
-            client: self.inner.client.clone(),
+            client,
             settings: self.inner.settings.clone(),
             progress,
             cancel,
-            scope_status: Arc::new(move || this.scope_status()),
+            scope_status: Arc::new(move || this.scope_status_for(for_caller.as_ref())),
+            caller,
         }
     }
 
     /// What get_scope_status reports: configured and granted scopes, and what each missing one would unlock.
-    pub fn scope_status(&self) -> Value {
-        let granted = self.granted_scopes();
+    fn scope_status_for(&self, caller: Option<&Caller>) -> Value {
+        let granted = self.granted_for(caller);
         let mut missing: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
         for tool in &self.inner.tools {
             if let Some(scope) = tool.spec.scope
@@ -117,12 +146,17 @@ impl OktaMcp {
         }
         json!({
             "configured_scopes": self.inner.settings.scopes,
-            "granted_scopes": self.inner.auth.granted_scopes(),
+            "granted_scopes": match caller {
+                Some(caller) => Some(caller.scopes.clone()),
+                None => self.inner.auth.granted_scopes(),
+            },
             "missing_scopes": missing.iter().map(|(scope, tools)| json!({"scope": scope, "tools": tools})).collect::<Vec<_>>(),
             "read_only": self.inner.settings.read_only,
             "toolsets": self.inner.settings.toolsets.clone().unwrap_or_else(|| vec!["all".into()]),
             "instructions": if missing.is_empty() {
                 "Every tool's scope is granted.".to_owned()
+            } else if caller.is_some() {
+                "To unlock a tool, sign in again granting its scope (your MCP client asks for it when a tool needs it); the scope must be granted to the server's Okta app.".to_owned()
             } else {
                 "To unlock a tool, grant its scope to the Okta app (Okta Admin Console → Applications → the app → Okta API Scopes), add it to OKTA_SCOPES, and run `okta-mcp-server auth login`.".to_owned()
             },
@@ -144,7 +178,23 @@ impl OktaMcp {
                 None,
             ));
         };
-        if let Err(hidden) = exposure::check(tool, &self.inner.settings, &self.granted_scopes()) {
+        let mcp_context = match &gate {
+            confirm::Gate::Mcp { context, .. } => Some(*context),
+            confirm::Gate::Cli => None,
+        };
+        let caller = mcp_context.and_then(Caller::of).cloned();
+        let client = match (&self.inner.people, &caller) {
+            (None, _) => self.inner.client.clone(),
+            (Some(people), Some(caller)) => people.client_for(caller),
+            (Some(_), None) => {
+                // The bearer check attaches a caller to every team request; without one
+                // nothing may act, least of all with the server's own identity.
+                return Ok(error_result(json!({"error": "unauthorized", "tool": name, "message": "this call carries no signed-in person; sign in again"})).into());
+            }
+        };
+        if let Err(hidden) =
+            exposure::check(tool, &self.inner.settings, &self.granted_for(caller.as_ref()))
+        {
             return Ok(error_result(
                 json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
             )
@@ -168,11 +218,8 @@ impl OktaMcp {
             return Ok(invalid_args(name, unknown).into());
         }
         let args = Value::Object(arguments);
-        let mcp_context = match &gate {
-            confirm::Gate::Mcp { context, .. } => Some(*context),
-            confirm::Gate::Cli => None,
-        };
-        let ctx = self.ctx(progress, cancel);
+        let team_mode = caller.is_some();
+        let ctx = self.ctx(progress, cancel, client, caller);
         if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
             match confirm::confirm(
                 &self.inner.confirmations,
@@ -202,7 +249,13 @@ impl OktaMcp {
                 {
                     self.offer_sign_in_link(context, verification_uri_complete, user_code);
                 }
-                error_result(e.to_value(name)).into()
+                let mut value = e.to_value(name);
+                if team_mode && matches!(&e, ToolError::Api(api) if api.status() == Some(403)) {
+                    value["hint"] = json!(
+                        "Okta refused this call for you: your Okta admin role does not allow it (the call ran with your own Okta sign-in). Ask an administrator whose role allows it."
+                    );
+                }
+                error_result(value).into()
             }
         })
     }
@@ -328,10 +381,10 @@ impl ServerHandler for OktaMcp {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(
-            self.visible_tools()
+            self.visible_tools_for(Caller::of(&context))
                 .into_iter()
                 .map(ToolDef::mcp_tool)
                 .collect(),
