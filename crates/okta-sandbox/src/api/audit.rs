@@ -52,10 +52,15 @@ impl Audit {
         let Some(token) = &self.token else {
             return json!({"id": "unknown", "type": "PublicClientApp", "alternateId": "unknown", "displayName": "unknown", "detailEntry": null});
         };
-        match org
-            .find_user_id(&token.subject)
-            .and_then(|id| org.users.get(&id))
-        {
+        let person = token
+            .user_id
+            .as_deref()
+            .and_then(|id| org.users.get(id))
+            .or_else(|| {
+                org.find_user_id(&token.subject)
+                    .and_then(|id| org.users.get(&id))
+            });
+        match person {
             Some(user) if token.subject != token.client_id => json!({
                 "id": user["id"],
                 "type": "User",

@@ -16,6 +16,7 @@ mod logs;
 mod pages;
 pub mod paging;
 mod respond;
+pub mod roles;
 mod schema;
 mod themes;
 
@@ -72,6 +73,7 @@ pub struct AppState {
 /// Path prefix → scope family. The first match wins, so longer prefixes come first.
 /// GET/HEAD need `{family}.read`; every other method needs `{family}.manage`.
 pub const SCOPES: &[(&str, &str)] = &[
+    ("/api/v1/users/*/roles", "okta.roles"),
     ("/api/v1/users", "okta.users"),
     ("/api/v1/groups", "okta.groups"),
     ("/api/v1/apps", "okta.apps"),
@@ -113,6 +115,7 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(users::routes())
+        .merge(roles::routes())
         .merge(groups::routes())
         .merge(apps::routes())
         .merge(catalog::routes())
@@ -206,6 +209,17 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
         });
     match outcome {
         Ok(info) => {
+            // A person's token also needs an admin role that allows the action (`roles`).
+            if let Some(user_id) = &info.user_id
+                && !roles::permits(
+                    &state.org.read(),
+                    user_id,
+                    request.method(),
+                    request.uri().path(),
+                )
+            {
+                return ApiError::forbidden().into_response();
+            }
             // Handlers attribute System Log events to the caller (see `audit`).
             request.extensions_mut().insert(info);
             let origin = origin_of(&url).to_owned();
