@@ -8,9 +8,14 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 use std::process::ExitCode;
 
-pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let team = args.transport == Transport::Http && args.auth == HttpAuth::Oauth;
+    if team {
+        // The server's own token is never used in team mode: don't touch the keyring.
+        settings.token_store = okta_auth::StoreKind::Memory;
+    }
     let org = crate::org::connect(settings).await?;
-    if args.transport == Transport::Http && args.auth == HttpAuth::Oauth {
+    if team {
         // Team mode: every call acts as its caller; the server's own token is never used.
         serve_team(&org, &args.bind).await?;
         return Ok(ExitCode::SUCCESS);
