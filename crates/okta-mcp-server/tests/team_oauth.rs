@@ -344,3 +344,57 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
     assert_no_secrets(&server.stderr(), &secrets);
     assert_no_secrets(&String::from_utf8_lossy(&revoked.stderr), &secrets);
 }
+
+/// Serves client metadata documents on loopback: `/good.json` names itself, `/liar.json`
+/// claims another client's URL.
+async fn serve_documents() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let good = json!({
+        "client_id": format!("{base}/good.json"),
+        "client_name": "metadata document client",
+        "redirect_uris": [REDIRECT],
+    });
+    let liar = json!({
+        "client_id": "https://claude.ai/oauth/client.json",
+        "redirect_uris": [REDIRECT],
+    });
+    let app = axum::Router::new()
+        .route("/good.json", axum::routing::get(move || async move { axum::Json(good) }))
+        .route("/liar.json", axum::routing::get(move || async move { axum::Json(liar) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[test]
+fn client_metadata_documents_identify_clients() {
+    let org = TestOrg::start();
+    let state = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(&org, &team_env(&org, state.path()), free_port(), "cimd");
+    org.block_on(async {
+        let documents = serve_documents().await;
+        let client_id = format!("{documents}/good.json");
+        let person = sign_in(&org, &server, &client_id, REDIRECT, SUPER, None).await;
+        let mut mcp = McpHttp::new(&server, Some(&person.access_token));
+        mcp.initialize().await;
+        assert!(!mcp.tool_names().await.is_empty());
+
+        for (what, client_id, redirect) in [
+            ("a document naming another client", format!("{documents}/liar.json"), REDIRECT),
+            ("a document that does not exist", format!("{documents}/missing.json"), REDIRECT),
+            ("a redirect URI the document does not list", client_id.clone(), "http://127.0.0.1:9/elsewhere"),
+        ] {
+            let mut url = url::Url::parse(&format!("{}/authorize", server.base)).unwrap();
+            url.query_pairs_mut()
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &client_id)
+                .append_pair("redirect_uri", redirect)
+                .append_pair("code_challenge", &"a".repeat(43))
+                .append_pair("code_challenge_method", "S256");
+            let response = http().get(url).send().await.unwrap();
+            assert_eq!(response.status(), 400, "{what}");
+            assert!(response.headers().get("location").is_none(), "{what}: never redirected");
+        }
+        assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
+    });
+}
