@@ -398,3 +398,41 @@ fn client_metadata_documents_identify_clients() {
         assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
     });
 }
+
+#[test]
+fn a_persons_okta_token_is_refreshed_once_however_many_calls_wait() {
+    let org = TestOrg::start();
+    let web = org.sandbox.web_client().client_id.clone();
+    // Okta tokens that live 64 s: 4 s after sign-in they are inside the 60 s safety margin.
+    org.sandbox
+        .oauth()
+        .set_client_access_token_ttl(&web, Some(std::time::Duration::from_secs(64)));
+    let state = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(&org, &team_env(&org, state.path()), free_port(), "flight");
+    org.block_on(async {
+        let client = register(&server, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
+        let mut mcp = McpHttp::new(&server, Some(&person.access_token));
+        mcp.initialize().await;
+        assert_eq!(org.sandbox.oauth().refresh_grants_for(SUPER), 0);
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        let calls = (0..8).map(|_| {
+            let token = person.access_token.clone();
+            let server = &server;
+            async move {
+                let mut mcp = McpHttp::new(server, Some(&token));
+                mcp.initialize().await;
+                mcp.call("list_users", json!({"limit": 1})).await
+            }
+        });
+        for answer in futures::future::join_all(calls).await {
+            assert_eq!(answer.body["result"]["isError"], false, "{answer:?}");
+        }
+        assert_eq!(
+            org.sandbox.oauth().refresh_grants_for(SUPER),
+            1,
+            "one refresh for eight waiting calls"
+        );
+        assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
+    });
+}
