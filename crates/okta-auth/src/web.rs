@@ -191,15 +191,13 @@ impl WebClient {
         step: Step,
     ) -> Result<WebTokens, AuthError> {
         let mut dpop = DpopSession::default();
-        let (record, id_token) = crate::oauth::token_request_with_id_token(
-            &self.http, endpoint, form, &mut dpop, &[],
-        )
-        .await
-        .map_err(|e: CallError| to_auth_error(e, step))?;
-        let access_token = record
-            .access_token
-            .clone()
-            .ok_or_else(|| AuthError::Network("the token endpoint answered without a token".into()))?;
+        let (record, id_token) =
+            crate::oauth::token_request_with_id_token(&self.http, endpoint, form, &mut dpop, &[])
+                .await
+                .map_err(|e: CallError| to_auth_error(e, step))?;
+        let access_token = record.access_token.clone().ok_or_else(|| {
+            AuthError::Network("the token endpoint answered without a token".into())
+        })?;
         let expires_at = record
             .access_expiry()
             .unwrap_or_else(|| crate::jwt::now_secs() + 3600);

@@ -188,16 +188,31 @@ pub struct GlobalArgs {
     #[arg(long, env = "OKTA_MCP_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Client secret of the Okta web app the team server signs people in with (or use OKTA_PRIVATE_KEY).
-    #[arg(long, env = "OKTA_CLIENT_SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OKTA_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub client_secret: Option<String>,
     /// Team server state file (SQLite, 0600; default under the user data directory).
     #[arg(long, env = "OKTA_MCP_STATE_PATH", global = true)]
     pub state_path: Option<PathBuf>,
     /// Key that encrypts people's Okta tokens at rest: 32 random bytes, base64 (`openssl rand -base64 32`).
-    #[arg(long, env = "OKTA_MCP_STATE_KEY", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OKTA_MCP_STATE_KEY",
+        global = true,
+        hide_env_values = true
+    )]
     pub state_key: Option<String>,
     /// Earlier state keys, comma-separated, still accepted for reading while records are re-encrypted.
-    #[arg(long, env = "OKTA_MCP_STATE_KEY_PREVIOUS", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OKTA_MCP_STATE_KEY_PREVIOUS",
+        global = true,
+        hide_env_values = true
+    )]
     pub state_key_previous: Option<String>,
     /// Run against an embedded sandbox org instead of a real one (no Okta account needed).
     #[arg(long, env = "OKTA_MCP_DEMO", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]

@@ -122,7 +122,9 @@ impl Settings {
             log_file: args.log_file.clone(),
             public_url: match args.public_url.as_deref().map(str::trim) {
                 None | Some("") => None,
-                Some(raw) => Some(parse_public_url(raw).map_err(|m| invalid("OKTA_MCP_PUBLIC_URL", m))?),
+                Some(raw) => {
+                    Some(parse_public_url(raw).map_err(|m| invalid("OKTA_MCP_PUBLIC_URL", m))?)
+                }
             },
             client_secret: args
                 .client_secret
@@ -136,8 +138,11 @@ impl Settings {
             state_keys: match args.state_key.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(current) => Some(
-                    crate::team::seal::StateKeys::parse(current, args.state_key_previous.as_deref())
-                        .map_err(|(variable, m)| invalid(variable, m))?,
+                    crate::team::seal::StateKeys::parse(
+                        current,
+                        args.state_key_previous.as_deref(),
+                    )
+                    .map_err(|(variable, m)| invalid(variable, m))?,
                 ),
             },
         })

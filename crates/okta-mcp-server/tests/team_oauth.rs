@@ -58,9 +58,19 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
             "{challenge}"
         );
         assert!(challenge.contains("scope=\"okta.users.read"), "{challenge}");
-        let resource: Value = http().get(&metadata_url).send().await.unwrap().json().await.unwrap();
+        let resource: Value = http()
+            .get(&metadata_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(resource["resource"], server.mcp_url());
-        let issuer = resource["authorization_servers"][0].as_str().unwrap().to_owned();
+        let issuer = resource["authorization_servers"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let as_meta: Value = http()
             .get(format!("{issuer}/.well-known/oauth-authorization-server"))
             .send()
@@ -93,13 +103,25 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
         // Each sees the tools of the scopes they were granted.
         let admin_tools = admin_mcp.tool_names().await;
         let desk_tools = desk_mcp.tool_names().await;
-        assert!(admin_tools.iter().any(|t| t == "list_applications"), "{admin_tools:?}");
-        assert!(!desk_tools.iter().any(|t| t == "list_applications"), "{desk_tools:?}");
-        assert!(desk_tools.iter().any(|t| t == "create_group"), "{desk_tools:?}");
+        assert!(
+            admin_tools.iter().any(|t| t == "list_applications"),
+            "{admin_tools:?}"
+        );
+        assert!(
+            !desk_tools.iter().any(|t| t == "list_applications"),
+            "{desk_tools:?}"
+        );
+        assert!(
+            desk_tools.iter().any(|t| t == "create_group"),
+            "{desk_tools:?}"
+        );
 
         // The super admin's write goes through and the System Log names them.
         let created = admin_mcp
-            .call("create_group", json!({"profile": {"name": "team-mode-super"}}))
+            .call(
+                "create_group",
+                json!({"profile": {"name": "team-mode-super"}}),
+            )
             .await;
         assert_eq!(created.status, 200);
         assert_eq!(created.body["result"]["isError"], false, "{created:?}");
@@ -122,13 +144,18 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
         // The help-desk admin's forbidden write: Okta's 403, explained, nothing changed.
         let before = group_names(&org);
         let refused = desk_mcp
-            .call("create_group", json!({"profile": {"name": "team-mode-desk"}}))
+            .call(
+                "create_group",
+                json!({"profile": {"name": "team-mode-desk"}}),
+            )
             .await;
         assert_eq!(refused.status, 200);
         let result = &refused.body["result"];
         assert_eq!(result["isError"], true, "{refused:?}");
         assert_eq!(result["structuredContent"]["status"], 403, "{refused:?}");
-        let hint = result["structuredContent"]["hint"].as_str().unwrap_or_default();
+        let hint = result["structuredContent"]["hint"]
+            .as_str()
+            .unwrap_or_default();
         assert!(hint.contains("admin role"), "{hint}");
         assert_eq!(group_names(&org), before, "nothing changed");
         // The help-desk admin reads users as themselves.
@@ -139,7 +166,10 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
         let step_up = desk_mcp.call("list_applications", json!({})).await;
         assert_eq!(step_up.status, 403, "{step_up:?}");
         let challenge = step_up.www_authenticate.expect("WWW-Authenticate");
-        assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+        assert!(
+            challenge.contains("error=\"insufficient_scope\""),
+            "{challenge}"
+        );
         assert!(challenge.contains("okta.apps.read"), "{challenge}");
         assert!(challenge.contains("resource_metadata="), "{challenge}");
 
@@ -270,7 +300,10 @@ fn refresh_rotates_and_reuse_revokes_the_grant() {
         let again = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
         let response = http()
             .post(format!("{}/revoke", server.base))
-            .form(&[("token", again.refresh_token.as_str()), ("client_id", client.as_str())])
+            .form(&[
+                ("token", again.refresh_token.as_str()),
+                ("client_id", client.as_str()),
+            ])
             .send()
             .await
             .unwrap();
@@ -295,7 +328,15 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
     let (admin, desk) = org.block_on(async {
         let client = register(&server, "assistant", REDIRECT).await;
         let admin = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
-        let desk = sign_in(&org, &server, &client, REDIRECT, HELP_DESK, Some(HELP_DESK_SCOPES)).await;
+        let desk = sign_in(
+            &org,
+            &server,
+            &client,
+            REDIRECT,
+            HELP_DESK,
+            Some(HELP_DESK_SCOPES),
+        )
+        .await;
         (admin, desk)
     });
     let first_log = server.stderr();
@@ -306,12 +347,19 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
             let mut mcp = McpHttp::new(&server, Some(&person.access_token));
             mcp.initialize().await;
             let users = mcp.call("list_users", json!({"limit": 1})).await;
-            assert_eq!(users.body["result"]["isError"], false, "after restart: {users:?}");
+            assert_eq!(
+                users.body["result"]["isError"], false,
+                "after restart: {users:?}"
+            );
         }
     });
 
     let listed = support::run(&env, &["sessions", "list", "--json"]);
-    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
     let listed: Value = serde_json::from_slice(&listed.stdout).expect("sessions JSON");
     let logins: Vec<&str> = listed["sessions"]
         .as_array()
@@ -319,13 +367,20 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
         .iter()
         .map(|s| s["login"].as_str().unwrap())
         .collect();
-    assert!(logins.contains(&SUPER) && logins.contains(&HELP_DESK), "{listed}");
+    assert!(
+        logins.contains(&SUPER) && logins.contains(&HELP_DESK),
+        "{listed}"
+    );
     let text = listed.to_string();
     assert!(!text.contains(&admin.access_token) && !text.contains(&admin.refresh_token));
 
     let revocations_before = org.sandbox.oauth().counters().revocations;
     let revoked = support::run(&env, &["sessions", "revoke", HELP_DESK]);
-    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
     assert!(
         org.sandbox.oauth().counters().revocations > revocations_before,
         "the person's Okta tokens were revoked at the org"
@@ -337,7 +392,10 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
         assert_eq!(status, 400);
         let mut admin_mcp = McpHttp::new(&server, Some(&admin.access_token));
         admin_mcp.initialize().await;
-        assert!(!admin_mcp.tool_names().await.is_empty(), "the other person is unaffected");
+        assert!(
+            !admin_mcp.tool_names().await.is_empty(),
+            "the other person is unaffected"
+        );
     });
     let secrets = secrets_of(&server, &[&admin, &desk]);
     assert_no_secrets(&first_log, &secrets);
@@ -360,8 +418,14 @@ async fn serve_documents() -> String {
         "redirect_uris": [REDIRECT],
     });
     let app = axum::Router::new()
-        .route("/good.json", axum::routing::get(move || async move { axum::Json(good) }))
-        .route("/liar.json", axum::routing::get(move || async move { axum::Json(liar) }));
+        .route(
+            "/good.json",
+            axum::routing::get(move || async move { axum::Json(good) }),
+        )
+        .route(
+            "/liar.json",
+            axum::routing::get(move || async move { axum::Json(liar) }),
+        );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     base
 }
@@ -380,9 +444,21 @@ fn client_metadata_documents_identify_clients() {
         assert!(!mcp.tool_names().await.is_empty());
 
         for (what, client_id, redirect) in [
-            ("a document naming another client", format!("{documents}/liar.json"), REDIRECT),
-            ("a document that does not exist", format!("{documents}/missing.json"), REDIRECT),
-            ("a redirect URI the document does not list", client_id.clone(), "http://127.0.0.1:9/elsewhere"),
+            (
+                "a document naming another client",
+                format!("{documents}/liar.json"),
+                REDIRECT,
+            ),
+            (
+                "a document that does not exist",
+                format!("{documents}/missing.json"),
+                REDIRECT,
+            ),
+            (
+                "a redirect URI the document does not list",
+                client_id.clone(),
+                "http://127.0.0.1:9/elsewhere",
+            ),
         ] {
             let mut url = url::Url::parse(&format!("{}/authorize", server.base)).unwrap();
             url.query_pairs_mut()
@@ -393,7 +469,10 @@ fn client_metadata_documents_identify_clients() {
                 .append_pair("code_challenge_method", "S256");
             let response = http().get(url).send().await.unwrap();
             assert_eq!(response.status(), 400, "{what}");
-            assert!(response.headers().get("location").is_none(), "{what}: never redirected");
+            assert!(
+                response.headers().get("location").is_none(),
+                "{what}: never redirected"
+            );
         }
         assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
     });

@@ -24,8 +24,19 @@ fn python() -> Option<String> {
     }
 }
 
-fn drive(python: &str, org: &TestOrg, server: &TeamServer, login: &str, scope: &str, tool: &str, args: Value) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/python_oauth_client.py");
+fn drive(
+    python: &str,
+    org: &TestOrg,
+    server: &TeamServer,
+    login: &str,
+    scope: &str,
+    tool: &str,
+    args: Value,
+) -> Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/python_oauth_client.py"
+    );
     let out = Command::new(python)
         .arg(script)
         .arg(server.mcp_url())
@@ -66,10 +77,20 @@ fn official_python_sdk_signs_in_and_each_person_acts_as_themselves() {
         "create_group",
         json!({"profile": {"name": "python-sdk-group"}}),
     );
-    let tools: Vec<&str> = admin["tools"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(tools.contains(&"list_applications") && tools.contains(&"create_group"), "{admin}");
+    let tools: Vec<&str> = admin["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tools.contains(&"list_applications") && tools.contains(&"create_group"),
+        "{admin}"
+    );
     assert_eq!(admin["result"]["isError"], false, "{admin}");
-    let group_id = admin["result"]["structured"]["id"].as_str().expect("group id");
+    let group_id = admin["result"]["structured"]["id"]
+        .as_str()
+        .expect("group id");
     let event = org
         .sandbox
         .org()
@@ -77,10 +98,15 @@ fn official_python_sdk_signs_in_and_each_person_acts_as_themselves() {
         .into_iter()
         .find(|e| {
             e["eventType"] == "group.lifecycle.create"
-                && e["target"].as_array().is_some_and(|t| t.iter().any(|t| t["id"] == group_id))
+                && e["target"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t["id"] == group_id))
         })
         .expect("a System Log event for the group");
-    assert_eq!(event["actor"]["alternateId"], okta_sandbox::oauth::SUPER_ADMIN_LOGIN);
+    assert_eq!(
+        event["actor"]["alternateId"],
+        okta_sandbox::oauth::SUPER_ADMIN_LOGIN
+    );
 
     // The help-desk admin: same tools offered, but Okta's role rules refuse the write, the
     // result says why in one line, and nothing changes.
@@ -97,10 +123,19 @@ fn official_python_sdk_signs_in_and_each_person_acts_as_themselves() {
     assert_eq!(desk["sign_ins"].as_array().unwrap().len(), 1, "{desk}");
     assert_eq!(desk["result"]["isError"], true, "{desk}");
     assert_eq!(desk["result"]["structured"]["status"], 403, "{desk}");
-    let hint = desk["result"]["structured"]["hint"].as_str().unwrap_or_default();
+    let hint = desk["result"]["structured"]["hint"]
+        .as_str()
+        .unwrap_or_default();
     assert!(hint.contains("admin role"), "{desk}");
-    assert_eq!(org.sandbox.org().groups().len(), groups_before, "nothing changed");
-    assert_ne!(admin["client_id"], desk["client_id"], "each client registered itself");
+    assert_eq!(
+        org.sandbox.org().groups().len(),
+        groups_before,
+        "nothing changed"
+    );
+    assert_ne!(
+        admin["client_id"], desk["client_id"],
+        "each client registered itself"
+    );
 
     let log = server.stderr();
     let mut secrets: Vec<(&str, String)> = vec![("state key", STATE_KEY.to_owned())];

@@ -93,8 +93,9 @@ async fn serve_team(org: &crate::org::Org, bind: &str) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let public = match &org.settings.public_url {
         Some(url) => url.clone(),
-        None if local.ip().is_loopback() => url::Url::parse(&format!("http://{local}"))
-            .context("the bound address as a URL")?,
+        None if local.ip().is_loopback() => {
+            url::Url::parse(&format!("http://{local}")).context("the bound address as a URL")?
+        }
         None => anyhow::bail!(
             "OKTA_MCP_PUBLIC_URL: not set; team mode needs the https:// URL clients reach this server at (the TLS proxy in front of it)"
         ),
@@ -108,7 +109,9 @@ async fn serve_team(org: &crate::org::Org, bind: &str) -> anyhow::Result<()> {
     let server = OktaMcp::for_team(org, team.people.clone());
     let mut config = StreamableHttpServerConfig::default();
     if let Some(host) = public.host_str() {
-        config.allowed_hosts.push(host.trim_matches(['[', ']']).to_owned());
+        config
+            .allowed_hosts
+            .push(host.trim_matches(['[', ']']).to_owned());
     }
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),

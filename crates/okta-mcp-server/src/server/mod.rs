@@ -192,9 +192,11 @@ impl OktaMcp {
                 return Ok(error_result(json!({"error": "unauthorized", "tool": name, "message": "this call carries no signed-in person; sign in again"})).into());
             }
         };
-        if let Err(hidden) =
-            exposure::check(tool, &self.inner.settings, &self.granted_for(caller.as_ref()))
-        {
+        if let Err(hidden) = exposure::check(
+            tool,
+            &self.inner.settings,
+            &self.granted_for(caller.as_ref()),
+        ) {
             return Ok(error_result(
                 json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
             )

@@ -156,7 +156,10 @@ pub async fn authorize(
     ) {
         (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => c.to_owned(),
         (Some(_), Some("S256")) => {
-            return fail("invalid_request", "code_challenge must be 43 to 128 characters");
+            return fail(
+                "invalid_request",
+                "code_challenge must be 43 to 128 characters",
+            );
         }
         (Some(_), _) => {
             return fail(
@@ -164,14 +167,22 @@ pub async fn authorize(
                 "code_challenge_method must be S256 (plain is not accepted)",
             );
         }
-        (None, _) => return fail("invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256"),
+        (None, _) => {
+            return fail(
+                "invalid_request",
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            );
+        }
     };
     if let Some(resource) = params.resource.as_deref()
         && !is_our_resource(&team, resource)
     {
         return fail(
             "invalid_target",
-            &format!("resource must be this server's MCP endpoint, {}", team.resource),
+            &format!(
+                "resource must be this server's MCP endpoint, {}",
+                team.resource
+            ),
         );
     }
     let scopes = match requested_scopes(&team, params.scope.as_deref()) {
@@ -193,7 +204,10 @@ pub async fn authorize(
     };
     if let Err(e) = team.state.begin_sign_in(&upstream_state, &pending).await {
         tracing::error!(error = %e, "could not store a pending sign-in");
-        return fail("temporarily_unavailable", "the server's state store is unavailable");
+        return fail(
+            "temporarily_unavailable",
+            "the server's state store is unavailable",
+        );
     }
     let to = team.web.authorize_url(
         &team.callback_url(),
@@ -242,7 +256,13 @@ pub async fn callback(
     };
     let client_state = pending.client_state.as_deref();
     let back = |error: &str, description: &str| {
-        redirect_error(&team, &pending.redirect_uri, error, description, client_state)
+        redirect_error(
+            &team,
+            &pending.redirect_uri,
+            error,
+            description,
+            client_state,
+        )
     };
     if let Some(error) = params.error.as_deref() {
         let description = params
@@ -281,9 +301,13 @@ pub async fn callback(
     let Some(claims) = claims.filter(|c| {
         c.nonce.as_deref() == Some(pending.nonce.as_str())
             && c.audience_is(team.web.client_id())
-            && c.iss.as_deref().is_none_or(|iss| iss.trim_end_matches('/') == team.web.issuer())
+            && c.iss
+                .as_deref()
+                .is_none_or(|iss| iss.trim_end_matches('/') == team.web.issuer())
     }) else {
-        tracing::warn!("Okta's ID token was missing or did not match this sign-in (nonce, audience or issuer)");
+        tracing::warn!(
+            "Okta's ID token was missing or did not match this sign-in (nonce, audience or issuer)"
+        );
         return back(
             "access_denied",
             "Okta's answer did not identify you for this sign-in; try again",
@@ -310,7 +334,10 @@ pub async fn callback(
     };
     if let Err(e) = team.state.put_upstream(&claims.sub, &upstream).await {
         tracing::error!(error = %e, "could not store a person's Okta tokens");
-        return back("temporarily_unavailable", "the server's state store is unavailable");
+        return back(
+            "temporarily_unavailable",
+            "the server's state store is unavailable",
+        );
     }
     let record = CodeRecord {
         client_id: pending.client_id.clone(),
@@ -325,7 +352,10 @@ pub async fn callback(
         Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "could not store an authorization code");
-            return back("temporarily_unavailable", "the server's state store is unavailable");
+            return back(
+                "temporarily_unavailable",
+                "the server's state store is unavailable",
+            );
         }
     };
     on_signed_in(&Caller {
@@ -336,7 +366,11 @@ pub async fn callback(
         scopes,
     });
     let Ok(mut to) = url::Url::parse(&pending.redirect_uri) else {
-        return page(StatusCode::BAD_REQUEST, "Sign-in failed", "The client's redirect URI is not a URL.");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "The client's redirect URI is not a URL.",
+        );
     };
     {
         let mut query = to.query_pairs_mut();

@@ -17,7 +17,12 @@ use std::collections::BTreeSet;
 /// Largest MCP request body the scope check buffers (the HTTP front end may set less).
 const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
-fn challenge(team: &Team, status: StatusCode, error: Option<(&str, &str)>, scope: &str) -> Response {
+fn challenge(
+    team: &Team,
+    status: StatusCode,
+    error: Option<(&str, &str)>,
+    scope: &str,
+) -> Response {
     let mut value = format!(
         "Bearer resource_metadata=\"{}\", scope=\"{scope}\"",
         team.resource_metadata_url()
@@ -34,13 +39,19 @@ fn challenge(team: &Team, status: StatusCode, error: Option<(&str, &str)>, scope
     });
     let mut response = (status, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&value) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -68,7 +79,11 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
         }
         Err(e) => {
             tracing::error!(error = %e, "the state store failed while checking a bearer token");
-            return (StatusCode::SERVICE_UNAVAILABLE, "the server's state store is unavailable").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server's state store is unavailable",
+            )
+                .into_response();
         }
     };
     if let Err(e) = team.state.touch(&access.grant_id).await {
@@ -80,7 +95,11 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
         let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
             Ok(bytes) => bytes,
             Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large").into_response();
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large",
+                )
+                    .into_response();
             }
         };
         if let Some((tool, scope)) = missing_scope(&team, &caller, &bytes) {

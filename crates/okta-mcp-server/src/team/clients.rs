@@ -221,7 +221,12 @@ async fn fetch_document(team: &Team, client_id: &str) -> Result<Client, String> 
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| format!("could not fetch the client metadata document: {}", e.without_url()))?;
+        .map_err(|e| {
+            format!(
+                "could not fetch the client metadata document: {}",
+                e.without_url()
+            )
+        })?;
     if !response.status().is_success() {
         return Err(format!(
             "the client metadata document answered HTTP {}",
@@ -229,11 +234,12 @@ async fn fetch_document(team: &Team, client_id: &str) -> Result<Client, String> 
         ));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("could not read the client metadata document: {}", e.without_url()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        format!(
+            "could not read the client metadata document: {}",
+            e.without_url()
+        )
+    })? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(format!(
                 "the client metadata document is larger than {MAX_DOCUMENT_BYTES} bytes"

@@ -100,8 +100,13 @@ impl Team {
         let org = settings.org.as_ref().context("no org configured")?;
         let state = open_state(settings)?;
         let web = Arc::new(
-            WebClient::new(&org.org_url, &org.client_id, web_client_auth(settings)?, http)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            WebClient::new(
+                &org.org_url,
+                &org.client_id,
+                web_client_auth(settings)?,
+                http,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
         );
         let issuer = public.as_str().trim_end_matches('/').to_owned();
         let loopback_http_clients = public.scheme() == "http";
@@ -158,7 +163,10 @@ impl Team {
                 &format!("{RESOURCE_METADATA_PATH}{MCP_PATH}"),
                 get(metadata::protected_resource),
             )
-            .route(AUTH_SERVER_METADATA_PATH, get(metadata::authorization_server))
+            .route(
+                AUTH_SERVER_METADATA_PATH,
+                get(metadata::authorization_server),
+            )
             .route(AUTHORIZE_PATH, get(authorize::authorize))
             .route(CALLBACK_PATH, get(authorize::callback))
             .route(TOKEN_PATH, post(token::token))

@@ -53,7 +53,9 @@ struct PersonAuthorizer {
 fn sign_in_again(message: &str) -> AuthError {
     AuthError::Rejected {
         message: message.to_owned(),
-        hint: "Sign in again: reconnect the server in your MCP client, which opens the Okta sign-in.".into(),
+        hint:
+            "Sign in again: reconnect the server in your MCP client, which opens the Okta sign-in."
+                .into(),
     }
 }
 

@@ -144,9 +144,7 @@ fn key(text: &str) -> Result<Key, String> {
     let bytes = STANDARD
         .decode(text)
         .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
-        .map_err(|_| {
-            "not base64; generate a key with `openssl rand -base64 32`".to_owned()
-        })?;
+        .map_err(|_| "not base64; generate a key with `openssl rand -base64 32`".to_owned())?;
     if bytes.len() != 32 {
         return Err(format!(
             "expected 32 bytes of base64, got {} bytes; generate a key with `openssl rand -base64 32`",

@@ -103,7 +103,10 @@ pub struct UpstreamTokens {
 /// What a presented refresh token turned out to be.
 pub enum Refreshed {
     /// The current one: the grant now expects `refresh_token` next.
-    Rotated { grant: Grant, refresh_token: Secret },
+    Rotated {
+        grant: Grant,
+        refresh_token: Secret,
+    },
     /// An earlier one of a live grant: the grant was revoked (RFC 9700 reuse detection).
     Reused(Grant),
     Unknown,
@@ -253,7 +256,12 @@ impl State {
             expires_at: now() + ACCESS_TTL.as_secs() as i64,
         };
         self.store
-            .put(Kind::Access, digest(&token), encode(&record), Some(ACCESS_TTL))
+            .put(
+                Kind::Access,
+                digest(&token),
+                encode(&record),
+                Some(ACCESS_TTL),
+            )
             .await?;
         Ok((Secret::new(token), ACCESS_TTL))
     }
@@ -402,7 +410,11 @@ impl State {
                     None,
                 )
                 .await?;
-            tracing::info!(user_id, key = self.keys.current_id(), "re-encrypted a stored Okta token with the current state key");
+            tracing::info!(
+                user_id,
+                key = self.keys.current_id(),
+                "re-encrypted a stored Okta token with the current state key"
+            );
         }
         Ok(Some(tokens))
     }
@@ -417,12 +429,20 @@ impl State {
             .seal(&format!("upstream/{user_id}"), &encode(tokens));
         Ok(self
             .store
-            .put(Kind::Upstream, user_id.to_owned(), sealed.into_bytes(), None)
+            .put(
+                Kind::Upstream,
+                user_id.to_owned(),
+                sealed.into_bytes(),
+                None,
+            )
             .await?)
     }
 
     pub async fn delete_upstream(&self, user_id: &str) -> Result<bool, StateError> {
-        Ok(self.store.delete(Kind::Upstream, user_id.to_owned()).await?)
+        Ok(self
+            .store
+            .delete(Kind::Upstream, user_id.to_owned())
+            .await?)
     }
 }
 

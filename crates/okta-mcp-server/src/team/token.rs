@@ -43,7 +43,10 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 type Fields = HashMap<String, String>;
 
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
-    fields.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    fields
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
 }
 
 pub async fn token(
@@ -61,7 +64,10 @@ pub async fn token(
     {
         return bad(
             "invalid_target",
-            &format!("resource must be this server's MCP endpoint, {}", team.resource),
+            &format!(
+                "resource must be this server's MCP endpoint, {}",
+                team.resource
+            ),
         );
     }
     match field(&fields, "grant_type") {
@@ -107,7 +113,10 @@ async fn authorization_code(team: &Team, fields: &Fields) -> Response {
         );
     }
     if okta_auth::web::pkce_challenge(&Secret::new(verifier)) != record.code_challenge {
-        return bad("invalid_grant", "the code_verifier does not match the code_challenge");
+        return bad(
+            "invalid_grant",
+            "the code_verifier does not match the code_challenge",
+        );
     }
     let (grant, refresh) = match team.state.create_grant(&record).await {
         Ok(created) => created,
@@ -125,7 +134,10 @@ async fn refresh_token(team: &Team, fields: &Fields) -> Response {
     // count as a use.
     match team.state.grant_of_refresh(presented).await {
         Ok(Some(grant)) if client_id.is_some_and(|c| c != grant.client_id) => {
-            return bad("invalid_grant", "the refresh token was issued to another client");
+            return bad(
+                "invalid_grant",
+                "the refresh token was issued to another client",
+            );
         }
         Ok(_) => {}
         Err(e) => return unavailable(e),

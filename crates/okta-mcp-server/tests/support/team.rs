@@ -40,7 +40,9 @@ pub fn team_env(org: &TestOrg, state_dir: &std::path::Path) -> Vec<(String, Stri
         ("OKTA_CLIENT_ID".into(), web.client_id.clone()),
         (
             "OKTA_CLIENT_SECRET".into(),
-            web.client_secret.clone().expect("the web client has a secret"),
+            web.client_secret
+                .clone()
+                .expect("the web client has a secret"),
         ),
         ("OKTA_SCOPES".into(), super::ALL_SCOPES.join(" ")),
         ("OKTA_MCP_STATE_KEY".into(), STATE_KEY.into()),
@@ -236,7 +238,11 @@ pub async fn sign_in(
         .to_owned();
     let okta_code = query_param(&callback, "code").expect("Okta's code");
     let response = http.get(&callback).send().await.expect("callback");
-    assert_eq!(response.status(), 302, "the callback redirects to the client");
+    assert_eq!(
+        response.status(),
+        302,
+        "the callback redirects to the client"
+    );
     let back = location(&response);
     assert!(back.starts_with(redirect_uri), "back to the client: {back}");
     assert_eq!(

@@ -54,6 +54,9 @@ pub struct StoreError(pub String);
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Records of one kind: (key, value) pairs.
+pub type Records = Vec<(String, Vec<u8>)>;
+
 /// The operations every state store provides. Expired records are never returned.
 pub trait StateStore: Send + Sync + 'static {
     /// Inserts or replaces; `ttl` None keeps the record until deleted.
@@ -79,7 +82,7 @@ pub trait StateStore: Send + Sync + 'static {
     /// True when a record was deleted.
     fn delete(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<bool>>;
     /// Every live record of a kind (for `sessions list` and revocation by person).
-    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Vec<(String, Vec<u8>)>>>;
+    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>>;
 }
 
 /// `<user data dir>/okta-mcp-server/state.sqlite3`: XDG_DATA_HOME or ~/.local/share on

@@ -2,7 +2,7 @@
 //! is a single statement, so take-once and compare-and-swap are atomic across processes too
 //! (`sessions revoke` writes while the server runs).
 
-use super::{BoxFuture, Kind, StateStore, StoreError, StoreResult};
+use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -148,7 +148,7 @@ impl StateStore for SqliteStore {
         })
     }
 
-    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Vec<(String, Vec<u8>)>>> {
+    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>> {
         self.run(move |conn, now| {
             let mut statement = conn.prepare(
                 "SELECT key, value FROM state WHERE kind = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY key",
@@ -234,13 +234,25 @@ mod tests {
             .unwrap();
         assert!(
             store
-                .swap(Kind::Grant, "g".into(), b"v1".to_vec(), b"v2".to_vec(), None)
+                .swap(
+                    Kind::Grant,
+                    "g".into(),
+                    b"v1".to_vec(),
+                    b"v2".to_vec(),
+                    None
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .swap(Kind::Grant, "g".into(), b"v1".to_vec(), b"v3".to_vec(), None)
+                .swap(
+                    Kind::Grant,
+                    "g".into(),
+                    b"v1".to_vec(),
+                    b"v3".to_vec(),
+                    None
+                )
                 .await
                 .unwrap()
         );
@@ -258,7 +270,13 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(store.get(Kind::Pending, "p".into()).await.unwrap().is_none());
+        assert!(
+            store
+                .get(Kind::Pending, "p".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.list(Kind::Grant).await.unwrap().len(), 1);
         // Durable: a second handle (another process, a restart) sees the same records.
         drop(store);
