@@ -35,40 +35,15 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
             running.waiting().await.context("MCP session")?;
             watcher.abort();
         }
-        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind).await?,
+        // Sign-in for HTTP arrives with team mode (`--auth oauth`); until then only
+        // loopback binds start.
+        Transport::Http => {
+            crate::server::http::serve(OktaMcp::new(&org, None), &org.settings, &args.bind, false)
+                .await?
+        }
     }
     drop(org);
     Ok(ExitCode::SUCCESS)
-}
-
-async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
-    use rmcp::transport::streamable_http_server::{
-        StreamableHttpService, session::local::LocalSessionManager,
-    };
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        LocalSessionManager::default().into(),
-        Default::default(),
-    );
-    let router = axum::Router::new().nest_service("/mcp", service);
-    if let Ok(addr) = bind.parse::<std::net::SocketAddr>()
-        && !addr.ip().is_loopback()
-    {
-        tracing::warn!(
-            address = %addr,
-            "the MCP endpoint has no authentication of its own: anyone who can reach this address can act on the Okta org with this server's token; keep it on loopback or behind an authenticating proxy"
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    tracing::info!(address = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("HTTP server")
 }
 
 /// When the granted scopes change (a device flow finished, a token was re-granted), the set

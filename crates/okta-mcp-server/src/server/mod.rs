@@ -4,8 +4,10 @@
 pub mod attachments;
 pub mod confirm;
 pub mod exposure;
+pub mod http;
 pub mod stdio;
 
+use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
 use crate::org::Org;
 use crate::settings::Settings;
 use crate::tools::error::ToolError;
@@ -43,6 +45,8 @@ struct Inner {
     /// Where rendered results wait for the stdio writer; None where no writer splices them
     /// (Streamable HTTP, the `call` command), so they are turned into values instead.
     attachments: Option<Arc<Attachments>>,
+    /// Where calls of tools that write are journaled (None with OKTA_MCP_AUDIT_LOG=off).
+    audit: Option<AuditJournal>,
 }
 
 impl OktaMcp {
@@ -63,6 +67,7 @@ impl OktaMcp {
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
                 attachments,
+                audit: org.audit.clone(),
             }),
         }
     }
@@ -93,10 +98,14 @@ impl OktaMcp {
         &self,
         progress: Option<ProgressFn>,
         cancel: tokio_util::sync::CancellationToken,
+        writes: Option<&okta_client::WriteRecorder>,
     ) -> ToolCtx {
         let this = self.clone();
         ToolCtx {
-            client: self.inner.client.clone(),
+            client: match writes {
+                Some(recorder) => self.inner.client.recording_writes(recorder),
+                None => self.inner.client.clone(),
+            },
             settings: self.inner.settings.clone(),
             progress,
             cancel,
@@ -129,7 +138,8 @@ impl OktaMcp {
         })
     }
 
-    /// Runs one tool call end to end, as both MCP and the `call` command do.
+    /// Runs one tool call end to end, as both MCP and the `call` command do. A call of a
+    /// tool that writes is journaled (see `crate::audit`) before its result goes back.
     pub async fn run_tool(
         &self,
         name: &str,
@@ -144,18 +154,83 @@ impl OktaMcp {
                 None,
             ));
         };
+        let Some(journal) = self.inner.audit.as_ref().filter(|_| !tool.is_read_only()) else {
+            let (response, _) = self
+                .run_known_tool(tool, arguments, gate, progress, cancel, None)
+                .await;
+            return Ok(response);
+        };
+        let mut record = AuditRecord::tool_call(&Actor::default(), name, &arguments);
+        let who = self.audit_actor(&gate);
+        let writes = okta_client::WriteRecorder::default();
+        let (response, outcome) = self
+            .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
+            .await;
+        // The server's own token is known only once the call obtained it.
+        let actor = who.unwrap_or_else(|client_name| {
+            Actor::from_token(self.inner.auth.token_identity(), client_name)
+        });
+        audit::complete(
+            &mut record,
+            &actor,
+            outcome,
+            &response,
+            writes.request_ids(),
+        );
+        if let Err(e) = journal.record(&record).await {
+            tracing::error!(tool = name, journal = %journal.path().display(), error = %e, "could not write the audit record of this call");
+        }
+        Ok(response)
+    }
+
+    /// Who a call acts for: the signed-in person in team mode; otherwise (Err) the MCP
+    /// client's name, the server's own token naming the rest once the call has run.
+    fn audit_actor(&self, gate: &confirm::Gate<'_>) -> Result<Actor, Option<String>> {
+        let confirm::Gate::Mcp { context, .. } = gate else {
+            return Err(Some("okta-mcp-server call".to_owned()));
+        };
+        if let Some(caller) = crate::caller::Caller::of(context) {
+            let mut actor = Actor::from_caller(caller);
+            actor.okta_client_id = self
+                .inner
+                .settings
+                .org
+                .as_ref()
+                .map(|o| o.client_id.clone());
+            return Ok(actor);
+        }
+        Err(context
+            .peer
+            .peer_info()
+            .map(|info| info.client_info.name.clone()))
+    }
+
+    async fn run_known_tool(
+        &self,
+        tool: &ToolDef,
+        arguments: Map<String, Value>,
+        gate: confirm::Gate<'_>,
+        progress: Option<ProgressFn>,
+        cancel: tokio_util::sync::CancellationToken,
+        writes: Option<&okta_client::WriteRecorder>,
+    ) -> (CallToolResponse, CallOutcome) {
+        let name = tool.spec.name;
         if let Err(hidden) = exposure::check(tool, &self.inner.settings, &self.granted_scopes()) {
-            return Ok(error_result(
-                json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
-            )
-            .into());
+            return (
+                error_result(
+                    json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
+                )
+                .into(),
+                CallOutcome::failed("tool_unavailable"),
+            );
         }
         let mut arguments = arguments;
         let confirmed_by_argument = match arguments.remove("confirm") {
             Some(Value::Bool(b)) if tool.needs_confirmation() => b,
             Some(other) if tool.needs_confirmation() => {
-                return Ok(
+                return (
                     invalid_args(name, format!("confirm must be a boolean, got {other}")).into(),
+                    CallOutcome::failed("invalid_arguments"),
                 );
             }
             Some(other) => {
@@ -165,14 +240,18 @@ impl OktaMcp {
             None => false,
         };
         if let Some(unknown) = unknown_argument(tool, &arguments) {
-            return Ok(invalid_args(name, unknown).into());
+            return (
+                invalid_args(name, unknown).into(),
+                CallOutcome::failed("invalid_arguments"),
+            );
         }
         let args = Value::Object(arguments);
         let mcp_context = match &gate {
             confirm::Gate::Mcp { context, .. } => Some(*context),
             confirm::Gate::Cli => None,
         };
-        let ctx = self.ctx(progress, cancel);
+        let deadline = mcp_context.and_then(|c| http::call_deadline(c, &self.inner.settings));
+        let ctx = self.ctx(progress, cancel.clone(), writes);
         if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
             match confirm::confirm(
                 &self.inner.confirmations,
@@ -185,11 +264,34 @@ impl OktaMcp {
             .await
             {
                 confirm::Decision::Proceed => {}
-                confirm::Decision::Respond(response) => return Ok(*response),
+                confirm::Decision::Respond(response) => {
+                    let outcome = CallOutcome::of_confirmation(&response);
+                    return (*response, outcome);
+                }
             }
         }
-        Ok(match tool.call(ctx, args).await {
-            Ok(reply) => self.success(reply).into(),
+        let call = tool.call(ctx, args);
+        let result = match deadline {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    cancel.cancel();
+                    tracing::warn!(tool = name, ?limit, "tool call stopped at its deadline");
+                    return (
+                        error_result(json!({
+                            "error": "timeout",
+                            "tool": name,
+                            "message": format!("the call took longer than {}s (OKTA_MCP_REQUEST_TIMEOUT) and was stopped; a change it was making may or may not have reached Okta: check before calling again", limit.as_secs()),
+                        }))
+                        .into(),
+                        CallOutcome::failed("timeout"),
+                    );
+                }
+            },
+        };
+        match result {
+            Ok(reply) => (self.success(reply).into(), CallOutcome::Done),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
                 if let (
@@ -202,9 +304,11 @@ impl OktaMcp {
                 {
                     self.offer_sign_in_link(context, verification_uri_complete, user_code);
                 }
-                error_result(e.to_value(name)).into()
+                let value = e.to_value(name);
+                let outcome = CallOutcome::failed_with(&value);
+                (error_result(value).into(), outcome)
             }
-        })
+        }
     }
 }
 
