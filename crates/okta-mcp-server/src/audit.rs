@@ -406,7 +406,7 @@ pub fn canonical_arguments(arguments: &Map<String, Value>) -> String {
                 let jwk = map.contains_key("kty");
                 let sorted: BTreeMap<&String, Value> = map
                     .iter()
-                    .filter(|(k, _)| !is_secret_key(k) && !(jwk && is_jwk_private(k)))
+                    .filter(|(k, _)| !(is_secret_key(k) || jwk && is_jwk_private(k)))
                     .filter_map(|(k, v)| strip(v).map(|v| (k, v)))
                     .collect();
                 Some(Value::Object(

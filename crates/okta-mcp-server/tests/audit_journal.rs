@@ -18,9 +18,14 @@ fn journal_env(org: &TestOrg, journal: &Path, extra: &[(&str, &str)]) -> Vec<(St
 
 fn journal_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(text.is_empty() || text.ends_with('\n'), "unfinished last line: {text:?}");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "unfinished last line: {text:?}"
+    );
     text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON record: {l:?}: {e}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON record: {l:?}: {e}"))
+        })
         .collect()
 }
 
@@ -56,11 +61,18 @@ fn a_write_appends_one_record_with_okta_request_id_and_a_read_none() {
     assert_eq!(record["targets"]["result_id"], json!(group_id));
     assert_eq!(record["mcp_client_name"], "e2e-test");
     let service = org.sandbox.service_client().client_id;
-    assert_eq!(record["okta_client_id"], json!(service), "a service token acts as its app");
+    assert_eq!(
+        record["okta_client_id"],
+        json!(service),
+        "a service token acts as its app"
+    );
     assert_eq!(record["user_id"], Value::Null);
     assert_eq!(record["args_sha256"].as_str().unwrap().len(), 64);
     let time = record["time"].as_str().unwrap();
-    assert!(time.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{time}");
+    assert!(
+        time.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(time).is_ok(),
+        "{time}"
+    );
     // Okta's request id of the write is the one its System Log recorded the change under.
     let request_ids = record["okta_request_ids"].as_array().unwrap();
     assert_eq!(request_ids.len(), 1, "{record}");
@@ -69,19 +81,29 @@ fn a_write_appends_one_record_with_okta_request_id_and_a_read_none() {
         .org()
         .log_events()
         .into_iter()
-        .find(|e| e["eventType"] == "group.lifecycle.create" && e["target"][0]["id"] == json!(group_id))
+        .find(|e| {
+            e["eventType"] == "group.lifecycle.create" && e["target"][0]["id"] == json!(group_id)
+        })
         .expect("System Log event for the create");
     assert_eq!(logged["transaction"]["id"], request_ids[0], "{logged}");
 
     // A failed write names Okta's errorCode and the failed request's id.
-    let failed = mcp.call("update_group", json!({"group_id": "00gNoSuchGroup", "profile": {"name": "x"}}));
+    let failed = mcp.call(
+        "update_group",
+        json!({"group_id": "00gNoSuchGroup", "profile": {"name": "x"}}),
+    );
     assert_eq!(failed["isError"], json!(true));
     let lines = journal_lines(&path);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["outcome"], "error");
     assert_eq!(lines[1]["error_code"], "E0000007");
     assert_eq!(lines[1]["targets"]["group_id"], "00gNoSuchGroup");
-    assert_eq!(lines[1]["okta_request_ids"].as_array().unwrap().len(), 1, "{}", lines[1]);
+    assert_eq!(
+        lines[1]["okta_request_ids"].as_array().unwrap().len(),
+        1,
+        "{}",
+        lines[1]
+    );
 
     #[cfg(unix)]
     {
@@ -110,15 +132,27 @@ fn declined_and_unconfirmed_destructive_calls_are_recorded_as_such() {
     };
     mcp.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "decline"}}));
     let response = mcp.wait_response(900);
-    assert_eq!(response["result"]["structuredContent"]["cancelled"], true, "{response}");
-    assert!(org.sandbox.org().groups().iter().any(|g| g["id"] == json!(id)));
+    assert_eq!(
+        response["result"]["structuredContent"]["cancelled"], true,
+        "{response}"
+    );
+    assert!(
+        org.sandbox
+            .org()
+            .groups()
+            .iter()
+            .any(|g| g["id"] == json!(id))
+    );
 
     let lines = journal_lines(&path);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[1]["tool"], "delete_group");
     assert_eq!(lines[1]["outcome"], "declined");
     assert_eq!(lines[1]["targets"]["group_id"], json!(id));
-    assert!(lines[1]["okta_request_ids"].as_array().unwrap().is_empty(), "nothing was sent");
+    assert!(
+        lines[1]["okta_request_ids"].as_array().unwrap().is_empty(),
+        "nothing was sent"
+    );
 
     // A client that cannot show a prompt is asked to confirm: recorded as asked, not done.
     let mut plain = support::Mcp::spawn(&journal_env(&org, &path, &[]), &[]);
@@ -154,7 +188,10 @@ fn secrets_and_key_material_never_reach_the_journal() {
     let lines = journal_lines(&path);
     assert_eq!(lines.len(), 2, "{text}");
     for needle in [password, key_body, "PRIVATE KEY"] {
-        assert!(!text.contains(needle), "{needle:?} is in the journal: {text}");
+        assert!(
+            !text.contains(needle),
+            "{needle:?} is in the journal: {text}"
+        );
     }
     assert_eq!(lines[1]["tool"], "upsert_custom_domain_certificate");
     assert_eq!(lines[1]["outcome"], "error");
@@ -168,7 +205,10 @@ fn the_audit_command_filters_by_time_person_and_tool() {
     let mut mcp = support::Mcp::spawn(&env, &[]);
     mcp.initialize();
     let group = mcp.call_ok("create_group", json!({"profile": {"name": "filtered"}}));
-    mcp.call_ok("update_group", json!({"group_id": group["id"], "profile": {"name": "filtered-2"}}));
+    mcp.call_ok(
+        "update_group",
+        json!({"group_id": group["id"], "profile": {"name": "filtered-2"}}),
+    );
     mcp.call_ok("delete_group", json!({"group_id": group["id"]}));
     mcp.kill();
     // A crash mid-line (simulated) leaves a torn tail the reader skips.
@@ -180,14 +220,28 @@ fn the_audit_command_filters_by_time_person_and_tool() {
     let audit = |args: &[&str]| {
         let mut all = vec!["audit"];
         all.extend_from_slice(args);
-        let out = support::run(&[("OKTA_MCP_AUDIT_LOG".into(), path.display().to_string())], &all);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let out = support::run(
+            &[("OKTA_MCP_AUDIT_LOG".into(), path.display().to_string())],
+            &all,
+        );
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let records = |args: &[&str]| -> Vec<Value> {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
-        audit(&all).0.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        audit(&all)
+            .0
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
     let (everything, stderr) = audit(&["--json"]);
     assert_eq!(everything.lines().count(), 3, "{everything}");
@@ -205,20 +259,36 @@ fn the_audit_command_filters_by_time_person_and_tool() {
 
     let (table, _) = audit(&["--tool", "delete_group"]);
     let rows: Vec<&str> = table.lines().collect();
-    assert!(rows[0].starts_with("TIME") && rows[0].contains("OKTA REQUEST"), "{table}");
+    assert!(
+        rows[0].starts_with("TIME") && rows[0].contains("OKTA REQUEST"),
+        "{table}"
+    );
     assert_eq!(rows.len(), 2, "{table}");
-    assert!(rows[1].contains("delete_group") && rows[1].contains("ok"), "{table}");
+    assert!(
+        rows[1].contains("delete_group") && rows[1].contains("ok"),
+        "{table}"
+    );
 
-    let out = support::run(&[("OKTA_MCP_AUDIT_LOG".into(), path.display().to_string())], &["audit", "--since", "yesterday"]);
+    let out = support::run(
+        &[("OKTA_MCP_AUDIT_LOG".into(), path.display().to_string())],
+        &["audit", "--since", "yesterday"],
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--since"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--since"),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn concurrent_calls_write_whole_lines() {
     let org = TestOrg::start();
     let (_dir, path) = temp_journal();
-    let server = HttpServer::start(&journal_env(&org, &path, &[("OKTA_MCP_MAX_CONCURRENT_CALLS", "64")]));
+    let server = HttpServer::start(&journal_env(
+        &org,
+        &path,
+        &[("OKTA_MCP_MAX_CONCURRENT_CALLS", "64")],
+    ));
     let clients: Vec<HttpClient> = (0..12)
         .map(|_| {
             let mut client = HttpClient::new(&server);
@@ -233,7 +303,10 @@ fn concurrent_calls_write_whole_lines() {
             std::thread::spawn(move || {
                 for j in 0..3 {
                     let name = format!("concurrent-{i}-{j}-{}", "d".repeat(500));
-                    let result = client.call("create_group", json!({"profile": {"name": name[..40].to_owned(), "description": name}}));
+                    let result = client.call(
+                        "create_group",
+                        json!({"profile": {"name": name[..40].to_owned(), "description": name}}),
+                    );
                     assert_ne!(result["isError"], json!(true), "{result}");
                 }
             })
@@ -244,9 +317,20 @@ fn concurrent_calls_write_whole_lines() {
     }
     let lines = journal_lines(&path);
     assert_eq!(lines.len(), 36);
-    assert!(lines.iter().all(|l| l["tool"] == "create_group" && l["outcome"] == "ok"));
-    assert!(lines.iter().all(|l| l["mcp_client_name"] == "http-e2e"), "{:?}", lines[0]);
-    let mut ids: Vec<&str> = lines.iter().map(|l| l["targets"]["result_id"].as_str().unwrap()).collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["tool"] == "create_group" && l["outcome"] == "ok")
+    );
+    assert!(
+        lines.iter().all(|l| l["mcp_client_name"] == "http-e2e"),
+        "{:?}",
+        lines[0]
+    );
+    let mut ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l["targets"]["result_id"].as_str().unwrap())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 36, "one record per call");

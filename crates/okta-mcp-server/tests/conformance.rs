@@ -29,7 +29,10 @@ fn official_conformance_suite_passes_its_applicable_server_scenarios() {
         ("OKTA_MCP_DEMO".into(), "true".into()),
         ("OKTA_MCP_AUDIT_LOG".into(), "off".into()),
     ]);
-    let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/baseline.yml");
+    let baseline = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/baseline.yml"
+    );
     // The suite writes its results/ under the working directory.
     let work = tempfile::tempdir().unwrap();
     let out = std::process::Command::new("node")
@@ -42,10 +45,7 @@ fn official_conformance_suite_passes_its_applicable_server_scenarios() {
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout
-        .split("=== SUMMARY ===")
-        .nth(1)
-        .unwrap_or(&stdout);
+    let summary = stdout.split("=== SUMMARY ===").nth(1).unwrap_or(&stdout);
     eprintln!("{summary}");
     assert!(
         out.status.success(),
@@ -53,9 +53,18 @@ fn official_conformance_suite_passes_its_applicable_server_scenarios() {
         String::from_utf8_lossy(&out.stderr),
         server.process.stderr()
     );
-    for scenario in ["server-initialize", "ping", "tools-list", "server-sse-polling", "server-sse-multiple-streams", "dns-rebinding-protection"] {
+    for scenario in [
+        "server-initialize",
+        "ping",
+        "tools-list",
+        "server-sse-polling",
+        "server-sse-multiple-streams",
+        "dns-rebinding-protection",
+    ] {
         assert!(
-            summary.lines().any(|l| l.contains(&format!("✓ {scenario}:"))),
+            summary
+                .lines()
+                .any(|l| l.contains(&format!("✓ {scenario}:"))),
             "{scenario} did not pass:\n{summary}"
         );
     }

@@ -117,7 +117,11 @@ impl HttpClient {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.text().await?;
-            Ok(RawResponse { status, headers, body })
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
         })
     }
 
@@ -150,7 +154,11 @@ impl HttpClient {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.text().await?;
-            Ok(RawResponse { status, headers, body })
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
         })
     }
 
