@@ -335,3 +335,73 @@ fn concurrent_calls_write_whole_lines() {
     ids.dedup();
     assert_eq!(ids.len(), 36, "one record per call");
 }
+
+#[test]
+fn a_device_flow_sign_in_names_the_person_and_the_default_journal_is_in_the_state_dir() {
+    let org = TestOrg::start();
+    org.sandbox.oauth().set_device_timing(1, 600);
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state");
+    let env: Vec<(String, String)> = vec![
+        ("OKTA_ORG_URL".into(), org.sandbox.url()),
+        (
+            "OKTA_CLIENT_ID".into(),
+            org.sandbox.device_client().client_id,
+        ),
+        ("OKTA_SCOPES".into(), "okta.groups.manage".into()),
+        ("OKTA_MCP_TOKEN_STORE".into(), "memory".into()),
+        ("HOME".into(), home.path().display().to_string()),
+        ("XDG_STATE_HOME".into(), state.display().to_string()),
+    ];
+    let mut mcp = support::Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let code = loop {
+        let r = mcp.call("create_group", json!({"profile": {"name": "by-a-person"}}));
+        if let Some(code) = r["structuredContent"]["user_code"].as_str() {
+            break code.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sign-in prompt: {r}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(org.sandbox.oauth().approve_device(&code, true, None));
+    let group = loop {
+        let r = mcp.call("create_group", json!({"profile": {"name": "by-a-person"}}));
+        if r["isError"] != json!(true) {
+            break r["structuredContent"].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sign-in never completed: {r}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let path = state.join("okta-mcp-server").join("audit.jsonl");
+    let lines = journal_lines(&path);
+    let pending = &lines[0];
+    assert_eq!(pending["outcome"], "error");
+    assert_eq!(pending["error_code"], "authorization_pending");
+    let done = lines.last().unwrap();
+    assert_eq!(done["outcome"], "ok", "{done}");
+    assert_eq!(done["targets"]["result_id"], group["id"]);
+    // The person the sandbox signs in by default: their id (`uid`) and login (`sub`).
+    let user_id = done["user_id"].as_str().expect("the signed-in person's id");
+    assert!(user_id.starts_with("00u"), "{done}");
+    assert_eq!(
+        done["user_login"],
+        okta_sandbox::oauth::DEFAULT_DEVICE_SUBJECT,
+        "{done}"
+    );
+    assert_eq!(
+        done["okta_client_id"],
+        json!(org.sandbox.device_client().client_id)
+    );
+    assert_eq!(
+        done["okta_request_ids"].as_array().unwrap().len(),
+        1,
+        "{done}"
+    );
+}

@@ -341,3 +341,46 @@ fn binding_beyond_loopback_without_sign_in_refuses_to_start() {
         assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
     }
 }
+
+#[test]
+fn a_tool_call_past_the_request_timeout_is_stopped_and_says_so() {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = Duration::from_millis(2500);
+    let org = TestOrg::with_config(config);
+    let journal = tempfile::tempdir().unwrap();
+    let journal_path = journal.path().join("audit.jsonl");
+    let mut env = env(&org, &[("OKTA_MCP_REQUEST_TIMEOUT", "1s")]);
+    env.retain(|(k, _)| k != "OKTA_MCP_AUDIT_LOG");
+    env.push((
+        "OKTA_MCP_AUDIT_LOG".into(),
+        journal_path.display().to_string(),
+    ));
+    let server = HttpServer::start(&env);
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let started = Instant::now();
+    let result = client.call("create_group", create_group_args("too-slow"));
+    let took = started.elapsed();
+    assert_eq!(result["isError"], json!(true), "{result}");
+    assert_eq!(result["structuredContent"]["error"], "timeout", "{result}");
+    let message = result["structuredContent"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("OKTA_MCP_REQUEST_TIMEOUT") && message.contains("check"),
+        "{message}"
+    );
+    assert!(
+        took < Duration::from_millis(2400),
+        "answered after {took:?}"
+    );
+    let record: Value = serde_json::from_str(
+        std::fs::read_to_string(&journal_path)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["outcome"], "error");
+    assert_eq!(record["error_code"], "timeout");
+}

@@ -168,7 +168,16 @@ impl OktaMcp {
             .await;
         // The server's own token is known only once the call obtained it.
         let actor = who.unwrap_or_else(|client_name| {
-            Actor::from_token(self.inner.auth.token_identity(), client_name)
+            let mut actor = Actor::from_token(self.inner.auth.token_identity(), client_name);
+            if actor.okta_client_id.is_none() {
+                actor.okta_client_id = self
+                    .inner
+                    .settings
+                    .org
+                    .as_ref()
+                    .map(|o| o.client_id.clone());
+            }
+            actor
         });
         audit::complete(
             &mut record,
