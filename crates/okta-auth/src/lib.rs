@@ -168,7 +168,7 @@ pub struct AuthSettings {
 }
 
 pub use authenticator::{
-    AuthState, AuthStatus, Authenticator, DevicePrompt, LogoutOutcome, TokenSource,
+    AuthState, AuthStatus, Authenticator, DevicePrompt, LogoutOutcome, TokenIdentity, TokenSource,
 };
 pub use dpop::DpopKey;
 pub use jwt::jwt_exp;

@@ -78,6 +78,7 @@ async fn returns_the_429_when_the_reset_is_beyond_the_allowed_wait() {
         status,
         body,
         rate_limit,
+        ..
     } = &err
     else {
         panic!("expected an Okta error, got {err}")

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 mod allocator;
+mod audit;
 mod caller;
 mod cli;
 mod commands;
@@ -17,6 +18,7 @@ mod output;
 mod rendered;
 mod server;
 mod settings;
+mod shutdown;
 mod team;
 mod tools;
 
@@ -32,6 +34,13 @@ fn main() -> ExitCode {
         Some(Command::Sandbox(_)) => cli::GlobalArgs {
             demo: Some(true),
             log_level: cli.global.log_level.clone(),
+            ..Default::default()
+        },
+        // The journal reader needs no org either: only where the journal is.
+        Some(Command::Audit(_)) => cli::GlobalArgs {
+            demo: Some(true),
+            log_level: cli.global.log_level.clone(),
+            audit_log: cli.global.audit_log.clone(),
             ..Default::default()
         },
         _ => std::mem::take(&mut cli.global),
@@ -66,6 +75,7 @@ fn main() -> ExitCode {
             Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
             Some(Command::Auth(command)) => commands::auth::run(settings, command).await,
             Some(Command::Sessions(command)) => commands::sessions::run(settings, command).await,
+            Some(Command::Audit(args)) => commands::audit::run(settings, args).await,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

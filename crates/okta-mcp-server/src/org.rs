@@ -14,12 +14,23 @@ pub struct Org {
     pub auth: Arc<Authenticator>,
     /// The one HTTP client for the org (token requests and API calls).
     pub http: reqwest::Client,
+    /// The audit journal, open for appending (None with OKTA_MCP_AUDIT_LOG=off).
+    pub audit: Option<crate::audit::AuditJournal>,
     /// Kept alive (never read) for as long as the server runs in demo mode.
     #[allow(dead_code)]
     pub sandbox: Option<okta_sandbox::Sandbox>,
 }
 
 pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
+    let audit = match &settings.audit_log {
+        None => None,
+        Some(path) => Some(crate::audit::AuditJournal::open(path).with_context(|| {
+            format!(
+                "OKTA_MCP_AUDIT_LOG: cannot open the audit journal {}; set it to a writable file, or to `off`",
+                path.display()
+            )
+        })?),
+    };
     let sandbox = if settings.demo {
         Some(start_demo_sandbox(&mut settings).await?)
     } else {
@@ -39,6 +50,7 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
         client,
         auth,
         http,
+        audit,
         sandbox,
     })
 }

@@ -149,7 +149,8 @@ impl Sandbox {
         };
         let app = api::router(state)
             .merge(oauth.router())
-            .fallback(api::not_found);
+            .fallback(api::not_found)
+            .layer(axum::middleware::from_fn(api::tag_request_id));
         let app = faults.wrap(app);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

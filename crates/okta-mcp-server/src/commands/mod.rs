@@ -1,5 +1,6 @@
 //! One module per command; each takes the checked settings and returns the exit code.
 
+pub mod audit;
 pub mod auth;
 pub mod call;
 pub mod sandbox;

@@ -16,7 +16,6 @@ pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<Exi
     }
     let org = crate::org::connect(settings).await?;
     if team {
-        // Team mode: every call acts as its caller; the server's own token is never used.
         serve_team(&org, &args.bind).await?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -45,88 +44,40 @@ pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<Exi
             running.waiting().await.context("MCP session")?;
             watcher.abort();
         }
-        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind).await?,
+        // Without sign-in (`--auth none`) only loopback binds start.
+        Transport::Http => {
+            crate::server::http::serve(OktaMcp::new(&org, None), &org.settings, &args.bind, None)
+                .await?
+        }
     }
     drop(org);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_http(server: OktaMcp, bind: &str) -> anyhow::Result<()> {
-    use rmcp::transport::streamable_http_server::{
-        StreamableHttpService, session::local::LocalSessionManager,
-    };
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        LocalSessionManager::default().into(),
-        Default::default(),
-    );
-    let router = axum::Router::new().nest_service("/mcp", service);
-    if let Ok(addr) = bind.parse::<std::net::SocketAddr>()
-        && !addr.ip().is_loopback()
-    {
-        tracing::warn!(
-            address = %addr,
-            "the MCP endpoint has no authentication of its own: anyone who can reach this address can act on the Okta org with this server's token; keep it on loopback or behind an authenticating proxy"
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    tracing::info!(address = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("HTTP server")
-}
-
 /// `serve --transport http --auth oauth`: the MCP endpoint behind MCP authorization, each
 /// person signed in with Okta and acting as themselves.
 async fn serve_team(org: &crate::org::Org, bind: &str) -> anyhow::Result<()> {
-    use rmcp::transport::streamable_http_server::{
-        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
-    };
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    let local = listener.local_addr()?;
     let public = match &org.settings.public_url {
         Some(url) => url.clone(),
-        None if local.ip().is_loopback() => {
-            url::Url::parse(&format!("http://{local}")).context("the bound address as a URL")?
-        }
-        None => anyhow::bail!(
-            "OKTA_MCP_PUBLIC_URL: not set; team mode needs the https:// URL clients reach this server at (the TLS proxy in front of it)"
-        ),
+        // On loopback the bound address is the public one (trying it out, tests).
+        None => match bind.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() && addr.port() != 0 => {
+                url::Url::parse(&format!("http://{addr}")).context("the bound address as a URL")?
+            }
+            _ => anyhow::bail!(
+                "OKTA_MCP_PUBLIC_URL: not set; team mode needs the URL clients reach this server at (the https:// URL of the TLS proxy in front of it)"
+            ),
+        },
     };
     let team = std::sync::Arc::new(crate::team::Team::new(
         &org.settings,
         &public,
         org.client.clone(),
         org.http.clone(),
+        org.audit.clone(),
     )?);
     let server = OktaMcp::for_team(org, team.people.clone());
-    let mut config = StreamableHttpServerConfig::default();
-    if let Some(host) = public.host_str() {
-        config
-            .allowed_hosts
-            .push(host.trim_matches(['[', ']']).to_owned());
-    }
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        LocalSessionManager::default().into(),
-        config,
-    );
-    let mcp = axum::Router::new().nest_service(crate::team::MCP_PATH, service);
-    let router = team.clone().router(mcp);
-    tracing::info!(address = %local, public = %public, "serving MCP over Streamable HTTP at /mcp; each person signs in with Okta");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("HTTP server")
+    crate::server::http::serve(server, &org.settings, bind, Some(team)).await
 }
 
 /// When the granted scopes change (a device flow finished, a token was re-granted), the set

@@ -80,9 +80,19 @@ async fn revoke(
     } else {
         grants.iter().map(|g| g.user_id.clone()).collect()
     };
+    let journal = match &settings.audit_log {
+        Some(path) => match crate::audit::AuditJournal::open(path) {
+            Ok(journal) => Some(journal),
+            Err(e) => {
+                tracing::warn!(journal = %path.display(), error = %e, "cannot open the audit journal; the revocation is not journaled");
+                None
+            }
+        },
+        None => None,
+    };
     for grant in &grants {
         if state.revoke_grant(&grant.grant_id).await? {
-            team::on_revoked(grant, Revocation::ByOperator);
+            team::on_revoked(journal.as_ref(), grant, Revocation::ByOperator).await;
         }
     }
     let mut revoked_upstream = 0;

@@ -4,8 +4,10 @@
 pub mod attachments;
 pub mod confirm;
 pub mod exposure;
+pub mod http;
 pub mod stdio;
 
+use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
 use crate::caller::Caller;
 use crate::org::Org;
 use crate::settings::Settings;
@@ -44,6 +46,8 @@ struct Inner {
     /// Where rendered results wait for the stdio writer; None where no writer splices them
     /// (Streamable HTTP, the `call` command), so they are turned into values instead.
     attachments: Option<Arc<Attachments>>,
+    /// Where calls of tools that write are journaled (None with OKTA_MCP_AUDIT_LOG=off).
+    audit: Option<AuditJournal>,
     /// Team mode: each call acts with the caller's own Okta client, never `client`.
     people: Option<Arc<crate::team::people::People>>,
 }
@@ -79,6 +83,7 @@ impl OktaMcp {
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
                 attachments,
+                audit: org.audit.clone(),
                 people,
             }),
         }
@@ -120,11 +125,15 @@ impl OktaMcp {
         cancel: tokio_util::sync::CancellationToken,
         client: OktaClient,
         caller: Option<Caller>,
+        writes: Option<&okta_client::WriteRecorder>,
     ) -> ToolCtx {
         let this = self.clone();
         let for_caller = caller.clone();
         ToolCtx {
-            client,
+            client: match writes {
+                Some(recorder) => client.recording_writes(recorder),
+                None => client,
+            },
             settings: self.inner.settings.clone(),
             progress,
             cancel,
@@ -163,7 +172,8 @@ impl OktaMcp {
         })
     }
 
-    /// Runs one tool call end to end, as both MCP and the `call` command do.
+    /// Runs one tool call end to end, as both MCP and the `call` command do. A call of a
+    /// tool that writes is journaled (see `crate::audit`) before its result goes back.
     pub async fn run_tool(
         &self,
         name: &str,
@@ -178,6 +188,76 @@ impl OktaMcp {
                 None,
             ));
         };
+        let Some(journal) = self.inner.audit.as_ref().filter(|_| !tool.is_read_only()) else {
+            let (response, _) = self
+                .run_known_tool(tool, arguments, gate, progress, cancel, None)
+                .await;
+            return Ok(response);
+        };
+        let mut record = AuditRecord::tool_call(&Actor::default(), name, &arguments);
+        let who = self.audit_actor(&gate);
+        let writes = okta_client::WriteRecorder::default();
+        let (response, outcome) = self
+            .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
+            .await;
+        // The server's own token is known only once the call obtained it.
+        let actor = who.unwrap_or_else(|client_name| {
+            let mut actor = Actor::from_token(self.inner.auth.token_identity(), client_name);
+            if actor.okta_client_id.is_none() {
+                actor.okta_client_id = self
+                    .inner
+                    .settings
+                    .org
+                    .as_ref()
+                    .map(|o| o.client_id.clone());
+            }
+            actor
+        });
+        audit::complete(
+            &mut record,
+            &actor,
+            outcome,
+            &response,
+            writes.request_ids(),
+        );
+        if let Err(e) = journal.record(&record).await {
+            tracing::error!(tool = name, journal = %journal.path().display(), error = %e, "could not write the audit record of this call");
+        }
+        Ok(response)
+    }
+
+    /// Who a call acts for: the signed-in person in team mode; otherwise (Err) the MCP
+    /// client's name, the server's own token naming the rest once the call has run.
+    fn audit_actor(&self, gate: &confirm::Gate<'_>) -> Result<Actor, Option<String>> {
+        let confirm::Gate::Mcp { context, .. } = gate else {
+            return Err(Some("okta-mcp-server call".to_owned()));
+        };
+        if let Some(caller) = crate::caller::Caller::of(context) {
+            let mut actor = Actor::from_caller(caller);
+            actor.okta_client_id = self
+                .inner
+                .settings
+                .org
+                .as_ref()
+                .map(|o| o.client_id.clone());
+            return Ok(actor);
+        }
+        Err(context
+            .peer
+            .peer_info()
+            .map(|info| info.client_info.name.clone()))
+    }
+
+    async fn run_known_tool(
+        &self,
+        tool: &ToolDef,
+        arguments: Map<String, Value>,
+        gate: confirm::Gate<'_>,
+        progress: Option<ProgressFn>,
+        cancel: tokio_util::sync::CancellationToken,
+        writes: Option<&okta_client::WriteRecorder>,
+    ) -> (CallToolResponse, CallOutcome) {
+        let name = tool.spec.name;
         let mcp_context = match &gate {
             confirm::Gate::Mcp { context, .. } => Some(*context),
             confirm::Gate::Cli => None,
@@ -189,7 +269,10 @@ impl OktaMcp {
             (Some(_), None) => {
                 // The bearer check attaches a caller to every team request; without one
                 // nothing may act, least of all with the server's own identity.
-                return Ok(error_result(json!({"error": "unauthorized", "tool": name, "message": "this call carries no signed-in person; sign in again"})).into());
+                return (
+                    error_result(json!({"error": "unauthorized", "tool": name, "message": "this call carries no signed-in person; sign in again"})).into(),
+                    CallOutcome::failed("unauthorized"),
+                );
             }
         };
         if let Err(hidden) = exposure::check(
@@ -197,17 +280,21 @@ impl OktaMcp {
             &self.inner.settings,
             &self.granted_for(caller.as_ref()),
         ) {
-            return Ok(error_result(
-                json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
-            )
-            .into());
+            return (
+                error_result(
+                    json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
+                )
+                .into(),
+                CallOutcome::failed("tool_unavailable"),
+            );
         }
         let mut arguments = arguments;
         let confirmed_by_argument = match arguments.remove("confirm") {
             Some(Value::Bool(b)) if tool.needs_confirmation() => b,
             Some(other) if tool.needs_confirmation() => {
-                return Ok(
+                return (
                     invalid_args(name, format!("confirm must be a boolean, got {other}")).into(),
+                    CallOutcome::failed("invalid_arguments"),
                 );
             }
             Some(other) => {
@@ -217,11 +304,15 @@ impl OktaMcp {
             None => false,
         };
         if let Some(unknown) = unknown_argument(tool, &arguments) {
-            return Ok(invalid_args(name, unknown).into());
+            return (
+                invalid_args(name, unknown).into(),
+                CallOutcome::failed("invalid_arguments"),
+            );
         }
         let args = Value::Object(arguments);
+        let deadline = mcp_context.and_then(|c| http::call_deadline(c, &self.inner.settings));
         let team_mode = caller.is_some();
-        let ctx = self.ctx(progress, cancel, client, caller);
+        let ctx = self.ctx(progress, cancel.clone(), client, caller, writes);
         if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
             match confirm::confirm(
                 &self.inner.confirmations,
@@ -234,11 +325,34 @@ impl OktaMcp {
             .await
             {
                 confirm::Decision::Proceed => {}
-                confirm::Decision::Respond(response) => return Ok(*response),
+                confirm::Decision::Respond(response) => {
+                    let outcome = CallOutcome::of_confirmation(&response);
+                    return (*response, outcome);
+                }
             }
         }
-        Ok(match tool.call(ctx, args).await {
-            Ok(reply) => self.success(reply).into(),
+        let call = tool.call(ctx, args);
+        let result = match deadline {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    cancel.cancel();
+                    tracing::warn!(tool = name, ?limit, "tool call stopped at its deadline");
+                    return (
+                        error_result(json!({
+                            "error": "timeout",
+                            "tool": name,
+                            "message": format!("the call took longer than {}s (OKTA_MCP_REQUEST_TIMEOUT) and was stopped; a change it was making may or may not have reached Okta: check before calling again", limit.as_secs()),
+                        }))
+                        .into(),
+                        CallOutcome::failed("timeout"),
+                    );
+                }
+            },
+        };
+        match result {
+            Ok(reply) => (self.success(reply).into(), CallOutcome::Done),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
                 if let (
@@ -257,9 +371,10 @@ impl OktaMcp {
                         "Okta refused this call for you: your Okta admin role does not allow it (the call ran with your own Okta sign-in). Ask an administrator whose role allows it."
                     );
                 }
-                error_result(value).into()
+                let outcome = CallOutcome::failed_with(&value);
+                (error_result(value).into(), outcome)
             }
-        })
+        }
     }
 }
 

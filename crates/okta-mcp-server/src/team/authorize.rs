@@ -358,13 +358,17 @@ pub async fn callback(
             );
         }
     };
-    on_signed_in(&Caller {
-        user_id: claims.sub,
-        login,
-        client_id: pending.client_id,
-        client_name: pending.client_name,
-        scopes,
-    });
+    on_signed_in(
+        team.journal.as_ref(),
+        &Caller {
+            user_id: claims.sub,
+            login,
+            client_id: pending.client_id,
+            client_name: pending.client_name,
+            scopes,
+        },
+    )
+    .await;
     let Ok(mut to) = url::Url::parse(&pending.redirect_uri) else {
         return page(
             StatusCode::BAD_REQUEST,

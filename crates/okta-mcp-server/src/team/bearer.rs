@@ -14,9 +14,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Largest MCP request body the scope check buffers (the HTTP front end may set less).
-const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
-
 fn challenge(
     team: &Team,
     status: StatusCode,
@@ -92,7 +89,7 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
     let caller = Caller::from(&access);
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == axum::http::Method::POST {
-        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        let bytes = match axum::body::to_bytes(body, team.max_body_bytes).await {
             Ok(bytes) => bytes,
             Err(_) => {
                 return (

@@ -20,6 +20,7 @@ pub mod state;
 pub mod store;
 mod token;
 
+use crate::audit::{AuditJournal, AuditRecord, EventKind};
 use crate::caller::Caller;
 use crate::settings::{Credentials, Settings};
 use anyhow::Context;
@@ -62,6 +63,10 @@ pub struct Team {
     /// deployment: tests and local trials; never when the public URL is https).
     pub loopback_http_clients: bool,
     pub people: Arc<people::People>,
+    /// Where sign-ins and revocations are journaled.
+    pub journal: Option<AuditJournal>,
+    /// Largest MCP request body the scope check reads (OKTA_MCP_MAX_BODY_BYTES).
+    pub max_body_bytes: usize,
 }
 
 /// The web app credential: OKTA_CLIENT_SECRET, else the private key.
@@ -96,8 +101,14 @@ impl Team {
         public: &url::Url,
         base_client: OktaClient,
         http: reqwest::Client,
+        journal: Option<AuditJournal>,
     ) -> anyhow::Result<Self> {
         let org = settings.org.as_ref().context("no org configured")?;
+        if public.path() != "/" {
+            anyhow::bail!(
+                "OKTA_MCP_PUBLIC_URL: team mode needs an origin without a path (e.g. https://okta-mcp.example.com); the MCP endpoint is {MCP_PATH} under it"
+            );
+        }
         let state = open_state(settings)?;
         let web = Arc::new(
             WebClient::new(
@@ -130,6 +141,8 @@ impl Team {
             tool_scopes,
             fetcher,
             loopback_http_clients,
+            journal,
+            max_body_bytes: settings.http.max_body_bytes,
         })
     }
 
@@ -150,13 +163,14 @@ impl Team {
         format!("{}{RESOURCE_METADATA_PATH}{MCP_PATH}", self.issuer)
     }
 
-    /// The OAuth endpoints, and `mcp` behind the bearer check.
-    pub fn router(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
+    /// `mcp` behind the bearer check.
+    pub fn protect(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
+        mcp.layer(axum::middleware::from_fn_with_state(self, bearer::require))
+    }
+
+    /// The OAuth endpoints: discovery, registration, sign-in, tokens, revocation.
+    pub fn routes(self: Arc<Self>) -> axum::Router {
         use axum::routing::{get, post};
-        let protected = mcp.layer(axum::middleware::from_fn_with_state(
-            self.clone(),
-            bearer::require,
-        ));
         axum::Router::new()
             .route(RESOURCE_METADATA_PATH, get(metadata::protected_resource))
             .route(
@@ -173,12 +187,11 @@ impl Team {
             .route(REVOKE_PATH, post(token::revoke))
             .route(REGISTER_PATH, post(clients::register))
             .with_state(self)
-            .merge(protected)
     }
 }
 
-/// A person finished signing in through a client: the audit journal records it here.
-pub fn on_signed_in(caller: &Caller) {
+/// A person finished signing in through a client: logged and journaled.
+pub async fn on_signed_in(journal: Option<&AuditJournal>, caller: &Caller) {
     tracing::info!(
         user_id = %caller.user_id,
         login = %caller.login,
@@ -186,12 +199,17 @@ pub fn on_signed_in(caller: &Caller) {
         client_name = caller.client_name.as_deref().unwrap_or(""),
         "signed in"
     );
+    journal_event(
+        journal,
+        AuditRecord::session_event(EventKind::SignIn, caller),
+    )
+    .await;
 }
 
 /// Why a person's access (or one client's) ended.
 #[derive(Clone, Copy, Debug)]
 pub enum Revocation {
-    /// The client revoked its token (RFC 7009).
+    /// The client revoked its token (RFC 7009): a sign-out.
     ByClient,
     /// An already-used refresh token came back: the whole grant was ended.
     RefreshReuse,
@@ -199,8 +217,8 @@ pub enum Revocation {
     ByOperator,
 }
 
-/// A grant ended: the audit journal records it here.
-pub fn on_revoked(grant: &state::Grant, why: Revocation) {
+/// A grant ended: logged and journaled (a sign-out, or a revocation with its reason).
+pub async fn on_revoked(journal: Option<&AuditJournal>, grant: &state::Grant, why: Revocation) {
     tracing::info!(
         user_id = %grant.user_id,
         login = %grant.login,
@@ -208,6 +226,33 @@ pub fn on_revoked(grant: &state::Grant, why: Revocation) {
         reason = ?why,
         "access revoked"
     );
+    let caller = Caller {
+        user_id: grant.user_id.clone(),
+        login: grant.login.clone(),
+        client_id: grant.client_id.clone(),
+        client_name: grant.client_name.clone(),
+        scopes: grant.scopes.clone(),
+    };
+    let mut record = match why {
+        Revocation::ByClient => AuditRecord::session_event(EventKind::SignOut, &caller),
+        Revocation::RefreshReuse | Revocation::ByOperator => {
+            AuditRecord::session_event(EventKind::Revocation, &caller)
+        }
+    };
+    record.error_code = match why {
+        Revocation::ByClient => None,
+        Revocation::RefreshReuse => Some("refresh_token_reuse".into()),
+        Revocation::ByOperator => Some("revoked_by_operator".into()),
+    };
+    journal_event(journal, record).await;
+}
+
+async fn journal_event(journal: Option<&AuditJournal>, record: AuditRecord) {
+    if let Some(journal) = journal
+        && let Err(e) = journal.record(&record).await
+    {
+        tracing::error!(journal = %journal.path().display(), error = %e, "could not write a session event to the audit journal");
+    }
 }
 
 impl From<&state::AccessRecord> for Caller {

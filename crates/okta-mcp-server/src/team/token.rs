@@ -149,7 +149,7 @@ async fn refresh_token(team: &Team, fields: &Fields) -> Response {
         }) => issue(team, &grant, refresh_token).await,
         Ok(Refreshed::Reused(grant)) => {
             tracing::warn!(user_id = %grant.user_id, client_id = %grant.client_id, "a refresh token was used twice; the grant is revoked");
-            on_revoked(&grant, Revocation::RefreshReuse);
+            on_revoked(team.journal.as_ref(), &grant, Revocation::RefreshReuse).await;
             bad(
                 "invalid_grant",
                 "the refresh token was already used; for safety this sign-in is revoked: sign in again",
@@ -211,7 +211,7 @@ pub async fn revoke(
                 );
             }
             match team.state.revoke_grant(&grant.grant_id).await {
-                Ok(true) => on_revoked(&grant, Revocation::ByClient),
+                Ok(true) => on_revoked(team.journal.as_ref(), &grant, Revocation::ByClient).await,
                 Ok(false) => {}
                 Err(e) => return unavailable(e),
             }

@@ -133,6 +133,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Okta's name for one request: sent back as `X-Okta-Request-Id` on every response and
+/// recorded as the System Log event's `transaction.id`, as the real org does.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The header real orgs name each request in.
+pub const REQUEST_ID_HEADER: &str = "x-okta-request-id";
+
+/// Gives every request a [`RequestId`] and answers with it in `X-Okta-Request-Id`.
+pub async fn tag_request_id(mut request: Request, next: Next) -> Response {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let id: String = {
+        let mut rng = rand::thread_rng();
+        (0..26)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect()
+    };
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
 /// Answers paths no area serves with Okta's 404 body.
 pub async fn not_found(request: Request) -> Response {
     ApiError::no_such_endpoint(request.uri().path()).into_response()
