@@ -151,6 +151,9 @@ fn router(
         .with_cancellation_token(stop);
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), front.sessions.clone(), config);
+    // Team mode layers its authorization on `mcp` after `admission` (so it runs first and
+    // admission sees the Caller), and merges its OAuth routes next to `mcp` (so `guard`
+    // covers them too).
     let mcp = axum::Router::new()
         .nest_service(MCP_PATH, service)
         .layer(middleware::from_fn_with_state(front.clone(), admission));
@@ -376,7 +379,10 @@ async fn guard(State(front): State<Arc<Front>>, request: Request, next: Next) ->
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > front.max_body_bytes as u64) {
+    if let Some(len) = declared.filter(|len| *len > front.max_body_bytes as u64) {
+        if len <= DRAIN_MAX_BYTES {
+            discard(request.into_body()).await;
+        }
         return too_large(front.max_body_bytes);
     }
     match tokio::time::timeout(front.request_timeout + RESPONSE_MARGIN, next.run(request)).await {
@@ -389,6 +395,27 @@ async fn guard(State(front): State<Arc<Front>>, request: Request, next: Next) ->
             ),
         ),
     }
+}
+
+/// An oversized body is read to its end (and thrown away) up to this much, so the client,
+/// still sending, gets the 413 instead of a reset connection; beyond it, the connection is cut.
+const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// ... and for at most this long.
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and drops what is left of a body, within [`DRAIN_MAX_BYTES`] and [`DRAIN_MAX_TIME`].
+async fn discard(body: Body) {
+    let mut stream = body.into_data_stream();
+    let drain = async {
+        let mut seen = 0u64;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len() as u64;
+            if seen > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
 }
 
 fn too_large(max: usize) -> Response {
@@ -521,6 +548,8 @@ async fn read_limited(body: Body, max: usize) -> Result<Bytes, Option<Response>>
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| None)?;
         if buffer.len() + chunk.len() > max {
+            drop(buffer);
+            discard(Body::from_stream(stream)).await;
             return Err(Some(too_large(max)));
         }
         buffer.extend_from_slice(&chunk);
