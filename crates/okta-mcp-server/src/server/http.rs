@@ -157,7 +157,6 @@ fn router(
     let mcp = axum::Router::new()
         .nest_service(MCP_PATH, service)
         .layer(middleware::from_fn_with_state(front.clone(), admission));
-    // Team mode: the bearer check runs before admission, which counts calls per caller.
     let (mcp, oauth) = match team {
         Some(team) => (team.clone().protect(mcp), team.routes()),
         None => (mcp, axum::Router::new()),
