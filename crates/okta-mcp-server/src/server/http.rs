@@ -154,9 +154,11 @@ fn router(
     // Team mode layers its authorization on `mcp` after `admission` (so it runs first and
     // admission sees the Caller), and merges its OAuth routes next to `mcp` (so `guard`
     // covers them too).
-    let mcp = axum::Router::new()
-        .nest_service(MCP_PATH, service)
-        .layer(middleware::from_fn_with_state(front.clone(), admission));
+    let mut mcp = axum::Router::new().nest_service(MCP_PATH, service);
+    if let Some(team) = &team {
+        mcp = team.clone().check_scopes(mcp);
+    }
+    let mcp = mcp.layer(middleware::from_fn_with_state(front.clone(), admission));
     let (mcp, oauth) = match team {
         Some(team) => (team.clone().protect(mcp), team.routes()),
         None => (mcp, axum::Router::new()),

@@ -2,7 +2,8 @@
 //! for this resource and of a live grant, gets through, as a [`Caller`] in the request's
 //! extensions. Anything else is a 401 whose `WWW-Authenticate` names the resource metadata
 //! (RFC 9728 §5.1). A `tools/call` of a tool whose scope the token lacks is a 403
-//! `insufficient_scope` naming it, so the client can ask for it (step-up).
+//! `insufficient_scope` naming it, so the client can ask for it (step-up); that check reads
+//! the body, so it runs inside the front's admission, which bounds it.
 
 use super::*;
 use crate::server::exposure::scope_granted;
@@ -86,38 +87,47 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
     if let Err(e) = team.state.touch(&access.grant_id).await {
         tracing::debug!(error = %e, "could not record a grant's last use");
     }
-    let caller = Caller::from(&access);
-    let (mut parts, body) = request.into_parts();
-    let body = if parts.method == axum::http::Method::POST {
-        let bytes = match axum::body::to_bytes(body, team.max_body_bytes).await {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                return (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "the request body is too large",
-                )
-                    .into_response();
-            }
-        };
-        if let Some((tool, scope)) = missing_scope(&team, &caller, &bytes) {
-            let mut wanted: Vec<String> = caller.scopes.clone();
-            wanted.push(scope.to_owned());
-            return challenge(
-                &team,
-                StatusCode::FORBIDDEN,
-                Some((
-                    "insufficient_scope",
-                    &format!("{tool} needs the scope {scope}, which this token was not granted"),
-                )),
-                &wanted.join(" "),
-            );
-        }
-        Body::from(bytes)
-    } else {
-        body
+    let mut request = request;
+    request.extensions_mut().insert(Caller::from(&access));
+    next.run(request).await
+}
+
+/// The scope check of `tools/call`, run after the HTTP front read the body within its limit.
+pub async fn require_scopes(
+    Shared(team): Shared<Arc<Team>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        return next.run(request).await;
     };
-    parts.extensions.insert(caller);
-    next.run(Request::from_parts(parts, body)).await
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // Already read and bounded (OKTA_MCP_MAX_BODY_BYTES) by the front's admission.
+    let Ok(bytes) = axum::body::to_bytes(body, team.max_body_bytes).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        )
+            .into_response();
+    };
+    if let Some((tool, scope)) = missing_scope(&team, &caller, &bytes) {
+        let mut wanted: Vec<String> = caller.scopes.clone();
+        wanted.push(scope.to_owned());
+        return challenge(
+            &team,
+            StatusCode::FORBIDDEN,
+            Some((
+                "insufficient_scope",
+                &format!("{tool} needs the scope {scope}, which this token was not granted"),
+            )),
+            &wanted.join(" "),
+        );
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// The first `tools/call` in the message (or batch) whose tool needs a scope the caller lacks.

@@ -163,9 +163,18 @@ impl Team {
         format!("{}{RESOURCE_METADATA_PATH}{MCP_PATH}", self.issuer)
     }
 
-    /// `mcp` behind the bearer check.
+    /// `mcp` behind the bearer check (layered outside the front's admission, which then
+    /// counts calls per caller).
     pub fn protect(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
         mcp.layer(axum::middleware::from_fn_with_state(self, bearer::require))
+    }
+
+    /// The tool scope check (layered inside the front's admission, which bounds the body).
+    pub fn check_scopes(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
+        mcp.layer(axum::middleware::from_fn_with_state(
+            self,
+            bearer::require_scopes,
+        ))
     }
 
     /// The OAuth endpoints: discovery, registration, sign-in, tokens, revocation.
