@@ -173,7 +173,31 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
         assert!(challenge.contains("okta.apps.read"), "{challenge}");
         assert!(challenge.contains("resource_metadata="), "{challenge}");
 
-        assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&admin, &desk]));
+        // The journal names who signed in and who did what.
+        let records = journal(state.path());
+        for login in [SUPER, HELP_DESK] {
+            assert!(
+                records
+                    .iter()
+                    .any(|r| r["event"] == "sign_in" && r["user_login"] == login),
+                "a sign-in of {login}: {records:?}"
+            );
+        }
+        let call = |login: &str| {
+            records
+                .iter()
+                .find(|r| r["tool"] == "create_group" && r["user_login"] == login)
+                .unwrap_or_else(|| panic!("{login}'s create_group in the journal: {records:?}"))
+                .clone()
+        };
+        assert_eq!(call(SUPER)["outcome"], "ok");
+        assert_eq!(call(SUPER)["mcp_client_id"], super_client.as_str());
+        assert_eq!(call(HELP_DESK)["outcome"], "error");
+        assert_eq!(call(HELP_DESK)["error_code"], "E0000006");
+        let journal_text = std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap();
+        let secrets = secrets_of(&server, &[&admin, &desk]);
+        assert_no_secrets(&journal_text, &secrets);
+        assert_no_secrets(&server.stderr(), &secrets);
     });
 }
 
@@ -397,7 +421,16 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
             "the other person is unaffected"
         );
     });
+    let revocation = journal(state.path())
+        .into_iter()
+        .find(|r| r["event"] == "revocation" && r["user_login"] == HELP_DESK)
+        .expect("the revocation is journaled");
+    assert_eq!(revocation["error_code"], "revoked_by_operator");
     let secrets = secrets_of(&server, &[&admin, &desk]);
+    assert_no_secrets(
+        &std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap(),
+        &secrets,
+    );
     assert_no_secrets(&first_log, &secrets);
     assert_no_secrets(&server.stderr(), &secrets);
     assert_no_secrets(&String::from_utf8_lossy(&revoked.stderr), &secrets);

@@ -51,6 +51,10 @@ pub fn team_env(org: &TestOrg, state_dir: &std::path::Path) -> Vec<(String, Stri
             state_dir.join("state.sqlite3").display().to_string(),
         ),
         ("OKTA_MCP_CONFIRM".into(), "never".into()),
+        (
+            "OKTA_MCP_AUDIT_LOG".into(),
+            state_dir.join("audit.jsonl").display().to_string(),
+        ),
         ("OKTA_LOG_LEVEL".into(), "trace".into()),
     ]
 }
@@ -130,6 +134,15 @@ impl Drop for TeamServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The audit journal's records (one JSON object a line).
+pub fn journal(state_dir: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(state_dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a whole JSON line"))
+        .collect()
 }
 
 /// An HTTP client that never follows redirects (the test follows them by hand).
