@@ -96,7 +96,10 @@ impl std::fmt::Debug for RegisteredClient {
                 &self.private_key_pem.as_ref().map(|_| "****"),
             )
             .field("private_key_file", &self.private_key_file)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "****"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "****"),
+            )
             .finish()
     }
 }

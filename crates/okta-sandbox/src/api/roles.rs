@@ -87,7 +87,11 @@ const PERMISSIONS: &[Permission] = &[
         "/api/v1/users/*/lifecycle/expire_password",
         HELP_DESK,
     ),
-    row(Methods::Writes, "/api/v1/users/*/lifecycle/unlock", HELP_DESK),
+    row(
+        Methods::Writes,
+        "/api/v1/users/*/lifecycle/unlock",
+        HELP_DESK,
+    ),
     row(
         Methods::Writes,
         "/api/v1/users/*/lifecycle/reset_factors",
@@ -145,7 +149,10 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users/{id}/roles", get(list).post(assign))
-        .route("/api/v1/users/{id}/roles/{roleAssignmentId}", delete(unassign))
+        .route(
+            "/api/v1/users/{id}/roles/{roleAssignmentId}",
+            delete(unassign),
+        )
 }
 
 fn user_id(org: &Org, id_or_login: &str) -> Result<String, ApiError> {
@@ -245,7 +252,10 @@ mod tests {
     fn patterns_match_segments() {
         assert!(path_matches("/api/v1/**", "/api/v1/users"));
         assert!(path_matches("/api/v1/users/**", "/api/v1/users"));
-        assert!(path_matches("/api/v1/users/**", "/api/v1/users/00u1/groups"));
+        assert!(path_matches(
+            "/api/v1/users/**",
+            "/api/v1/users/00u1/groups"
+        ));
         assert!(path_matches(
             "/api/v1/users/*/lifecycle/unlock",
             "/api/v1/users/00u1/lifecycle/unlock"
@@ -259,7 +269,10 @@ mod tests {
             "/api/v1/users/00u1/lifecycle"
         ));
         assert!(!path_matches("/api/v1/users/**", "/api/v1/usersx"));
-        assert!(path_matches("/api/v1/users/*/roles/**", "/api/v1/users/00u1/roles"));
+        assert!(path_matches(
+            "/api/v1/users/*/roles/**",
+            "/api/v1/users/00u1/roles"
+        ));
     }
 
     fn org_with(role: &str) -> Org {
@@ -291,9 +304,19 @@ mod tests {
                 "/api/v1/users/00u1/lifecycle/unlock",
                 false,
             ),
-            (READ_ONLY_ADMIN, Method::GET, "/api/v1/users/00u1/roles", false),
+            (
+                READ_ONLY_ADMIN,
+                Method::GET,
+                "/api/v1/users/00u1/roles",
+                false,
+            ),
             (HELP_DESK_ADMIN, Method::GET, "/api/v1/users", true),
-            (HELP_DESK_ADMIN, Method::GET, "/api/v1/groups/00g1/users", true),
+            (
+                HELP_DESK_ADMIN,
+                Method::GET,
+                "/api/v1/groups/00g1/users",
+                true,
+            ),
             (HELP_DESK_ADMIN, Method::GET, "/api/v1/logs", true),
             (HELP_DESK_ADMIN, Method::GET, "/api/v1/apps", false),
             (
@@ -308,7 +331,12 @@ mod tests {
                 "/api/v1/users/00u1/lifecycle/unlock",
                 true,
             ),
-            (HELP_DESK_ADMIN, Method::DELETE, "/api/v1/users/00u1/sessions", true),
+            (
+                HELP_DESK_ADMIN,
+                Method::DELETE,
+                "/api/v1/users/00u1/sessions",
+                true,
+            ),
             (
                 HELP_DESK_ADMIN,
                 Method::POST,
@@ -316,10 +344,20 @@ mod tests {
                 false,
             ),
             (HELP_DESK_ADMIN, Method::POST, "/api/v1/users", false),
-            (HELP_DESK_ADMIN, Method::DELETE, "/api/v1/groups/00g1", false),
+            (
+                HELP_DESK_ADMIN,
+                Method::DELETE,
+                "/api/v1/groups/00g1",
+                false,
+            ),
             (HELP_DESK_ADMIN, Method::DELETE, "/api/v1/apps/0oa1", false),
             (HELP_DESK_ADMIN, Method::PUT, "/api/v1/policies/00p1", false),
-            (HELP_DESK_ADMIN, Method::PUT, "/api/v1/brands/b1/themes/t1", false),
+            (
+                HELP_DESK_ADMIN,
+                Method::PUT,
+                "/api/v1/brands/b1/themes/t1",
+                false,
+            ),
             (HELP_DESK_ADMIN, Method::POST, "/api/v1/domains", false),
         ];
         for (role, method, path, allowed) in cases {

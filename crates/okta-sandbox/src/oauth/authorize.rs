@@ -83,7 +83,10 @@ impl AuthorizeFailure {
                 description,
                 state,
             } => {
-                let mut params = vec![("error", error.to_string()), ("error_description", description)];
+                let mut params = vec![
+                    ("error", error.to_string()),
+                    ("error_description", description),
+                ];
                 if let Some(state) = state {
                     params.push(("state", state));
                 }
@@ -185,14 +188,21 @@ struct ApproveRequest {
 
 /// Loopback only: signs `username` in for the authorization request in `authorize_url`
 /// and answers where the browser would be sent: `{"redirect_to": "…?code=…&state=…"}`.
-pub(crate) async fn approve_endpoint(State(server): State<OAuthServer>, request: Request) -> Response {
+pub(crate) async fn approve_endpoint(
+    State(server): State<OAuthServer>,
+    request: Request,
+) -> Response {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
         && !peer.ip().is_loopback()
     {
         return json_error(StatusCode::FORBIDDEN, "access_denied", "loopback only");
     }
     let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_request", "unreadable body");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unreadable body",
+        );
     };
     let Ok(approve) = serde_json::from_slice::<ApproveRequest>(&body) else {
         return json_error(
@@ -223,7 +233,10 @@ pub(crate) async fn approve_endpoint(State(server): State<OAuthServer>, request:
             description,
             state,
         }) => {
-            let mut params = vec![("error", error.to_string()), ("error_description", description)];
+            let mut params = vec![
+                ("error", error.to_string()),
+                ("error_description", description),
+            ];
             if let Some(state) = state {
                 params.push(("state", state));
             }
@@ -232,7 +245,11 @@ pub(crate) async fn approve_endpoint(State(server): State<OAuthServer>, request:
     };
     match server.sign_in(&approve.username, &approve.password) {
         Ok(user) => redirect_json(&server.issue_code(&authorization, &user, now_secs())),
-        Err(refusal) => json_error(StatusCode::UNAUTHORIZED, "access_denied", &refusal.message()),
+        Err(refusal) => json_error(
+            StatusCode::UNAUTHORIZED,
+            "access_denied",
+            &refusal.message(),
+        ),
     }
 }
 
@@ -259,7 +276,12 @@ impl OAuthServer {
         let redirect_uri = params
             .get("redirect_uri")
             .filter(|r| !r.is_empty())
-            .ok_or_else(|| page("invalid_request", "The 'redirect_uri' parameter is required."))?;
+            .ok_or_else(|| {
+                page(
+                    "invalid_request",
+                    "The 'redirect_uri' parameter is required.",
+                )
+            })?;
         // Exact string comparison, as Okta does: no normalisation of case, slash or port.
         if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
             return Err(page(
@@ -280,7 +302,10 @@ impl OAuthServer {
             description,
             state: state.clone(),
         };
-        let response_type = params.get("response_type").map(String::as_str).unwrap_or("");
+        let response_type = params
+            .get("response_type")
+            .map(String::as_str)
+            .unwrap_or("");
         if response_type != "code" {
             return Err(fail(
                 "unsupported_response_type",
@@ -333,7 +358,9 @@ impl OAuthServer {
             ));
         }
         let challenge = params.get("code_challenge").filter(|c| !c.is_empty());
-        let method = params.get("code_challenge_method").filter(|m| !m.is_empty());
+        let method = params
+            .get("code_challenge_method")
+            .filter(|m| !m.is_empty());
         let code_challenge = match (challenge, method) {
             (None, None) if client.pkce_required => {
                 return Err(fail(
@@ -395,7 +422,11 @@ impl OAuthServer {
     }
 
     /// Checks credentials, counting refusals.
-    pub(crate) fn sign_in(&self, username: &str, password: &str) -> Result<DirectoryUser, SignInRefusal> {
+    pub(crate) fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<DirectoryUser, SignInRefusal> {
         let directory = self.state().directory.clone();
         check_credentials(directory.as_ref(), username, password).inspect_err(|_| {
             Counters::bump(&self.inner.counters.sign_in_failures);
@@ -509,7 +540,12 @@ impl OAuthServer {
         request: AuthorizeRequest,
         refusal: &SignInRefusal,
     ) -> Response {
-        sign_in_page(request_id, &request, Some(refusal), StatusCode::UNAUTHORIZED)
+        sign_in_page(
+            request_id,
+            &request,
+            Some(refusal),
+            StatusCode::UNAUTHORIZED,
+        )
     }
 }
 
@@ -581,7 +617,12 @@ fn sign_in_page(
         .map(|s| format!("<li><code>{}</code></li>", html_escape(s)))
         .collect();
     let alert = refusal
-        .map(|r| format!("<p role=\"alert\" class=\"error\">{}</p>", html_escape(&r.message())))
+        .map(|r| {
+            format!(
+                "<p role=\"alert\" class=\"error\">{}</p>",
+                html_escape(&r.message())
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         r#"<h1>Sign in</h1>

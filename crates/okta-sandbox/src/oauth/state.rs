@@ -2,8 +2,8 @@
 
 use super::clients::ClientRegistration;
 use super::directory::UserDirectory;
-use std::sync::Arc;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,9 @@ pub(crate) struct Grant {
 pub(crate) enum RefreshState {
     Active,
     /// Exchanged at `at` (seconds): usable again only within the client's leeway.
-    Rotated { at: i64 },
+    Rotated {
+        at: i64,
+    },
     Revoked,
 }
 
@@ -48,7 +50,10 @@ pub(crate) struct RefreshRecord {
 pub(crate) enum DeviceStatus {
     Pending,
     /// `at`: when the person approved (the sign-in time).
-    Approved { subject: String, at: i64 },
+    Approved {
+        subject: String,
+        at: i64,
+    },
     Denied,
     Consumed,
 }
@@ -141,7 +146,8 @@ impl State {
         self.used_assertion_jtis.retain(|_, exp| *exp + 120 > now);
         self.used_dpop_jtis.retain(|_, seen| *seen + 600 > now);
         self.opaque.retain(|_, t| t.expires_at + 600 > now);
-        self.pending_authorizations.retain(|_, p| p.expires_at > now);
+        self.pending_authorizations
+            .retain(|_, p| p.expires_at > now);
         // Redeemed codes are kept a while after expiry so a late replay is still detected.
         self.codes.retain(|_, c| c.expires_at + 600 > now);
         self.sessions.retain(|_, s| s.expires_at > now);

@@ -1,17 +1,17 @@
 //! POST /oauth2/v1/token (client_credentials, device_code, authorization_code,
 //! refresh_token) and /oauth2/v1/revoke, with Okta's client authentication methods.
 
+use super::clients::{ClientAuth, RefreshRotation};
 use super::errors::OAuthError;
 use super::jwt::now_secs;
-use super::clients::{ClientAuth, RefreshRotation};
 use super::state::{Counters, DeviceStatus, Grant, RefreshRecord, RefreshState};
 use super::{ClientRegistration, OAuthServer, assertion, dpop, keys};
-use base64::Engine;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -343,7 +343,8 @@ impl OAuthServer {
         let redirect_uri = form.get("redirect_uri").ok_or_else(|| {
             OAuthError::invalid_request("The 'redirect_uri' parameter is required.")
         })?;
-        let invalid = || OAuthError::invalid_grant("The authorization code is invalid or has expired.");
+        let invalid =
+            || OAuthError::invalid_grant("The authorization code is invalid or has expired.");
         let mut state = self.state();
         let hash = keys::sha256_b64(code);
         let record = state.codes.get_mut(&hash).ok_or_else(invalid)?;
@@ -369,9 +370,7 @@ impl OAuthServer {
         }
         match (&record.code_challenge, form.get("code_verifier")) {
             (Some(challenge), Some(verifier)) => {
-                if !super::authorize::is_pkce_value(verifier)
-                    || &pkce_s256(verifier) != challenge
-                {
+                if !super::authorize::is_pkce_value(verifier) || &pkce_s256(verifier) != challenge {
                     return Err(OAuthError::invalid_grant("PKCE verification failed."));
                 }
             }
@@ -598,10 +597,14 @@ fn claimed_client(headers: &HeaderMap, form: &Form) -> Result<ClaimedClient, OAu
     let basic = basic_credentials(headers)?;
     let assertion = form.get("client_assertion");
     let posted_secret = form.get("client_secret");
-    let supplied = [basic.is_some(), assertion.is_some(), posted_secret.is_some()]
-        .iter()
-        .filter(|s| **s)
-        .count();
+    let supplied = [
+        basic.is_some(),
+        assertion.is_some(),
+        posted_secret.is_some(),
+    ]
+    .iter()
+    .filter(|s| **s)
+    .count();
     if supplied > 1 {
         return Err(OAuthError::invalid_request(
             "Can't supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a `client_assertion` in the post body.",
@@ -617,7 +620,9 @@ fn claimed_client(headers: &HeaderMap, form: &Form) -> Result<ClaimedClient, OAu
         (id, Credential::Secret(secret))
     } else if let Some(assertion) = assertion {
         let iss = assertion::claimed_client(assertion).ok_or_else(|| {
-            OAuthError::invalid_client("The client_assertion is not a well-formed JWT with an 'iss'.")
+            OAuthError::invalid_client(
+                "The client_assertion is not a well-formed JWT with an 'iss'.",
+            )
         })?;
         if form_id.is_some_and(|f| f != &iss) {
             return Err(OAuthError::invalid_client(
@@ -657,8 +662,9 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     if !scheme.eq_ignore_ascii_case("Basic") {
         return Ok(None);
     }
-    let malformed =
-        || OAuthError::invalid_client("The Authorization header's Basic credentials are malformed.");
+    let malformed = || {
+        OAuthError::invalid_client("The Authorization header's Basic credentials are malformed.")
+    };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| malformed())?;

@@ -30,7 +30,9 @@ pub(crate) async fn userinfo_endpoint(
         Err(why) => return challenge(StatusCode::UNAUTHORIZED, "invalid_token", why),
     };
     let has = |scope: &str| grant.scopes.iter().any(|s| s == scope);
-    let any_claims = ["profile", "email", "address", "phone"].iter().any(|s| has(s));
+    let any_claims = ["profile", "email", "address", "phone"]
+        .iter()
+        .any(|s| has(s));
     if !grant.user || !has("openid") || !any_claims {
         return challenge(
             StatusCode::FORBIDDEN,

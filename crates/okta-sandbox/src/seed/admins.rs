@@ -120,8 +120,7 @@ pub fn add(org: &mut Org, seed: u64, now: DateTime<Utc>) {
         user["statusChanged"] = json!(timestamp(created));
         user["passwordChanged"] = json!(timestamp(created));
         user["credentials"]["password"] = json!({});
-        user["_links"] =
-            crate::links::user(&org.base_url, admin.id, "ACTIVE", &org.user_type_id);
+        user["_links"] = crate::links::user(&org.base_url, admin.id, "ACTIVE", &org.user_type_id);
         org.users.insert(admin.id.to_owned(), user);
         org.admin_roles.insert(
             admin.id.to_owned(),
