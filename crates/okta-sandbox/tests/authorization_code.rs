@@ -18,6 +18,8 @@ use sha2::Digest;
 use std::time::Duration;
 
 const REDIRECT: &str = "http://127.0.0.1:8765/oauth/callback";
+/// Authorize parameters to replace (Some) or drop (None).
+type Overrides<'a> = &'a [(&'a str, Option<&'a str>)];
 const SCOPES: &str = "openid profile email offline_access okta.users.manage okta.groups.manage okta.apps.manage okta.logs.read okta.roles.read";
 
 struct Org {
@@ -529,7 +531,7 @@ async fn redirect_uris_match_exactly_and_client_errors_stay_on_a_page() {
     assert_eq!(response.status(), StatusCode::OK);
 
     // Everything else goes back to the client with error, error_description and state.
-    let cases: &[(&[(&str, Option<&str>)], &str, &str)] = &[
+    let cases: &[(Overrides, &str, &str)] = &[
         (
             &[("response_type", Some("token"))],
             "unsupported_response_type",
