@@ -889,9 +889,9 @@ async fn the_private_key_jwt_web_client_redeems_with_an_assertion_and_not_with_a
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = jwt_client.key_id.clone();
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(
             jwt_client.private_key_pem.as_deref().unwrap().as_bytes(),
         )
         .unwrap();
