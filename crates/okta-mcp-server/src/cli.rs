@@ -137,6 +137,14 @@ pub struct SandboxArgs {
     /// Directory for the service client's private key file.
     #[arg(long, env = "OKTA_SANDBOX_KEY_DIR")]
     pub key_dir: Option<PathBuf>,
+    /// Sign-in redirect URI registered on the sandbox's web clients (repeatable; the env var is comma-separated).
+    #[arg(
+        long = "redirect-uri",
+        env = "OKTA_SANDBOX_REDIRECT_URIS",
+        value_name = "URI",
+        value_delimiter = ','
+    )]
+    pub redirect_uris: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -149,7 +149,8 @@ impl OAuthServer {
             "sandbox-web-key-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let web_key = keys::generate_client_key(KeyAlg::Rs256, &web_kid)?;
+        // ES256: as good for private_key_jwt, and far cheaper to generate than another RSA key.
+        let web_key = keys::generate_client_key(KeyAlg::Es256, &web_kid)?;
         let web_key_file = key_dir.join(format!("{DEFAULT_WEB_JWT_CLIENT_ID}.pem"));
         write_private_file(&web_key_file, web_key.private_pem.as_bytes())?;
 
