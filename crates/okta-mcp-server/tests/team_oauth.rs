@@ -16,7 +16,10 @@ const HELP_DESK_SCOPES: &str =
     "okta.users.read okta.users.manage okta.groups.read okta.groups.manage";
 
 fn secrets_of(server: &TeamServer, people: &[&SignedIn]) -> Vec<(&'static str, String)> {
-    let mut secrets = vec![("state key", STATE_KEY.to_owned())];
+    let mut secrets = vec![
+        ("state key", STATE_KEY.to_owned()),
+        ("state key", NEXT_STATE_KEY.to_owned()),
+    ];
     for (k, v) in &server.env {
         if k == "OKTA_CLIENT_SECRET" {
             secrets.push(("client secret", v.clone()));
@@ -365,6 +368,12 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
     });
     let first_log = server.stderr();
     server.stop();
+    // Restarted with a rotated state key: the old one still opens what it sealed.
+    let env = with_env(
+        &with_env(&env, "OKTA_MCP_STATE_KEY", NEXT_STATE_KEY),
+        "OKTA_MCP_STATE_KEY_PREVIOUS",
+        STATE_KEY,
+    );
     let server = TeamServer::start(&org, &env, port, "restart-2");
     org.block_on(async {
         for person in [&admin, &desk] {
@@ -378,6 +387,33 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
         }
     });
 
+    // Each person's Okta tokens were re-sealed with the new key when used.
+    let key_id = |key: &str| {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .unwrap();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        digest[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let db = rusqlite::Connection::open(state.path().join("state.sqlite3")).unwrap();
+    let sealed: Vec<String> = db
+        .prepare("SELECT CAST(value AS TEXT) FROM state WHERE kind = 'upstream'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sealed.len(), 2);
+    for value in &sealed {
+        assert!(
+            value.starts_with(&format!("v1.{}.", key_id(NEXT_STATE_KEY))),
+            "re-sealed"
+        );
+    }
     let listed = support::run(&env, &["sessions", "list", "--json"]);
     assert!(
         listed.status.success(),
@@ -545,6 +581,23 @@ fn a_persons_okta_token_is_refreshed_once_however_many_calls_wait() {
             1,
             "one refresh for eight waiting calls"
         );
+        assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
+    });
+}
+
+#[test]
+fn the_web_app_may_authenticate_with_private_key_jwt() {
+    let org = TestOrg::start();
+    let state = tempfile::tempdir().unwrap();
+    let env = team_env_private_key(&org, state.path());
+    let server = TeamServer::start(&org, &env, free_port(), "jwt");
+    org.block_on(async {
+        let client = register(&server, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &server, &client, REDIRECT, HELP_DESK, None).await;
+        let mut mcp = McpHttp::new(&server, Some(&person.access_token));
+        mcp.initialize().await;
+        let users = mcp.call("list_users", json!({"limit": 1})).await;
+        assert_eq!(users.body["result"]["isError"], false, "{users:?}");
         assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
     });
 }

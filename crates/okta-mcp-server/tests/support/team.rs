@@ -13,6 +13,35 @@ use std::time::Duration;
 
 /// A fixed state key for tests (32 bytes, base64); the secret scan looks for it.
 pub const STATE_KEY: &str = "dGVzdC1zdGF0ZS1rZXktMzItYnl0ZXMtbG9uZy4uLi4=";
+/// The key a rotation moves to.
+pub const NEXT_STATE_KEY: &str = "bmV4dC1zdGF0ZS1rZXktMzItYnl0ZXMtbG9uZy4uLi4=";
+
+/// `env` with `name` set to `value` (replaced or added).
+pub fn with_env(env: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env.iter().filter(|(k, _)| k != name).cloned().collect();
+    env.push((name.to_owned(), value.to_owned()));
+    env
+}
+
+/// The environment of a team server whose web app authenticates with private_key_jwt.
+pub fn team_env_private_key(org: &TestOrg, state_dir: &std::path::Path) -> Vec<(String, String)> {
+    let web = org.sandbox.web_jwt_client();
+    let mut env: Vec<(String, String)> = team_env(org, state_dir)
+        .into_iter()
+        .filter(|(k, _)| k != "OKTA_CLIENT_SECRET" && k != "OKTA_CLIENT_ID")
+        .collect();
+    env.push(("OKTA_CLIENT_ID".into(), web.client_id.clone()));
+    env.push(("OKTA_KEY_ID".into(), web.key_id.clone().expect("kid")));
+    env.push((
+        "OKTA_PRIVATE_KEY_FILE".into(),
+        web.private_key_file
+            .clone()
+            .expect("key file")
+            .display()
+            .to_string(),
+    ));
+    env
+}
 
 /// The team server binary, its stderr captured at TRACE in a file.
 pub struct TeamServer {
@@ -63,10 +92,14 @@ impl TeamServer {
     /// Starts the server on `port` and registers its callback at the sandbox's web app.
     pub fn start(org: &TestOrg, env: &[(String, String)], port: u16, log_name: &str) -> Self {
         let base = format!("http://127.0.0.1:{port}");
-        org.sandbox.oauth().add_redirect_uri(
-            &org.sandbox.web_client().client_id,
-            &format!("{base}/oauth/callback"),
-        );
+        let client_id = env
+            .iter()
+            .find(|(k, _)| k == "OKTA_CLIENT_ID")
+            .map(|(_, v)| v.clone())
+            .expect("OKTA_CLIENT_ID");
+        org.sandbox
+            .oauth()
+            .add_redirect_uri(&client_id, &format!("{base}/oauth/callback"));
         let stderr_path = std::env::temp_dir().join(format!(
             "okta-team-{log_name}-{}-{port}.log",
             std::process::id()
