@@ -253,7 +253,7 @@ mod tests {
         let verifier = Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
         assert_eq!(
             pkce_challenge(&verifier),
-            "E9Melhoa2OwvFrEMTJguCHaoeK8R-HrMgr05sGLh8c0"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_eq!(pkce_verifier().expose().len(), 43);
     }

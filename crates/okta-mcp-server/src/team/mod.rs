@@ -109,7 +109,7 @@ impl Team {
                 "OKTA_MCP_PUBLIC_URL: team mode needs an origin without a path (e.g. https://okta-mcp.example.com); the MCP endpoint is {MCP_PATH} under it"
             );
         }
-        let state = open_state(settings)?;
+        // Configuration first, so a bad one leaves no state file behind.
         let web = Arc::new(
             WebClient::new(
                 &org.org_url,
@@ -119,6 +119,7 @@ impl Team {
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?,
         );
+        let state = open_state(settings)?;
         let issuer = public.as_str().trim_end_matches('/').to_owned();
         let loopback_http_clients = public.scheme() == "http";
         let fetcher = reqwest::Client::builder()
