@@ -563,16 +563,31 @@ fn a_persons_okta_token_is_refreshed_once_however_many_calls_wait() {
         let mut mcp = McpHttp::new(&server, Some(&person.access_token));
         mcp.initialize().await;
         assert_eq!(org.sandbox.oauth().refresh_grants_for(SUPER), 0);
+        // Eight sessions ready, then the token ages into the margin and refreshes are slow
+        // (300 ms at the org), so the eight calls really wait on one another.
+        let mut sessions = Vec::new();
+        for _ in 0..8 {
+            let mut session = McpHttp::new(&server, Some(&person.access_token));
+            session.initialize().await;
+            sessions.push(session);
+        }
+        // A first call: the client's rate-limit view learns the endpoint's window, so the
+        // eight below are sent together rather than behind one probe.
+        let first = sessions[0].call("list_users", json!({"limit": 1})).await;
+        assert_eq!(first.body["result"]["isError"], false, "{first:?}");
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        let calls = (0..8).map(|_| {
-            let token = person.access_token.clone();
-            let server = &server;
-            async move {
-                let mut mcp = McpHttp::new(server, Some(&token));
-                mcp.initialize().await;
-                mcp.call("list_users", json!({"limit": 1})).await
-            }
+        org.sandbox.faults().update(|config| {
+            config.rules.push(
+                okta_sandbox::faults::FaultRule::new(
+                    "/oauth2/v1/token",
+                    okta_sandbox::faults::Fault::Latency(std::time::Duration::from_millis(300)),
+                )
+                .method("POST"),
+            )
         });
+        let calls = sessions
+            .iter_mut()
+            .map(|session| session.call("list_users", json!({"limit": 1})));
         for answer in futures::future::join_all(calls).await {
             assert_eq!(answer.body["result"]["isError"], false, "{answer:?}");
         }
