@@ -323,6 +323,28 @@ fn refresh_rotates_and_reuse_revokes_the_grant() {
         let answer = mcp.request("tools/list", json!({})).await;
         assert_eq!(answer.status, 401, "the access token died with its grant");
 
+        // A code redeemed twice: refused, and the grant it started ends (RFC 6749 §4.1.2).
+        let replayed = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
+        let (code, verifier) = (&replayed.secrets[0], &replayed.secrets[2]);
+        let response = http()
+            .post(format!("{}/token", server.base))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("client_id", client.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let mut replayed_mcp = McpHttp::new(&server, Some(&replayed.access_token));
+        assert_eq!(
+            replayed_mcp.request("tools/list", json!({})).await.status,
+            401
+        );
+
         // RFC 7009 revocation of a fresh grant's refresh token.
         let again = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
         let response = http()
@@ -338,7 +360,7 @@ fn refresh_rotates_and_reuse_revokes_the_grant() {
         let mut revoked = McpHttp::new(&server, Some(&again.access_token));
         assert_eq!(revoked.request("tools/list", json!({})).await.status, 401);
 
-        let mut secrets = secrets_of(&server, &[&person, &again]);
+        let mut secrets = secrets_of(&server, &[&person, &again, &replayed]);
         secrets.push(("rotated refresh token", rotated));
         secrets.push(("refreshed access token", access));
         assert_no_secrets(&server.stderr(), &secrets);

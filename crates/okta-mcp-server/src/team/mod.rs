@@ -223,6 +223,8 @@ pub enum Revocation {
     ByClient,
     /// An already-used refresh token came back: the whole grant was ended.
     RefreshReuse,
+    /// An already-redeemed authorization code came back: the grant it started was ended.
+    CodeReuse,
     /// `okta-mcp-server sessions revoke` on the host.
     ByOperator,
 }
@@ -245,13 +247,14 @@ pub async fn on_revoked(journal: Option<&AuditJournal>, grant: &state::Grant, wh
     };
     let mut record = match why {
         Revocation::ByClient => AuditRecord::session_event(EventKind::SignOut, &caller),
-        Revocation::RefreshReuse | Revocation::ByOperator => {
+        Revocation::RefreshReuse | Revocation::CodeReuse | Revocation::ByOperator => {
             AuditRecord::session_event(EventKind::Revocation, &caller)
         }
     };
     record.error_code = match why {
         Revocation::ByClient => None,
         Revocation::RefreshReuse => Some("refresh_token_reuse".into()),
+        Revocation::CodeReuse => Some("authorization_code_reuse".into()),
         Revocation::ByOperator => Some("revoked_by_operator".into()),
     };
     journal_event(journal, record).await;

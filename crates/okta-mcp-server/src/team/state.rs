@@ -217,6 +217,27 @@ impl State {
         }
     }
 
+    /// Remembers that `code` started `grant_id`, for as long as the code could have lived.
+    pub async fn mark_code_spent(&self, code: &str, grant_id: &str) -> Result<(), StateError> {
+        Ok(self
+            .store
+            .put(
+                Kind::SpentCode,
+                digest(code),
+                grant_id.as_bytes().to_vec(),
+                Some(CODE_TTL),
+            )
+            .await?)
+    }
+
+    /// The grant a code already redeemed started, if `code` is one.
+    pub async fn spent_code(&self, code: &str) -> Result<Option<Grant>, StateError> {
+        match self.store.get(Kind::SpentCode, digest(code)).await? {
+            Some(id) => self.grant(&String::from_utf8_lossy(&id)).await,
+            None => Ok(None),
+        }
+    }
+
     // ---- grants, refresh and access tokens
 
     /// Starts a grant for a redeemed code; returns it and its first refresh token.

@@ -96,6 +96,18 @@ async fn authorization_code(team: &Team, fields: &Fields) -> Response {
     let record = match team.state.redeem_code(code).await {
         Ok(Some(record)) => record,
         Ok(None) => {
+            // A code redeemed twice may have been stolen: end what it started.
+            match team.state.spent_code(code).await {
+                Ok(Some(grant)) => {
+                    if let Err(e) = team.state.revoke_grant(&grant.grant_id).await {
+                        return unavailable(e);
+                    }
+                    tracing::warn!(user_id = %grant.user_id, client_id = %grant.client_id, "an authorization code was redeemed twice; the grant it started is revoked");
+                    on_revoked(team.journal.as_ref(), &grant, Revocation::CodeReuse).await;
+                }
+                Ok(None) => {}
+                Err(e) => return unavailable(e),
+            }
             return bad(
                 "invalid_grant",
                 "the code is unknown, expired or already used",
@@ -122,6 +134,9 @@ async fn authorization_code(team: &Team, fields: &Fields) -> Response {
         Ok(created) => created,
         Err(e) => return unavailable(e),
     };
+    if let Err(e) = team.state.mark_code_spent(code, &grant.grant_id).await {
+        return unavailable(e);
+    }
     issue(team, &grant, refresh).await
 }
 

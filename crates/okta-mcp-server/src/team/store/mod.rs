@@ -22,6 +22,9 @@ pub enum Kind {
     Pending,
     /// Authorization codes this server issued, by hash (single use, 10 minutes).
     Code,
+    /// Codes already redeemed, by hash, naming the grant they started: a second redemption
+    /// ends that grant (RFC 6749 §4.1.2).
+    SpentCode,
     /// Access tokens this server issued, by hash.
     Access,
     /// Grants (one per signed-in client of a person), by grant id: holds the hash of the
@@ -39,6 +42,7 @@ impl Kind {
             Kind::Client => "client",
             Kind::Pending => "pending",
             Kind::Code => "code",
+            Kind::SpentCode => "spent_code",
             Kind::Access => "access",
             Kind::Grant => "grant",
             Kind::Upstream => "upstream",
