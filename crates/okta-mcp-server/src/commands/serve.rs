@@ -9,7 +9,8 @@ use rmcp::ServiceExt;
 use std::process::ExitCode;
 
 pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let org = crate::org::connect(settings).await?;
+    let mut org = crate::org::connect(settings).await?;
+    org.open_audit()?;
     crate::device_prompt::install(&org.auth);
     // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
     org.auth.start_background();
