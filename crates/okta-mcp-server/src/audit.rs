@@ -516,6 +516,24 @@ mod tests {
         assert!(!targets.contains_key("name"));
     }
 
+    #[test]
+    fn session_events_name_the_person_and_their_client() {
+        let caller = Caller {
+            user_id: "00u1".into(),
+            login: "ada@example.com".into(),
+            client_id: "mcp-client-1".into(),
+            client_name: Some("Claude".into()),
+            scopes: vec!["okta.users.read".into()],
+        };
+        let record = AuditRecord::session_event(EventKind::SignIn, &caller);
+        let line = serde_json::to_value(&record).unwrap();
+        assert_eq!(line["event"], "sign_in");
+        assert_eq!(line["user_login"], "ada@example.com");
+        assert_eq!(line["mcp_client_id"], "mcp-client-1");
+        assert_eq!(line["outcome"], "ok");
+        assert!(record.is_by("ADA@example.com") && record.is_by("00u1") && !record.is_by("00u2"));
+    }
+
     #[tokio::test]
     async fn lines_are_whole_private_and_a_torn_tail_is_skipped() {
         let dir = tempfile::tempdir().unwrap();

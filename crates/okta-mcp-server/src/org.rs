@@ -14,7 +14,8 @@ pub struct Org {
     pub auth: Arc<Authenticator>,
     /// The one HTTP client for the org (token requests and API calls).
     pub http: reqwest::Client,
-    /// The audit journal, open for appending (None with OKTA_MCP_AUDIT_LOG=off).
+    /// The audit journal, open for appending once [`Org::open_audit`] ran (the commands that
+    /// run tools call it); None with OKTA_MCP_AUDIT_LOG=off.
     pub audit: Option<crate::audit::AuditJournal>,
     /// Kept alive (never read) for as long as the server runs in demo mode.
     #[allow(dead_code)]
@@ -22,15 +23,6 @@ pub struct Org {
 }
 
 pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
-    let audit = match &settings.audit_log {
-        None => None,
-        Some(path) => Some(crate::audit::AuditJournal::open(path).with_context(|| {
-            format!(
-                "OKTA_MCP_AUDIT_LOG: cannot open the audit journal {}; set it to a writable file, or to `off`",
-                path.display()
-            )
-        })?),
-    };
     let sandbox = if settings.demo {
         Some(start_demo_sandbox(&mut settings).await?)
     } else {
@@ -50,9 +42,26 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
         client,
         auth,
         http,
-        audit,
+        audit: None,
         sandbox,
     })
+}
+
+impl Org {
+    /// Opens the audit journal the settings name: a server or `call` that cannot journal
+    /// its writes does not start.
+    pub fn open_audit(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = self.settings.audit_log.path()? {
+            let journal = crate::audit::AuditJournal::open(path).with_context(|| {
+                format!(
+                    "OKTA_MCP_AUDIT_LOG: cannot open the audit journal {}; set it to a writable file, or to `off`",
+                    path.display()
+                )
+            })?;
+            self.audit = Some(journal);
+        }
+        Ok(())
+    }
 }
 
 fn auth_settings(settings: &Settings, org: &OrgSettings) -> AuthSettings {

@@ -66,14 +66,39 @@ pub struct Settings {
     /// Public base URL of the HTTP server (OKTA_MCP_PUBLIC_URL), when it sits behind a proxy.
     pub public_url: Option<url::Url>,
     pub http: HttpSettings,
-    /// Where write and destructive calls are journaled; None when set to `off`.
-    pub audit_log: Option<PathBuf>,
+    /// Where write and destructive calls are journaled (OKTA_MCP_AUDIT_LOG).
+    pub audit_log: AuditLog,
     /// OKTA_CLIENT_SECRET: the team server's web app credential (else the private key).
     pub client_secret: Option<okta_auth::Secret>,
     /// OKTA_MCP_STATE_PATH, or the default under the user data directory.
     pub state_path: PathBuf,
     /// OKTA_MCP_STATE_KEY (+ _PREVIOUS); required in team mode.
     pub state_keys: Option<crate::team::seal::StateKeys>,
+}
+
+/// OKTA_MCP_AUDIT_LOG, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditLog {
+    /// Set to `off`: nothing is journaled.
+    Off,
+    File(PathBuf),
+    /// Not set, and there is no user state directory to put it in (no HOME): an error for
+    /// the commands that journal, harmless for the others.
+    NoDefaultLocation,
+}
+
+impl AuditLog {
+    /// The journal file, None when off; an error naming the setting without a location.
+    pub fn path(&self) -> Result<Option<&std::path::Path>, SettingsError> {
+        match self {
+            AuditLog::Off => Ok(None),
+            AuditLog::File(path) => Ok(Some(path)),
+            AuditLog::NoDefaultLocation => Err(invalid(
+                "OKTA_MCP_AUDIT_LOG",
+                "no default location (HOME is not set): set it to a file path, or to `off`",
+            )),
+        }
+    }
 }
 
 /// Limits and allow-lists of the Streamable HTTP transport.
@@ -157,7 +182,7 @@ impl Settings {
             log_file: args.log_file.clone(),
             public_url: public_url(args.http.public_url.as_deref())?,
             http: http_settings(&args.http)?,
-            audit_log: audit_log(args.audit_log.as_deref())?,
+            audit_log: audit_log(args.audit_log.as_deref()),
             client_secret: args
                 .client_secret
                 .as_deref()
@@ -336,16 +361,11 @@ fn parse_allowed_host(entry: &str) -> Result<String, String> {
 }
 
 /// Where the audit journal goes: the path given, nowhere for `off`, else the default.
-fn audit_log(raw: Option<&str>) -> Result<Option<PathBuf>, SettingsError> {
+fn audit_log(raw: Option<&str>) -> AuditLog {
     match raw.map(str::trim) {
-        Some("off") => Ok(None),
-        Some(path) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
-        _ => crate::audit::default_path().map(Some).ok_or_else(|| {
-            invalid(
-                "OKTA_MCP_AUDIT_LOG",
-                "no default location (HOME is not set): set it to a file path, or to `off`",
-            )
-        }),
+        Some("off") => AuditLog::Off,
+        Some(path) if !path.is_empty() => AuditLog::File(PathBuf::from(path)),
+        _ => crate::audit::default_path().map_or(AuditLog::NoDefaultLocation, AuditLog::File),
     }
 }
 
@@ -573,6 +593,25 @@ mod tests {
             Settings::from_args(&args).unwrap_err().variable,
             "OKTA_PRIVATE_KEY"
         );
+    }
+
+    #[test]
+    fn audit_log_setting() {
+        let with = |value: &str| {
+            let args = GlobalArgs {
+                demo: Some(true),
+                audit_log: Some(value.into()),
+                ..Default::default()
+            };
+            Settings::from_args(&args).unwrap().audit_log
+        };
+        assert_eq!(with("off"), AuditLog::Off);
+        assert_eq!(
+            with("/var/log/okta-mcp/audit.jsonl"),
+            AuditLog::File("/var/log/okta-mcp/audit.jsonl".into())
+        );
+        let err = AuditLog::NoDefaultLocation.path().unwrap_err();
+        assert_eq!(err.variable, "OKTA_MCP_AUDIT_LOG");
     }
 
     #[test]

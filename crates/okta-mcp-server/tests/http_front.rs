@@ -266,6 +266,15 @@ fn concurrent_requests_past_the_limit_get_429_with_retry_after() {
 
 #[test]
 fn sigterm_lets_the_call_in_flight_finish_then_exits() {
+    stop_while_a_call_is_in_flight("-TERM");
+}
+
+#[test]
+fn ctrl_c_lets_the_call_in_flight_finish_then_exits() {
+    stop_while_a_call_is_in_flight("-INT");
+}
+
+fn stop_while_a_call_is_in_flight(signal: &str) {
     let mut config = okta_sandbox::SandboxConfig::default();
     config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
     config.faults.latency = Duration::from_millis(2500);
@@ -287,7 +296,7 @@ fn sigterm_lets_the_call_in_flight_finish_then_exits() {
     std::thread::sleep(Duration::from_millis(800));
     let signalled = Instant::now();
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
+        .args([signal, &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -318,7 +327,7 @@ fn sigterm_lets_the_call_in_flight_finish_then_exits() {
             )
         });
     assert!(exit.success(), "{exit:?}: {}", server.process.stderr());
-    eprintln!("exited {:?} after SIGTERM", signalled.elapsed());
+    eprintln!("exited {:?} after kill {signal}", signalled.elapsed());
 }
 
 #[test]

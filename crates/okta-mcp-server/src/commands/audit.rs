@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
 pub async fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let Some(path) = settings.audit_log else {
+    let Some(path) = settings.audit_log.path()? else {
         anyhow::bail!("the audit journal is off (OKTA_MCP_AUDIT_LOG=off); nothing is recorded");
     };
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let (records, skipped) = match read_all(&path) {
+    let (records, skipped) = match read_all(path) {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!(

@@ -14,7 +14,8 @@ pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<Exi
         // The server's own token is never used in team mode: don't touch the keyring.
         settings.token_store = okta_auth::StoreKind::Memory;
     }
-    let org = crate::org::connect(settings).await?;
+    let mut org = crate::org::connect(settings).await?;
+    org.open_audit()?;
     if team {
         serve_team(&org, &args.bind).await?;
         return Ok(ExitCode::SUCCESS);

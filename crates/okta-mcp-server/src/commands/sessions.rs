@@ -80,15 +80,20 @@ async fn revoke(
     } else {
         grants.iter().map(|g| g.user_id.clone()).collect()
     };
-    let journal = match &settings.audit_log {
-        Some(path) => match crate::audit::AuditJournal::open(path) {
+    // Ending access is urgent: a journal that cannot be opened is reported, not fatal.
+    let journal = match settings.audit_log.path() {
+        Ok(Some(path)) => match crate::audit::AuditJournal::open(path) {
             Ok(journal) => Some(journal),
             Err(e) => {
                 tracing::warn!(journal = %path.display(), error = %e, "cannot open the audit journal; the revocation is not journaled");
                 None
             }
         },
-        None => None,
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "the revocation is not journaled");
+            None
+        }
     };
     for grant in &grants {
         if state.revoke_grant(&grant.grant_id).await? {
