@@ -181,11 +181,17 @@ pub async fn resolve(team: &Team, client_id: &str) -> Result<Client, String> {
         return fetch_document(team, client_id).await;
     }
     match team.state.client(client_id).await {
-        Ok(Some(record)) => Ok(Client {
-            client_id: record.client_id,
-            client_name: record.client_name,
-            redirect_uris: record.redirect_uris,
-        }),
+        Ok(Some(record)) => {
+            // In use: its time to live starts again.
+            if let Err(e) = team.state.register_client(&record).await {
+                tracing::debug!(error = %e, "could not extend a client registration");
+            }
+            Ok(Client {
+                client_id: record.client_id,
+                client_name: record.client_name,
+                redirect_uris: record.redirect_uris,
+            })
+        }
         Ok(None) => Err(format!(
             "unknown client_id {client_id:?}: register the client first (POST {REGISTER_PATH})"
         )),

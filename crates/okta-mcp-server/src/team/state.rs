@@ -19,6 +19,9 @@ pub const CODE_TTL: Duration = Duration::from_secs(600);
 pub const ACCESS_TTL: Duration = Duration::from_secs(900);
 /// A grant unused (not refreshed) this long ends.
 pub const GRANT_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A registration unused (no sign-in through it) this long is forgotten, so anonymous
+/// registrations cannot pile up for ever; a client that comes back registers again.
+pub const CLIENT_TTL: Duration = Duration::from_secs(180 * 24 * 3600);
 /// How often a grant's last-used time is written (at most).
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -165,7 +168,12 @@ impl State {
         let value = encode(client);
         Ok(self
             .store
-            .put(Kind::Client, client.client_id.clone(), value, None)
+            .put(
+                Kind::Client,
+                client.client_id.clone(),
+                value,
+                Some(CLIENT_TTL),
+            )
             .await?)
     }
 
