@@ -109,6 +109,11 @@ impl Team {
                 "OKTA_MCP_PUBLIC_URL: team mode needs an origin without a path (e.g. https://okta-mcp.example.com); the MCP endpoint is {MCP_PATH} under it"
             );
         }
+        if settings.scopes.is_empty() {
+            anyhow::bail!(
+                "OKTA_SCOPES: not set; team mode offers these Okta scopes to people's clients, e.g. \"okta.users.read okta.groups.read okta.logs.read\""
+            );
+        }
         // Configuration first, so a bad one leaves no state file behind.
         let web = Arc::new(
             WebClient::new(
