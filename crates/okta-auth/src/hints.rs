@@ -10,6 +10,8 @@ pub(crate) enum Step {
     DeviceAuthorization,
     DevicePoll,
     Refresh,
+    /// A person's authorization code redeemed by the team server's web app.
+    AuthorizationCode,
 }
 
 impl Step {
@@ -19,6 +21,7 @@ impl Step {
             Step::DeviceAuthorization => "the device authorization request",
             Step::DevicePoll => "the device flow",
             Step::Refresh => "the refresh token grant",
+            Step::AuthorizationCode => "the authorization code grant",
         }
     }
 }
@@ -72,6 +75,7 @@ fn hint(error: &str, description: &str, step: Step) -> String {
         }
         "unauthorized_client" => match step {
             Step::ClientCredentials => "Enable the Client Credentials grant for this app, or use a native app with the device flow (unset OKTA_PRIVATE_KEY).".into(),
+            Step::AuthorizationCode => "Enable the Authorization Code and Refresh Token grant types for this web app in the Okta Admin Console.".into(),
             _ => "Enable the Device Authorization and Refresh Token grant types for this app in the Okta Admin Console.".into(),
         },
         "invalid_dpop_proof" | "use_dpop_nonce" => {

@@ -15,13 +15,18 @@ pub(crate) fn now_secs() -> i64 {
 
 /// The `exp` claim of a JWT-shaped token; None for opaque, malformed or exp-less tokens.
 pub fn jwt_exp(token: &str) -> Option<i64> {
+    let claims = jwt_claims(token)?;
+    let exp = claims.get("exp")?;
+    exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))
+}
+
+/// The claims of a JWT-shaped token, unverified; None for opaque or malformed tokens.
+pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
     let mut parts = token.split('.');
     let (_, payload, _, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next());
     if rest.is_some() {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let exp = claims.get("exp")?;
-    exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))
+    serde_json::from_slice(&bytes).ok()
 }

@@ -21,6 +21,7 @@ mod lock;
 mod oauth;
 mod record;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -171,7 +172,7 @@ pub struct AuthSettings {
 }
 
 pub use authenticator::{
-    AuthState, AuthStatus, Authenticator, DevicePrompt, LogoutOutcome, TokenSource,
+    AuthState, AuthStatus, Authenticator, DevicePrompt, LogoutOutcome, TokenIdentity, TokenSource,
 };
 pub use dpop::DpopKey;
 pub use jwt::jwt_exp;

@@ -79,6 +79,7 @@ struct RawTokenResponse {
     expires_in: Option<i64>,
     refresh_token: Option<String>,
     scope: Option<String>,
+    id_token: Option<String>,
 }
 
 /// The DPoP side of a run of token requests: the key (once one is used) and the latest nonce.
@@ -116,6 +117,19 @@ pub(crate) async fn token_request(
     dpop: &mut DpopSession,
     requested_scopes: &[String],
 ) -> Result<TokenRecord, CallError> {
+    token_request_with_id_token(http, endpoint, form, dpop, requested_scopes)
+        .await
+        .map(|(record, _)| record)
+}
+
+/// Like [`token_request`], also returning the OIDC ID token when the org sent one.
+pub(crate) async fn token_request_with_id_token(
+    http: &reqwest::Client,
+    endpoint: &str,
+    form: FormFn<'_>,
+    dpop: &mut DpopSession,
+    requested_scopes: &[String],
+) -> Result<(TokenRecord, Option<Secret>), CallError> {
     let mut attempts = 0;
     let mut transient = 0;
     loop {
@@ -172,7 +186,8 @@ pub(crate) async fn token_request(
 
 /// The outcome of one token request.
 enum Attempt {
-    Done(TokenRecord),
+    /// The token, and the OIDC ID token when the org sent one.
+    Done((TokenRecord, Option<Secret>)),
     Failed(CallError),
     /// Worth another try.
     Transient(Transient),
@@ -235,7 +250,13 @@ async fn token_attempt(
         };
         if status.is_success() {
             return match serde_json::from_slice::<RawTokenResponse>(&bytes) {
-                Ok(raw) => Attempt::Done(into_record(raw, requested_scopes, dpop.key.as_ref())),
+                Ok(raw) => {
+                    let id_token = raw.id_token.clone().map(Secret::new);
+                    Attempt::Done((
+                        into_record(raw, requested_scopes, dpop.key.as_ref()),
+                        id_token,
+                    ))
+                }
                 Err(_) => Attempt::Failed(CallError::Protocol(format!(
                     "the token endpoint answered {status} without a token"
                 ))),

@@ -19,7 +19,9 @@ pub(crate) struct Inner {
     pub config: ClientConfig,
     pub auth: Arc<dyn RequestAuthorizer>,
     pub http: reqwest::Client,
-    pub limiter: Limiter,
+    /// Shared with [`crate::OktaClient::acting_as`] clients: the org's rate limits are the
+    /// org's, whoever calls.
+    pub limiter: Arc<Limiter>,
 }
 
 /// A successful response, before it is shaped into an `ApiResponse` or a `Page`. The body
@@ -32,7 +34,12 @@ pub(crate) struct Fetched {
     /// The `rel="next"` target, resolved, whatever its origin.
     pub next: Option<Url>,
     pub rate_limit: RateLimit,
+    /// Okta's `X-Okta-Request-Id`: names this request in the System Log and to Okta support.
+    pub request_id: Option<String>,
 }
+
+/// The header in which Okta names each request (also the System Log's `transaction.id`).
+pub const REQUEST_ID_HEADER: &str = "x-okta-request-id";
 
 /// After a reset, requests wait this much more, spread at random so a crowd of callers
 /// does not arrive in the same millisecond.
@@ -159,11 +166,13 @@ impl Inner {
                 }
             };
 
+            let request_id = header_str(&headers, REQUEST_ID_HEADER).map(str::to_owned);
             if !(200..300).contains(&status) {
                 return Err(ApiError::Okta {
                     status,
                     body: OktaErrorBody::from_response(status, &bytes),
                     rate_limit,
+                    request_id,
                 });
             }
             let next = link::next_link(
@@ -176,6 +185,7 @@ impl Inner {
                 body: bytes,
                 next,
                 rate_limit,
+                request_id,
             });
         }
     }

@@ -73,6 +73,8 @@ pub enum ApiError {
         status: u16,
         body: OktaErrorBody,
         rate_limit: RateLimit,
+        /// `X-Okta-Request-Id` of the failed request, for the audit journal and Okta support.
+        request_id: Option<String>,
     },
     #[error(transparent)]
     Auth(#[from] okta_auth::AuthError),
@@ -132,6 +134,7 @@ impl ApiError {
                 status,
                 body,
                 rate_limit,
+                ..
             } => okta_hint(*status, body, rate_limit),
             ApiError::Auth(err) => auth_hint(err),
             ApiError::Network(_) => {
@@ -170,6 +173,14 @@ impl ApiError {
         match self {
             ApiError::Okta { body, .. } if !body.error_code.is_empty() => Some(&body.error_code),
             ApiError::RateLimited { .. } => Some("E0000047"),
+            _ => None,
+        }
+    }
+
+    /// Okta's `X-Okta-Request-Id` of a request the org answered with an error.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Okta { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -298,6 +309,7 @@ mod tests {
             status,
             body: OktaErrorBody::from_response(status, json.as_bytes()),
             rate_limit: RateLimit::default(),
+            request_id: None,
         }
     }
 
@@ -359,6 +371,7 @@ mod tests {
                 remaining: Some(0),
                 reset: Some(now + 30),
             },
+            request_id: None,
         };
         assert!(err.hint().contains("resets in"), "{}", err.hint());
     }

@@ -34,6 +34,7 @@ mod ratelimit;
 mod transport;
 mod upload;
 
+pub use client::REQUEST_ID_HEADER;
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
 pub use paging::{FetchLimits, FetchOutcome, Progress};
 pub use path::ApiPath;
@@ -255,6 +256,8 @@ pub struct ApiResponse {
     /// but no cursor to it.
     pub unfollowed_next: Option<String>,
     pub rate_limit: RateLimit,
+    /// Okta's `X-Okta-Request-Id` for this request (None where the org sent none).
+    pub request_id: Option<String>,
 }
 
 /// One page of a list endpoint. Debug output counts the items instead of printing them.
@@ -291,6 +294,7 @@ impl std::fmt::Debug for ApiResponse {
             .field("body", &"<json>")
             .field("next_cursor", &self.next_cursor)
             .field("rate_limit", &self.rate_limit)
+            .field("request_id", &self.request_id)
             .finish()
     }
 }
@@ -319,6 +323,30 @@ const MAX_URL_BYTES: usize = 8 * 1024;
 #[derive(Clone)]
 pub struct OktaClient {
     inner: Arc<client::Inner>,
+    /// Where this clone notes the request ids of its writes (see [`WriteRecorder`]).
+    writes: Option<WriteRecorder>,
+}
+
+/// Collects Okta's `X-Okta-Request-Id` of every write (any method but GET and HEAD) sent
+/// through a client made by [`OktaClient::recording_writes`], answered or refused, in
+/// order: the audit journal names Okta's own record of each change a tool call made.
+#[derive(Clone, Debug, Default)]
+pub struct WriteRecorder(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl WriteRecorder {
+    /// The request ids noted so far, oldest first.
+    pub fn request_ids(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn note(&self, request_id: Option<&str>) {
+        if let Some(id) = request_id {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id.to_owned());
+        }
+    }
 }
 
 impl std::fmt::Debug for OktaClient {
@@ -349,9 +377,33 @@ impl OktaClient {
                 config,
                 auth,
                 http,
-                limiter: ratelimit::Limiter::default(),
+                limiter: Arc::default(),
             }),
+            writes: None,
         })
+    }
+
+    /// The same client (org, connections, rate-limit view) authorizing its requests with
+    /// `auth` instead: the team server's per-person client, acting with that person's token.
+    pub fn acting_as(&self, auth: Arc<dyn RequestAuthorizer>) -> Self {
+        Self {
+            inner: Arc::new(client::Inner {
+                config: self.inner.config.clone(),
+                auth,
+                http: self.inner.http.clone(),
+                limiter: self.inner.limiter.clone(),
+            }),
+            writes: None,
+        }
+    }
+
+    /// A clone (sharing connections and rate limits) that notes the request id of every
+    /// write it sends in `recorder`.
+    pub fn recording_writes(&self, recorder: &WriteRecorder) -> OktaClient {
+        OktaClient {
+            inner: self.inner.clone(),
+            writes: Some(recorder.clone()),
+        }
     }
 
     pub fn org_url(&self) -> &url::Url {
@@ -361,10 +413,19 @@ impl OktaClient {
     /// Sends one request (with rate-limit waits and retries as its method allows).
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
         let url = self.url_for(&request)?;
-        let fetched = self
+        let result = self
             .inner
             .execute(request.method, &url, request.payload(), request.idempotent)
-            .await?;
+            .await;
+        if let Some(recorder) = &self.writes
+            && !matches!(request.method, Method::Get | Method::Head)
+        {
+            recorder.note(match &result {
+                Ok(fetched) => fetched.request_id.as_deref(),
+                Err(error) => error.request_id(),
+            });
+        }
+        let fetched = result?;
         let (next_cursor, unfollowed_next) = match &fetched.next {
             None => (None, None),
             Some(next) if link::same_origin(self.org_url(), next) => {
@@ -381,6 +442,7 @@ impl OktaClient {
             next_cursor,
             unfollowed_next,
             rate_limit: fetched.rate_limit,
+            request_id: fetched.request_id,
         })
     }
 
@@ -481,6 +543,7 @@ mod tests {
             next_cursor: None,
             unfollowed_next: None,
             rate_limit: RateLimit::default(),
+            request_id: None,
         };
         let page = Page {
             items: vec![json!({"client_secret": "cs-Secret"})],

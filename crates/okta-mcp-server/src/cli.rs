@@ -36,6 +36,41 @@ pub enum Command {
     Auth(AuthCommand),
     /// Run the sandbox Okta org standalone (for tests, benchmarks and trying things out).
     Sandbox(SandboxArgs),
+    /// Who is signed in to the team server, and ending a person's access.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Read the audit journal: who changed what in the org through this server.
+    Audit(AuditArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionsCommand {
+    /// List who is signed in (login, user id, client, since, last used; never a token).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a person's access now: their server tokens are deleted and their Okta tokens revoked.
+    Revoke {
+        /// The person's Okta login or user id.
+        user: String,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct AuditArgs {
+    /// Only records at or after this time: a duration back from now (30m, 1h, 7d) or an RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only records of this person: Okta user id, login, or the service app's client id.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only records of this tool, e.g. create_group.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Print the matching records as JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +96,18 @@ pub struct ServeArgs {
     /// Address for --transport http (loopback unless you put a proxy in front).
     #[arg(long, env = "OKTA_MCP_BIND", default_value = "127.0.0.1:8765")]
     pub bind: String,
+    /// Who may use --transport http: none (one identity, loopback only) or oauth (each person signs in with Okta).
+    #[arg(long, env = "OKTA_MCP_HTTP_AUTH", value_enum, default_value_t = HttpAuth::None)]
+    pub auth: HttpAuth,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpAuth {
+    /// No authentication: every caller acts with the server's own Okta token.
+    #[default]
+    None,
+    /// Team mode: MCP authorization, each person signs in with Okta and acts as themselves.
+    Oauth,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,6 +137,14 @@ pub struct SandboxArgs {
     /// Directory for the service client's private key file.
     #[arg(long, env = "OKTA_SANDBOX_KEY_DIR")]
     pub key_dir: Option<PathBuf>,
+    /// Sign-in redirect URI registered on the sandbox's web clients (repeatable; the env var is comma-separated).
+    #[arg(
+        long = "redirect-uri",
+        env = "OKTA_SANDBOX_REDIRECT_URIS",
+        value_name = "URI",
+        value_delimiter = ','
+    )]
+    pub redirect_uris: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,9 +213,73 @@ pub struct GlobalArgs {
     /// Also write logs to this file.
     #[arg(long, env = "OKTA_LOG_FILE", global = true)]
     pub log_file: Option<PathBuf>,
+    /// Client secret of the Okta web app the team server signs people in with (or use OKTA_PRIVATE_KEY).
+    #[arg(
+        long,
+        env = "OKTA_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Team server state file (SQLite, 0600; default under the user data directory).
+    #[arg(long, env = "OKTA_MCP_STATE_PATH", global = true)]
+    pub state_path: Option<PathBuf>,
+    /// Key that encrypts people's Okta tokens at rest: 32 random bytes, base64 (`openssl rand -base64 32`).
+    #[arg(
+        long,
+        env = "OKTA_MCP_STATE_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub state_key: Option<String>,
+    /// Earlier state keys, comma-separated, still accepted for reading while records are re-encrypted.
+    #[arg(
+        long,
+        env = "OKTA_MCP_STATE_KEY_PREVIOUS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub state_key_previous: Option<String>,
     /// Run against an embedded sandbox org instead of a real one (no Okta account needed).
     #[arg(long, env = "OKTA_MCP_DEMO", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool_flag)]
     pub demo: Option<bool>,
+    /// Audit journal of write and destructive calls (JSON lines, 0600), or `off` (default: okta-mcp-server/audit.jsonl in the user state dir).
+    #[arg(long, env = "OKTA_MCP_AUDIT_LOG", global = true)]
+    pub audit_log: Option<String>,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Options of the Streamable HTTP transport (`serve --transport http`).
+#[derive(Args, Debug, Default, Clone)]
+pub struct HttpArgs {
+    /// Public base URL clients use to reach this server, e.g. https://mcp.acme.com (behind a TLS proxy); its host is accepted in Host, its origin in Origin.
+    #[arg(long, env = "OKTA_MCP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Comma-separated browser origins allowed to call the HTTP server, e.g. https://app.acme.com (default: only the public URL's and the loopback address's own).
+    #[arg(long, env = "OKTA_MCP_ALLOWED_ORIGINS", global = true)]
+    pub allowed_origins: Option<String>,
+    /// Comma-separated extra Host values the HTTP server answers to (host or host:port), besides the public URL's host and the bound address.
+    #[arg(long, env = "OKTA_MCP_ALLOWED_HOSTS", global = true)]
+    pub allowed_hosts: Option<String>,
+    /// Largest HTTP request body in bytes (default 4194304); larger ones get 413.
+    #[arg(long, env = "OKTA_MCP_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    /// Longest an HTTP request or tool call may run, e.g. 300s or 5m (default 5m).
+    #[arg(long, env = "OKTA_MCP_REQUEST_TIMEOUT", global = true)]
+    pub request_timeout: Option<String>,
+    /// Most MCP sessions held at once (default 1000); past it, new sessions get 503.
+    #[arg(long, env = "OKTA_MCP_MAX_SESSIONS", global = true)]
+    pub max_sessions: Option<usize>,
+    /// An MCP session unused this long is closed, e.g. 300s or 5m (default 5m).
+    #[arg(long, env = "OKTA_MCP_SESSION_IDLE_TIMEOUT", global = true)]
+    pub session_idle_timeout: Option<String>,
+    /// Most MCP requests one person (or, without sign-in, everyone together) may have running at once (default 16); past it, 429.
+    #[arg(long, env = "OKTA_MCP_MAX_CONCURRENT_CALLS", global = true)]
+    pub max_concurrent_calls: Option<usize>,
+    /// On Ctrl-C or SIGTERM, how long in-flight calls may take to finish, e.g. 30s (default 30s).
+    #[arg(long, env = "OKTA_MCP_SHUTDOWN_GRACE", global = true)]
+    pub shutdown_grace: Option<String>,
 }
 
 /// Accepts the spellings people put in env blocks: 1/0, true/false, yes/no, on/off.

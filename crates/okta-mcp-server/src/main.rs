@@ -5,8 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 mod allocator;
-// The contract between the HTTP authorization layer and the tool path; both arrive next.
-#[allow(dead_code)]
+mod audit;
 mod caller;
 mod cli;
 mod commands;
@@ -20,6 +19,7 @@ mod rendered;
 mod server;
 mod settings;
 mod shutdown;
+mod team;
 mod tools;
 
 use clap::Parser;
@@ -34,6 +34,13 @@ fn main() -> ExitCode {
         Some(Command::Sandbox(_)) => cli::GlobalArgs {
             demo: Some(true),
             log_level: cli.global.log_level.clone(),
+            ..Default::default()
+        },
+        // The journal reader needs no org either: only where the journal is.
+        Some(Command::Audit(_)) => cli::GlobalArgs {
+            demo: Some(true),
+            log_level: cli.global.log_level.clone(),
+            audit_log: cli.global.audit_log.clone(),
             ..Default::default()
         },
         _ => std::mem::take(&mut cli.global),
@@ -72,6 +79,10 @@ fn main() -> ExitCode {
             Some(Command::Auth(command)) => {
                 until_signal(commands::auth::run(settings, command)).await
             }
+            Some(Command::Sessions(command)) => {
+                until_signal(commands::sessions::run(settings, command)).await
+            }
+            Some(Command::Audit(args)) => until_signal(commands::audit::run(settings, args)).await,
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

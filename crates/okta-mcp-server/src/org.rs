@@ -12,6 +12,11 @@ pub struct Org {
     pub settings: Arc<Settings>,
     pub client: OktaClient,
     pub auth: Arc<Authenticator>,
+    /// The one HTTP client for the org (token requests and API calls).
+    pub http: reqwest::Client,
+    /// The audit journal, open for appending once [`Org::open_audit`] ran (the commands that
+    /// run tools call it); None with OKTA_MCP_AUDIT_LOG=off.
+    pub audit: Option<crate::audit::AuditJournal>,
     /// Kept alive (never read) for as long as the server runs in demo mode.
     #[allow(dead_code)]
     pub sandbox: Option<okta_sandbox::Sandbox>,
@@ -32,14 +37,33 @@ pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
     let http = okta_client::http_client(&config).context("building the HTTP client")?;
     let auth = Authenticator::new(auth_settings(&settings, &org), http.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let client =
-        OktaClient::with_http(config, auth.clone(), http).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = OktaClient::with_http(config, auth.clone(), http.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Org {
         settings: Arc::new(settings),
         client,
         auth,
+        http,
+        audit: None,
         sandbox,
     })
+}
+
+impl Org {
+    /// Opens the audit journal the settings name: a server or `call` that cannot journal
+    /// its writes does not start.
+    pub fn open_audit(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = self.settings.audit_log.path()? {
+            let journal = crate::audit::AuditJournal::open(path).with_context(|| {
+                format!(
+                    "OKTA_MCP_AUDIT_LOG: cannot open the audit journal {}; set it to a writable file, or to `off`",
+                    path.display()
+                )
+            })?;
+            self.audit = Some(journal);
+        }
+        Ok(())
+    }
 }
 
 fn auth_settings(settings: &Settings, org: &OrgSettings) -> AuthSettings {

@@ -1,7 +1,7 @@
 //! Merges flags and environment (already joined by clap) into one checked `Settings` value.
 //! A bad value is reported with the variable's name and what is expected.
 
-use crate::cli::{ConfirmArg, GlobalArgs, TokenStoreArg};
+use crate::cli::{ConfirmArg, GlobalArgs, HttpArgs, TokenStoreArg};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -72,6 +72,73 @@ pub struct Settings {
     pub private_key_file: Option<PathBuf>,
     pub log_level: tracing::Level,
     pub log_file: Option<PathBuf>,
+    /// Public base URL of the HTTP server (OKTA_MCP_PUBLIC_URL), when it sits behind a proxy.
+    pub public_url: Option<url::Url>,
+    pub http: HttpSettings,
+    /// Where write and destructive calls are journaled (OKTA_MCP_AUDIT_LOG).
+    pub audit_log: AuditLog,
+    /// OKTA_CLIENT_SECRET: the team server's web app credential (else the private key).
+    pub client_secret: Option<okta_auth::Secret>,
+    /// OKTA_MCP_STATE_PATH, or the default under the user data directory.
+    pub state_path: PathBuf,
+    /// OKTA_MCP_STATE_KEY (+ _PREVIOUS); required in team mode.
+    pub state_keys: Option<crate::team::seal::StateKeys>,
+}
+
+/// OKTA_MCP_AUDIT_LOG, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditLog {
+    /// Set to `off`: nothing is journaled.
+    Off,
+    File(PathBuf),
+    /// Not set, and there is no user state directory to put it in (no HOME): an error for
+    /// the commands that journal, harmless for the others.
+    NoDefaultLocation,
+}
+
+impl AuditLog {
+    /// The journal file, None when off; an error naming the setting without a location.
+    pub fn path(&self) -> Result<Option<&std::path::Path>, SettingsError> {
+        match self {
+            AuditLog::Off => Ok(None),
+            AuditLog::File(path) => Ok(Some(path)),
+            AuditLog::NoDefaultLocation => Err(invalid(
+                "OKTA_MCP_AUDIT_LOG",
+                "no default location (HOME is not set): set it to a file path, or to `off`",
+            )),
+        }
+    }
+}
+
+/// Limits and allow-lists of the Streamable HTTP transport.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Browser origins allowed besides the server's own (OKTA_MCP_ALLOWED_ORIGINS).
+    pub allowed_origins: Vec<url::Origin>,
+    /// Extra `Host` values: `host` (any port) or `host:port` (OKTA_MCP_ALLOWED_HOSTS), lower-case.
+    pub allowed_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_sessions: usize,
+    pub session_idle_timeout: Duration,
+    /// In-flight MCP requests per caller (or for everyone together without sign-in).
+    pub max_concurrent_calls: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(300),
+            max_sessions: 1000,
+            session_idle_timeout: Duration::from_secs(300),
+            max_concurrent_calls: 16,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Settings {
@@ -124,8 +191,221 @@ impl Settings {
             private_key_file: args.private_key_file.clone(),
             log_level: log_level(args.log_level.as_deref())?,
             log_file: args.log_file.clone(),
+            public_url: public_url(args.http.public_url.as_deref())?,
+            http: http_settings(&args.http)?,
+            audit_log: audit_log(args.audit_log.as_deref()),
+            client_secret: args
+                .client_secret
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| okta_auth::Secret::new(s.trim())),
+            state_path: args
+                .state_path
+                .clone()
+                .unwrap_or_else(crate::team::store::default_path),
+            state_keys: match args.state_key.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(current) => Some(
+                    crate::team::seal::StateKeys::parse(
+                        current,
+                        args.state_key_previous.as_deref(),
+                    )
+                    .map_err(|(variable, m)| invalid(variable, m))?,
+                ),
+            },
         })
     }
+}
+
+fn public_url(raw: Option<&str>) -> Result<Option<url::Url>, SettingsError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = |m: String| invalid("OKTA_MCP_PUBLIC_URL", m);
+    let url = url::Url::parse(raw).map_err(|e| {
+        bad(format!(
+            "not a valid URL ({e}); expected the URL clients use, e.g. https://mcp.acme.com"
+        ))
+    })?;
+    let host = url.host_str().unwrap_or_default();
+    let loopback = is_loopback_name(host);
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        other => {
+            return Err(bad(format!(
+                "{other}:// is not allowed; expected https:// (http:// only for loopback hosts)"
+            )));
+        }
+    }
+    if host.is_empty() || !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "expected a host and no credentials, e.g. https://mcp.acme.com".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "expected no query or fragment, e.g. https://mcp.acme.com".into(),
+        ));
+    }
+    Ok(Some(url))
+}
+
+/// 127.0.0.1 (any 127/8), ::1 or localhost, as a URL or Host header spells it.
+pub fn is_loopback_name(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn http_settings(args: &HttpArgs) -> Result<HttpSettings, SettingsError> {
+    let defaults = HttpSettings::default();
+    let duration = |variable: &'static str, raw: &Option<String>, default: Duration| match raw
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(default),
+        Some(text) => match parse_duration(text) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            Ok(_) => Err(invalid(variable, "must be more than zero")),
+            Err(m) => Err(invalid(variable, m)),
+        },
+    };
+    let at_least =
+        |variable: &'static str, value: Option<usize>, min: usize, default: usize| match value {
+            None => Ok(default),
+            Some(n) if n >= min => Ok(n),
+            Some(n) => Err(invalid(
+                variable,
+                format!("expected at least {min}, got {n}"),
+            )),
+        };
+    Ok(HttpSettings {
+        allowed_origins: comma_list(args.allowed_origins.as_deref())
+            .map(|entry| {
+                parse_allowed_origin(&entry).map_err(|m| invalid("OKTA_MCP_ALLOWED_ORIGINS", m))
+            })
+            .collect::<Result<_, _>>()?,
+        allowed_hosts: comma_list(args.allowed_hosts.as_deref())
+            .map(|entry| {
+                parse_allowed_host(&entry).map_err(|m| invalid("OKTA_MCP_ALLOWED_HOSTS", m))
+            })
+            .collect::<Result<_, _>>()?,
+        max_body_bytes: at_least(
+            "OKTA_MCP_MAX_BODY_BYTES",
+            args.max_body_bytes,
+            1024,
+            defaults.max_body_bytes,
+        )?,
+        request_timeout: duration(
+            "OKTA_MCP_REQUEST_TIMEOUT",
+            &args.request_timeout,
+            defaults.request_timeout,
+        )?,
+        max_sessions: at_least(
+            "OKTA_MCP_MAX_SESSIONS",
+            args.max_sessions,
+            1,
+            defaults.max_sessions,
+        )?,
+        session_idle_timeout: duration(
+            "OKTA_MCP_SESSION_IDLE_TIMEOUT",
+            &args.session_idle_timeout,
+            defaults.session_idle_timeout,
+        )?,
+        max_concurrent_calls: at_least(
+            "OKTA_MCP_MAX_CONCURRENT_CALLS",
+            args.max_concurrent_calls,
+            1,
+            defaults.max_concurrent_calls,
+        )?,
+        shutdown_grace: duration(
+            "OKTA_MCP_SHUTDOWN_GRACE",
+            &args.shutdown_grace,
+            defaults.shutdown_grace,
+        )?,
+    })
+}
+
+fn comma_list(raw: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after. `null` (sandboxed
+/// frames, `file:` pages) can never be allowed: any page can produce it.
+fn parse_allowed_origin(entry: &str) -> Result<url::Origin, String> {
+    if entry.eq_ignore_ascii_case("null") {
+        return Err("\"null\" cannot be allowed: any sandboxed page or local file sends it".into());
+    }
+    let url = url::Url::parse(entry).map_err(|e| {
+        format!("{entry:?} is not an origin ({e}); expected e.g. https://app.acme.com")
+    })?;
+    let origin = url.origin();
+    if !origin.is_tuple()
+        || url.path() != "/"
+        || url.query().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(format!(
+            "{entry:?} is not an origin; expected scheme://host[:port] only, e.g. https://app.acme.com"
+        ));
+    }
+    Ok(origin)
+}
+
+/// `host` or `host:port`, lower-case; IPv6 in brackets.
+fn parse_allowed_host(entry: &str) -> Result<String, String> {
+    let entry = entry.to_ascii_lowercase();
+    match axum::http::uri::Authority::try_from(entry.as_str()) {
+        Ok(authority) if authority.as_str() == entry && !entry.contains('@') => Ok(entry),
+        _ => Err(format!(
+            "{entry:?} is not a host; expected a host name or host:port, e.g. mcp.acme.com or mcp.acme.com:8443"
+        )),
+    }
+}
+
+/// Where the audit journal goes: the path given, nowhere for `off`, else the default.
+fn audit_log(raw: Option<&str>) -> AuditLog {
+    match raw.map(str::trim) {
+        Some("off") => AuditLog::Off,
+        Some(path) if !path.is_empty() => AuditLog::File(PathBuf::from(path)),
+        _ => crate::audit::default_path().map_or(AuditLog::NoDefaultLocation, AuditLog::File),
+    }
+}
+
+/// `90`, `90s`, `5m`, `2h`, `7d`, `1w`: whole numbers with an optional unit (seconds by default).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let amount: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 90s, 5m, 2h or 7d, got {text:?}"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; use s, m, h, d or w"
+            ));
+        }
+    };
+    amount
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
 }
 
 fn org_settings(args: &GlobalArgs) -> Result<OrgSettings, SettingsError> {
@@ -341,6 +621,25 @@ mod tests {
             Settings::from_args(&args).unwrap_err().variable,
             "OKTA_PRIVATE_KEY"
         );
+    }
+
+    #[test]
+    fn audit_log_setting() {
+        let with = |value: &str| {
+            let args = GlobalArgs {
+                demo: Some(true),
+                audit_log: Some(value.into()),
+                ..Default::default()
+            };
+            Settings::from_args(&args).unwrap().audit_log
+        };
+        assert_eq!(with("off"), AuditLog::Off);
+        assert_eq!(
+            with("/var/log/okta-mcp/audit.jsonl"),
+            AuditLog::File("/var/log/okta-mcp/audit.jsonl".into())
+        );
+        let err = AuditLog::NoDefaultLocation.path().unwrap_err();
+        assert_eq!(err.variable, "OKTA_MCP_AUDIT_LOG");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct SandboxConfig {
     /// When the seeded history ends (None: the moment of start). Fixing it makes every
     /// seeded timestamp repeatable too; the System Log covers the 7 days before it.
     pub epoch: Option<std::time::SystemTime>,
+    /// Sign-in redirect URIs registered on both web clients at start (more can be added
+    /// later with `oauth().add_redirect_uri`).
+    pub redirect_uris: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -64,12 +67,13 @@ impl Default for SandboxConfig {
             key_dir: None,
             faults: faults::FaultConfig::default(),
             epoch: None,
+            redirect_uris: Vec::new(),
         }
     }
 }
 
 /// The credentials of a pre-registered client, as a test or `--demo` needs them.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct RegisteredClient {
     pub client_id: String,
     /// `kid` of the registered public key (private_key_jwt clients only).
@@ -78,6 +82,8 @@ pub struct RegisteredClient {
     pub private_key_pem: Option<String>,
     /// Where that PEM was written, for `OKTA_PRIVATE_KEY_FILE`.
     pub private_key_file: Option<std::path::PathBuf>,
+    /// The client secret (client_secret_basic / client_secret_post clients only).
+    pub client_secret: Option<String>,
 }
 
 impl std::fmt::Debug for RegisteredClient {
@@ -90,6 +96,10 @@ impl std::fmt::Debug for RegisteredClient {
                 &self.private_key_pem.as_ref().map(|_| "****"),
             )
             .field("private_key_file", &self.private_key_file)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "****"),
+            )
             .finish()
     }
 }
@@ -123,6 +133,15 @@ impl Sandbox {
             oauth::OAuthServer::new(url.clone(), config.access_token_ttl, config.key_dir.clone())?;
         let faults = faults::Faults::new(config.faults.clone());
         let org = org::SharedOrg::new(seeding.await.map_err(std::io::Error::other)?);
+        oauth.set_directory(Arc::new(org.clone()));
+        for client in [
+            oauth::DEFAULT_WEB_CLIENT_ID,
+            oauth::DEFAULT_WEB_JWT_CLIENT_ID,
+        ] {
+            for uri in &config.redirect_uris {
+                oauth.add_redirect_uri(client, uri);
+            }
+        }
         let state = api::AppState {
             org: org.clone(),
             auth: Arc::new(oauth.clone()),
@@ -130,7 +149,8 @@ impl Sandbox {
         };
         let app = api::router(state)
             .merge(oauth.router())
-            .fallback(api::not_found);
+            .fallback(api::not_found)
+            .layer(axum::middleware::from_fn(api::tag_request_id));
         let app = faults.wrap(app);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -176,6 +196,17 @@ impl Sandbox {
     /// The private_key_jwt service client (client_credentials grant), granted every okta.* scope.
     pub fn service_client(&self) -> RegisteredClient {
         self.oauth.service_client()
+    }
+
+    /// The OIDC web app that signs people in with its client secret
+    /// (authorization code + PKCE, rotating refresh tokens).
+    pub fn web_client(&self) -> RegisteredClient {
+        self.oauth.web_client()
+    }
+
+    /// The same kind of web app, authenticating with private_key_jwt.
+    pub fn web_jwt_client(&self) -> RegisteredClient {
+        self.oauth.web_jwt_client()
     }
 
     /// The org authorization server, for tests that mint or revoke tokens directly.

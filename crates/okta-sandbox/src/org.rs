@@ -38,6 +38,8 @@ pub struct Org {
     /// policy id → its rules (sorted by priority when read).
     pub policy_rules: BTreeMap<String, Vec<Value>>,
     pub device_assurances: BTreeMap<String, Value>,
+    /// user id → the user's admin role assignments (as `/api/v1/users/{id}/roles` lists them).
+    pub admin_roles: BTreeMap<String, Vec<Value>>,
     /// The id of the default user type (`oty…`), shared by every user.
     pub user_type_id: String,
     /// Source of ids for objects created at run time (seeded, so runs are repeatable).
@@ -215,5 +217,30 @@ impl OrgHandle {
             .values()
             .cloned()
             .collect()
+    }
+}
+
+/// The org is the authorization server's directory: who can sign in, and their claims.
+impl crate::oauth::UserDirectory for SharedOrg {
+    fn find_user(&self, id_or_login: &str) -> Option<crate::oauth::DirectoryUser> {
+        let org = self.read();
+        let id = org.find_user_id(id_or_login)?;
+        let user = org.users.get(&id)?;
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let profile = &user["profile"];
+        Some(crate::oauth::DirectoryUser {
+            id,
+            login: text(&profile["login"]),
+            email: text(&profile["email"]),
+            first_name: text(&profile["firstName"]),
+            last_name: text(&profile["lastName"]),
+            status: text(&user["status"]),
+            locale: profile["locale"].as_str().map(str::to_owned),
+            time_zone: profile["timezone"].as_str().map(str::to_owned),
+            updated_at: user["lastUpdated"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp()),
+        })
     }
 }

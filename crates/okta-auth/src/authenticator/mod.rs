@@ -5,7 +5,7 @@ mod device;
 mod store_io;
 mod types;
 
-pub use types::{AuthState, AuthStatus, DevicePrompt, LogoutOutcome, TokenSource};
+pub use types::{AuthState, AuthStatus, DevicePrompt, LogoutOutcome, TokenIdentity, TokenSource};
 
 use crate::dpop::DpopKey;
 use crate::hints::{Step, to_auth_error};
@@ -125,6 +125,21 @@ impl Authenticator {
     /// Scopes granted by the current token (or None before any token exists).
     pub fn granted_scopes(&self) -> Option<Vec<String>> {
         lock(&self.current).as_ref().map(|r| r.scopes.clone())
+    }
+
+    /// Who the held token acts as, from its claims: the signed-in person (`uid`, and `sub`,
+    /// their login) after a device flow, or only the client (`cid`) for a service token.
+    /// For naming the actor in the audit journal; the org, not this, verifies the token.
+    pub fn token_identity(&self) -> Option<TokenIdentity> {
+        let record = lock(&self.current).clone()?;
+        let claims = crate::jwt::jwt_claims(record.access_token.as_ref()?.expose())?;
+        let text = |name: &str| claims.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let user_id = text("uid");
+        Some(TokenIdentity {
+            login: user_id.as_ref().and(text("sub")),
+            user_id,
+            client_id: text("cid").or_else(|| Some(self.settings.client_id.clone())),
+        })
     }
 
     /// Called with the verification URL and user code whenever a device flow starts.

@@ -70,3 +70,14 @@ pub struct LogoutOutcome {
     /// Why revocation failed, if it did (the local record is deleted regardless).
     pub revoke_error: Option<String>,
 }
+
+/// The identity a token acts as (identifiers only, never the token).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TokenIdentity {
+    /// The Okta user id (`uid`), for a token a person signed in for.
+    pub user_id: Option<String>,
+    /// That person's login (`sub` of a user token).
+    pub login: Option<String>,
+    /// The OAuth client the token was issued to (`cid`).
+    pub client_id: Option<String>,
+}

@@ -14,7 +14,8 @@ pub async fn run(settings: Settings, tool: &str, arguments: &str) -> anyhow::Res
     let serde_json::Value::Object(args) = args else {
         anyhow::bail!("arguments must be a JSON object, e.g. '{{\"limit\": 3}}'");
     };
-    let org = crate::org::connect(settings).await?;
+    let mut org = crate::org::connect(settings).await?;
+    org.open_audit()?;
     let server = OktaMcp::new(&org, None);
     let response = server
         .run_tool(

@@ -14,6 +14,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         port: args.port,
         access_token_ttl: Duration::from_secs(args.token_ttl.max(1)),
         key_dir: args.key_dir.clone(),
+        redirect_uris: args.redirect_uris.clone(),
         ..Default::default()
     };
     config.faults.latency = Duration::from_millis(args.latency_ms);
@@ -26,6 +27,9 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         .context("starting the sandbox org")?;
     let service = sandbox.service_client();
     let device = sandbox.device_client();
+    let web = sandbox.web_client();
+    let web_jwt = sandbox.web_jwt_client();
+    // A throwaway local org: printing its credentials is the point of this command.
     output::print_json(&json!({
         "org_url": sandbox.url(),
         "service_client": {
@@ -34,6 +38,23 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
             "OKTA_PRIVATE_KEY_FILE": service.private_key_file,
         },
         "device_client": {"OKTA_CLIENT_ID": device.client_id},
+        "web_client": {
+            "OKTA_CLIENT_ID": web.client_id,
+            "OKTA_CLIENT_SECRET": web.client_secret,
+            "redirect_uris": args.redirect_uris,
+        },
+        "web_jwt_client": {
+            "OKTA_CLIENT_ID": web_jwt.client_id,
+            "OKTA_KEY_ID": web_jwt.key_id,
+            "OKTA_PRIVATE_KEY_FILE": web_jwt.private_key_file,
+            "redirect_uris": args.redirect_uris,
+        },
+        "admins": {
+            "password": okta_sandbox::oauth::SANDBOX_PASSWORD,
+            "SUPER_ADMIN": okta_sandbox::oauth::SUPER_ADMIN_LOGIN,
+            "HELP_DESK_ADMIN": okta_sandbox::oauth::HELP_DESK_ADMIN_LOGIN,
+            "READ_ONLY_ADMIN": okta_sandbox::oauth::READ_ONLY_ADMIN_LOGIN,
+        },
     }));
     stop.await;
     drop(sandbox);

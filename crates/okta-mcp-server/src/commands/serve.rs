@@ -1,6 +1,6 @@
 //! `serve`: MCP over stdio (or Streamable HTTP). Never waits for a person before answering.
 
-use crate::cli::{ServeArgs, Transport};
+use crate::cli::{HttpAuth, ServeArgs, Transport};
 use crate::server::OktaMcp;
 use crate::server::attachments::Attachments;
 use crate::settings::Settings;
@@ -14,9 +14,20 @@ const STDOUT_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// The same, when a signal ended the session.
 const STDOUT_DRAIN_ON_SIGNAL: std::time::Duration = std::time::Duration::from_millis(300);
 
-pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    // Listening starts now, so a signal during start-up is not lost to the default action.
     let stop = crate::shutdown::signal();
-    let org = crate::org::connect(settings).await?;
+    let team = args.transport == Transport::Http && args.auth == HttpAuth::Oauth;
+    if team {
+        // The server's own token is never used in team mode: don't touch the keyring.
+        settings.token_store = okta_auth::StoreKind::Memory;
+    }
+    let mut org = crate::org::connect(settings).await?;
+    org.open_audit()?;
+    if team {
+        serve_team(&org, &args.bind, stop).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::device_prompt::install(&org.auth);
     // Never waits: a cached token is used as is; otherwise acquisition starts in the background.
     org.auth.start_background();
@@ -67,44 +78,44 @@ pub async fn run(settings: Settings, args: &ServeArgs) -> anyhow::Result<ExitCod
                 None => stdout_done.wait(STDOUT_DRAIN_ON_SIGNAL).await,
             }
         }
-        Transport::Http => serve_http(OktaMcp::new(&org, None), &args.bind, stop).await?,
+        // Without sign-in (`--auth none`) only loopback binds start.
+        Transport::Http => {
+            let server = OktaMcp::new(&org, None);
+            crate::server::http::serve(server, &org.settings, &args.bind, None, stop).await?
+        }
     }
     drop(org);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_http(
-    server: OktaMcp,
+/// `serve --transport http --auth oauth`: the MCP endpoint behind MCP authorization, each
+/// person signed in with Okta and acting as themselves.
+async fn serve_team(
+    org: &crate::org::Org,
     bind: &str,
     stop: impl Future<Output = crate::shutdown::Signal> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use rmcp::transport::streamable_http_server::{
-        StreamableHttpService, session::local::LocalSessionManager,
+    let public = match &org.settings.public_url {
+        Some(url) => url.clone(),
+        // On loopback the bound address is the public one (trying it out, tests).
+        None => match bind.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() && addr.port() != 0 => {
+                url::Url::parse(&format!("http://{addr}")).context("the bound address as a URL")?
+            }
+            _ => anyhow::bail!(
+                "OKTA_MCP_PUBLIC_URL: not set; team mode needs the URL clients reach this server at (the https:// URL of the TLS proxy in front of it)"
+            ),
+        },
     };
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        LocalSessionManager::default().into(),
-        Default::default(),
-    );
-    let router = axum::Router::new().nest_service("/mcp", service);
-    if let Ok(addr) = bind.parse::<std::net::SocketAddr>()
-        && !addr.ip().is_loopback()
-    {
-        tracing::warn!(
-            address = %addr,
-            "the MCP endpoint has no authentication of its own: anyone who can reach this address can act on the Okta org with this server's token; keep it on loopback or behind an authenticating proxy"
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    tracing::info!(address = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            stop.await;
-        })
-        .await
-        .context("HTTP server")
+    let team = std::sync::Arc::new(crate::team::Team::new(
+        &org.settings,
+        &public,
+        org.client.clone(),
+        org.http.clone(),
+        org.audit.clone(),
+    )?);
+    let server = OktaMcp::for_team(org, team.people.clone());
+    crate::server::http::serve(server, &org.settings, bind, Some(team), stop).await
 }
 
 /// When the granted scopes change (a device flow finished, a token was re-granted), the set

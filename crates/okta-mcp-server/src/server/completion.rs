@@ -7,6 +7,7 @@
 
 use super::OktaMcp;
 use super::exposure;
+use crate::caller::Caller;
 use crate::tools::Toolset;
 use okta_client::{ApiPath, ApiRequest, paths};
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
@@ -29,7 +30,13 @@ const LOGIN_ARGUMENTS: &[&str] = &["login", "user_id", "user", "username", "user
 /// Argument names whose values are toolset names.
 const TOOLSET_ARGUMENTS: &[&str] = &["toolset", "toolsets"];
 
-pub async fn complete(server: &OktaMcp, request: &CompleteRequestParams) -> CompleteResult {
+/// Suggestions for `caller` (team mode: from the tools and with the Okta access that person
+/// has, never anyone else's).
+pub async fn complete(
+    server: &OktaMcp,
+    caller: Option<&Caller>,
+    request: &CompleteRequestParams,
+) -> CompleteResult {
     let argument = request.argument.name.as_str();
     let prefix = request.argument.value.as_str();
     let tool = match &request.r#ref {
@@ -43,7 +50,7 @@ pub async fn complete(server: &OktaMcp, request: &CompleteRequestParams) -> Comp
     let schemas: Vec<&serde_json::Map<String, Value>> = match tool {
         Some(tool) => vec![&*tool.input_schema],
         None => server
-            .visible_tools()
+            .visible_tools_for(caller)
             .into_iter()
             .map(|t| &*t.input_schema)
             .collect(),
@@ -58,7 +65,7 @@ pub async fn complete(server: &OktaMcp, request: &CompleteRequestParams) -> Comp
         .filter(|v| starts_with_ignoring_case(v, prefix))
         .collect();
     if values.is_empty() && LOGIN_ARGUMENTS.contains(&argument) {
-        values = logins(server, prefix).await;
+        values = logins(server, caller, prefix).await;
     }
     values.truncate(CompletionInfo::MAX_VALUES);
     CompleteResult::new(CompletionInfo::with_all_values(values).unwrap_or_default())
@@ -113,18 +120,20 @@ fn enum_values(schema: &serde_json::Map<String, Value>, property: &str) -> Vec<S
 
 /// Up to `LOGIN_SUGGESTIONS` logins starting with `prefix`, from the org; nothing when the
 /// users scope is not granted or the search fails (a completion is a hint, not a call).
-async fn logins(server: &OktaMcp, prefix: &str) -> Vec<String> {
+async fn logins(server: &OktaMcp, caller: Option<&Caller>, prefix: &str) -> Vec<String> {
     if prefix.len() > MAX_PREFIX
-        || !exposure::scope_granted(&server.granted_scopes(), "okta.users.read")
+        || !exposure::scope_granted(&server.granted_for(caller), "okta.users.read")
     {
         return Vec::new();
     }
+    let Some(client) = server.client_for(caller) else {
+        return Vec::new();
+    };
     let escaped = prefix.replace('\\', "\\\\").replace('"', "\\\"");
     let request = ApiRequest::get(ApiPath::new(paths::USERS))
         .query("search", format!("profile.login sw \"{escaped}\""))
         .query("limit", LOGIN_SUGGESTIONS);
-    let response =
-        tokio::time::timeout(LOGIN_SEARCH_TIMEOUT, server.inner.client.send(request)).await;
+    let response = tokio::time::timeout(LOGIN_SEARCH_TIMEOUT, client.send(request)).await;
     let body = match response {
         Ok(Ok(response)) => response.body,
         Ok(Err(e)) => {

@@ -38,19 +38,22 @@ pub enum Decision {
 pub struct PendingConfirmations(Mutex<HashMap<String, Pending>>);
 
 struct Pending {
+    /// The person who was asked (team mode): nobody else's answer confirms their call.
+    owner: Option<String>,
     tool: &'static str,
     args: Value,
     asked: Instant,
 }
 
 impl PendingConfirmations {
-    fn insert(&self, tool: &'static str, args: &Value) -> String {
+    fn insert(&self, owner: Option<&str>, tool: &'static str, args: &Value) -> String {
         let handle = uuid::Uuid::new_v4().to_string();
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, p| p.asked.elapsed() < ANSWER_TIMEOUT);
         map.insert(
             handle.clone(),
             Pending {
+                owner: owner.map(str::to_owned),
                 tool,
                 args: args.clone(),
                 asked: Instant::now(),
@@ -60,13 +63,22 @@ impl PendingConfirmations {
     }
 
     /// Takes the pending confirmation if it matches this exact call (single use).
-    fn take(&self, handle: &str, tool: &str, args: &Value) -> bool {
+    fn take(&self, owner: Option<&str>, handle: &str, tool: &str, args: &Value) -> bool {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match map.remove(handle) {
-            Some(p) => p.tool == tool && &p.args == args && p.asked.elapsed() < ANSWER_TIMEOUT,
+        match map.get(handle) {
+            Some(p) if p.owner.as_deref() != owner => false,
+            Some(_) => {
+                let p = map.remove(handle).expect("present");
+                p.tool == tool && &p.args == args && p.asked.elapsed() < ANSWER_TIMEOUT
+            }
             None => false,
         }
     }
+}
+
+/// Who a confirmation belongs to: the signed-in person in team mode.
+fn owner(ctx: &ToolCtx) -> Option<&str> {
+    ctx.caller.as_ref().map(|c| c.user_id.as_str())
 }
 
 pub async fn confirm(
@@ -99,7 +111,7 @@ pub async fn confirm(
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
 
     if let Some(handle) = request_state {
-        if !pending.take(handle, name, args) {
+        if !pending.take(owner(ctx), handle, name, args) {
             return respond(cancelled(
                 name,
                 "the confirmation expired or did not match this call; nothing was changed. Call the tool again to be asked anew.",
@@ -124,7 +136,7 @@ pub async fn confirm(
         Err(e) => return respond(crate::server::error_result(e.to_value(name))),
     };
     if mrtr {
-        let handle = pending.insert(name, args);
+        let handle = pending.insert(owner(ctx), name, args);
         let mut requests = InputRequests::new();
         requests.insert(
             INPUT_KEY.to_owned(),

@@ -5,9 +5,12 @@ pub mod attachments;
 mod completion;
 pub mod confirm;
 pub mod exposure;
+pub mod http;
 pub mod params;
 pub mod stdio;
 
+use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
+use crate::caller::Caller;
 use crate::org::Org;
 use crate::settings::Settings;
 use crate::tools::common::{ProgressEvent, ProgressFn};
@@ -46,10 +49,27 @@ struct Inner {
     /// Where rendered results wait for the stdio writer; None where no writer splices them
     /// (Streamable HTTP, the `call` command), so they are turned into values instead.
     attachments: Option<Arc<Attachments>>,
+    /// Where calls of tools that write are journaled (None with OKTA_MCP_AUDIT_LOG=off).
+    audit: Option<AuditJournal>,
+    /// Team mode: each call acts with the caller's own Okta client, never `client`.
+    people: Option<Arc<crate::team::people::People>>,
 }
 
 impl OktaMcp {
     pub fn new(org: &Org, attachments: Option<Arc<Attachments>>) -> Self {
+        Self::build(org, attachments, None)
+    }
+
+    /// The team server's handler: every call acts as the signed-in caller.
+    pub fn for_team(org: &Org, people: Arc<crate::team::people::People>) -> Self {
+        Self::build(org, None, Some(people))
+    }
+
+    fn build(
+        org: &Org,
+        attachments: Option<Arc<Attachments>>,
+        people: Option<Arc<crate::team::people::People>>,
+    ) -> Self {
         let tools = crate::tools::all_tools();
         let by_name = tools
             .iter()
@@ -66,6 +86,8 @@ impl OktaMcp {
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
                 attachments,
+                audit: org.audit.clone(),
+                people,
             }),
         }
     }
@@ -78,14 +100,33 @@ impl OktaMcp {
         }
     }
 
-    /// The tools this configuration exposes right now.
-    pub fn visible_tools(&self) -> Vec<&ToolDef> {
-        let granted = self.granted_scopes();
+    /// The scopes that decide what `caller` sees: theirs in team mode, else the server's.
+    pub(crate) fn granted_for(&self, caller: Option<&Caller>) -> BTreeSet<String> {
+        match caller {
+            Some(caller) => caller.scopes.iter().cloned().collect(),
+            None => self.granted_scopes(),
+        }
+    }
+
+    /// The tools `caller` may see (team mode prunes by the scopes that person was granted).
+    pub(crate) fn visible_tools_for(&self, caller: Option<&Caller>) -> Vec<&ToolDef> {
+        let granted = self.granted_for(caller);
         self.inner
             .tools
             .iter()
             .filter(|t| exposure::check(t, &self.inner.settings, &granted).is_ok())
             .collect()
+    }
+
+    /// The Okta client that acts for `caller`: that person's in team mode (none without a
+    /// signed-in person: nothing may act with the server's own identity there), else the
+    /// server's own.
+    pub(crate) fn client_for(&self, caller: Option<&Caller>) -> Option<OktaClient> {
+        match (&self.inner.people, caller) {
+            (None, _) => Some(self.inner.client.clone()),
+            (Some(people), Some(caller)) => Some(people.client_for(caller)),
+            (Some(_), None) => None,
+        }
     }
 
     pub fn tool(&self, name: &str) -> Option<&ToolDef> {
@@ -96,20 +137,28 @@ impl OktaMcp {
         &self,
         progress: Option<ProgressFn>,
         cancel: tokio_util::sync::CancellationToken,
+        client: OktaClient,
+        caller: Option<Caller>,
+        writes: Option<&okta_client::WriteRecorder>,
     ) -> ToolCtx {
         let this = self.clone();
+        let for_caller = caller.clone();
         ToolCtx {
-            client: self.inner.client.clone(),
+            client: match writes {
+                Some(recorder) => client.recording_writes(recorder),
+                None => client,
+            },
             settings: self.inner.settings.clone(),
             progress,
             cancel,
-            scope_status: Arc::new(move || this.scope_status()),
+            scope_status: Arc::new(move || this.scope_status_for(for_caller.as_ref())),
+            caller,
         }
     }
 
     /// What get_scope_status reports: configured and granted scopes, and what each missing one would unlock.
-    pub fn scope_status(&self) -> Value {
-        let granted = self.granted_scopes();
+    fn scope_status_for(&self, caller: Option<&Caller>) -> Value {
+        let granted = self.granted_for(caller);
         let mut missing: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
         for tool in &self.inner.tools {
             if let Some(scope) = tool.spec.scope
@@ -120,19 +169,25 @@ impl OktaMcp {
         }
         json!({
             "configured_scopes": self.inner.settings.scopes,
-            "granted_scopes": self.inner.auth.granted_scopes(),
+            "granted_scopes": match caller {
+                Some(caller) => Some(caller.scopes.clone()),
+                None => self.inner.auth.granted_scopes(),
+            },
             "missing_scopes": missing.iter().map(|(scope, tools)| json!({"scope": scope, "tools": tools})).collect::<Vec<_>>(),
             "read_only": self.inner.settings.read_only,
             "toolsets": self.inner.settings.toolsets.clone().unwrap_or_else(|| vec!["all".into()]),
             "instructions": if missing.is_empty() {
                 "Every tool's scope is granted.".to_owned()
+            } else if caller.is_some() {
+                "To unlock a tool, sign in again granting its scope (your MCP client asks for it when a tool needs it); the scope must be granted to the server's Okta app.".to_owned()
             } else {
                 "To unlock a tool, grant its scope to the Okta app (Okta Admin Console → Applications → the app → Okta API Scopes), add it to OKTA_SCOPES, and run `okta-mcp-server auth login`.".to_owned()
             },
         })
     }
 
-    /// Runs one tool call end to end, as both MCP and the `call` command do.
+    /// Runs one tool call end to end, as both MCP and the `call` command do. A call of a
+    /// tool that writes is journaled (see `crate::audit`) before its result goes back.
     pub async fn run_tool(
         &self,
         name: &str,
@@ -147,18 +202,112 @@ impl OktaMcp {
                 None,
             ));
         };
-        if let Err(hidden) = exposure::check(tool, &self.inner.settings, &self.granted_scopes()) {
-            return Ok(error_result(
-                json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
-            )
-            .into());
+        let Some(journal) = self.inner.audit.as_ref().filter(|_| !tool.is_read_only()) else {
+            let (response, _) = self
+                .run_known_tool(tool, arguments, gate, progress, cancel, None)
+                .await;
+            return Ok(response);
+        };
+        let mut record = AuditRecord::tool_call(&Actor::default(), name, &arguments);
+        let who = self.audit_actor(&gate);
+        let writes = okta_client::WriteRecorder::default();
+        let (response, outcome) = self
+            .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
+            .await;
+        // The server's own token is known only once the call obtained it.
+        let actor = who.unwrap_or_else(|client_name| {
+            let mut actor = Actor::from_token(self.inner.auth.token_identity(), client_name);
+            if actor.okta_client_id.is_none() {
+                actor.okta_client_id = self
+                    .inner
+                    .settings
+                    .org
+                    .as_ref()
+                    .map(|o| o.client_id.clone());
+            }
+            actor
+        });
+        audit::complete(
+            &mut record,
+            &actor,
+            outcome,
+            &response,
+            writes.request_ids(),
+        );
+        if let Err(e) = journal.record(&record).await {
+            tracing::error!(tool = name, journal = %journal.path().display(), error = %e, "could not write the audit record of this call");
+        }
+        Ok(response)
+    }
+
+    /// Who a call acts for: the signed-in person in team mode; otherwise (Err) the MCP
+    /// client's name, the server's own token naming the rest once the call has run.
+    fn audit_actor(&self, gate: &confirm::Gate<'_>) -> Result<Actor, Option<String>> {
+        let confirm::Gate::Mcp { context, .. } = gate else {
+            return Err(Some("okta-mcp-server call".to_owned()));
+        };
+        if let Some(caller) = crate::caller::Caller::of(context) {
+            let mut actor = Actor::from_caller(caller);
+            actor.okta_client_id = self
+                .inner
+                .settings
+                .org
+                .as_ref()
+                .map(|o| o.client_id.clone());
+            return Ok(actor);
+        }
+        Err(context
+            .peer
+            .peer_info()
+            .map(|info| info.client_info.name.clone()))
+    }
+
+    async fn run_known_tool(
+        &self,
+        tool: &ToolDef,
+        arguments: Map<String, Value>,
+        gate: confirm::Gate<'_>,
+        progress: Option<ProgressFn>,
+        cancel: tokio_util::sync::CancellationToken,
+        writes: Option<&okta_client::WriteRecorder>,
+    ) -> (CallToolResponse, CallOutcome) {
+        let name = tool.spec.name;
+        let mcp_context = match &gate {
+            confirm::Gate::Mcp { context, .. } => Some(*context),
+            confirm::Gate::Cli => None,
+        };
+        let caller = mcp_context.and_then(Caller::of).cloned();
+        let client = match self.client_for(caller.as_ref()) {
+            Some(client) => client,
+            None => {
+                // The bearer check attaches a caller to every team request; without one
+                // nothing may act, least of all with the server's own identity.
+                return (
+                    error_result(json!({"error": "unauthorized", "tool": name, "message": "this call carries no signed-in person; sign in again"})).into(),
+                    CallOutcome::failed("unauthorized"),
+                );
+            }
+        };
+        if let Err(hidden) = exposure::check(
+            tool,
+            &self.inner.settings,
+            &self.granted_for(caller.as_ref()),
+        ) {
+            return (
+                error_result(
+                    json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),
+                )
+                .into(),
+                CallOutcome::failed("tool_unavailable"),
+            );
         }
         let mut arguments = arguments;
         let confirmed_by_argument = match arguments.remove("confirm") {
             Some(Value::Bool(b)) if tool.needs_confirmation() => b,
             Some(other) if tool.needs_confirmation() => {
-                return Ok(
+                return (
                     invalid_args(name, format!("confirm must be a boolean, got {other}")).into(),
+                    CallOutcome::failed("invalid_arguments"),
                 );
             }
             Some(other) => {
@@ -168,14 +317,15 @@ impl OktaMcp {
             None => false,
         };
         if let Some(unknown) = unknown_argument(tool, &arguments) {
-            return Ok(invalid_args(name, unknown).into());
+            return (
+                invalid_args(name, unknown).into(),
+                CallOutcome::failed("invalid_arguments"),
+            );
         }
         let args = Value::Object(arguments);
-        let mcp_context = match &gate {
-            confirm::Gate::Mcp { context, .. } => Some(*context),
-            confirm::Gate::Cli => None,
-        };
-        let ctx = self.ctx(progress, cancel);
+        let deadline = mcp_context.and_then(|c| http::call_deadline(c, &self.inner.settings));
+        let team_mode = caller.is_some();
+        let ctx = self.ctx(progress, cancel.clone(), client, caller, writes);
         if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
             match confirm::confirm(
                 &self.inner.confirmations,
@@ -188,11 +338,34 @@ impl OktaMcp {
             .await
             {
                 confirm::Decision::Proceed => {}
-                confirm::Decision::Respond(response) => return Ok(*response),
+                confirm::Decision::Respond(response) => {
+                    let outcome = CallOutcome::of_confirmation(&response);
+                    return (*response, outcome);
+                }
             }
         }
-        Ok(match tool.call(ctx, args).await {
-            Ok(reply) => self.success(reply).into(),
+        let call = tool.call(ctx, args);
+        let result = match deadline {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    cancel.cancel();
+                    tracing::warn!(tool = name, ?limit, "tool call stopped at its deadline");
+                    return (
+                        error_result(json!({
+                            "error": "timeout",
+                            "tool": name,
+                            "message": format!("the call took longer than {}s (OKTA_MCP_REQUEST_TIMEOUT) and was stopped; a change it was making may or may not have reached Okta: check before calling again", limit.as_secs()),
+                        }))
+                        .into(),
+                        CallOutcome::failed("timeout"),
+                    );
+                }
+            },
+        };
+        match result {
+            Ok(reply) => (self.success(reply).into(), CallOutcome::Done),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
                 if let (
@@ -205,9 +378,16 @@ impl OktaMcp {
                 {
                     self.offer_sign_in_link(context, verification_uri_complete, user_code);
                 }
-                error_result(e.to_value(name)).into()
+                let mut value = e.to_value(name);
+                if team_mode && matches!(&e, ToolError::Api(api) if api.status() == Some(403)) {
+                    value["hint"] = json!(
+                        "Okta refused this call for you: your Okta admin role does not allow it (the call ran with your own Okta sign-in). Ask an administrator whose role allows it."
+                    );
+                }
+                let outcome = CallOutcome::failed_with(&value);
+                (error_result(value).into(), outcome)
             }
-        })
+        }
     }
 }
 
@@ -334,10 +514,10 @@ impl ServerHandler for OktaMcp {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(
-            self.visible_tools()
+            self.visible_tools_for(Caller::of(&context))
                 .into_iter()
                 .map(ToolDef::mcp_tool)
                 .collect(),
@@ -358,9 +538,9 @@ impl ServerHandler for OktaMcp {
     async fn complete(
         &self,
         request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        Ok(completion::complete(self, &request).await)
+        Ok(completion::complete(self, Caller::of(&context), &request).await)
     }
 
     /// The SDK hands over a standard method whose params did not fit as a custom request:

@@ -62,6 +62,8 @@ pub struct ToolCtx {
     pub cancel: CancellationToken,
     /// The server's scope report (for get_scope_status, which reads server state, not the org).
     pub scope_status: Arc<dyn Fn() -> Value + Send + Sync>,
+    /// Who the call acts for in team mode (None: the server's own identity).
+    pub caller: Option<crate::caller::Caller>,
 }
 
 /// Pagination parameters shared by list tools (same names as the Python server).

@@ -43,6 +43,7 @@ impl ToolError {
                     status,
                     body,
                     rate_limit,
+                    ..
                 },
             ) => {
                 let mut v = json!({
@@ -62,6 +63,9 @@ impl ToolError {
                 }
                 if let Some(id) = &body.error_id {
                     v["errorId"] = json!(id);
+                }
+                if let Some(id) = e.request_id() {
+                    v["requestId"] = json!(id);
                 }
                 if *status == 429
                     && let Some(reset) = rate_limit.reset

@@ -2,6 +2,8 @@
 //! newline-delimited JSON-RPC, exactly as an MCP client does.
 #![allow(dead_code)]
 
+pub mod http;
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -346,3 +348,4 @@ pub fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
 pub fn unconfirmed(org: &TestOrg) -> Mcp {
     server(org, &[("OKTA_MCP_CONFIRM", "never")])
 }
+pub mod team;

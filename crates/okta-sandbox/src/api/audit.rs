@@ -19,6 +19,8 @@ pub struct Audit {
     user_agent: String,
     ip: String,
     request_uri: String,
+    /// The `X-Okta-Request-Id` this request is answered with.
+    request_id: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Audit {
@@ -42,6 +44,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Audit {
                 .uri
                 .path_and_query()
                 .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            request_id: parts
+                .extensions
+                .get::<super::RequestId>()
+                .map(|id| id.0.clone()),
         })
     }
 }
@@ -52,10 +58,15 @@ impl Audit {
         let Some(token) = &self.token else {
             return json!({"id": "unknown", "type": "PublicClientApp", "alternateId": "unknown", "displayName": "unknown", "detailEntry": null});
         };
-        match org
-            .find_user_id(&token.subject)
-            .and_then(|id| org.users.get(&id))
-        {
+        let person = token
+            .user_id
+            .as_deref()
+            .and_then(|id| org.users.get(id))
+            .or_else(|| {
+                org.find_user_id(&token.subject)
+                    .and_then(|id| org.users.get(&id))
+            });
+        match person {
             Some(user) if token.subject != token.client_id => json!({
                 "id": user["id"],
                 "type": "User",
@@ -77,7 +88,10 @@ impl Audit {
     pub fn record(&self, org: &mut Org, event_type: &str, display: &str, targets: Vec<Value>) {
         // Whole milliseconds, as `published` is written, so time windows and the text agree.
         let now = Utc::now().trunc_subsecs(3);
-        let request_id = base62(&mut org.rng, 26);
+        // Drawn even when the request has its id, so the seeded generator's sequence (and so
+        // every id the org makes after this) does not depend on how the request arrived.
+        let drawn = base62(&mut org.rng, 26);
+        let request_id = self.request_id.clone().unwrap_or(drawn);
         let event = json!({
             "uuid": uuid(&mut org.rng),
             "published": timestamp(now),

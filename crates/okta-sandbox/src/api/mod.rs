@@ -16,6 +16,7 @@ mod logs;
 mod pages;
 pub mod paging;
 mod respond;
+pub mod roles;
 mod schema;
 mod themes;
 
@@ -72,6 +73,7 @@ pub struct AppState {
 /// Path prefix → scope family. The first match wins, so longer prefixes come first.
 /// GET/HEAD need `{family}.read`; every other method needs `{family}.manage`.
 pub const SCOPES: &[(&str, &str)] = &[
+    ("/api/v1/users/*/roles", "okta.roles"),
     ("/api/v1/users", "okta.users"),
     ("/api/v1/groups", "okta.groups"),
     ("/api/v1/apps", "okta.apps"),
@@ -113,6 +115,7 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(users::routes())
+        .merge(roles::routes())
         .merge(groups::routes())
         .merge(apps::routes())
         .merge(catalog::routes())
@@ -128,6 +131,32 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
+}
+
+/// Okta's name for one request: sent back as `X-Okta-Request-Id` on every response and
+/// recorded as the System Log event's `transaction.id`, as the real org does.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The header real orgs name each request in.
+pub const REQUEST_ID_HEADER: &str = "x-okta-request-id";
+
+/// Gives every request a [`RequestId`] and answers with it in `X-Okta-Request-Id`.
+pub async fn tag_request_id(mut request: Request, next: Next) -> Response {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let id: String = {
+        let mut rng = rand::thread_rng();
+        (0..26)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect()
+    };
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
 }
 
 /// Answers paths no area serves with Okta's 404 body.
@@ -206,6 +235,17 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
         });
     match outcome {
         Ok(info) => {
+            // A person's token also needs an admin role that allows the action (`roles`).
+            if let Some(user_id) = &info.user_id
+                && !roles::permits(
+                    &state.org.read(),
+                    user_id,
+                    request.method(),
+                    request.uri().path(),
+                )
+            {
+                return ApiError::forbidden().into_response();
+            }
             // Handlers attribute System Log events to the caller (see `audit`).
             request.extensions_mut().insert(info);
             let origin = origin_of(&url).to_owned();

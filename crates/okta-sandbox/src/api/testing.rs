@@ -44,6 +44,7 @@ impl Authorizer for FakeAuth {
                 client_id: "test".into(),
                 subject: "test".into(),
                 scopes,
+                user_id: None,
             })
         } else {
             Err(BearerRejection {

@@ -20,6 +20,14 @@ impl OAuthServer {
                 if check_exp && opaque.expires_at <= now {
                     return Err("The access token has expired.");
                 }
+                if opaque
+                    .grant
+                    .sign_in
+                    .as_ref()
+                    .is_some_and(|s| state.revoked_sign_ins.contains(s))
+                {
+                    return Err("The access token has been revoked.");
+                }
                 return Ok(opaque.grant.clone());
             }
         }
@@ -42,9 +50,18 @@ impl OAuthServer {
         })?
         .claims;
         let jti = str_claim(&claims, "jti").unwrap_or_default();
-        if self.state().revoked_access_jtis.contains(jti) {
-            return Err("The access token has been revoked.");
-        }
+        let sign_in = {
+            let state = self.state();
+            let sign_in = state.access_sign_ins.get(jti).cloned();
+            if state.revoked_access_jtis.contains(jti)
+                || sign_in
+                    .as_ref()
+                    .is_some_and(|s| state.revoked_sign_ins.contains(s))
+            {
+                return Err("The access token has been revoked.");
+            }
+            sign_in
+        };
         let scopes = claims
             .get("scp")
             .and_then(|v| v.as_array())
@@ -63,6 +80,9 @@ impl OAuthServer {
                 .and_then(|c| str_claim(c, "jkt"))
                 .map(str::to_string),
             user: claims.get("uid").is_some(),
+            user_id: str_claim(&claims, "uid").map(str::to_string),
+            sign_in,
+            auth_time: None,
         })
     }
 

@@ -1,6 +1,7 @@
 //! The client registry: who may ask for tokens, how they authenticate, what they are granted.
 
 use super::keys::ClientPublicKey;
+use super::token::DEVICE_GRANT;
 use std::time::Duration;
 
 /// Every Okta management scope the sandbox knows (read and manage for each area).
@@ -26,6 +27,8 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "okta.emailDomains.manage",
     "okta.schemas.read",
     "okta.schemas.manage",
+    "okta.roles.read",
+    "okta.roles.manage",
 ];
 
 /// OpenID Connect scopes a device-flow client may also ask for.
@@ -33,6 +36,12 @@ pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access
 
 pub const DEFAULT_DEVICE_CLIENT_ID: &str = "0oasandboxdevice";
 pub const DEFAULT_SERVICE_CLIENT_ID: &str = "0oasandboxservice";
+/// The OIDC web app that signs people in with a client secret (authorization code + PKCE).
+pub const DEFAULT_WEB_CLIENT_ID: &str = "0oasandboxweb";
+/// The same kind of web app, authenticating with private_key_jwt instead of a secret.
+pub const DEFAULT_WEB_JWT_CLIENT_ID: &str = "0oasandboxwebjwt";
+/// How long a rotated refresh token stays usable (Okta's default `leeway`, in seconds).
+pub const REFRESH_TOKEN_LEEWAY: Duration = Duration::from_secs(30);
 
 /// How a client proves who it is at the token endpoint.
 #[derive(Clone, Debug)]
@@ -41,6 +50,28 @@ pub enum ClientAuth {
     Public,
     /// private_key_jwt: a client assertion signed by one of these keys.
     PrivateKeyJwt(Vec<ClientPublicKey>),
+    /// client_secret_basic or client_secret_post; only the SHA-256 of the secret is kept.
+    ClientSecret { secret_sha256: String },
+}
+
+impl ClientAuth {
+    /// A client-secret method for `secret` (the secret itself is not stored).
+    pub fn client_secret(secret: &str) -> Self {
+        ClientAuth::ClientSecret {
+            secret_sha256: super::keys::sha256_b64(secret),
+        }
+    }
+}
+
+/// Okta's refresh token behaviour for an app (`settings.oauthClient.refresh_token`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// `STATIC`: the refresh token stays the same; a refresh answers without a new one.
+    Static,
+    /// `ROTATE`: every refresh answers with a new refresh token. The one presented stays
+    /// usable for `leeway`; presented after that it is reuse, and every token of that
+    /// sign-in is revoked.
+    Rotate { leeway: Duration },
 }
 
 /// A client as registered in the sandbox org.
@@ -54,6 +85,14 @@ pub struct ClientRegistration {
     pub require_dpop: bool,
     /// Lifetime of this client's access tokens; None uses the server-wide TTL.
     pub access_token_ttl: Option<Duration>,
+    /// Sign-in redirect URIs; `/authorize` compares `redirect_uri` to them exactly.
+    pub redirect_uris: Vec<String>,
+    /// Okta's "Require PKCE as additional verification": `/authorize` without an S256
+    /// `code_challenge` is refused.
+    pub pkce_required: bool,
+    /// Grant types the app is allowed (Okta's `grant_types`).
+    pub grant_types: Vec<String>,
+    pub refresh_rotation: RefreshRotation,
 }
 
 impl ClientRegistration {
@@ -69,6 +108,12 @@ impl ClientRegistration {
                 .collect(),
             require_dpop: false,
             access_token_ttl: None,
+            redirect_uris: Vec::new(),
+            pkce_required: true,
+            grant_types: strings(&[DEVICE_GRANT, "refresh_token"]),
+            refresh_rotation: RefreshRotation::Rotate {
+                leeway: Duration::ZERO,
+            },
         }
     }
 
@@ -80,7 +125,40 @@ impl ClientRegistration {
             scopes: MANAGEMENT_SCOPES.iter().map(|s| s.to_string()).collect(),
             require_dpop: false,
             access_token_ttl: None,
+            redirect_uris: Vec::new(),
+            pkce_required: false,
+            grant_types: strings(&["client_credentials"]),
+            refresh_rotation: RefreshRotation::Rotate {
+                leeway: Duration::ZERO,
+            },
         }
+    }
+
+    /// An OIDC web app (authorization code + refresh token, PKCE required, rotating refresh
+    /// tokens with Okta's default leeway) granted the OIDC scopes and every management scope.
+    pub fn web(client_id: impl Into<String>, auth: ClientAuth, redirect_uris: Vec<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            auth,
+            scopes: OIDC_SCOPES
+                .iter()
+                .chain(MANAGEMENT_SCOPES)
+                .map(|s| s.to_string())
+                .collect(),
+            require_dpop: false,
+            access_token_ttl: None,
+            redirect_uris,
+            pkce_required: true,
+            grant_types: strings(&["authorization_code", "refresh_token"]),
+            refresh_rotation: RefreshRotation::Rotate {
+                leeway: REFRESH_TOKEN_LEEWAY,
+            },
+        }
+    }
+
+    /// Whether the app may use `grant_type` (Okta's `unauthorized_client` otherwise).
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
     }
 
     pub fn is_public(&self) -> bool {
@@ -95,6 +173,10 @@ impl ClientRegistration {
             .map(String::as_str)
             .collect()
     }
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|s| s.to_string()).collect()
 }
 
 /// Whether `granted` satisfies `required`; `okta.X.manage` also satisfies `okta.X.read`.

@@ -126,6 +126,7 @@ pub(crate) fn decide(
             device.status = if approve {
                 DeviceStatus::Approved {
                     subject: subject.unwrap_or(DEFAULT_DEVICE_SUBJECT).to_string(),
+                    at: now_secs(),
                 }
             } else {
                 DeviceStatus::Denied

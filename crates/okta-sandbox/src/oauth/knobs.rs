@@ -4,7 +4,8 @@
 use super::jwt::now_secs;
 use super::state::{DeviceStatus, Grant};
 use super::{
-    ClientRegistration, KeyAlg, OAuthCounters, OAuthServer, device, keys, token, write_private_file,
+    ClientRegistration, KeyAlg, OAuthCounters, OAuthServer, RefreshRotation, device, keys, token,
+    write_private_file,
 };
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ impl OAuthServer {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             jkt: None,
             user: false,
+            user_id: None,
+            sign_in: None,
+            auth_time: None,
         };
         let ttl = self.ttl_for(client_id);
         self.mint(&grant, ttl).0
@@ -52,6 +56,7 @@ impl OAuthServer {
             key_id: Some(kid),
             private_key_pem: Some(generated.private_pem),
             private_key_file: Some(file),
+            client_secret: None,
         })
     }
 
@@ -70,6 +75,41 @@ impl OAuthServer {
     /// Access-token lifetime for one client (None: back to the server-wide TTL).
     pub fn set_client_access_token_ttl(&self, client_id: &str, ttl: Option<Duration>) -> bool {
         self.update_client(client_id, |c| c.access_token_ttl = ttl)
+    }
+
+    /// Adds a sign-in redirect URI to a client (compared exactly at `/authorize`).
+    /// False if the client is unknown.
+    pub fn add_redirect_uri(&self, client_id: &str, uri: &str) -> bool {
+        self.update_client(client_id, |c| {
+            if !c.redirect_uris.iter().any(|r| r == uri) {
+                c.redirect_uris.push(uri.to_string());
+            }
+        })
+    }
+
+    /// Okta's "Require PKCE as additional verification" switch. False if the client is unknown.
+    pub fn set_pkce_required(&self, client_id: &str, required: bool) -> bool {
+        self.update_client(client_id, |c| c.pkce_required = required)
+    }
+
+    /// Refresh token behaviour of a client (rotation and leeway). False if the client is unknown.
+    pub fn set_refresh_rotation(&self, client_id: &str, rotation: RefreshRotation) -> bool {
+        self.update_client(client_id, |c| c.refresh_rotation = rotation)
+    }
+
+    /// Lifetime of authorization codes issued from now on (Okta: 60 s).
+    pub fn set_authorization_code_ttl(&self, ttl: Duration) {
+        self.state().authorization_code_ttl = ttl;
+    }
+
+    /// Successful refresh grants for one person, by login or user id (every client).
+    pub fn refresh_grants_for(&self, login_or_user_id: &str) -> u64 {
+        let state = self.state();
+        state
+            .refresh_grants
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(login_or_user_id))
+            .map_or(0, |(_, count)| *count)
     }
 
     /// Server-wide access-token lifetime.
@@ -120,6 +160,7 @@ impl OAuthServer {
         match grant_type {
             "client_credentials" => c.client_credentials,
             "refresh_token" => c.refresh_token,
+            "authorization_code" => c.authorization_code,
             token::DEVICE_GRANT | "device_code" => c.device_code,
             _ => c.other_grant,
         }

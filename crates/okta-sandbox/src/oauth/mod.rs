@@ -2,17 +2,20 @@
 //!
 //! Interface used by the rest of the sandbox (keep these signatures; extend freely):
 //! - `OAuthServer::new(issuer, ttl, key_dir)` registers the default clients.
-//! - `router()` serves /oauth2/v1/*, /.well-known/oauth-authorization-server and the
-//!   device verification pages.
+//! - `set_directory(..)` hands it the org's people (who can sign in, and their claims).
+//! - `router()` serves /oauth2/v1/*, /.well-known/oauth-authorization-server, the
+//!   sign-in page and the device verification pages.
 //! - `authenticate(..)` checks the Authorization (and DPoP) headers of a Management API call.
 //!
 //! Test knobs (extra clients, scope changes, TTLs, opaque tokens, counters, device approval)
 //! are methods on [`OAuthServer`].
 
 mod assertion;
+mod authorize;
 mod bearer;
 mod clients;
 mod device;
+mod directory;
 mod dpop;
 mod errors;
 mod jwt;
@@ -21,10 +24,17 @@ mod knobs;
 mod mint;
 mod state;
 mod token;
+mod userinfo;
 
+pub use authorize::{AUTHORIZATION_CODE_TTL, REQUEST_ID_HEADER};
 pub use clients::{
     ClientAuth, ClientRegistration, DEFAULT_DEVICE_CLIENT_ID, DEFAULT_SERVICE_CLIENT_ID,
-    MANAGEMENT_SCOPES, OIDC_SCOPES, scope_satisfies,
+    DEFAULT_WEB_CLIENT_ID, DEFAULT_WEB_JWT_CLIENT_ID, MANAGEMENT_SCOPES, OIDC_SCOPES,
+    REFRESH_TOKEN_LEEWAY, RefreshRotation, scope_satisfies,
+};
+pub use directory::{
+    DirectoryUser, HELP_DESK_ADMIN_LOGIN, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD,
+    SUPER_ADMIN_LOGIN, UserDirectory,
 };
 pub use errors::OAuthError;
 pub use keys::{ClientPublicKey, KeyAlg};
@@ -45,12 +55,22 @@ pub const DEVICE_AUTHORIZE_PATH: &str = "/oauth2/v1/device/authorize";
 pub const REVOKE_PATH: &str = "/oauth2/v1/revoke";
 pub const KEYS_PATH: &str = "/oauth2/v1/keys";
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+pub const OIDC_METADATA_PATH: &str = "/.well-known/openid-configuration";
+/// Authorization endpoint: `GET` (query) or `POST` (form), answers the sign-in page.
+pub const AUTHORIZE_PATH: &str = "/oauth2/v1/authorize";
+/// Where the sign-in page's form posts `request_id`, `username`, `password`.
+pub const SIGN_IN_PATH: &str = "/oauth2/v1/authorize/login";
+/// Loopback JSON endpoint tests use to sign someone in for an authorize URL:
+/// `{authorize_url, username, password}` → `{redirect_to}`.
+pub const SIGN_IN_APPROVE_PATH: &str = "/sandbox/authorize/approve";
+pub const USERINFO_PATH: &str = "/oauth2/v1/userinfo";
 pub const ACTIVATE_PATH: &str = "/activate";
 /// Loopback JSON endpoint tests use to approve or deny a user code: `{user_code, approve}`.
 pub const DEVICE_APPROVE_PATH: &str = "/sandbox/device/approve";
 
-/// Who the device flow signs in when a user code is approved without naming anyone.
-pub const DEFAULT_DEVICE_SUBJECT: &str = "sandbox.admin@example.com";
+/// Who the device flow signs in when a user code is approved without naming anyone
+/// (the seeded super admin).
+pub const DEFAULT_DEVICE_SUBJECT: &str = SUPER_ADMIN_LOGIN;
 
 /// Why a Management API call was refused; the caller renders it as an Okta error body.
 #[derive(Debug, Clone)]
@@ -68,8 +88,11 @@ pub struct BearerRejection {
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
     pub client_id: String,
+    /// The person's login for a person's token; the client id for a service token.
     pub subject: String,
     pub scopes: Vec<String>,
+    /// The person's user id (`uid`) when a person signed in; None for service tokens.
+    pub user_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -84,6 +107,8 @@ struct Inner {
     counters: Counters,
     device_client: crate::RegisteredClient,
     service_client: crate::RegisteredClient,
+    web_client: crate::RegisteredClient,
+    web_jwt_client: crate::RegisteredClient,
     key_dir: PathBuf,
     /// Set when `key_dir` is a temp dir this server created (removed on drop).
     owns_key_dir: bool,
@@ -127,14 +152,36 @@ impl OAuthServer {
         let key_file = key_dir.join(format!("{DEFAULT_SERVICE_CLIENT_ID}.pem"));
         write_private_file(&key_file, generated.private_pem.as_bytes())?;
 
+        let web_secret = keys::random_token(32);
+        let web_kid = format!(
+            "sandbox-web-key-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        // ES256: as good for private_key_jwt, and far cheaper to generate than another RSA key.
+        let web_key = keys::generate_client_key(KeyAlg::Es256, &web_kid)?;
+        let web_key_file = key_dir.join(format!("{DEFAULT_WEB_JWT_CLIENT_ID}.pem"));
+        write_private_file(&web_key_file, web_key.private_pem.as_bytes())?;
+
         let mut clients = HashMap::new();
-        let device = ClientRegistration::device(DEFAULT_DEVICE_CLIENT_ID);
-        let service =
-            ClientRegistration::service(DEFAULT_SERVICE_CLIENT_ID, vec![generated.public]);
-        clients.insert(device.client_id.clone(), device);
-        clients.insert(service.client_id.clone(), service);
+        for registration in [
+            ClientRegistration::device(DEFAULT_DEVICE_CLIENT_ID),
+            ClientRegistration::service(DEFAULT_SERVICE_CLIENT_ID, vec![generated.public]),
+            ClientRegistration::web(
+                DEFAULT_WEB_CLIENT_ID,
+                ClientAuth::client_secret(&web_secret),
+                Vec::new(),
+            ),
+            ClientRegistration::web(
+                DEFAULT_WEB_JWT_CLIENT_ID,
+                ClientAuth::PrivateKeyJwt(vec![web_key.public]),
+                Vec::new(),
+            ),
+        ] {
+            clients.insert(registration.client_id.clone(), registration);
+        }
 
         let state = State {
+            directory: None,
             clients,
             access_token_ttl,
             refresh_token_ttl: Duration::from_secs(90 * 24 * 3600),
@@ -150,6 +197,13 @@ impl OAuthServer {
             user_codes: HashMap::new(),
             dpop_nonces: (keys::random_token(16), keys::random_token(16)),
             forced_slow_downs: 0,
+            pending_authorizations: HashMap::new(),
+            codes: HashMap::new(),
+            authorization_code_ttl: AUTHORIZATION_CODE_TTL,
+            sessions: HashMap::new(),
+            access_sign_ins: HashMap::new(),
+            revoked_sign_ins: HashSet::new(),
+            refresh_grants: HashMap::new(),
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -159,15 +213,26 @@ impl OAuthServer {
                 counters: Counters::default(),
                 device_client: crate::RegisteredClient {
                     client_id: DEFAULT_DEVICE_CLIENT_ID.into(),
-                    key_id: None,
-                    private_key_pem: None,
-                    private_key_file: None,
+                    ..Default::default()
                 },
                 service_client: crate::RegisteredClient {
                     client_id: DEFAULT_SERVICE_CLIENT_ID.into(),
                     key_id: Some(service_kid),
                     private_key_pem: Some(generated.private_pem),
                     private_key_file: Some(key_file),
+                    client_secret: None,
+                },
+                web_client: crate::RegisteredClient {
+                    client_id: DEFAULT_WEB_CLIENT_ID.into(),
+                    client_secret: Some(web_secret),
+                    ..Default::default()
+                },
+                web_jwt_client: crate::RegisteredClient {
+                    client_id: DEFAULT_WEB_JWT_CLIENT_ID.into(),
+                    key_id: Some(web_kid),
+                    private_key_pem: Some(web_key.private_pem),
+                    private_key_file: Some(web_key_file),
+                    client_secret: None,
                 },
                 key_dir,
                 owns_key_dir,
@@ -182,7 +247,14 @@ impl OAuthServer {
             .route(REVOKE_PATH, post(token::revoke_endpoint))
             .route(KEYS_PATH, get(keys_endpoint))
             .route(METADATA_PATH, get(metadata_endpoint))
-            .route("/.well-known/openid-configuration", get(metadata_endpoint))
+            .route(OIDC_METADATA_PATH, get(metadata_endpoint))
+            .route(
+                AUTHORIZE_PATH,
+                get(authorize::authorize_endpoint).post(authorize::authorize_endpoint),
+            )
+            .route(SIGN_IN_PATH, post(authorize::sign_in_submit))
+            .route(SIGN_IN_APPROVE_PATH, post(authorize::approve_endpoint))
+            .route(USERINFO_PATH, get(userinfo::userinfo_endpoint))
             .route(
                 ACTIVATE_PATH,
                 get(device::activate_page).post(device::activate_submit),
@@ -264,6 +336,7 @@ impl OAuthServer {
             });
         }
         Ok(TokenInfo {
+            user_id: grant.user.then(|| mint::user_id_of(&grant)),
             client_id: grant.client_id,
             subject: grant.subject,
             scopes: grant.scopes,
@@ -276,6 +349,27 @@ impl OAuthServer {
 
     pub fn service_client(&self) -> crate::RegisteredClient {
         self.inner.service_client.clone()
+    }
+
+    /// The OIDC web app authenticating with a client secret (`client_secret` is set).
+    pub fn web_client(&self) -> crate::RegisteredClient {
+        self.inner.web_client.clone()
+    }
+
+    /// The OIDC web app authenticating with private_key_jwt (`key_id`, `private_key_pem`).
+    pub fn web_jwt_client(&self) -> crate::RegisteredClient {
+        self.inner.web_jwt_client.clone()
+    }
+
+    /// Hands the server the org's people: who can sign in, and the claims of their tokens.
+    pub fn set_directory(&self, directory: Arc<dyn UserDirectory>) {
+        self.state().directory = Some(directory);
+    }
+
+    /// A person by id or login, if the server has a directory and they exist.
+    pub(crate) fn find_user(&self, id_or_login: &str) -> Option<DirectoryUser> {
+        let directory = self.state().directory.clone()?;
+        directory.find_user(id_or_login)
     }
 
     /// The issuer (org origin), without trailing slash.
@@ -302,6 +396,8 @@ async fn keys_endpoint(
     axum::Json(serde_json::json!({ "keys": [server.inner.signer.public_jwk] }))
 }
 
+/// Serves both `/.well-known/oauth-authorization-server` and
+/// `/.well-known/openid-configuration`, as the org authorization server does.
 async fn metadata_endpoint(
     axum::extract::State(server): axum::extract::State<OAuthServer>,
 ) -> axum::Json<serde_json::Value> {
@@ -311,24 +407,41 @@ async fn metadata_endpoint(
         .chain(MANAGEMENT_SCOPES)
         .copied()
         .collect();
+    let client_auth = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ];
     axum::Json(serde_json::json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/oauth2/v1/authorize"),
+        "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+        "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
         "device_authorization_endpoint": format!("{issuer}{DEVICE_AUTHORIZE_PATH}"),
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
-        "revocation_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
+        "revocation_endpoint_auth_methods_supported": client_auth,
         "jwks_uri": format!("{issuer}{KEYS_PATH}"),
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
         "grant_types_supported": [
+            "authorization_code",
             "client_credentials",
             "refresh_token",
             token::DEVICE_GRANT,
         ],
-        "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": client_auth,
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "dpop_signing_alg_values_supported": ["ES256", "RS256"],
         "scopes_supported": scopes,
+        "claims_supported": [
+            "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp",
+            "nonce", "name", "given_name", "family_name", "preferred_username", "email",
+            "email_verified", "locale", "zoneinfo", "updated_at", "at_hash",
+        ],
     }))
 }
 

@@ -1,7 +1,9 @@
 //! The authorization server's mutable state: clients, grants, codes and replay caches.
 
 use super::clients::ClientRegistration;
+use super::directory::UserDirectory;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -13,15 +15,25 @@ pub(crate) struct Grant {
     pub scopes: Vec<String>,
     /// Thumbprint of the DPoP key the tokens are bound to.
     pub jkt: Option<String>,
-    /// True for tokens issued to a person (device flow), false for service tokens.
+    /// True for tokens issued to a person (device flow, authorization code), false for
+    /// service tokens.
     pub user: bool,
+    /// The person's user id (`00u…`) when the org knows them.
+    pub user_id: Option<String>,
+    /// The sign-in this grant descends from (one authorization code or device approval):
+    /// reuse detection and code replay revoke every token of one sign-in.
+    pub sign_in: Option<String>,
+    /// When the person authenticated (seconds), for the ID token's `auth_time`.
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RefreshState {
     Active,
-    /// Exchanged once already: a second use is a replay.
-    Rotated,
+    /// Exchanged at `at` (seconds): usable again only within the client's leeway.
+    Rotated {
+        at: i64,
+    },
     Revoked,
 }
 
@@ -30,12 +42,18 @@ pub(crate) struct RefreshRecord {
     pub grant: Grant,
     pub state: RefreshState,
     pub expires_at: i64,
+    /// Hash of the refresh token this one was exchanged for (rotation only).
+    pub successor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum DeviceStatus {
     Pending,
-    Approved { subject: String },
+    /// `at`: when the person approved (the sign-in time).
+    Approved {
+        subject: String,
+        at: i64,
+    },
     Denied,
     Consumed,
 }
@@ -52,6 +70,34 @@ pub(crate) struct DeviceAuth {
     pub status: DeviceStatus,
 }
 
+/// A sign-in request waiting for the person at the sign-in page (keyed by its request id).
+#[derive(Clone, Debug)]
+pub(crate) struct PendingAuthorization {
+    pub request: super::authorize::AuthorizeRequest,
+    pub expires_at: i64,
+}
+
+/// An issued authorization code, keyed by the hash of its value.
+#[derive(Clone, Debug)]
+pub(crate) struct AuthorizationCode {
+    pub grant: Grant,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub expires_at: i64,
+    /// Redeemed once: presenting it again revokes what it issued.
+    pub redeemed: bool,
+}
+
+/// A browser session at the org (the `sid` cookie), keyed by the hash of the cookie value.
+#[derive(Clone, Debug)]
+pub(crate) struct BrowserSession {
+    pub user_id: String,
+    pub login: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
 /// An opaque (non-JWT) access token, looked up by the hash of its value.
 #[derive(Clone, Debug)]
 pub(crate) struct OpaqueToken {
@@ -60,6 +106,8 @@ pub(crate) struct OpaqueToken {
 }
 
 pub(crate) struct State {
+    /// The org's people (set by the sandbox at start; nobody can sign in without it).
+    pub directory: Option<Arc<dyn UserDirectory>>,
     pub clients: HashMap<String, ClientRegistration>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -79,6 +127,17 @@ pub(crate) struct State {
     pub dpop_nonces: (String, String),
     /// Pending device polls still to be answered `slow_down` regardless of timing.
     pub forced_slow_downs: u32,
+    /// Sign-in page requests by request id.
+    pub pending_authorizations: HashMap<String, PendingAuthorization>,
+    pub codes: HashMap<String, AuthorizationCode>,
+    pub authorization_code_ttl: Duration,
+    pub sessions: HashMap<String, BrowserSession>,
+    /// Access token `jti` → the sign-in it descends from.
+    pub access_sign_ins: HashMap<String, String>,
+    /// Sign-ins whose tokens were all revoked (code replay, refresh reuse, revocation).
+    pub revoked_sign_ins: HashSet<String>,
+    /// Successful refresh grants per person (keyed by login and by user id).
+    pub refresh_grants: HashMap<String, u64>,
 }
 
 impl State {
@@ -87,6 +146,23 @@ impl State {
         self.used_assertion_jtis.retain(|_, exp| *exp + 120 > now);
         self.used_dpop_jtis.retain(|_, seen| *seen + 600 > now);
         self.opaque.retain(|_, t| t.expires_at + 600 > now);
+        self.pending_authorizations
+            .retain(|_, p| p.expires_at > now);
+        // Redeemed codes are kept a while after expiry so a late replay is still detected.
+        self.codes.retain(|_, c| c.expires_at + 600 > now);
+        self.sessions.retain(|_, s| s.expires_at > now);
+    }
+
+    /// Revokes every access and refresh token of one sign-in.
+    pub fn revoke_sign_in(&mut self, sign_in: &str) {
+        self.revoked_sign_ins.insert(sign_in.to_string());
+        for record in self.refresh.values_mut() {
+            if record.grant.sign_in.as_deref() == Some(sign_in) {
+                record.state = RefreshState::Revoked;
+            }
+        }
+        self.opaque
+            .retain(|_, t| t.grant.sign_in.as_deref() != Some(sign_in));
     }
 }
 
@@ -101,6 +177,10 @@ pub(crate) struct Counters {
     pub device_authorizations: AtomicU64,
     pub refresh_token_reuse: AtomicU64,
     pub revocations: AtomicU64,
+    pub authorization_code: AtomicU64,
+    pub authorization_codes_issued: AtomicU64,
+    pub authorization_codes_redeemed: AtomicU64,
+    pub sign_in_failures: AtomicU64,
 }
 
 impl Counters {
@@ -119,6 +199,10 @@ impl Counters {
             device_authorizations: get(&self.device_authorizations),
             refresh_token_reuse: get(&self.refresh_token_reuse),
             revocations: get(&self.revocations),
+            authorization_code: get(&self.authorization_code),
+            authorization_codes_issued: get(&self.authorization_codes_issued),
+            authorization_codes_redeemed: get(&self.authorization_codes_redeemed),
+            sign_in_failures: get(&self.sign_in_failures),
         }
     }
 }
@@ -142,11 +226,23 @@ pub struct OAuthCounters {
     pub refresh_token_reuse: u64,
     /// POST /oauth2/v1/revoke.
     pub revocations: u64,
+    /// POST /oauth2/v1/token with grant_type=authorization_code.
+    pub authorization_code: u64,
+    /// Authorization codes handed to a redirect URI (sign-in page, approve endpoint, session).
+    pub authorization_codes_issued: u64,
+    /// Authorization codes exchanged for tokens (the first, successful time only).
+    pub authorization_codes_redeemed: u64,
+    /// Sign-in attempts refused (unknown user, wrong password, inactive user).
+    pub sign_in_failures: u64,
 }
 
 impl OAuthCounters {
     /// All token-endpoint requests.
     pub fn token_calls(&self) -> u64 {
-        self.client_credentials + self.device_code + self.refresh_token + self.other_grant
+        self.client_credentials
+            + self.device_code
+            + self.refresh_token
+            + self.authorization_code
+            + self.other_grant
     }
 }

@@ -1,5 +1,7 @@
-//! POST /oauth2/v1/token (client_credentials, device_code, refresh_token) and /oauth2/v1/revoke.
+//! POST /oauth2/v1/token (client_credentials, device_code, authorization_code,
+//! refresh_token) and /oauth2/v1/revoke, with Okta's client authentication methods.
 
+use super::clients::{ClientAuth, RefreshRotation};
 use super::errors::OAuthError;
 use super::jwt::now_secs;
 use super::state::{Counters, DeviceStatus, Grant, RefreshRecord, RefreshState};
@@ -9,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -34,6 +37,7 @@ pub(crate) async fn token_endpoint(
     Counters::bump(match grant_type {
         "client_credentials" => &counters.client_credentials,
         "refresh_token" => &counters.refresh_token,
+        "authorization_code" => &counters.authorization_code,
         DEVICE_GRANT => &counters.device_code,
         _ => &counters.other_grant,
     });
@@ -59,7 +63,7 @@ pub(crate) async fn revoke_endpoint(
     Counters::bump(&server.inner.counters.revocations);
     let form = parse_form(&body);
     let endpoints = server.endpoint_urls(&headers, super::REVOKE_PATH);
-    match server.revoke(&form, &endpoints) {
+    match server.revoke(&headers, &form, &endpoints) {
         Ok(()) => StatusCode::OK.into_response(),
         Err(error) => error.into_response(),
     }
@@ -94,18 +98,19 @@ impl OAuthServer {
         let grant_type = form.get("grant_type").ok_or_else(|| {
             OAuthError::invalid_request("The 'grant_type' parameter is required.")
         })?;
-        let claimed = claimed_client_id(form)?;
+        let claimed = claimed_client(headers, form)?;
         let require_dpop = self
             .state()
             .clients
-            .get(&claimed)
+            .get(&claimed.client_id)
             .map(|c| c.require_dpop)
             .unwrap_or(false);
         let jkt = self.token_endpoint_dpop(headers, endpoints, require_dpop, now)?;
-        let client = self.authenticate_client(form, &claimed, endpoints, now)?;
+        let client = self.authenticate_client(&claimed, endpoints, now)?;
         match grant_type.as_str() {
             "client_credentials" => self.client_credentials(&client, form, jkt),
             DEVICE_GRANT => self.device_code_grant(&client, form, jkt, now),
+            "authorization_code" => self.authorization_code_grant(&client, form, jkt, now),
             "refresh_token" => self.refresh_grant(&client, form, jkt, now),
             other => Err(OAuthError::unsupported_grant_type(other)),
         }
@@ -149,15 +154,15 @@ impl OAuthServer {
         Ok(Some(verified.jkt))
     }
 
-    /// Authenticates the client: a private_key_jwt assertion, or a bare client_id for a
-    /// public client.
+    /// Authenticates the client by its registered method: a private_key_jwt assertion, its
+    /// client secret (basic or post), or a bare client_id for a public client.
     fn authenticate_client(
         &self,
-        form: &Form,
-        client_id: &str,
+        claimed: &ClaimedClient,
         audiences: &[String],
         now: i64,
     ) -> Result<ClientRegistration, OAuthError> {
+        let client_id = &claimed.client_id;
         let client = self
             .state()
             .clients
@@ -168,9 +173,9 @@ impl OAuthServer {
                     "Client authentication failed: no client with id '{client_id}' is registered in this org."
                 ))
             })?;
-        match form.get("client_assertion") {
-            Some(assertion) => {
-                if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
+        match (&client.auth, &claimed.credential) {
+            (_, Credential::Assertion(assertion)) => {
+                if claimed.assertion_type.as_deref() != Some(ASSERTION_TYPE) {
                     return Err(OAuthError::invalid_client(format!(
                         "The 'client_assertion_type' must be '{ASSERTION_TYPE}'."
                     )));
@@ -186,12 +191,34 @@ impl OAuthServer {
                 }
                 state.used_assertion_jtis.insert(key, verified.exp);
             }
-            None if !client.is_public() => {
+            (ClientAuth::ClientSecret { secret_sha256 }, Credential::Secret(secret)) => {
+                if &keys::sha256_b64(secret) != secret_sha256 {
+                    return Err(OAuthError::invalid_client(
+                        "The client secret supplied for a confidential client is invalid.",
+                    ));
+                }
+            }
+            (ClientAuth::ClientSecret { .. }, Credential::None) => {
+                return Err(OAuthError::invalid_client(format!(
+                    "Client '{client_id}' must authenticate with its client secret (client_secret_basic or client_secret_post)."
+                )));
+            }
+            (ClientAuth::PrivateKeyJwt(_), Credential::Secret(_)) => {
+                return Err(OAuthError::invalid_client(format!(
+                    "Client '{client_id}' must authenticate with private_key_jwt (a client_assertion), not a client secret."
+                )));
+            }
+            (ClientAuth::PrivateKeyJwt(_), Credential::None) => {
                 return Err(OAuthError::invalid_client(format!(
                     "Client '{client_id}' must authenticate with private_key_jwt (a client_assertion)."
                 )));
             }
-            None => {}
+            (ClientAuth::Public, Credential::Secret(_)) => {
+                return Err(OAuthError::invalid_client(format!(
+                    "Client '{client_id}' is a public client and has no client secret."
+                )));
+            }
+            (ClientAuth::Public, Credential::None) => {}
         }
         Ok(client)
     }
@@ -221,8 +248,11 @@ impl OAuthServer {
             scopes,
             jkt,
             user: false,
+            user_id: None,
+            sign_in: None,
+            auth_time: None,
         };
-        Ok(self.issue(&grant, false))
+        Ok(self.issue(&grant, false, None))
     }
 
     fn device_code_grant(
@@ -271,20 +301,100 @@ impl OAuthServer {
             DeviceStatus::Consumed => Err(OAuthError::invalid_grant(
                 "The device code has already been used.",
             )),
-            DeviceStatus::Approved { subject } => {
+            DeviceStatus::Approved { subject, at } => {
                 device.status = DeviceStatus::Consumed;
+                let scopes = device.scopes.clone();
+                drop(state);
+                let person = self.find_user(&subject);
                 let grant = Grant {
                     client_id: client.client_id.clone(),
-                    subject,
-                    scopes: device.scopes.clone(),
+                    subject: person.as_ref().map_or(subject, |p| p.login.clone()),
+                    scopes,
                     jkt,
                     user: true,
+                    user_id: person.map(|p| p.id),
+                    sign_in: Some(uuid::Uuid::new_v4().simple().to_string()),
+                    auth_time: Some(at),
                 };
-                drop(state);
                 let refresh = grant.scopes.iter().any(|s| s == "offline_access");
-                Ok(self.issue(&grant, refresh))
+                Ok(self.issue(&grant, refresh, None))
             }
         }
+    }
+
+    /// Exchanges an authorization code: single use, bound to the client, the redirect URI
+    /// and the PKCE challenge. A second exchange revokes everything the first one issued.
+    fn authorization_code_grant(
+        &self,
+        client: &ClientRegistration,
+        form: &Form,
+        jkt: Option<String>,
+        now: i64,
+    ) -> Result<serde_json::Value, OAuthError> {
+        if !client.allows_grant("authorization_code") {
+            return Err(OAuthError::unauthorized_client(format!(
+                "The client '{}' is not authorized to use the authorization_code grant.",
+                client.client_id
+            )));
+        }
+        let code = form
+            .get("code")
+            .ok_or_else(|| OAuthError::invalid_request("The 'code' parameter is required."))?;
+        let redirect_uri = form.get("redirect_uri").ok_or_else(|| {
+            OAuthError::invalid_request("The 'redirect_uri' parameter is required.")
+        })?;
+        let invalid =
+            || OAuthError::invalid_grant("The authorization code is invalid or has expired.");
+        let mut state = self.state();
+        let hash = keys::sha256_b64(code);
+        let record = state.codes.get_mut(&hash).ok_or_else(invalid)?;
+        if record.grant.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "The grant was issued to another client. Ensure that the `client_id` matches the one used at the authorize request.",
+            ));
+        }
+        if record.redeemed {
+            // RFC 6749 §4.1.2: a replayed code revokes the tokens it was exchanged for.
+            if let Some(sign_in) = record.grant.sign_in.clone() {
+                state.revoke_sign_in(&sign_in);
+            }
+            return Err(invalid());
+        }
+        if record.expires_at <= now {
+            return Err(invalid());
+        }
+        if &record.redirect_uri != redirect_uri {
+            return Err(OAuthError::invalid_grant(
+                "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+            ));
+        }
+        match (&record.code_challenge, form.get("code_verifier")) {
+            (Some(challenge), Some(verifier)) => {
+                if !super::authorize::is_pkce_value(verifier) || &pkce_s256(verifier) != challenge {
+                    return Err(OAuthError::invalid_grant("PKCE verification failed."));
+                }
+            }
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_grant(
+                    "PKCE verification failed: the 'code_verifier' parameter is required.",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_request(
+                    "The 'code_verifier' parameter was sent, but the authorization request had no 'code_challenge'.",
+                ));
+            }
+            (None, None) => {}
+        }
+        record.redeemed = true;
+        let mut grant = record.grant.clone();
+        let nonce = record.nonce.clone();
+        drop(state);
+        grant.jkt = jkt;
+        Counters::bump(&self.inner.counters.authorization_codes_redeemed);
+        let refresh = grant.scopes.iter().any(|s| s == "offline_access")
+            && client.allows_grant("refresh_token");
+        Ok(self.issue(&grant, refresh, nonce.as_deref()))
     }
 
     fn refresh_grant(
@@ -304,10 +414,24 @@ impl OAuthServer {
             .get_mut(&hash)
             .filter(|r| r.grant.client_id == client.client_id)
             .ok_or_else(|| OAuthError::invalid_grant("The refresh token is invalid or expired."))?;
+        let leeway = match client.refresh_rotation {
+            RefreshRotation::Rotate { leeway } => leeway.as_secs() as i64,
+            RefreshRotation::Static => 0,
+        };
+        let mut superseded = None;
         match record.state {
             RefreshState::Active => {}
-            RefreshState::Rotated => {
+            RefreshState::Rotated { at } if now - at < leeway => {
+                // Inside the leeway: the client may not have received the new token. It is
+                // replaced by the one issued now, so only one refresh token stays valid.
+                superseded = record.successor.take();
+            }
+            RefreshState::Rotated { .. } => {
                 Counters::bump(&self.inner.counters.refresh_token_reuse);
+                // Okta's reuse detection: every token of this sign-in stops working.
+                if let Some(sign_in) = record.grant.sign_in.clone() {
+                    state.revoke_sign_in(&sign_in);
+                }
                 return Err(OAuthError::invalid_grant(
                     "The refresh token was already used: refresh tokens rotate on every use.",
                 ));
@@ -345,18 +469,42 @@ impl OAuthServer {
             grant.scopes = requested;
         }
         check_granted(client, &grant.scopes)?;
-        record.state = RefreshState::Rotated;
+        let rotate = matches!(client.refresh_rotation, RefreshRotation::Rotate { .. });
+        if rotate {
+            record.state = RefreshState::Rotated { at: now };
+        }
+        if let Some(old) = superseded
+            && let Some(successor) = state.refresh.get_mut(&old)
+        {
+            successor.state = RefreshState::Revoked;
+        }
+        for key in [Some(grant.subject.clone()), grant.user_id.clone()]
+            .into_iter()
+            .flatten()
+        {
+            *state.refresh_grants.entry(key).or_default() += 1;
+        }
         if jkt.is_some() {
             grant.jkt = jkt;
         }
         drop(state);
-        Ok(self.issue(&grant, true))
+        let body = self.issue(&grant, rotate, None);
+        if rotate
+            && let Some(new) = body["refresh_token"].as_str()
+            && let Some(record) = self.state().refresh.get_mut(&hash)
+        {
+            record.successor = Some(keys::sha256_b64(new));
+        }
+        Ok(body)
     }
 
-    /// Mints the access token (and a new refresh token) and renders the token response.
-    fn issue(&self, grant: &Grant, with_refresh: bool) -> serde_json::Value {
+    /// Mints the access token (a new refresh token, and for a person granted `openid` an ID
+    /// token) and renders the token response.
+    fn issue(&self, grant: &Grant, with_refresh: bool, nonce: Option<&str>) -> serde_json::Value {
         let ttl = self.ttl_for(&grant.client_id);
         let (access_token, expires_in) = self.mint(grant, ttl);
+        let id_token = (grant.user && grant.scopes.iter().any(|s| s == "openid"))
+            .then(|| self.mint_id_token(grant, nonce, &access_token));
         let mut body = serde_json::json!({
             "token_type": if grant.jkt.is_some() { "DPoP" } else { "Bearer" },
             "expires_in": expires_in,
@@ -373,18 +521,27 @@ impl OAuthServer {
                     grant: grant.clone(),
                     state: RefreshState::Active,
                     expires_at,
+                    successor: None,
                 },
             );
             body["refresh_token"] = serde_json::Value::String(refresh);
+        }
+        if let Some(id_token) = id_token {
+            body["id_token"] = serde_json::Value::String(id_token);
         }
         body
     }
 
     /// RFC 7009: always 200 for unknown tokens; tokens of another client are left alone.
-    fn revoke(&self, form: &Form, endpoints: &[String]) -> Result<(), OAuthError> {
+    fn revoke(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+        endpoints: &[String],
+    ) -> Result<(), OAuthError> {
         let now = now_secs();
-        let claimed = claimed_client_id(form)?;
-        let client = self.authenticate_client(form, &claimed, endpoints, now)?;
+        let claimed = claimed_client(headers, form)?;
+        let client = self.authenticate_client(&claimed, endpoints, now)?;
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
@@ -394,6 +551,10 @@ impl OAuthServer {
             if let Some(record) = state.refresh.get_mut(&hash) {
                 if record.grant.client_id == client.client_id {
                     record.state = RefreshState::Revoked;
+                    // Revoking a refresh token also revokes the access tokens issued with it.
+                    if let Some(sign_in) = record.grant.sign_in.clone() {
+                        state.revoke_sign_in(&sign_in);
+                    }
                 }
                 return Ok(());
             }
@@ -415,28 +576,112 @@ impl OAuthServer {
     }
 }
 
-/// The client id a request claims: the assertion's `iss`, else the `client_id` parameter.
-fn claimed_client_id(form: &Form) -> Result<String, OAuthError> {
-    let from_assertion = form
-        .get("client_assertion")
-        .map(|a| {
-            assertion::claimed_client(a).ok_or_else(|| {
-                OAuthError::invalid_client(
-                    "The client_assertion is not a well-formed JWT with an 'iss'.",
-                )
-            })
-        })
-        .transpose()?;
-    match (from_assertion, form.get("client_id")) {
-        (Some(a), Some(id)) if &a != id => Err(OAuthError::invalid_client(
-            "The 'client_id' parameter does not match the client_assertion 'iss'.",
-        )),
-        (Some(a), _) => Ok(a),
-        (None, Some(id)) => Ok(id.clone()),
-        (None, None) => Err(OAuthError::invalid_client(
-            "Client authentication failed: no client_id or client_assertion was sent.",
-        )),
+/// The credential a token or revocation request carries.
+enum Credential {
+    Assertion(String),
+    Secret(String),
+    None,
+}
+
+/// Who a request claims to be and how it proves it.
+struct ClaimedClient {
+    client_id: String,
+    credential: Credential,
+    assertion_type: Option<String>,
+}
+
+/// Reads the client's claim from `Authorization: Basic` (client_secret_basic), the
+/// `client_secret` form field (client_secret_post), or a `client_assertion`
+/// (private_key_jwt); more than one is Okta's `invalid_request`.
+fn claimed_client(headers: &HeaderMap, form: &Form) -> Result<ClaimedClient, OAuthError> {
+    let basic = basic_credentials(headers)?;
+    let assertion = form.get("client_assertion");
+    let posted_secret = form.get("client_secret");
+    let supplied = [
+        basic.is_some(),
+        assertion.is_some(),
+        posted_secret.is_some(),
+    ]
+    .iter()
+    .filter(|s| **s)
+    .count();
+    if supplied > 1 {
+        return Err(OAuthError::invalid_request(
+            "Can't supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a `client_assertion` in the post body.",
+        ));
     }
+    let form_id = form.get("client_id");
+    let (client_id, credential) = if let Some((id, secret)) = basic {
+        if form_id.is_some_and(|f| f != &id) {
+            return Err(OAuthError::invalid_client(
+                "The 'client_id' parameter does not match the client id in the Authorization header.",
+            ));
+        }
+        (id, Credential::Secret(secret))
+    } else if let Some(assertion) = assertion {
+        let iss = assertion::claimed_client(assertion).ok_or_else(|| {
+            OAuthError::invalid_client(
+                "The client_assertion is not a well-formed JWT with an 'iss'.",
+            )
+        })?;
+        if form_id.is_some_and(|f| f != &iss) {
+            return Err(OAuthError::invalid_client(
+                "The 'client_id' parameter does not match the client_assertion 'iss'.",
+            ));
+        }
+        (iss, Credential::Assertion(assertion.clone()))
+    } else {
+        let id = form_id.cloned().ok_or_else(|| {
+            OAuthError::invalid_client(
+                "Client authentication failed: no client_id or client_assertion was sent.",
+            )
+        })?;
+        match posted_secret {
+            Some(secret) => (id, Credential::Secret(secret.clone())),
+            None => (id, Credential::None),
+        }
+    };
+    Ok(ClaimedClient {
+        client_id,
+        credential,
+        assertion_type: form.get("client_assertion_type").cloned(),
+    })
+}
+
+/// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return Ok(None);
+    }
+    let malformed = || {
+        OAuthError::invalid_client("The Authorization header's Basic credentials are malformed.")
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let text = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}
+
+/// `BASE64URL(SHA256(verifier))`, the S256 code challenge (RFC 7636 §4.2).
+pub(crate) fn pkce_s256(verifier: &str) -> String {
+    keys::sha256_b64(verifier)
 }
 
 pub(crate) fn requested_scopes(form: &Form) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! Deterministic seeding: the same seed, sizes and start time build the same org.
 
+pub mod admins;
 pub mod apps;
 mod groups;
 pub mod logs;
@@ -75,6 +76,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         policies: BTreeMap::new(),
         policy_rules: BTreeMap::new(),
         device_assurances: device_assurances.into_iter().map(by_id).collect(),
+        admin_roles: BTreeMap::new(),
         user_type_id,
         rng: StdRng::seed_from_u64(config.seed.wrapping_add(1)),
     };
@@ -94,6 +96,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         org.policy_rules.insert(id.clone(), seeded.rules);
         org.policies.insert(id, policy);
     }
+    admins::add(&mut org, config.seed, now);
     org
 }
 
@@ -134,7 +137,7 @@ mod tests {
     #[test]
     fn default_sizes_and_every_status() {
         let (org, _) = org(42);
-        assert_eq!(org.users.len(), 200);
+        assert_eq!(org.users.len(), 200 + admins::ADMINS.len());
         assert_eq!(org.groups.len(), 30);
         assert_eq!(org.apps.len(), 20);
         assert_eq!(org.logs.len(), 5000);
@@ -163,7 +166,7 @@ mod tests {
             .values()
             .filter_map(|u| u["profile"]["login"].as_str())
             .collect();
-        assert_eq!(logins.len(), 200, "logins are unique");
+        assert_eq!(logins.len(), org.users.len(), "logins are unique");
     }
 
     #[test]
@@ -230,7 +233,8 @@ mod tests {
                 ..SandboxConfig::default()
             };
             let org = build(&config, "http://127.0.0.1:1", Utc::now());
-            assert_eq!(org.users.len(), users);
+            // Like a real org, even an empty one has its administrators.
+            assert_eq!(org.users.len(), users + admins::ADMINS.len());
             assert_eq!(org.groups.len(), groups);
             assert_eq!(org.apps.len(), apps);
             assert_eq!(org.logs.len(), if users == 0 { 0 } else { log_events });

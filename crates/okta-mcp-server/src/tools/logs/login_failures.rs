@@ -335,10 +335,12 @@ fn clone_error(e: &ApiError) -> ApiError {
             status,
             body,
             rate_limit,
+            request_id,
         } => ApiError::Okta {
             status: *status,
             body: body.clone(),
             rate_limit: *rate_limit,
+            request_id: request_id.clone(),
         },
         ApiError::Network(m) => ApiError::Network(m.clone()),
         ApiError::Decode(m) => ApiError::Decode(m.clone()),

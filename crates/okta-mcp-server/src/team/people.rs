@@ -1,0 +1,158 @@
+//! Each signed-in person's own Okta client: API calls carry that person's Okta access token
+//! (so Okta's admin roles apply and the System Log names them), refreshed single-flight per
+//! person, the rotated refresh token stored before the new access token is used.
+
+use super::state::{State, UpstreamTokens, now};
+use crate::caller::Caller;
+use okta_auth::web::WebClient;
+use okta_auth::{AuthError, BoxFuture, EXPIRY_MARGIN_SECS, RequestAuth, RequestAuthorizer, Secret};
+use okta_client::OktaClient;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Hands out per-person Okta clients. One per server process.
+pub struct People {
+    shared: Arc<Shared>,
+    /// The server's client: its org, connections and rate-limit view are shared.
+    base: OktaClient,
+}
+
+struct Shared {
+    state: State,
+    web: Arc<WebClient>,
+    /// One lock per person, so one refresh runs per person however many calls wait.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl People {
+    pub fn new(state: State, web: Arc<WebClient>, base: OktaClient) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                state,
+                web,
+                flights: Mutex::default(),
+            }),
+            base,
+        }
+    }
+
+    /// The Okta client that acts as `caller`.
+    pub fn client_for(&self, caller: &Caller) -> OktaClient {
+        self.base.acting_as(Arc::new(PersonAuthorizer {
+            user_id: caller.user_id.clone(),
+            shared: self.shared.clone(),
+        }))
+    }
+}
+
+struct PersonAuthorizer {
+    user_id: String,
+    shared: Arc<Shared>,
+}
+
+fn sign_in_again(message: &str) -> AuthError {
+    AuthError::Rejected {
+        message: message.to_owned(),
+        hint:
+            "Sign in again: reconnect the server in your MCP client, which opens the Okta sign-in."
+                .into(),
+    }
+}
+
+impl Shared {
+    fn flight(&self, user_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.entry(user_id.to_owned()).or_default().clone()
+    }
+
+    async fn stored(&self, user_id: &str) -> Result<UpstreamTokens, AuthError> {
+        self.state
+            .upstream(user_id)
+            .await
+            .map_err(|e| AuthError::Store(e.to_string()))?
+            .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
+    }
+
+    /// The person's valid Okta access token, refreshed (once, under their lock) when due.
+    async fn access_token(&self, user_id: &str) -> Result<Secret, AuthError> {
+        let tokens = self.stored(user_id).await?;
+        if tokens.expires_at - EXPIRY_MARGIN_SECS > now() {
+            return Ok(Secret::new(tokens.access_token));
+        }
+        let flight = self.flight(user_id);
+        let _held = flight.lock().await;
+        // Someone may have refreshed while we waited: read again.
+        let tokens = self.stored(user_id).await?;
+        if tokens.expires_at - EXPIRY_MARGIN_SECS > now() {
+            return Ok(Secret::new(tokens.access_token));
+        }
+        let Some(refresh) = tokens.refresh_token.clone() else {
+            return Err(sign_in_again("Your Okta session expired"));
+        };
+        let fresh = match self.web.refresh(&Secret::new(refresh)).await {
+            Ok(fresh) => fresh,
+            Err(e @ AuthError::Rejected { .. }) => {
+                // Okta no longer honours the refresh token (revoked, expired, user
+                // deactivated): forget it so the person is asked to sign in again.
+                tracing::info!(user_id, error = %e, "a person's Okta refresh token was refused; they must sign in again");
+                let _ = self.state.delete_upstream(user_id).await;
+                return Err(sign_in_again("Okta no longer accepts your sign-in"));
+            }
+            Err(e) => return Err(e),
+        };
+        let record = UpstreamTokens {
+            access_token: fresh.access_token.expose().to_owned(),
+            refresh_token: fresh.refresh_token.as_ref().map(|s| s.expose().to_owned()),
+            expires_at: fresh.expires_at,
+            scopes: if fresh.scopes.is_empty() {
+                tokens.scopes
+            } else {
+                fresh.scopes
+            },
+            login: tokens.login,
+        };
+        // Stored before use: a crash now loses nothing Okta has already rotated away.
+        self.state
+            .put_upstream(user_id, &record)
+            .await
+            .map_err(|e| AuthError::Store(e.to_string()))?;
+        tracing::debug!(user_id, "refreshed a person's Okta token");
+        Ok(fresh.access_token)
+    }
+
+    /// Okta refused the token we sent: mark it expired so the next call refreshes.
+    async fn forget_access(&self, user_id: &str, used: &str) {
+        let flight = self.flight(user_id);
+        let _held = flight.lock().await;
+        if let Ok(Some(mut tokens)) = self.state.upstream(user_id).await
+            && tokens.access_token == used
+        {
+            tokens.expires_at = 0;
+            let _ = self.state.put_upstream(user_id, &tokens).await;
+        }
+    }
+}
+
+impl RequestAuthorizer for PersonAuthorizer {
+    fn authorize<'a>(
+        &'a self,
+        _method: &'a str,
+        _url: &'a url::Url,
+    ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
+        Box::pin(async move {
+            let token = self.shared.access_token(&self.user_id).await?;
+            Ok(RequestAuth {
+                authorization: Secret::new(format!("Bearer {}", token.expose())),
+                dpop_proof: None,
+            })
+        })
+    }
+
+    fn rejected<'a>(&'a self, used: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let header = used.authorization.expose();
+            let token = header.split_once(' ').map(|(_, t)| t).unwrap_or(header);
+            self.shared.forget_access(&self.user_id, token).await;
+        })
+    }
+}

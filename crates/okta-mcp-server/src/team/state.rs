@@ -1,0 +1,487 @@
+//! Typed records over the [`StateStore`]: what the OAuth endpoints, the bearer check and the
+//! per-person Okta clients read and write. Secrets are kept only as SHA-256 hashes (tokens
+//! and codes this server issued) or sealed with the state key (people's Okta tokens, the
+//! PKCE verifier of a sign-in in progress).
+
+use super::seal::StateKeys;
+use super::store::{Kind, StateStore, StoreError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use okta_auth::Secret;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sha2::Digest;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a sign-in may wait for Okta's callback, and an issued code for its redemption.
+pub const CODE_TTL: Duration = Duration::from_secs(600);
+/// Lifetime of the access tokens this server issues.
+pub const ACCESS_TTL: Duration = Duration::from_secs(900);
+/// A grant unused (not refreshed) this long ends.
+pub const GRANT_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A registration unused (no sign-in through it) this long is forgotten, so anonymous
+/// registrations cannot pile up for ever; a client that comes back registers again.
+pub const CLIENT_TTL: Duration = Duration::from_secs(180 * 24 * 3600);
+/// How often a grant's last-used time is written (at most).
+const TOUCH_EVERY_SECS: i64 = 60;
+
+const ACCESS_PREFIX: &str = "omcp_at_";
+const REFRESH_PREFIX: &str = "omcp_rt_";
+
+/// An MCP client registered through /register.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub created_at: i64,
+}
+
+/// A sign-in sent to Okta and waiting for its callback (sealed: holds the PKCE verifier).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub redirect_uri: String,
+    /// The MCP client's own `state`, handed back with our code.
+    pub client_state: Option<String>,
+    /// The MCP client's PKCE challenge (S256).
+    pub code_challenge: String,
+    pub scopes: Vec<String>,
+    /// Our PKCE verifier toward Okta.
+    pub upstream_verifier: String,
+    pub nonce: String,
+}
+
+/// What an authorization code this server issued stands for.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub scopes: Vec<String>,
+    pub user_id: String,
+    pub login: String,
+}
+
+/// One signed-in client of one person: its refresh token chain.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Grant {
+    pub grant_id: String,
+    pub user_id: String,
+    pub login: String,
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub scopes: Vec<String>,
+    /// SHA-256 of the one refresh token that may be used next.
+    pub refresh_hash: String,
+    pub created_at: i64,
+}
+
+/// An access token this server issued.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub grant_id: String,
+    pub user_id: String,
+    pub login: String,
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub scopes: Vec<String>,
+    /// The resource (our MCP URL) the token is for.
+    pub audience: String,
+    pub expires_at: i64,
+}
+
+/// A person's Okta tokens (sealed at rest).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct UpstreamTokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_at: i64,
+    pub scopes: Vec<String>,
+    pub login: String,
+}
+
+/// What a presented refresh token turned out to be.
+pub enum Refreshed {
+    /// The current one: the grant now expects `refresh_token` next.
+    Rotated {
+        grant: Grant,
+        refresh_token: Secret,
+    },
+    /// An earlier one of a live grant: the grant was revoked (RFC 9700 reuse detection).
+    Reused(Grant),
+    Unknown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Seal(#[from] super::seal::SealError),
+    #[error("a stored record could not be read; it was written by another version")]
+    Corrupt,
+}
+
+/// The typed state of the team server. Cheap to clone.
+#[derive(Clone)]
+pub struct State {
+    store: Arc<dyn StateStore>,
+    keys: StateKeys,
+}
+
+/// A fresh random token: 32 bytes from the OS, base64url.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How a secret is looked up without being stored.
+pub fn digest(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records serialise")
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StateError> {
+    serde_json::from_slice(bytes).map_err(|_| StateError::Corrupt)
+}
+
+impl State {
+    pub fn new(store: Arc<dyn StateStore>, keys: StateKeys) -> Self {
+        Self { store, keys }
+    }
+
+    // ---- clients
+
+    pub async fn register_client(&self, client: &ClientRecord) -> Result<(), StateError> {
+        let value = encode(client);
+        Ok(self
+            .store
+            .put(
+                Kind::Client,
+                client.client_id.clone(),
+                value,
+                Some(CLIENT_TTL),
+            )
+            .await?)
+    }
+
+    pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StateError> {
+        match self.store.get(Kind::Client, client_id.to_owned()).await? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    // ---- sign-ins in progress and codes (single use)
+
+    pub async fn begin_sign_in(
+        &self,
+        state: &str,
+        pending: &PendingSignIn,
+    ) -> Result<(), StateError> {
+        let key = digest(state);
+        let sealed = self.keys.seal(&format!("pending/{key}"), &encode(pending));
+        Ok(self
+            .store
+            .put(Kind::Pending, key, sealed.into_bytes(), Some(CODE_TTL))
+            .await?)
+    }
+
+    pub async fn finish_sign_in(&self, state: &str) -> Result<Option<PendingSignIn>, StateError> {
+        let key = digest(state);
+        let Some(bytes) = self.store.take(Kind::Pending, key.clone()).await? else {
+            return Ok(None);
+        };
+        let sealed = String::from_utf8(bytes).map_err(|_| StateError::Corrupt)?;
+        let opened = self.keys.open(&format!("pending/{key}"), &sealed)?;
+        Ok(Some(decode(&opened.plaintext)?))
+    }
+
+    /// Stores `record` under a fresh code and returns the code.
+    pub async fn issue_code(&self, record: &CodeRecord) -> Result<Secret, StateError> {
+        let code = random_token();
+        self.store
+            .put(Kind::Code, digest(&code), encode(record), Some(CODE_TTL))
+            .await?;
+        Ok(Secret::new(code))
+    }
+
+    pub async fn redeem_code(&self, code: &str) -> Result<Option<CodeRecord>, StateError> {
+        match self.store.take(Kind::Code, digest(code)).await? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Remembers that `code` started `grant_id`, for as long as the code could have lived.
+    pub async fn mark_code_spent(&self, code: &str, grant_id: &str) -> Result<(), StateError> {
+        Ok(self
+            .store
+            .put(
+                Kind::SpentCode,
+                digest(code),
+                grant_id.as_bytes().to_vec(),
+                Some(CODE_TTL),
+            )
+            .await?)
+    }
+
+    /// The grant a code already redeemed started, if `code` is one.
+    pub async fn spent_code(&self, code: &str) -> Result<Option<Grant>, StateError> {
+        match self.store.get(Kind::SpentCode, digest(code)).await? {
+            Some(id) => self.grant(&String::from_utf8_lossy(&id)).await,
+            None => Ok(None),
+        }
+    }
+
+    // ---- grants, refresh and access tokens
+
+    /// Starts a grant for a redeemed code; returns it and its first refresh token.
+    pub async fn create_grant(&self, code: &CodeRecord) -> Result<(Grant, Secret), StateError> {
+        let grant_id = uuid::Uuid::new_v4().simple().to_string();
+        let refresh = refresh_token_for(&grant_id);
+        let grant = Grant {
+            grant_id: grant_id.clone(),
+            user_id: code.user_id.clone(),
+            login: code.login.clone(),
+            client_id: code.client_id.clone(),
+            client_name: code.client_name.clone(),
+            scopes: code.scopes.clone(),
+            refresh_hash: digest(refresh.expose()),
+            created_at: now(),
+        };
+        self.store
+            .put(Kind::Grant, grant_id, encode(&grant), Some(GRANT_TTL))
+            .await?;
+        Ok((grant, refresh))
+    }
+
+    pub async fn issue_access(
+        &self,
+        grant: &Grant,
+        audience: &str,
+    ) -> Result<(Secret, Duration), StateError> {
+        let token = format!("{ACCESS_PREFIX}{}", random_token());
+        let record = AccessRecord {
+            grant_id: grant.grant_id.clone(),
+            user_id: grant.user_id.clone(),
+            login: grant.login.clone(),
+            client_id: grant.client_id.clone(),
+            client_name: grant.client_name.clone(),
+            scopes: grant.scopes.clone(),
+            audience: audience.to_owned(),
+            expires_at: now() + ACCESS_TTL.as_secs() as i64,
+        };
+        self.store
+            .put(
+                Kind::Access,
+                digest(&token),
+                encode(&record),
+                Some(ACCESS_TTL),
+            )
+            .await?;
+        Ok((Secret::new(token), ACCESS_TTL))
+    }
+
+    /// The live access token `token` names: issued by us, unexpired, its grant not revoked.
+    pub async fn access(&self, token: &str) -> Result<Option<AccessRecord>, StateError> {
+        if !token.starts_with(ACCESS_PREFIX) {
+            return Ok(None);
+        }
+        let Some(bytes) = self.store.get(Kind::Access, digest(token)).await? else {
+            return Ok(None);
+        };
+        let record: AccessRecord = decode(&bytes)?;
+        if record.expires_at <= now() || self.grant(&record.grant_id).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    pub async fn revoke_access(&self, token: &str) -> Result<bool, StateError> {
+        Ok(self.store.delete(Kind::Access, digest(token)).await?)
+    }
+
+    pub async fn grant(&self, grant_id: &str) -> Result<Option<Grant>, StateError> {
+        match self.store.get(Kind::Grant, grant_id.to_owned()).await? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn grants(&self) -> Result<Vec<Grant>, StateError> {
+        self.store
+            .list(Kind::Grant)
+            .await?
+            .iter()
+            .map(|(_, bytes)| decode(bytes))
+            .collect()
+    }
+
+    /// The grant a refresh token belongs to (whether or not it is the current one).
+    pub async fn grant_of_refresh(&self, refresh_token: &str) -> Result<Option<Grant>, StateError> {
+        match grant_id_of(refresh_token) {
+            Some(id) => self.grant(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Rotates on the current refresh token; revokes the grant on an earlier one.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Refreshed, StateError> {
+        let Some(grant_id) = grant_id_of(refresh_token) else {
+            return Ok(Refreshed::Unknown);
+        };
+        let Some(current) = self.store.get(Kind::Grant, grant_id.to_owned()).await? else {
+            return Ok(Refreshed::Unknown);
+        };
+        let grant: Grant = decode(&current)?;
+        if grant.refresh_hash != digest(refresh_token) {
+            self.revoke_grant(&grant.grant_id).await?;
+            return Ok(Refreshed::Reused(grant));
+        }
+        let next = refresh_token_for(grant_id);
+        let rotated = Grant {
+            refresh_hash: digest(next.expose()),
+            ..grant.clone()
+        };
+        // Compare-and-swap: of two concurrent uses of one refresh token, one rotates and
+        // the other finds the hash changed, which is reuse.
+        if self
+            .store
+            .swap(
+                Kind::Grant,
+                grant_id.to_owned(),
+                current,
+                encode(&rotated),
+                Some(GRANT_TTL),
+            )
+            .await?
+        {
+            Ok(Refreshed::Rotated {
+                grant: rotated,
+                refresh_token: next,
+            })
+        } else {
+            self.revoke_grant(&grant.grant_id).await?;
+            Ok(Refreshed::Reused(grant))
+        }
+    }
+
+    /// Ends a grant: its refresh token and every access token issued under it stop working.
+    pub async fn revoke_grant(&self, grant_id: &str) -> Result<bool, StateError> {
+        self.store
+            .delete(Kind::LastUsed, grant_id.to_owned())
+            .await?;
+        Ok(self.store.delete(Kind::Grant, grant_id.to_owned()).await?)
+    }
+
+    /// Records that a grant was used now (at most once a minute per grant).
+    pub async fn touch(&self, grant_id: &str) -> Result<(), StateError> {
+        let now = now();
+        if let Some(last) = self.last_used(grant_id).await?
+            && now - last < TOUCH_EVERY_SECS
+        {
+            return Ok(());
+        }
+        Ok(self
+            .store
+            .put(
+                Kind::LastUsed,
+                grant_id.to_owned(),
+                now.to_string().into_bytes(),
+                Some(GRANT_TTL),
+            )
+            .await?)
+    }
+
+    pub async fn last_used(&self, grant_id: &str) -> Result<Option<i64>, StateError> {
+        Ok(self
+            .store
+            .get(Kind::LastUsed, grant_id.to_owned())
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok()))
+    }
+
+    // ---- people's Okta tokens
+
+    pub async fn upstream(&self, user_id: &str) -> Result<Option<UpstreamTokens>, StateError> {
+        let record_key = format!("upstream/{user_id}");
+        let Some(bytes) = self.store.get(Kind::Upstream, user_id.to_owned()).await? else {
+            return Ok(None);
+        };
+        let sealed = String::from_utf8(bytes).map_err(|_| StateError::Corrupt)?;
+        let opened = self.keys.open(&record_key, &sealed)?;
+        let tokens: UpstreamTokens = decode(&opened.plaintext)?;
+        if opened.stale {
+            // Sealed with an earlier state key: re-seal with the current one, unless
+            // someone wrote a newer record meanwhile.
+            let resealed = self.keys.seal(&record_key, &opened.plaintext);
+            let _ = self
+                .store
+                .swap(
+                    Kind::Upstream,
+                    user_id.to_owned(),
+                    sealed.into_bytes(),
+                    resealed.into_bytes(),
+                    None,
+                )
+                .await?;
+            tracing::info!(
+                user_id,
+                key = self.keys.current_id(),
+                "re-encrypted a stored Okta token with the current state key"
+            );
+        }
+        Ok(Some(tokens))
+    }
+
+    pub async fn put_upstream(
+        &self,
+        user_id: &str,
+        tokens: &UpstreamTokens,
+    ) -> Result<(), StateError> {
+        let sealed = self
+            .keys
+            .seal(&format!("upstream/{user_id}"), &encode(tokens));
+        Ok(self
+            .store
+            .put(
+                Kind::Upstream,
+                user_id.to_owned(),
+                sealed.into_bytes(),
+                None,
+            )
+            .await?)
+    }
+
+    pub async fn delete_upstream(&self, user_id: &str) -> Result<bool, StateError> {
+        Ok(self
+            .store
+            .delete(Kind::Upstream, user_id.to_owned())
+            .await?)
+    }
+}
+
+fn refresh_token_for(grant_id: &str) -> Secret {
+    Secret::new(format!("{REFRESH_PREFIX}{grant_id}.{}", random_token()))
+}
+
+fn grant_id_of(refresh_token: &str) -> Option<&str> {
+    refresh_token
+        .strip_prefix(REFRESH_PREFIX)?
+        .split_once('.')
+        .map(|(id, _)| id)
+}

@@ -1,0 +1,110 @@
+//! The team server's state behind one small trait: a namespaced key-value store with the
+//! three atomic operations the OAuth flows need (take-once for codes and pending sign-ins,
+//! compare-and-swap for refresh token rotation, put with a time to live). The embedded
+//! default is SQLite ([`sqlite::SqliteStore`]); a Redis implementation can provide the same
+//! operations (GETDEL, a WATCH/MULTI or Lua swap, SET EX).
+//!
+//! Values are opaque bytes; [`super::state`] gives them types and seals what is secret.
+
+pub mod sqlite;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// A namespace of records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Dynamically registered MCP clients, by client id.
+    Client,
+    /// Sign-ins waiting for Okta's callback, by hash of the upstream `state`.
+    Pending,
+    /// Authorization codes this server issued, by hash (single use, 10 minutes).
+    Code,
+    /// Codes already redeemed, by hash, naming the grant they started: a second redemption
+    /// ends that grant (RFC 6749 §4.1.2).
+    SpentCode,
+    /// Access tokens this server issued, by hash.
+    Access,
+    /// Grants (one per signed-in client of a person), by grant id: holds the hash of the
+    /// current refresh token.
+    Grant,
+    /// A person's Okta tokens, sealed, by Okta user id.
+    Upstream,
+    /// When a grant was last used, by grant id (kept apart so a use never races a rotation).
+    LastUsed,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Client => "client",
+            Kind::Pending => "pending",
+            Kind::Code => "code",
+            Kind::SpentCode => "spent_code",
+            Kind::Access => "access",
+            Kind::Grant => "grant",
+            Kind::Upstream => "upstream",
+            Kind::LastUsed => "last_used",
+        }
+    }
+}
+
+/// What went wrong in the store. Never carries a value.
+#[derive(Debug, thiserror::Error)]
+#[error("state store: {0}")]
+pub struct StoreError(pub String);
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Records of one kind: (key, value) pairs.
+pub type Records = Vec<(String, Vec<u8>)>;
+
+/// The operations every state store provides. Expired records are never returned.
+pub trait StateStore: Send + Sync + 'static {
+    /// Inserts or replaces; `ttl` None keeps the record until deleted.
+    fn put(
+        &self,
+        kind: Kind,
+        key: String,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<StoreResult<()>>;
+    fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
+    /// Reads and deletes in one step: of two concurrent takes, one gets the value.
+    fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
+    /// Replaces the value only if it is still `expected`; false when another writer won.
+    fn swap(
+        &self,
+        kind: Kind,
+        key: String,
+        expected: Vec<u8>,
+        new: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<StoreResult<bool>>;
+    /// True when a record was deleted.
+    fn delete(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<bool>>;
+    /// Every live record of a kind (for `sessions list` and revocation by person).
+    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>>;
+}
+
+/// `<user data dir>/okta-mcp-server/state.sqlite3`: XDG_DATA_HOME or ~/.local/share on
+/// Unix, ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows.
+pub fn default_path() -> PathBuf {
+    let env_dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(windows) {
+        env_dir("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env_dir("HOME").map(|h| h.join("Library").join("Application Support"))
+    } else {
+        env_dir("XDG_DATA_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
+    };
+    base.unwrap_or_else(std::env::temp_dir)
+        .join("okta-mcp-server")
+        .join("state.sqlite3")
+}

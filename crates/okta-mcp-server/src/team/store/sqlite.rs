@@ -1,0 +1,287 @@
+//! The embedded durable state store: one SQLite file (0600, WAL), one table. Every operation
+//! is a single statement, so take-once and compare-and-swap are atomic across processes too
+//! (`sessions revoke` writes while the server runs).
+
+use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it 0600, its directory 0700) the store at `path`.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError(format!("{what} {}: {e}", path.display()))
+        };
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            create_private_dir(dir).map_err(|e| fail("cannot create the directory of", &e))?;
+        }
+        create_private_file(path).map_err(|e| fail("cannot create", &e))?;
+        let conn = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| fail("cannot configure", &e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS state (
+                 kind TEXT NOT NULL,
+                 key TEXT NOT NULL,
+                 value BLOB NOT NULL,
+                 expires_at INTEGER,
+                 PRIMARY KEY (kind, key)
+             ) WITHOUT ROWID;",
+        )
+        .map_err(|e| fail("cannot initialise", &e))?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<StoreResult<T>> {
+        let conn = self.conn.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                op(&conn, now())
+            })
+            .await
+            .map_err(|e| StoreError(format!("the store task failed: {e}")))?
+            .map_err(|e| StoreError(e.to_string()))
+        })
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn expiry(now: i64, ttl: Option<Duration>) -> Option<i64> {
+    ttl.map(|t| now + t.as_secs() as i64)
+}
+
+const LIVE: &str = "(expires_at IS NULL OR expires_at > ?3)";
+
+impl StateStore for SqliteStore {
+    fn put(
+        &self,
+        kind: Kind,
+        key: String,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<StoreResult<()>> {
+        self.run(move |conn, now| {
+            // Expired records are swept as new ones arrive; nothing else needs a timer.
+            conn.execute(
+                "DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                params![now],
+            )?;
+            conn.execute(
+                "INSERT INTO state (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                params![kind.as_str(), key, value, expiry(now, ttl)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
+        self.run(move |conn, now| {
+            conn.query_row(
+                &format!("SELECT value FROM state WHERE kind = ?1 AND key = ?2 AND {LIVE}"),
+                params![kind.as_str(), key, now],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
+        self.run(move |conn, now| {
+            conn.query_row(
+                &format!(
+                    "DELETE FROM state WHERE kind = ?1 AND key = ?2 AND {LIVE} RETURNING value"
+                ),
+                params![kind.as_str(), key, now],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn swap(
+        &self,
+        kind: Kind,
+        key: String,
+        expected: Vec<u8>,
+        new: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<StoreResult<bool>> {
+        self.run(move |conn, now| {
+            let changed = conn.execute(
+                &format!(
+                    "UPDATE state SET value = ?4, expires_at = ?5
+                     WHERE kind = ?1 AND key = ?2 AND {LIVE} AND value = ?6"
+                ),
+                params![kind.as_str(), key, now, new, expiry(now, ttl), expected],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn delete(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<bool>> {
+        self.run(move |conn, _| {
+            let changed = conn.execute(
+                "DELETE FROM state WHERE kind = ?1 AND key = ?2",
+                params![kind.as_str(), key],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>> {
+        self.run(move |conn, now| {
+            let mut statement = conn.prepare(
+                "SELECT key, value FROM state WHERE kind = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY key",
+            )?;
+            let rows = statement
+                .query_map(params![kind.as_str(), now], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the file 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+/// same mode), and tightens an existing one.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn take_is_once_swap_is_compare_and_set_and_ttl_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("state.sqlite3");
+        let store = SqliteStore::open(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        store
+            .put(Kind::Code, "c".into(), b"one".to_vec(), None)
+            .await
+            .unwrap();
+        let (a, b) = tokio::join!(
+            store.take(Kind::Code, "c".into()),
+            store.take(Kind::Code, "c".into())
+        );
+        let taken = [a.unwrap(), b.unwrap()];
+        assert_eq!(taken.iter().filter(|t| t.is_some()).count(), 1);
+
+        store
+            .put(Kind::Grant, "g".into(), b"v1".to_vec(), None)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .swap(
+                    Kind::Grant,
+                    "g".into(),
+                    b"v1".to_vec(),
+                    b"v2".to_vec(),
+                    None
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .swap(
+                    Kind::Grant,
+                    "g".into(),
+                    b"v1".to_vec(),
+                    b"v3".to_vec(),
+                    None
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.get(Kind::Grant, "g".into()).await.unwrap().unwrap(),
+            b"v2"
+        );
+
+        store
+            .put(
+                Kind::Pending,
+                "p".into(),
+                b"x".to_vec(),
+                Some(Duration::from_secs(0)),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .get(Kind::Pending, "p".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.list(Kind::Grant).await.unwrap().len(), 1);
+        // Durable: a second handle (another process, a restart) sees the same records.
+        drop(store);
+        let again = SqliteStore::open(&path).unwrap();
+        assert!(again.get(Kind::Grant, "g".into()).await.unwrap().is_some());
+        assert!(again.delete(Kind::Grant, "g".into()).await.unwrap());
+    }
+}

@@ -1,0 +1,395 @@
+//! The Streamable HTTP front against the real binary on a loopback port and the sandbox org:
+//! Origin and Host allow-lists, body limit, session ceiling, per-caller concurrency,
+//! /healthz, graceful shutdown, and the refusal to bind beyond loopback without sign-in.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::TestOrg;
+use support::http::{HttpClient, HttpServer, free_port, rss_kib};
+
+fn env(org: &TestOrg, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = org.service_env();
+    env.push(("OKTA_MCP_AUDIT_LOG".into(), "off".into()));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env
+}
+
+fn group_named(org: &TestOrg, name: &str) -> Option<Value> {
+    org.sandbox
+        .org()
+        .groups()
+        .into_iter()
+        .find(|g| g["profile"]["name"] == name)
+}
+
+fn create_group_args(name: &str) -> Value {
+    json!({"profile": {"name": name, "description": "made over HTTP"}})
+}
+
+fn error_message(response: &support::http::RawResponse) -> String {
+    let body: Value = serde_json::from_str(&response.body)
+        .unwrap_or_else(|_| panic!("refusal is JSON: {response:?}"));
+    body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn foreign_and_null_origins_are_refused_before_anything_happens() {
+    let org = TestOrg::start();
+    let server = HttpServer::start(&env(
+        &org,
+        &[("OKTA_MCP_ALLOWED_ORIGINS", "https://app.example.com")],
+    ));
+    let mut client = HttpClient::new(&server);
+
+    // A browser page elsewhere cannot even start a session.
+    let refused = client.initialize_with(&[("origin", "http://evil.example")]);
+    assert_eq!(refused.status, 403, "{refused:?}");
+    assert!(
+        error_message(&refused).contains("OKTA_MCP_ALLOWED_ORIGINS"),
+        "{refused:?}"
+    );
+    assert!(client.session.is_none());
+
+    // Nor ride an existing session to create something.
+    client.initialize();
+    for origin in [
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1:1",
+        "https://app.example.com.evil.example",
+    ] {
+        let name = format!("via-origin-{}", origin.len());
+        let response = client.call_raw(
+            "create_group",
+            create_group_args(&name),
+            &[("origin", origin)],
+        );
+        assert_eq!(response.status, 403, "{origin}: {response:?}");
+        assert!(
+            group_named(&org, &name).is_none(),
+            "{origin}: a group was created"
+        );
+    }
+
+    // The allowed origin, the server's own origin, and no Origin (non-browser clients) work.
+    let own = server.base();
+    for (i, origin) in [Some("https://app.example.com"), Some(own.as_str()), None]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("allowed-origin-{i}");
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        let response = client.call_raw("create_group", create_group_args(&name), &headers);
+        assert_eq!(response.status, 200, "{origin:?}: {response:?}");
+        assert!(
+            group_named(&org, &name).is_some(),
+            "{origin:?}: {response:?}"
+        );
+    }
+}
+
+#[test]
+fn foreign_hosts_are_misdirected_and_the_public_host_is_served() {
+    let org = TestOrg::start();
+    let server = HttpServer::start(&env(
+        &org,
+        &[("OKTA_MCP_PUBLIC_URL", "https://mcp.example.com")],
+    ));
+    let port = server.port.to_string();
+
+    let mut rebinding = HttpClient::new(&server);
+    let refused = rebinding.initialize_with(&[("host", &format!("evil.example:{port}"))]);
+    assert_eq!(refused.status, 421, "{refused:?}");
+    assert!(
+        error_message(&refused).contains("OKTA_MCP_PUBLIC_URL"),
+        "{refused:?}"
+    );
+    // A loopback name on another port is not this server either.
+    let refused = rebinding.initialize_with(&[("host", "127.0.0.1:1")]);
+    assert_eq!(refused.status, 421, "{refused:?}");
+
+    // Behind a TLS proxy that keeps the public Host, a client reaches the tools.
+    let mut proxied = HttpClient::new(&server);
+    let headers = [
+        ("host", "mcp.example.com"),
+        ("origin", "https://mcp.example.com"),
+    ];
+    let response = proxied.initialize_with(&headers);
+    assert_eq!(response.status, 200, "{response:?}");
+    let result = proxied.call_raw("list_groups", json!({"limit": 1}), &headers);
+    assert_eq!(result.status, 200, "{result:?}");
+
+    // Liveness answers whatever the Host (orchestrators probe by IP).
+    let health = proxied
+        .try_get("/healthz", &[("host", "10.1.2.3:8765")])
+        .unwrap();
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&health.body).unwrap()["status"],
+        "ok"
+    );
+}
+
+#[test]
+fn a_20_mb_body_gets_413_declared_or_streamed() {
+    let org = TestOrg::start();
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let padding = "x".repeat(20 * 1024 * 1024);
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{{"name":"create_group","arguments":{{"profile":{{"name":"huge","description":"{padding}"}}}}}}}}"#
+    );
+    // Declared in Content-Length: refused before the body is read.
+    let response = client.post(huge.clone(), &[]);
+    assert_eq!(response.status, 413, "{}", response.status);
+    assert!(
+        error_message(&response).contains("OKTA_MCP_MAX_BODY_BYTES"),
+        "{response:?}"
+    );
+    // Chunked, without a Content-Length: cut off while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = huge
+        .into_bytes()
+        .chunks(1 << 20)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let response = client.post(
+        reqwest::Body::wrap_stream(futures::stream::iter(chunks)),
+        &[],
+    );
+    assert_eq!(response.status, 413, "{response:?}");
+    assert!(group_named(&org, "huge").is_none());
+    // And the server still serves.
+    assert_eq!(
+        client
+            .call_raw("list_groups", json!({"limit": 1}), &[])
+            .status,
+        200
+    );
+}
+
+#[test]
+fn sessions_are_capped_and_idle_ones_expire_so_memory_stays_bounded() {
+    let org = TestOrg::start();
+    let server = HttpServer::start(&env(
+        &org,
+        &[
+            ("OKTA_MCP_MAX_SESSIONS", "100"),
+            ("OKTA_MCP_SESSION_IDLE_TIMEOUT", "3s"),
+        ],
+    ));
+    let client = HttpClient::new(&server);
+    let init = HttpClient::initialize_request().to_string();
+    // Warm up (first session, allocator arenas), then measure.
+    assert_eq!(client.post(init.clone(), &[]).status, 200);
+    let before = rss_kib(server.pid());
+    let (mut created, mut refused) = (0, 0);
+    let started = Instant::now();
+    for _ in 0..2_000 {
+        let response = client.post(init.clone(), &[]);
+        match response.status {
+            200 => created += 1,
+            503 => {
+                refused += 1;
+                if refused == 1 {
+                    assert!(
+                        error_message(&response).contains("OKTA_MCP_MAX_SESSIONS"),
+                        "{response:?}"
+                    );
+                    assert!(response.header("retry-after").is_some(), "{response:?}");
+                }
+            }
+            other => panic!("unexpected {other}: {response:?}"),
+        }
+    }
+    let after = rss_kib(server.pid());
+    eprintln!(
+        "2000 initialize calls in {:?}: {created} sessions, {refused} refused; RSS {before:?} -> {after:?} KiB",
+        started.elapsed()
+    );
+    assert_eq!(
+        created, 99,
+        "the warm-up session counts toward the ceiling of 100"
+    );
+    assert_eq!(refused, 2_000 - 99);
+    if let (Some(before), Some(after)) = (before, after) {
+        assert!(
+            after < before + 30 * 1024,
+            "RSS grew from {before} to {after} KiB"
+        );
+    }
+    // Idle sessions close, and new ones are accepted again.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        client.post(init, &[]).status,
+        200,
+        "{}",
+        server.process.stderr()
+    );
+}
+
+#[test]
+fn concurrent_requests_past_the_limit_get_429_with_retry_after() {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = Duration::from_millis(1500);
+    let org = TestOrg::with_config(config);
+    let server = HttpServer::start(&env(&org, &[("OKTA_MCP_MAX_CONCURRENT_CALLS", "2")]));
+    // Sessions first, one after another; then the slow calls all at once.
+    let clients: Vec<HttpClient> = (0..5)
+        .map(|_| {
+            let mut client = HttpClient::new(&server);
+            client.initialize();
+            client
+        })
+        .collect();
+    let threads: Vec<_> = clients
+        .into_iter()
+        .map(|mut client| {
+            std::thread::spawn(move || client.call_raw("list_groups", json!({"limit": 1}), &[]))
+        })
+        .collect();
+    let responses: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let ok = responses.iter().filter(|r| r.status == 200).count();
+    let limited: Vec<_> = responses.iter().filter(|r| r.status == 429).collect();
+    assert!(ok >= 2, "{responses:?}");
+    assert!(!limited.is_empty(), "{responses:?}");
+    assert_eq!(ok + limited.len(), 5, "{responses:?}");
+    assert_eq!(limited[0].header("retry-after"), Some("1"));
+    assert!(error_message(limited[0]).contains("OKTA_MCP_MAX_CONCURRENT_CALLS"));
+}
+
+#[test]
+fn sigterm_lets_the_call_in_flight_finish_then_exits() {
+    stop_while_a_call_is_in_flight("-TERM");
+}
+
+#[test]
+fn ctrl_c_lets_the_call_in_flight_finish_then_exits() {
+    stop_while_a_call_is_in_flight("-INT");
+}
+
+fn stop_while_a_call_is_in_flight(signal: &str) {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = Duration::from_millis(2500);
+    let org = TestOrg::with_config(config);
+    let mut server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let base = server.base();
+    let session = client.session.clone();
+    let in_flight = std::thread::spawn(move || {
+        let mut client = HttpClient::at(&base);
+        client.session = session;
+        client.call_raw(
+            "create_group",
+            create_group_args("made-during-shutdown"),
+            &[],
+        )
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let signalled = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args([signal, &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // New work is refused while the call finishes.
+    std::thread::sleep(Duration::from_millis(300));
+    let late = HttpClient::new(&server).try_post(HttpClient::initialize_request().to_string(), &[]);
+    assert!(
+        late.is_err() || late.as_ref().unwrap().status == 503,
+        "{late:?}"
+    );
+
+    let response = in_flight.join().unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    let result = response
+        .messages()
+        .into_iter()
+        .find_map(|m| m.get("result").cloned())
+        .unwrap_or_else(|| panic!("the in-flight call got no result: {response:?}"));
+    assert_ne!(result["isError"], json!(true), "{result}");
+    assert!(group_named(&org, "made-during-shutdown").is_some());
+    let exit = server
+        .process
+        .wait_exit(Duration::from_secs(15))
+        .unwrap_or_else(|| {
+            panic!(
+                "server did not exit after SIGTERM: {}",
+                server.process.stderr()
+            )
+        });
+    assert!(exit.success(), "{exit:?}: {}", server.process.stderr());
+    eprintln!("exited {:?} after kill {signal}", signalled.elapsed());
+}
+
+#[test]
+fn binding_beyond_loopback_without_sign_in_refuses_to_start() {
+    let org = TestOrg::start();
+    let port = free_port();
+    for bind in [format!("0.0.0.0:{port}"), format!("mcp.example.com:{port}")] {
+        let out = support::run(
+            &env(&org, &[]),
+            &["serve", "--transport", "http", "--bind", &bind],
+        );
+        assert!(!out.status.success(), "{bind} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let refusal: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("--auth oauth"))
+            .collect();
+        assert_eq!(refusal.len(), 1, "{bind}: {stderr}");
+        assert!(refusal[0].contains(&bind), "{stderr}");
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+}
+
+#[test]
+fn a_tool_call_past_the_request_timeout_is_stopped_and_says_so() {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = Duration::from_millis(2500);
+    let org = TestOrg::with_config(config);
+    let journal = tempfile::tempdir().unwrap();
+    let journal_path = journal.path().join("audit.jsonl");
+    let mut env = env(&org, &[("OKTA_MCP_REQUEST_TIMEOUT", "1s")]);
+    env.retain(|(k, _)| k != "OKTA_MCP_AUDIT_LOG");
+    env.push((
+        "OKTA_MCP_AUDIT_LOG".into(),
+        journal_path.display().to_string(),
+    ));
+    let server = HttpServer::start(&env);
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let started = Instant::now();
+    let result = client.call("create_group", create_group_args("too-slow"));
+    let took = started.elapsed();
+    assert_eq!(result["isError"], json!(true), "{result}");
+    assert_eq!(result["structuredContent"]["error"], "timeout", "{result}");
+    let message = result["structuredContent"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("OKTA_MCP_REQUEST_TIMEOUT") && message.contains("check"),
+        "{message}"
+    );
+    assert!(
+        took < Duration::from_millis(2400),
+        "answered after {took:?}"
+    );
+    let record: Value = serde_json::from_str(
+        std::fs::read_to_string(&journal_path)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["outcome"], "error");
+    assert_eq!(record["error_code"], "timeout");
+}
