@@ -126,7 +126,7 @@ pub(crate) async fn authorize_endpoint(
     {
         return match server.user_for_session(&session) {
             Some(user) => redirect(&server.issue_code(&authorization, &user, session.auth_time)),
-            None => server.show_sign_in(authorization, None, StatusCode::OK),
+            None => server.show_sign_in(authorization),
         };
     }
     if authorization.no_prompt {
@@ -139,7 +139,7 @@ pub(crate) async fn authorize_endpoint(
         }
         .into_response();
     }
-    server.show_sign_in(authorization, None, StatusCode::OK)
+    server.show_sign_in(authorization)
 }
 
 /// `POST /oauth2/v1/authorize/login`: the sign-in form (`request_id`, `username`, `password`).
@@ -174,7 +174,13 @@ pub(crate) async fn sign_in_submit(State(server): State<OAuthServer>, body: Byte
         Err(refusal) => {
             let mut request = pending.request;
             request.login_hint = Some(username.to_string()).filter(|u| !u.is_empty());
-            server.show_sign_in_again(request_id, request, &refusal)
+            // The same request stays usable: the page again, saying why, as Okta's does.
+            sign_in_page(
+                request_id,
+                &request,
+                Some(&refusal),
+                StatusCode::UNAUTHORIZED,
+            )
         }
     }
 }
@@ -516,12 +522,7 @@ impl OAuthServer {
     }
 
     /// Renders the sign-in page for a new pending request.
-    fn show_sign_in(
-        &self,
-        request: AuthorizeRequest,
-        refusal: Option<&SignInRefusal>,
-        status: StatusCode,
-    ) -> Response {
+    fn show_sign_in(&self, request: AuthorizeRequest) -> Response {
         let request_id = keys::random_token(16);
         self.state().pending_authorizations.insert(
             request_id.clone(),
@@ -530,22 +531,7 @@ impl OAuthServer {
                 expires_at: now_secs() + SIGN_IN_REQUEST_TTL,
             },
         );
-        sign_in_page(&request_id, &request, refusal, status)
-    }
-
-    /// The sign-in page again for the same request, saying why the last attempt failed.
-    fn show_sign_in_again(
-        &self,
-        request_id: &str,
-        request: AuthorizeRequest,
-        refusal: &SignInRefusal,
-    ) -> Response {
-        sign_in_page(
-            request_id,
-            &request,
-            Some(refusal),
-            StatusCode::UNAUTHORIZED,
-        )
+        sign_in_page(&request_id, &request, None, StatusCode::OK)
     }
 }
 

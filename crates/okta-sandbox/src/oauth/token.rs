@@ -470,7 +470,8 @@ impl OAuthServer {
         }
         check_granted(client, &grant.scopes)?;
         let rotate = matches!(client.refresh_rotation, RefreshRotation::Rotate { .. });
-        if rotate {
+        // The leeway runs from the first exchange; a retry inside it does not extend it.
+        if rotate && record.state == RefreshState::Active {
             record.state = RefreshState::Rotated { at: now };
         }
         if let Some(old) = superseded
