@@ -411,6 +411,17 @@ async fn the_whole_flow_signs_a_person_in_with_tokens_that_act_as_them() {
     assert_eq!(event["actor"]["alternateId"], SUPER_ADMIN_LOGIN);
     assert_eq!(event["actor"]["displayName"], "Sandbox Admin");
     assert_eq!(event["client"]["id"], DEFAULT_WEB_CLIENT_ID);
+    let session = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .find(|e| {
+            e["eventType"] == "user.session.start" && e["client"]["id"] == DEFAULT_WEB_CLIENT_ID
+        })
+        .expect("the sign-in is logged");
+    assert_eq!(session["outcome"]["result"], "SUCCESS");
+    assert_eq!(session["actor"]["id"], admin["id"]);
 
     // The browser session: a second authorize comes straight back with a code...
     let (_, challenge) = pkce();
@@ -682,6 +693,54 @@ async fn sign_in_refuses_unknown_inactive_and_wrong_password_and_issues_no_code(
             counters.sign_in_failures
         ),
         (0, 4)
+    );
+    // Each attempt is in the System Log as Okta records it: user.session.start, FAILURE.
+    let attempts: Vec<Value> = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .filter(|e| {
+            e["eventType"] == "user.session.start" && e["client"]["id"] == DEFAULT_WEB_CLIENT_ID
+        })
+        .collect();
+    let reasons: Vec<(&str, &str, &str)> = attempts
+        .iter()
+        .map(|e| {
+            (
+                e["actor"]["alternateId"].as_str().unwrap(),
+                e["outcome"]["result"].as_str().unwrap(),
+                e["outcome"]["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("nobody@example.com", "FAILURE", "VERIFICATION_ERROR"),
+            (SUPER_ADMIN_LOGIN, "FAILURE", "INVALID_CREDENTIALS"),
+            (
+                deprovisioned["profile"]["login"].as_str().unwrap(),
+                "FAILURE",
+                "USER_NOT_ACTIVE"
+            ),
+            (
+                suspended["profile"]["login"].as_str().unwrap(),
+                "FAILURE",
+                "USER_NOT_ACTIVE"
+            ),
+        ]
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|e| e["target"][0]["id"] == DEFAULT_WEB_CLIENT_ID)
+    );
+    assert!(
+        !attempts
+            .iter()
+            .any(|e| e.to_string().contains("wrong-password")),
+        "no password in the System Log"
     );
 
     // The same page retried with the right password signs in (the request survives a typo).
@@ -1068,6 +1127,16 @@ async fn refresh_tokens_rotate_and_reuse_after_the_leeway_revokes_the_sign_in() 
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
     assert_eq!(org.sandbox.oauth().counters().refresh_token_reuse, 1);
+    let detected = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .rev()
+        .find(|e| e["eventType"] == "app.oauth2.token.detect_reuse")
+        .expect("Okta logs the detected reuse");
+    assert_eq!(detected["actor"]["alternateId"], HELP_DESK_ADMIN_LOGIN);
+    assert_eq!(detected["outcome"]["result"], "FAILURE");
     let (_, body) = refresh(latest).await;
     assert_eq!(
         body["error"], "invalid_grant",

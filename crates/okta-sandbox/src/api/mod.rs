@@ -3,7 +3,7 @@
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
 mod apps;
-mod audit;
+pub(crate) mod audit;
 mod branding;
 mod brands;
 mod catalog;

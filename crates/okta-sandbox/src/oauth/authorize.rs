@@ -6,7 +6,7 @@
 //! gets an error page (redirecting would hand the error to an unregistered URL); every
 //! other problem is redirected to the client with `error`, `error_description`, `state`.
 
-use super::directory::{DirectoryUser, SignInRefusal, check_credentials};
+use super::directory::{AuthEvent, DirectoryUser, SignInRefusal, check_credentials};
 use super::jwt::now_secs;
 use super::state::{AuthorizationCode, BrowserSession, Counters, Grant, PendingAuthorization};
 use super::token::{Form, parse_form, requested_scopes};
@@ -159,7 +159,7 @@ pub(crate) async fn sign_in_submit(State(server): State<OAuthServer>, body: Byte
     };
     let username = form.get("username").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    match server.sign_in(username, password) {
+    match server.sign_in(&pending.request.client_id, username, password) {
         Ok(user) => {
             server.state().pending_authorizations.remove(request_id);
             let now = now_secs();
@@ -249,7 +249,11 @@ pub(crate) async fn approve_endpoint(
             return redirect_json(&with_query(&redirect_uri, &params));
         }
     };
-    match server.sign_in(&approve.username, &approve.password) {
+    match server.sign_in(
+        &authorization.client_id,
+        &approve.username,
+        &approve.password,
+    ) {
         Ok(user) => redirect_json(&server.issue_code(&authorization, &user, now_secs())),
         Err(refusal) => json_error(
             StatusCode::UNAUTHORIZED,
@@ -427,16 +431,37 @@ impl OAuthServer {
         })
     }
 
-    /// Checks credentials, counting refusals.
+    /// Checks credentials for a sign-in to `client_id`, counting refusals and recording the
+    /// attempt in the System Log (`user.session.start`, as Okta does).
     pub(crate) fn sign_in(
         &self,
+        client_id: &str,
         username: &str,
         password: &str,
     ) -> Result<DirectoryUser, SignInRefusal> {
         let directory = self.state().directory.clone();
-        check_credentials(directory.as_ref(), username, password).inspect_err(|_| {
+        let outcome = check_credentials(directory.as_ref(), username, password);
+        if outcome.is_err() {
             Counters::bump(&self.inner.counters.sign_in_failures);
-        })
+        }
+        let user_id = match &outcome {
+            Ok(user) => Some(user.id.clone()),
+            Err(_) => directory
+                .as_ref()
+                .and_then(|d| d.find_user(username.trim()))
+                .map(|u| u.id),
+        };
+        self.record_event(AuthEvent {
+            event_type: "user.session.start",
+            display: "User login to Okta",
+            success: outcome.is_ok(),
+            reason: outcome.as_ref().err().map(|r| r.reason().to_string()),
+            user_id,
+            username: username.trim().to_string(),
+            client_id: client_id.to_string(),
+            request_path: SIGN_IN_PATH,
+        });
+        outcome
     }
 
     /// Stores a new single-use code for `user` and returns the redirect URI carrying it.

@@ -33,7 +33,7 @@ pub use clients::{
     REFRESH_TOKEN_LEEWAY, RefreshRotation, scope_satisfies,
 };
 pub use directory::{
-    DirectoryUser, HELP_DESK_ADMIN_LOGIN, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD,
+    AuthEvent, DirectoryUser, HELP_DESK_ADMIN_LOGIN, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD,
     SUPER_ADMIN_LOGIN, UserDirectory,
 };
 pub use errors::OAuthError;
@@ -356,6 +356,14 @@ impl OAuthServer {
     /// Hands the server the org's people: who can sign in, and the claims of their tokens.
     pub fn set_directory(&self, directory: Arc<dyn UserDirectory>) {
         self.state().directory = Some(directory);
+    }
+
+    /// Appends an event to the org's System Log, if the server has a directory.
+    pub(crate) fn record_event(&self, event: AuthEvent) {
+        let directory = self.state().directory.clone();
+        if let Some(directory) = directory {
+            directory.record(event);
+        }
     }
 
     /// A person by id or login, if the server has a directory and they exist.

@@ -429,9 +429,21 @@ impl OAuthServer {
             RefreshState::Rotated { .. } => {
                 Counters::bump(&self.inner.counters.refresh_token_reuse);
                 // Okta's reuse detection: every token of this sign-in stops working.
+                let event = super::AuthEvent {
+                    event_type: "app.oauth2.token.detect_reuse",
+                    display: "Detect refresh token reuse",
+                    success: false,
+                    reason: Some("Refresh token reuse detected".into()),
+                    user_id: record.grant.user_id.clone(),
+                    username: record.grant.subject.clone(),
+                    client_id: client.client_id.clone(),
+                    request_path: super::TOKEN_PATH,
+                };
                 if let Some(sign_in) = record.grant.sign_in.clone() {
                     state.revoke_sign_in(&sign_in);
                 }
+                drop(state);
+                self.record_event(event);
                 return Err(OAuthError::invalid_grant(
                     "The refresh token was already used: refresh tokens rotate on every use.",
                 ));
