@@ -1243,3 +1243,99 @@ async fn the_web_clients_secret_stays_out_of_debug_output() {
     assert!(jwt.private_key_file.as_ref().is_some_and(|f| f.exists()));
     assert!(!format!("{jwt:?}").contains("PRIVATE KEY"));
 }
+
+#[tokio::test]
+async fn clearing_a_persons_sessions_with_oauth_tokens_revokes_everything_they_hold() {
+    let org = start().await;
+    let reader = org.tokens_for(READ_ONLY_ADMIN_LOGIN).await;
+    let reader_access = reader["access_token"].as_str().unwrap();
+    let other = org.tokens_for(HELP_DESK_ADMIN_LOGIN).await;
+    let helpdesk_access = other["access_token"].as_str().unwrap();
+    let reader_id = user_by_login(&org, READ_ONLY_ADMIN_LOGIN)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Without oauthTokens only the browser session ends; tokens keep working.
+    let path = format!("/api/v1/users/{reader_id}/sessions");
+    let (status, _) = org
+        .api(reqwest::Method::DELETE, &path, helpdesk_access, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // With oauthTokens=true (the help desk may clear sessions) every token of theirs dies.
+    let (status, _) = org
+        .api(
+            reqwest::Method::DELETE,
+            &format!("{path}?oauthTokens=true"),
+            helpdesk_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, body) = org
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", reader["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    // The help desk admin's own sign-in is untouched, and the clearing is in the log.
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            helpdesk_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cleared = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .rev()
+        .find(|e| e["eventType"] == "user.session.clear")
+        .expect("logged");
+    assert_eq!(cleared["actor"]["alternateId"], HELP_DESK_ADMIN_LOGIN);
+    assert_eq!(cleared["target"][0]["id"], json!(reader_id));
+    // A new sign-in works again.
+    let again = org.tokens_for(READ_ONLY_ADMIN_LOGIN).await;
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            again["access_token"].as_str().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
