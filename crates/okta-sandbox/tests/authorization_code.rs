@@ -814,6 +814,49 @@ async fn sign_in_refuses_unknown_inactive_and_wrong_password_and_issues_no_code(
 }
 
 #[tokio::test]
+async fn the_approve_knob_signs_in_without_http() {
+    let org = start().await;
+    let (verifier, challenge) = pkce();
+    let url = org.authorize_url(DEFAULT_WEB_CLIENT_ID, &challenge, &[]);
+    let oauth = org.sandbox.oauth();
+    let redirect = oauth
+        .approve_sign_in(&url, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD)
+        .expect("signed in");
+    let query = query_of(&redirect);
+    let (status, tokens) = org.redeem(query["code"].as_str().unwrap(), &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["sub"],
+        READ_ONLY_ADMIN_LOGIN
+    );
+    let refused = oauth
+        .approve_sign_in(&url, READ_ONLY_ADMIN_LOGIN, "wrong")
+        .unwrap_err();
+    assert_eq!(
+        (refused.status, refused.error),
+        (StatusCode::UNAUTHORIZED, "access_denied")
+    );
+    let refused = oauth
+        .approve_sign_in(
+            "http://127.0.0.1:1/elsewhere",
+            READ_ONLY_ADMIN_LOGIN,
+            SANDBOX_PASSWORD,
+        )
+        .unwrap_err();
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // An error Okta redirects comes back as the redirect the browser would follow.
+    let bad_scope = org.authorize_url(
+        DEFAULT_WEB_CLIENT_ID,
+        &challenge,
+        &[("scope", Some("okta.nope.read"))],
+    );
+    let redirect = oauth
+        .approve_sign_in(&bad_scope, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD)
+        .expect("a redirect");
+    assert_eq!(query_of(&redirect)["error"], "invalid_scope");
+}
+
+#[tokio::test]
 async fn codes_are_bound_to_client_redirect_uri_and_pkce_verifier() {
     let org = start().await;
     let (code, verifier) = org.code_for(DEFAULT_WEB_CLIENT_ID, SUPER_ADMIN_LOGIN).await;

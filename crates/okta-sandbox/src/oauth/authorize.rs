@@ -57,7 +57,6 @@ impl std::fmt::Debug for AuthorizeRequest {
 }
 
 /// Why an authorization request failed, and where the answer goes.
-#[derive(Debug)]
 pub(crate) enum AuthorizeFailure {
     /// Shown on an error page: the client or its redirect URI is not trusted.
     Page {
@@ -217,53 +216,80 @@ pub(crate) async fn approve_endpoint(
             "expected {\"authorize_url\": string, \"username\": string, \"password\": string}",
         );
     };
-    let Some(query) = url::Url::parse(&approve.authorize_url)
-        .ok()
-        .filter(|u| u.path() == AUTHORIZE_PATH)
-        .map(|u| u.query().unwrap_or("").to_string())
-    else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "'authorize_url' must be a full URL of this org's /oauth2/v1/authorize with its query",
-        );
-    };
-    let authorization = match server.validate_authorization(&parse_form(query.as_bytes())) {
-        Ok(authorization) => authorization,
-        Err(AuthorizeFailure::Page { error, description }) => {
-            return json_error(StatusCode::BAD_REQUEST, error, &description);
-        }
-        Err(AuthorizeFailure::Redirect {
-            redirect_uri,
-            error,
-            description,
-            state,
-        }) => {
-            let mut params = vec![
-                ("error", error.to_string()),
-                ("error_description", description),
-            ];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            return redirect_json(&with_query(&redirect_uri, &params));
-        }
-    };
-    match server.sign_in(
-        &authorization.client_id,
-        &approve.username,
-        &approve.password,
-    ) {
-        Ok(user) => redirect_json(&server.issue_code(&authorization, &user, now_secs())),
-        Err(refusal) => json_error(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            &refusal.message(),
-        ),
+    match server.approve_sign_in(&approve.authorize_url, &approve.username, &approve.password) {
+        Ok(redirect_to) => redirect_json(&redirect_to),
+        Err(refused) => json_error(refused.status, refused.error, &refused.description),
     }
 }
 
+/// Why [`OAuthServer::approve_sign_in`] produced no redirect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInRefused {
+    /// 400 for a request that is not a usable authorize URL, 401 for refused credentials.
+    pub status: StatusCode,
+    /// `invalid_request`, `invalid_client` or `access_denied`.
+    pub error: &'static str,
+    pub description: String,
+}
+
 impl OAuthServer {
+    /// What the sign-in page does, without a browser: validates `authorize_url` (a full
+    /// `/oauth2/v1/authorize` URL with its query), checks the credentials, and returns where
+    /// the browser would be sent: `{redirect_uri}?code=…&state=…`, or for an error Okta
+    /// redirects, `{redirect_uri}?error=…&error_description=…&state=…`.
+    pub fn approve_sign_in(
+        &self,
+        authorize_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<String, SignInRefused> {
+        let refused = |status, error, description: String| SignInRefused {
+            status,
+            error,
+            description,
+        };
+        let query = url::Url::parse(authorize_url)
+            .ok()
+            .filter(|u| u.path() == AUTHORIZE_PATH)
+            .map(|u| u.query().unwrap_or("").to_string())
+            .ok_or_else(|| {
+                refused(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "'authorize_url' must be a full URL of this org's /oauth2/v1/authorize with its query".into(),
+                )
+            })?;
+        let authorization = match self.validate_authorization(&parse_form(query.as_bytes())) {
+            Ok(authorization) => authorization,
+            Err(AuthorizeFailure::Page { error, description }) => {
+                return Err(refused(StatusCode::BAD_REQUEST, error, description));
+            }
+            Err(AuthorizeFailure::Redirect {
+                redirect_uri,
+                error,
+                description,
+                state,
+            }) => {
+                let mut params = vec![
+                    ("error", error.to_string()),
+                    ("error_description", description),
+                ];
+                if let Some(state) = state {
+                    params.push(("state", state));
+                }
+                return Ok(with_query(&redirect_uri, &params));
+            }
+        };
+        match self.sign_in(&authorization.client_id, username, password) {
+            Ok(user) => Ok(self.issue_code(&authorization, &user, now_secs())),
+            Err(refusal) => Err(refused(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                refusal.message(),
+            )),
+        }
+    }
+
     /// Checks an authorization request in Okta's order: client, redirect URI, then the rest.
     pub(crate) fn validate_authorization(
         &self,

@@ -26,7 +26,7 @@ mod state;
 mod token;
 mod userinfo;
 
-pub use authorize::{AUTHORIZATION_CODE_TTL, REQUEST_ID_HEADER};
+pub use authorize::{AUTHORIZATION_CODE_TTL, REQUEST_ID_HEADER, SignInRefused};
 pub use clients::{
     ClientAuth, ClientRegistration, DEFAULT_DEVICE_CLIENT_ID, DEFAULT_SERVICE_CLIENT_ID,
     DEFAULT_WEB_CLIENT_ID, DEFAULT_WEB_JWT_CLIENT_ID, MANAGEMENT_SCOPES, OIDC_SCOPES,
