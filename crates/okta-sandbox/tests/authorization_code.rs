@@ -948,7 +948,7 @@ async fn codes_are_bound_to_client_redirect_uri_and_pkce_verifier() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
 
-    // Codes live 60 seconds by default; shortened, an old one is refused.
+    // Codes live 300 seconds by default (Okta's spec); shortened, an old one is refused.
     org.sandbox
         .oauth()
         .set_authorization_code_ttl(Duration::from_secs(1));

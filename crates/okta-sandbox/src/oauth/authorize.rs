@@ -18,8 +18,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::net::SocketAddr;
 
-/// How long an issued authorization code can be redeemed (Okta: 60 seconds).
-pub const AUTHORIZATION_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long an issued authorization code can be redeemed. Okta's OpenAPI spec for
+/// `/oauth2/v1/token`: "The code has a lifetime of 300 seconds."
+pub const AUTHORIZATION_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// How long the sign-in page stays usable for one request.
 const SIGN_IN_REQUEST_TTL: i64 = 600;
 /// Okta's default session lifetime (two hours).
