@@ -447,6 +447,21 @@ async fn the_whole_flow_signs_a_person_in_with_tokens_that_act_as_them() {
         .await
         .unwrap();
     assert_eq!(forced.status(), StatusCode::OK);
+    // Once the session is cleared at the org, the cookie signs nobody in any more.
+    let admin_id = admin["id"].as_str().unwrap();
+    org.sandbox.oauth().end_user_sessions(admin_id, false);
+    let ended = org
+        .http
+        .get(org.authorize_url(
+            DEFAULT_WEB_CLIENT_ID,
+            &challenge,
+            &[("prompt", Some("none"))],
+        ))
+        .header("cookie", &session_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect_query(&ended)["error"], "login_required");
     // prompt=none without a session redirects with login_required.
     let none = org
         .http

@@ -121,13 +121,12 @@ pub(crate) async fn authorize_endpoint(
         Ok(authorization) => authorization,
         Err(failure) => return failure.into_response(),
     };
+    // A live session of a still-ACTIVE person signs in silently, as Okta's session does.
     if !authorization.force_login
         && let Some(session) = server.session_from(&headers)
+        && let Some(user) = server.user_for_session(&session)
     {
-        return match server.user_for_session(&session) {
-            Some(user) => redirect(&server.issue_code(&authorization, &user, session.auth_time)),
-            None => server.show_sign_in(authorization),
-        };
+        return redirect(&server.issue_code(&authorization, &user, session.auth_time));
     }
     if authorization.no_prompt {
         return AuthorizeFailure::Redirect {
