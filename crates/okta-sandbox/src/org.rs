@@ -243,4 +243,8 @@ impl crate::oauth::UserDirectory for SharedOrg {
                 .map(|t| t.timestamp()),
         })
     }
+
+    fn record(&self, event: crate::oauth::AuthEvent) {
+        crate::api::audit::record_auth_event(&mut self.write(), &event);
+    }
 }

@@ -192,6 +192,15 @@ async fn the_help_desk_admin_resets_and_unlocks_but_creates_deletes_and_deactiva
         org.sandbox.org().user(locked_id).unwrap()["status"],
         "ACTIVE"
     );
+    let (status, body) = org
+        .call(
+            &token,
+            Method::POST,
+            &format!("/api/v1/users/{locked_id}/lifecycle/reset_factors"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // The reset is the help desk admin's own act in the System Log.
     let event = org

@@ -411,6 +411,17 @@ async fn the_whole_flow_signs_a_person_in_with_tokens_that_act_as_them() {
     assert_eq!(event["actor"]["alternateId"], SUPER_ADMIN_LOGIN);
     assert_eq!(event["actor"]["displayName"], "Sandbox Admin");
     assert_eq!(event["client"]["id"], DEFAULT_WEB_CLIENT_ID);
+    let session = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .find(|e| {
+            e["eventType"] == "user.session.start" && e["client"]["id"] == DEFAULT_WEB_CLIENT_ID
+        })
+        .expect("the sign-in is logged");
+    assert_eq!(session["outcome"]["result"], "SUCCESS");
+    assert_eq!(session["actor"]["id"], admin["id"]);
 
     // The browser session: a second authorize comes straight back with a code...
     let (_, challenge) = pkce();
@@ -436,6 +447,21 @@ async fn the_whole_flow_signs_a_person_in_with_tokens_that_act_as_them() {
         .await
         .unwrap();
     assert_eq!(forced.status(), StatusCode::OK);
+    // Once the session is cleared at the org, the cookie signs nobody in any more.
+    let admin_id = admin["id"].as_str().unwrap();
+    org.sandbox.oauth().end_user_sessions(admin_id, false);
+    let ended = org
+        .http
+        .get(org.authorize_url(
+            DEFAULT_WEB_CLIENT_ID,
+            &challenge,
+            &[("prompt", Some("none"))],
+        ))
+        .header("cookie", &session_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect_query(&ended)["error"], "login_required");
     // prompt=none without a session redirects with login_required.
     let none = org
         .http
@@ -683,6 +709,54 @@ async fn sign_in_refuses_unknown_inactive_and_wrong_password_and_issues_no_code(
         ),
         (0, 4)
     );
+    // Each attempt is in the System Log as Okta records it: user.session.start, FAILURE.
+    let attempts: Vec<Value> = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .filter(|e| {
+            e["eventType"] == "user.session.start" && e["client"]["id"] == DEFAULT_WEB_CLIENT_ID
+        })
+        .collect();
+    let reasons: Vec<(&str, &str, &str)> = attempts
+        .iter()
+        .map(|e| {
+            (
+                e["actor"]["alternateId"].as_str().unwrap(),
+                e["outcome"]["result"].as_str().unwrap(),
+                e["outcome"]["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("nobody@example.com", "FAILURE", "VERIFICATION_ERROR"),
+            (SUPER_ADMIN_LOGIN, "FAILURE", "INVALID_CREDENTIALS"),
+            (
+                deprovisioned["profile"]["login"].as_str().unwrap(),
+                "FAILURE",
+                "USER_NOT_ACTIVE"
+            ),
+            (
+                suspended["profile"]["login"].as_str().unwrap(),
+                "FAILURE",
+                "USER_NOT_ACTIVE"
+            ),
+        ]
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|e| e["target"][0]["id"] == DEFAULT_WEB_CLIENT_ID)
+    );
+    assert!(
+        !attempts
+            .iter()
+            .any(|e| e.to_string().contains("wrong-password")),
+        "no password in the System Log"
+    );
 
     // The same page retried with the right password signs in (the request survives a typo).
     let page = org.http.get(&url).send().await.unwrap();
@@ -752,6 +826,49 @@ async fn sign_in_refuses_unknown_inactive_and_wrong_password_and_issues_no_code(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("access_denied"))
     );
+}
+
+#[tokio::test]
+async fn the_approve_knob_signs_in_without_http() {
+    let org = start().await;
+    let (verifier, challenge) = pkce();
+    let url = org.authorize_url(DEFAULT_WEB_CLIENT_ID, &challenge, &[]);
+    let oauth = org.sandbox.oauth();
+    let redirect = oauth
+        .approve_sign_in(&url, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD)
+        .expect("signed in");
+    let query = query_of(&redirect);
+    let (status, tokens) = org.redeem(query["code"].as_str().unwrap(), &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["sub"],
+        READ_ONLY_ADMIN_LOGIN
+    );
+    let refused = oauth
+        .approve_sign_in(&url, READ_ONLY_ADMIN_LOGIN, "wrong")
+        .unwrap_err();
+    assert_eq!(
+        (refused.status, refused.error),
+        (StatusCode::UNAUTHORIZED, "access_denied")
+    );
+    let refused = oauth
+        .approve_sign_in(
+            "http://127.0.0.1:1/elsewhere",
+            READ_ONLY_ADMIN_LOGIN,
+            SANDBOX_PASSWORD,
+        )
+        .unwrap_err();
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // An error Okta redirects comes back as the redirect the browser would follow.
+    let bad_scope = org.authorize_url(
+        DEFAULT_WEB_CLIENT_ID,
+        &challenge,
+        &[("scope", Some("okta.nope.read"))],
+    );
+    let redirect = oauth
+        .approve_sign_in(&bad_scope, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD)
+        .expect("a redirect");
+    assert_eq!(query_of(&redirect)["error"], "invalid_scope");
 }
 
 #[tokio::test]
@@ -846,7 +963,7 @@ async fn codes_are_bound_to_client_redirect_uri_and_pkce_verifier() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
 
-    // Codes live 60 seconds by default; shortened, an old one is refused.
+    // Codes live 300 seconds by default (Okta's spec); shortened, an old one is refused.
     org.sandbox
         .oauth()
         .set_authorization_code_ttl(Duration::from_secs(1));
@@ -1068,6 +1185,16 @@ async fn refresh_tokens_rotate_and_reuse_after_the_leeway_revokes_the_sign_in() 
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
     assert_eq!(org.sandbox.oauth().counters().refresh_token_reuse, 1);
+    let detected = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .rev()
+        .find(|e| e["eventType"] == "app.oauth2.token.detect_reuse")
+        .expect("Okta logs the detected reuse");
+    assert_eq!(detected["actor"]["alternateId"], HELP_DESK_ADMIN_LOGIN);
+    assert_eq!(detected["outcome"]["result"], "FAILURE");
     let (_, body) = refresh(latest).await;
     assert_eq!(
         body["error"], "invalid_grant",
@@ -1173,4 +1300,100 @@ async fn the_web_clients_secret_stays_out_of_debug_output() {
     let jwt = org.sandbox.web_jwt_client();
     assert!(jwt.private_key_file.as_ref().is_some_and(|f| f.exists()));
     assert!(!format!("{jwt:?}").contains("PRIVATE KEY"));
+}
+
+#[tokio::test]
+async fn clearing_a_persons_sessions_with_oauth_tokens_revokes_everything_they_hold() {
+    let org = start().await;
+    let reader = org.tokens_for(READ_ONLY_ADMIN_LOGIN).await;
+    let reader_access = reader["access_token"].as_str().unwrap();
+    let other = org.tokens_for(HELP_DESK_ADMIN_LOGIN).await;
+    let helpdesk_access = other["access_token"].as_str().unwrap();
+    let reader_id = user_by_login(&org, READ_ONLY_ADMIN_LOGIN)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Without oauthTokens only the browser session ends; tokens keep working.
+    let path = format!("/api/v1/users/{reader_id}/sessions");
+    let (status, _) = org
+        .api(reqwest::Method::DELETE, &path, helpdesk_access, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // With oauthTokens=true (the help desk may clear sessions) every token of theirs dies.
+    let (status, _) = org
+        .api(
+            reqwest::Method::DELETE,
+            &format!("{path}?oauthTokens=true"),
+            helpdesk_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            reader_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, body) = org
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", reader["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    // The help desk admin's own sign-in is untouched, and the clearing is in the log.
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            helpdesk_access,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cleared = org
+        .sandbox
+        .org()
+        .log_events()
+        .into_iter()
+        .rev()
+        .find(|e| e["eventType"] == "user.session.clear")
+        .expect("logged");
+    assert_eq!(cleared["actor"]["alternateId"], HELP_DESK_ADMIN_LOGIN);
+    assert_eq!(cleared["target"][0]["id"], json!(reader_id));
+    // A new sign-in works again.
+    let again = org.tokens_for(READ_ONLY_ADMIN_LOGIN).await;
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            again["access_token"].as_str().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -86,56 +86,134 @@ impl Audit {
 
     /// Appends one successful admin event to the org's System Log.
     pub fn record(&self, org: &mut Org, event_type: &str, display: &str, targets: Vec<Value>) {
-        // Whole milliseconds, as `published` is written, so time windows and the text agree.
-        let now = Utc::now().trunc_subsecs(3);
-        // Drawn even when the request has its id, so the seeded generator's sequence (and so
-        // every id the org makes after this) does not depend on how the request arrived.
-        let drawn = base62(&mut org.rng, 26);
-        let request_id = self.request_id.clone().unwrap_or(drawn);
-        let event = json!({
-            "uuid": uuid(&mut org.rng),
-            "published": timestamp(now),
-            "eventType": event_type,
-            "version": "0",
-            "displayMessage": display,
-            "severity": "INFO",
-            "legacyEventType": null,
-            "actor": self.actor(org),
-            "client": {
-                "userAgent": {"rawUserAgent": self.user_agent, "os": "Unknown", "browser": "UNKNOWN"},
-                "zone": "null",
-                "device": "Unknown",
-                "id": self.token.as_ref().map(|t| t.client_id.clone()),
-                "ipAddress": self.ip,
-                "geographicalContext": null,
+        let actor = self.actor(org);
+        push_event(
+            org,
+            Entry {
+                event_type,
+                display,
+                actor,
+                client_id: self.token.as_ref().map(|t| t.client_id.clone()),
+                user_agent: &self.user_agent,
+                ip: &self.ip,
+                request_uri: &self.request_uri,
+                request_id: self.request_id.clone(),
+                outcome: ("SUCCESS", None),
+                targets,
             },
-            "device": null,
-            "authenticationContext": {
-                "authenticationProvider": null,
-                "credentialProvider": null,
-                "credentialType": null,
-                "issuer": null,
-                "interface": null,
-                "authenticationStep": 0,
-                "externalSessionId": "unknown",
-            },
-            "outcome": {"result": "SUCCESS", "reason": null},
-            "target": targets,
-            "transaction": {"type": "WEB", "id": request_id, "detail": {}},
-            "debugContext": {"debugData": {
-                "requestId": request_id,
-                "requestUri": self.request_uri.split('?').next().unwrap_or_default(),
-                "url": self.request_uri,
-            }},
-            "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
-            "request": {"ipChain": [{"ip": self.ip, "geographicalContext": null, "version": "V4", "source": null}]},
-        });
-        org.push_log(LogEntry {
-            published: now,
-            seq: 0,
-            event,
-        });
+        );
     }
+}
+
+/// One System Log event to append, before ids and timestamps are given to it.
+struct Entry<'a> {
+    event_type: &'a str,
+    display: &'a str,
+    actor: Value,
+    client_id: Option<String>,
+    user_agent: &'a str,
+    ip: &'a str,
+    request_uri: &'a str,
+    /// The `X-Okta-Request-Id` the API answered with, which is also `transaction.id` (a
+    /// fresh one where no request carries the event).
+    request_id: Option<String>,
+    /// `outcome.result` and `outcome.reason`.
+    outcome: (&'a str, Option<String>),
+    targets: Vec<Value>,
+}
+
+/// Appends an event in Okta's LogEvent shape.
+fn push_event(org: &mut Org, entry: Entry<'_>) {
+    // Whole milliseconds, as `published` is written, so time windows and the text agree.
+    let now = Utc::now().trunc_subsecs(3);
+    // Drawn even when the request has its id, so the seeded generator's sequence (and so
+    // every id the org makes after this) does not depend on how the request arrived.
+    let drawn = base62(&mut org.rng, 26);
+    let request_id = entry.request_id.unwrap_or(drawn);
+    let event = json!({
+        "uuid": uuid(&mut org.rng),
+        "published": timestamp(now),
+        "eventType": entry.event_type,
+        "version": "0",
+        "displayMessage": entry.display,
+        "severity": if entry.outcome.0 == "SUCCESS" { "INFO" } else { "WARN" },
+        "legacyEventType": null,
+        "actor": entry.actor,
+        "client": {
+            "userAgent": {"rawUserAgent": entry.user_agent, "os": "Unknown", "browser": "UNKNOWN"},
+            "zone": "null",
+            "device": "Unknown",
+            "id": entry.client_id,
+            "ipAddress": entry.ip,
+            "geographicalContext": null,
+        },
+        "device": null,
+        "authenticationContext": {
+            "authenticationProvider": null,
+            "credentialProvider": null,
+            "credentialType": null,
+            "issuer": null,
+            "interface": null,
+            "authenticationStep": 0,
+            "externalSessionId": "unknown",
+        },
+        "outcome": {"result": entry.outcome.0, "reason": entry.outcome.1},
+        "target": entry.targets,
+        "transaction": {"type": "WEB", "id": request_id, "detail": {}},
+        "debugContext": {"debugData": {
+            "requestId": request_id,
+            "requestUri": entry.request_uri.split('?').next().unwrap_or_default(),
+            "url": entry.request_uri,
+        }},
+        "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
+        "request": {"ipChain": [{"ip": entry.ip, "geographicalContext": null, "version": "V4", "source": null}]},
+    });
+    org.push_log(LogEntry {
+        published: now,
+        seq: 0,
+        event,
+    });
+}
+
+/// Records what the org authorization server did (a sign-in, a detected token reuse): the
+/// person as actor (or, for an unknown username, what was typed), the client app as target.
+pub(crate) fn record_auth_event(org: &mut Org, event: &crate::oauth::AuthEvent) {
+    let actor = match event.user_id.as_deref().and_then(|id| org.users.get(id)) {
+        Some(found) => json!({
+            "id": found["id"],
+            "type": "User",
+            "alternateId": found["profile"]["login"],
+            "displayName": found["profile"]["displayName"],
+            "detailEntry": null,
+        }),
+        None => json!({
+            "id": "unknown",
+            "type": "User",
+            "alternateId": event.username,
+            "displayName": "unknown",
+            "detailEntry": null,
+        }),
+    };
+    let client = json!(event.client_id);
+    let targets = vec![target(&client, "AppInstance", &client, &client)];
+    push_event(
+        org,
+        Entry {
+            event_type: event.event_type,
+            display: event.display,
+            actor,
+            client_id: Some(event.client_id.clone()),
+            user_agent: "unknown",
+            ip: "127.0.0.1",
+            request_uri: event.request_path,
+            request_id: None,
+            outcome: (
+                if event.success { "SUCCESS" } else { "FAILURE" },
+                event.reason.clone(),
+            ),
+            targets,
+        },
+    );
 }
 
 fn target(id: &Value, kind: &str, alternate: &Value, display: &Value) -> Value {

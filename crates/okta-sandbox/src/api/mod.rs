@@ -3,7 +3,7 @@
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
 mod apps;
-mod audit;
+pub(crate) mod audit;
 mod branding;
 mod brands;
 mod catalog;
@@ -47,6 +47,10 @@ pub trait Authorizer: Send + Sync + 'static {
         headers: &HeaderMap,
         required_scope: &str,
     ) -> Result<TokenInfo, BearerRejection>;
+
+    /// Ends a person's sessions at the org, and with `oauth_tokens` every OAuth token issued
+    /// to them (`DELETE /api/v1/users/{id}/sessions`). Fakes need not do anything.
+    fn end_sessions(&self, _user_id: &str, _oauth_tokens: bool) {}
 }
 
 impl Authorizer for OAuthServer {
@@ -58,6 +62,10 @@ impl Authorizer for OAuthServer {
         required_scope: &str,
     ) -> Result<TokenInfo, BearerRejection> {
         OAuthServer::authenticate(self, method, url, headers, required_scope)
+    }
+
+    fn end_sessions(&self, user_id: &str, oauth_tokens: bool) {
+        OAuthServer::end_user_sessions(self, user_id, oauth_tokens);
     }
 }
 

@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/users/{id}/groups", get(user_groups))
         .route("/api/v1/users/{id}/lifecycle/{operation}", post(lifecycle))
+        .route(
+            "/api/v1/users/{id}/sessions",
+            axum::routing::delete(clear_sessions),
+        )
         .route("/api/v1/meta/schemas/user/{schemaId}", get(schema))
 }
 
@@ -626,6 +630,15 @@ async fn lifecycle(
             set_status(&org, &mut user, "PASSWORD_EXPIRED");
             user.clone()
         }
+        "reset_factors" => {
+            if status != "ACTIVE" {
+                return Err(ApiError::validation(
+                    "resetFactors",
+                    "Cannot reset the factors of a user that is not active",
+                ));
+            }
+            json!({})
+        }
         _ => {
             return Err(ApiError::no_such_endpoint(&format!(
                 "{PATH}/{id}/lifecycle/{operation}"
@@ -643,10 +656,34 @@ async fn lifecycle(
             "user.account.reset_password",
             "Fired when the user's Okta password is reset",
         ),
+        "reset_factors" => ("user.mfa.factor.reset_all", "Reset all factors for user"),
         _ => ("user.account.expire_password", "Expire user password"),
     };
     keep::USER.record_and_store(&mut org, &audit, event, id, user);
     Ok(Json(body).into_response())
+}
+
+/// DELETE /api/v1/users/{id}/sessions?oauthTokens=true|false: ends the person's sessions
+/// at the org and, with `oauthTokens=true`, revokes every OAuth token issued to them.
+async fn clear_sessions(
+    State(state): State<AppState>,
+    audit: Audit,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let oauth_tokens = truthy(&query, "oauthTokens", false)?;
+    let id = find(&state.org.read(), &id)?;
+    // The authorization server's lock is never taken while the org's is held.
+    state.auth.end_sessions(&id, oauth_tokens);
+    let mut org = state.org.write();
+    let target = audit::user(&org.users[&id]);
+    audit.record(
+        &mut org,
+        "user.session.clear",
+        "Clear user session",
+        vec![target],
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// GET /api/v1/meta/schemas/user/default

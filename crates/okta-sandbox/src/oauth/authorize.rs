@@ -6,7 +6,7 @@
 //! gets an error page (redirecting would hand the error to an unregistered URL); every
 //! other problem is redirected to the client with `error`, `error_description`, `state`.
 
-use super::directory::{DirectoryUser, SignInRefusal, check_credentials};
+use super::directory::{AuthEvent, DirectoryUser, SignInRefusal, check_credentials};
 use super::jwt::now_secs;
 use super::state::{AuthorizationCode, BrowserSession, Counters, Grant, PendingAuthorization};
 use super::token::{Form, parse_form, requested_scopes};
@@ -18,8 +18,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::net::SocketAddr;
 
-/// How long an issued authorization code can be redeemed (Okta: 60 seconds).
-pub const AUTHORIZATION_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long an issued authorization code can be redeemed. Okta's OpenAPI spec for
+/// `/oauth2/v1/token`: "The code has a lifetime of 300 seconds."
+pub const AUTHORIZATION_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// How long the sign-in page stays usable for one request.
 const SIGN_IN_REQUEST_TTL: i64 = 600;
 /// Okta's default session lifetime (two hours).
@@ -57,7 +58,6 @@ impl std::fmt::Debug for AuthorizeRequest {
 }
 
 /// Why an authorization request failed, and where the answer goes.
-#[derive(Debug)]
 pub(crate) enum AuthorizeFailure {
     /// Shown on an error page: the client or its redirect URI is not trusted.
     Page {
@@ -121,13 +121,12 @@ pub(crate) async fn authorize_endpoint(
         Ok(authorization) => authorization,
         Err(failure) => return failure.into_response(),
     };
+    // A live session of a still-ACTIVE person signs in silently, as Okta's session does.
     if !authorization.force_login
         && let Some(session) = server.session_from(&headers)
+        && let Some(user) = server.user_for_session(&session)
     {
-        return match server.user_for_session(&session) {
-            Some(user) => redirect(&server.issue_code(&authorization, &user, session.auth_time)),
-            None => server.show_sign_in(authorization, None, StatusCode::OK),
-        };
+        return redirect(&server.issue_code(&authorization, &user, session.auth_time));
     }
     if authorization.no_prompt {
         return AuthorizeFailure::Redirect {
@@ -139,7 +138,7 @@ pub(crate) async fn authorize_endpoint(
         }
         .into_response();
     }
-    server.show_sign_in(authorization, None, StatusCode::OK)
+    server.show_sign_in(authorization)
 }
 
 /// `POST /oauth2/v1/authorize/login`: the sign-in form (`request_id`, `username`, `password`).
@@ -159,7 +158,7 @@ pub(crate) async fn sign_in_submit(State(server): State<OAuthServer>, body: Byte
     };
     let username = form.get("username").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    match server.sign_in(username, password) {
+    match server.sign_in(&pending.request.client_id, username, password) {
         Ok(user) => {
             server.state().pending_authorizations.remove(request_id);
             let now = now_secs();
@@ -174,7 +173,13 @@ pub(crate) async fn sign_in_submit(State(server): State<OAuthServer>, body: Byte
         Err(refusal) => {
             let mut request = pending.request;
             request.login_hint = Some(username.to_string()).filter(|u| !u.is_empty());
-            server.show_sign_in_again(request_id, request, &refusal)
+            // The same request stays usable: the page again, saying why, as Okta's does.
+            sign_in_page(
+                request_id,
+                &request,
+                Some(&refusal),
+                StatusCode::UNAUTHORIZED,
+            )
         }
     }
 }
@@ -211,49 +216,80 @@ pub(crate) async fn approve_endpoint(
             "expected {\"authorize_url\": string, \"username\": string, \"password\": string}",
         );
     };
-    let Some(query) = url::Url::parse(&approve.authorize_url)
-        .ok()
-        .filter(|u| u.path() == AUTHORIZE_PATH)
-        .map(|u| u.query().unwrap_or("").to_string())
-    else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "'authorize_url' must be a full URL of this org's /oauth2/v1/authorize with its query",
-        );
-    };
-    let authorization = match server.validate_authorization(&parse_form(query.as_bytes())) {
-        Ok(authorization) => authorization,
-        Err(AuthorizeFailure::Page { error, description }) => {
-            return json_error(StatusCode::BAD_REQUEST, error, &description);
-        }
-        Err(AuthorizeFailure::Redirect {
-            redirect_uri,
-            error,
-            description,
-            state,
-        }) => {
-            let mut params = vec![
-                ("error", error.to_string()),
-                ("error_description", description),
-            ];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            return redirect_json(&with_query(&redirect_uri, &params));
-        }
-    };
-    match server.sign_in(&approve.username, &approve.password) {
-        Ok(user) => redirect_json(&server.issue_code(&authorization, &user, now_secs())),
-        Err(refusal) => json_error(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            &refusal.message(),
-        ),
+    match server.approve_sign_in(&approve.authorize_url, &approve.username, &approve.password) {
+        Ok(redirect_to) => redirect_json(&redirect_to),
+        Err(refused) => json_error(refused.status, refused.error, &refused.description),
     }
 }
 
+/// Why [`OAuthServer::approve_sign_in`] produced no redirect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInRefused {
+    /// 400 for a request that is not a usable authorize URL, 401 for refused credentials.
+    pub status: StatusCode,
+    /// `invalid_request`, `invalid_client` or `access_denied`.
+    pub error: &'static str,
+    pub description: String,
+}
+
 impl OAuthServer {
+    /// What the sign-in page does, without a browser: validates `authorize_url` (a full
+    /// `/oauth2/v1/authorize` URL with its query), checks the credentials, and returns where
+    /// the browser would be sent: `{redirect_uri}?code=…&state=…`, or for an error Okta
+    /// redirects, `{redirect_uri}?error=…&error_description=…&state=…`.
+    pub fn approve_sign_in(
+        &self,
+        authorize_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<String, SignInRefused> {
+        let refused = |status, error, description: String| SignInRefused {
+            status,
+            error,
+            description,
+        };
+        let query = url::Url::parse(authorize_url)
+            .ok()
+            .filter(|u| u.path() == AUTHORIZE_PATH)
+            .map(|u| u.query().unwrap_or("").to_string())
+            .ok_or_else(|| {
+                refused(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "'authorize_url' must be a full URL of this org's /oauth2/v1/authorize with its query".into(),
+                )
+            })?;
+        let authorization = match self.validate_authorization(&parse_form(query.as_bytes())) {
+            Ok(authorization) => authorization,
+            Err(AuthorizeFailure::Page { error, description }) => {
+                return Err(refused(StatusCode::BAD_REQUEST, error, description));
+            }
+            Err(AuthorizeFailure::Redirect {
+                redirect_uri,
+                error,
+                description,
+                state,
+            }) => {
+                let mut params = vec![
+                    ("error", error.to_string()),
+                    ("error_description", description),
+                ];
+                if let Some(state) = state {
+                    params.push(("state", state));
+                }
+                return Ok(with_query(&redirect_uri, &params));
+            }
+        };
+        match self.sign_in(&authorization.client_id, username, password) {
+            Ok(user) => Ok(self.issue_code(&authorization, &user, now_secs())),
+            Err(refusal) => Err(refused(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                refusal.message(),
+            )),
+        }
+    }
+
     /// Checks an authorization request in Okta's order: client, redirect URI, then the rest.
     pub(crate) fn validate_authorization(
         &self,
@@ -421,16 +457,37 @@ impl OAuthServer {
         })
     }
 
-    /// Checks credentials, counting refusals.
+    /// Checks credentials for a sign-in to `client_id`, counting refusals and recording the
+    /// attempt in the System Log (`user.session.start`, as Okta does).
     pub(crate) fn sign_in(
         &self,
+        client_id: &str,
         username: &str,
         password: &str,
     ) -> Result<DirectoryUser, SignInRefusal> {
         let directory = self.state().directory.clone();
-        check_credentials(directory.as_ref(), username, password).inspect_err(|_| {
+        let outcome = check_credentials(directory.as_ref(), username, password);
+        if outcome.is_err() {
             Counters::bump(&self.inner.counters.sign_in_failures);
-        })
+        }
+        let user_id = match &outcome {
+            Ok(user) => Some(user.id.clone()),
+            Err(_) => directory
+                .as_ref()
+                .and_then(|d| d.find_user(username.trim()))
+                .map(|u| u.id),
+        };
+        self.record_event(AuthEvent {
+            event_type: "user.session.start",
+            display: "User login to Okta",
+            success: outcome.is_ok(),
+            reason: outcome.as_ref().err().map(|r| r.reason().to_string()),
+            user_id,
+            username: username.trim().to_string(),
+            client_id: client_id.to_string(),
+            request_path: SIGN_IN_PATH,
+        });
+        outcome
     }
 
     /// Stores a new single-use code for `user` and returns the redirect URI carrying it.
@@ -516,12 +573,7 @@ impl OAuthServer {
     }
 
     /// Renders the sign-in page for a new pending request.
-    fn show_sign_in(
-        &self,
-        request: AuthorizeRequest,
-        refusal: Option<&SignInRefusal>,
-        status: StatusCode,
-    ) -> Response {
+    fn show_sign_in(&self, request: AuthorizeRequest) -> Response {
         let request_id = keys::random_token(16);
         self.state().pending_authorizations.insert(
             request_id.clone(),
@@ -530,22 +582,7 @@ impl OAuthServer {
                 expires_at: now_secs() + SIGN_IN_REQUEST_TTL,
             },
         );
-        sign_in_page(&request_id, &request, refusal, status)
-    }
-
-    /// The sign-in page again for the same request, saying why the last attempt failed.
-    fn show_sign_in_again(
-        &self,
-        request_id: &str,
-        request: AuthorizeRequest,
-        refusal: &SignInRefusal,
-    ) -> Response {
-        sign_in_page(
-            request_id,
-            &request,
-            Some(refusal),
-            StatusCode::UNAUTHORIZED,
-        )
+        sign_in_page(&request_id, &request, None, StatusCode::OK)
     }
 }
 

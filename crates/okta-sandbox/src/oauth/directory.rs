@@ -40,9 +40,30 @@ impl DirectoryUser {
     }
 }
 
-/// Looks people up by id or login (logins match case-insensitively, as Okta's do).
+/// Looks people up by id or login (logins match case-insensitively, as Okta's do), and
+/// keeps the System Log of what the authorization server did.
 pub trait UserDirectory: Send + Sync + 'static {
     fn find_user(&self, id_or_login: &str) -> Option<DirectoryUser>;
+    /// Appends a sign-in or token event to the org's System Log (nothing by default).
+    fn record(&self, _event: AuthEvent) {}
+}
+
+/// A System Log event of the authorization server (`user.session.start`,
+/// `app.oauth2.token.detect_reuse`).
+#[derive(Clone, Debug)]
+pub struct AuthEvent {
+    pub event_type: &'static str,
+    pub display: &'static str,
+    pub success: bool,
+    /// `outcome.reason`, e.g. `INVALID_CREDENTIALS`.
+    pub reason: Option<String>,
+    /// The person, when known.
+    pub user_id: Option<String>,
+    /// What was typed as the username (the actor's `alternateId` for an unknown user).
+    pub username: String,
+    pub client_id: String,
+    /// The endpoint that acted, for `debugContext`.
+    pub request_path: &'static str,
 }
 
 /// Why a sign-in was refused; the sign-in page and the approve endpoint say it in words.
@@ -54,6 +75,15 @@ pub(crate) enum SignInRefusal {
 }
 
 impl SignInRefusal {
+    /// The System Log's `outcome.reason` for this refusal.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignInRefusal::UnknownUser => "VERIFICATION_ERROR",
+            SignInRefusal::WrongPassword => "INVALID_CREDENTIALS",
+            SignInRefusal::NotActive(_) => "USER_NOT_ACTIVE",
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             SignInRefusal::UnknownUser => {

@@ -21,6 +21,13 @@ impl OAuthServer {
         let ttl_secs = ttl.as_secs().max(1);
         let exp = now + ttl_secs as i64;
         let mut state = self.state();
+        if grant.user
+            && let Some(sign_in) = &grant.sign_in
+        {
+            state
+                .sign_in_owners
+                .insert(sign_in.clone(), user_id_of(grant));
+        }
         if state.opaque_tokens {
             let token = keys::random_token(32);
             state.opaque.insert(

@@ -26,14 +26,14 @@ mod state;
 mod token;
 mod userinfo;
 
-pub use authorize::{AUTHORIZATION_CODE_TTL, REQUEST_ID_HEADER};
+pub use authorize::{AUTHORIZATION_CODE_TTL, REQUEST_ID_HEADER, SignInRefused};
 pub use clients::{
     ClientAuth, ClientRegistration, DEFAULT_DEVICE_CLIENT_ID, DEFAULT_SERVICE_CLIENT_ID,
     DEFAULT_WEB_CLIENT_ID, DEFAULT_WEB_JWT_CLIENT_ID, MANAGEMENT_SCOPES, OIDC_SCOPES,
     REFRESH_TOKEN_LEEWAY, RefreshRotation, scope_satisfies,
 };
 pub use directory::{
-    DirectoryUser, HELP_DESK_ADMIN_LOGIN, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD,
+    AuthEvent, DirectoryUser, HELP_DESK_ADMIN_LOGIN, READ_ONLY_ADMIN_LOGIN, SANDBOX_PASSWORD,
     SUPER_ADMIN_LOGIN, UserDirectory,
 };
 pub use errors::OAuthError;
@@ -202,6 +202,7 @@ impl OAuthServer {
             authorization_code_ttl: AUTHORIZATION_CODE_TTL,
             sessions: HashMap::new(),
             access_sign_ins: HashMap::new(),
+            sign_in_owners: HashMap::new(),
             revoked_sign_ins: HashSet::new(),
             refresh_grants: HashMap::new(),
         };
@@ -364,6 +365,39 @@ impl OAuthServer {
     /// Hands the server the org's people: who can sign in, and the claims of their tokens.
     pub fn set_directory(&self, directory: Arc<dyn UserDirectory>) {
         self.state().directory = Some(directory);
+    }
+
+    /// Ends `user_id`'s browser sessions (the next `/authorize` shows the sign-in page) and,
+    /// with `oauth_tokens`, revokes every access and refresh token issued to them and any
+    /// code not yet redeemed. Returns how many sign-ins were revoked.
+    pub fn end_user_sessions(&self, user_id: &str, oauth_tokens: bool) -> usize {
+        let mut state = self.state();
+        state.sessions.retain(|_, s| s.user_id != user_id);
+        if !oauth_tokens {
+            return 0;
+        }
+        state
+            .codes
+            .retain(|_, c| c.grant.user_id.as_deref() != Some(user_id));
+        let owned: Vec<String> = state
+            .sign_in_owners
+            .iter()
+            .filter(|(_, owner)| owner.as_str() == user_id)
+            .map(|(sign_in, _)| sign_in.clone())
+            .filter(|sign_in| !state.revoked_sign_ins.contains(sign_in))
+            .collect();
+        for sign_in in &owned {
+            state.revoke_sign_in(sign_in);
+        }
+        owned.len()
+    }
+
+    /// Appends an event to the org's System Log, if the server has a directory.
+    pub(crate) fn record_event(&self, event: AuthEvent) {
+        let directory = self.state().directory.clone();
+        if let Some(directory) = directory {
+            directory.record(event);
+        }
     }
 
     /// A person by id or login, if the server has a directory and they exist.

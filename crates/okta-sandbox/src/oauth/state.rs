@@ -134,6 +134,8 @@ pub(crate) struct State {
     pub sessions: HashMap<String, BrowserSession>,
     /// Access token `jti` → the sign-in it descends from.
     pub access_sign_ins: HashMap<String, String>,
+    /// Sign-in → the person's user id, so all of one person's tokens can be revoked.
+    pub sign_in_owners: HashMap<String, String>,
     /// Sign-ins whose tokens were all revoked (code replay, refresh reuse, revocation).
     pub revoked_sign_ins: HashSet<String>,
     /// Successful refresh grants per person (keyed by login and by user id).

@@ -429,9 +429,21 @@ impl OAuthServer {
             RefreshState::Rotated { .. } => {
                 Counters::bump(&self.inner.counters.refresh_token_reuse);
                 // Okta's reuse detection: every token of this sign-in stops working.
+                let event = super::AuthEvent {
+                    event_type: "app.oauth2.token.detect_reuse",
+                    display: "Detect refresh token reuse",
+                    success: false,
+                    reason: Some("Refresh token reuse detected".into()),
+                    user_id: record.grant.user_id.clone(),
+                    username: record.grant.subject.clone(),
+                    client_id: client.client_id.clone(),
+                    request_path: super::TOKEN_PATH,
+                };
                 if let Some(sign_in) = record.grant.sign_in.clone() {
                     state.revoke_sign_in(&sign_in);
                 }
+                drop(state);
+                self.record_event(event);
                 return Err(OAuthError::invalid_grant(
                     "The refresh token was already used: refresh tokens rotate on every use.",
                 ));
@@ -470,7 +482,8 @@ impl OAuthServer {
         }
         check_granted(client, &grant.scopes)?;
         let rotate = matches!(client.refresh_rotation, RefreshRotation::Rotate { .. });
-        if rotate {
+        // The leeway runs from the first exchange; a retry inside it does not extend it.
+        if rotate && record.state == RefreshState::Active {
             record.state = RefreshState::Rotated { at: now };
         }
         if let Some(old) = superseded
@@ -712,4 +725,64 @@ pub(crate) fn check_granted(
         client.client_id,
         missing.join(" ")
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(raw: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded_after_base64() {
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+        let parsed = basic_credentials(&basic("0oa%3Aweb:s%2Bcr%25t")).unwrap();
+        assert_eq!(parsed, Some(("0oa:web".into(), "s+cr%t".into())));
+        assert_eq!(basic_credentials(&HeaderMap::new()).unwrap(), None);
+        let mut bearer = HeaderMap::new();
+        bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_credentials(&bearer).unwrap(), None);
+        let mut garbage = HeaderMap::new();
+        garbage.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert_eq!(
+            basic_credentials(&garbage).unwrap_err().error,
+            "invalid_client"
+        );
+        assert_eq!(
+            basic_credentials(&basic("no-colon")).unwrap_err().error,
+            "invalid_client"
+        );
+    }
+
+    #[test]
+    fn credentials_in_two_places_are_refused_and_never_echoed() {
+        let mut form = Form::new();
+        form.insert("client_secret".into(), "top-secret-value".into());
+        let Err(error) = claimed_client(&basic("0oaweb:other-secret"), &form) else {
+            panic!("two credentials accepted");
+        };
+        assert_eq!(error.error, "invalid_request");
+        assert!(!error.description.contains("secret-value"));
+    }
+
+    #[test]
+    fn s256_matches_rfc_7636_appendix_b() {
+        assert_eq!(
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert!(super::super::authorize::is_pkce_value(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        ));
+        assert!(!super::super::authorize::is_pkce_value("too-short"));
+        assert!(!super::super::authorize::is_pkce_value(&"a+".repeat(30)));
+    }
 }
