@@ -36,6 +36,13 @@ pub enum Command {
     Auth(AuthCommand),
     /// Run the sandbox Okta org standalone (for tests, benchmarks and trying things out).
     Sandbox(SandboxArgs),
+    /// Print a shell completion script, e.g. `okta-mcp-server completions bash > /etc/bash_completion.d/okta-mcp-server`.
+    Completions {
+        /// Shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `okta-mcp-server man > okta-mcp-server.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

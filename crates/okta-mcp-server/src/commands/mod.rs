@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod call;
+pub mod completions;
 pub mod sandbox;
 pub mod serve;
 pub mod tools;
