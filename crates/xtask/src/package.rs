@@ -284,7 +284,7 @@ impl Packager {
 
     /// `cargo build --release`: a no-op when the binary is current (as after `cargo build`).
     fn release_build(&mut self) -> anyhow::Result<String> {
-        let mut cargo = Command::new(cargo());
+        let mut cargo = cargo();
         cargo
             .current_dir(&self.root)
             .args(["build", "--release", "--locked", "-p", BIN]);
@@ -366,12 +366,12 @@ impl Packager {
     /// The wheel (maturin, pointed at the same target dir and profile, so the release build
     /// above is reused), installed into a fresh venv and run with `uvx --from`.
     fn wheel(&mut self) -> anyhow::Result<String> {
-        let wheels = self.dist.join("wheels");
+        let built_dir = self.dist.join("wheels-maturin");
         let build_started = Instant::now();
         let built = capture(
-            Command::new(&self.python)
+            with_cargo_env_of_a_shell(Command::new(&self.python))
                 .args(["-m", "maturin", "build", "--release", "--locked", "--out"])
-                .arg(&wheels)
+                .arg(&built_dir)
                 .arg("--target-dir")
                 .arg(&self.target)
                 .current_dir(self.packaging("pypi")),
@@ -379,7 +379,7 @@ impl Packager {
         let maturin_log = String::from_utf8_lossy(&built.stderr).into_owned();
         let rebuilt = maturin_log.contains(&format!("Compiling {BIN} "));
         let build_took = build_started.elapsed();
-        let wheel = only_file(&wheels, ".whl")?;
+        let wheel = self.add_package_named_script(&only_file(&built_dir, ".whl")?)?;
 
         // The binary in the wheel is the release binary, byte for byte.
         let venv = self.dist.join("venv-wheel");
@@ -433,6 +433,33 @@ impl Packager {
                 "reused the release build"
             }
         ))
+    }
+
+    /// Adds the `okta-mcp-server-rs` console script to maturin's wheel: `uvx NAME` runs the
+    /// script named like the package, and maturin refuses scripts beside a binary (see
+    /// packaging/pypi/pyproject.toml). `wheel unpack` / `wheel pack` rewrite RECORD.
+    fn add_package_named_script(&self, built: &Path) -> anyhow::Result<PathBuf> {
+        let unpacked = self.dist.join("wheel-unpacked");
+        run_quiet(
+            Command::new(&self.python)
+                .args(["-m", "wheel", "unpack", "--dest"])
+                .arg(&unpacked)
+                .arg(built),
+        )?;
+        let root = only_file(&unpacked, "")?;
+        let dist_info = only_file(&root, ".dist-info")?;
+        std::fs::write(
+            dist_info.join("entry_points.txt"),
+            format!("[console_scripts]\n{PACKAGE_NAME} = okta_mcp_server_rs.__main__:main\n"),
+        )?;
+        let out = self.dist.join("wheels");
+        run_quiet(
+            Command::new(&self.python)
+                .args(["-m", "wheel", "pack", "--dest-dir"])
+                .arg(&out)
+                .arg(&root),
+        )?;
+        only_file(&out, ".whl")
     }
 
     /// The launcher and this platform's package: packed, installed from the tarballs into a
@@ -507,7 +534,7 @@ impl Packager {
         )?;
         let answer = self.handshake(
             Path::new("npx"),
-            &["--no", PACKAGE_NAME, "--demo"],
+            &["--yes=false", "--offline", PACKAGE_NAME, "--demo"],
             &prefix,
             &[],
         )?;
@@ -665,7 +692,7 @@ impl Packager {
     /// `cargo package` of every published crate: each is built from its own .crate, against
     /// the others' .crate files (not the workspace), as crates.io will see them.
     fn cargo_package(&mut self) -> anyhow::Result<String> {
-        let mut cargo = Command::new(cargo());
+        let mut cargo = cargo();
         cargo
             .current_dir(&self.root)
             .args(["package", "--locked", "--allow-dirty"]);
@@ -688,7 +715,7 @@ impl Packager {
     /// target dir and the lock file, it reuses the release build; the install is what is tested.
     fn cargo_install(&mut self) -> anyhow::Result<String> {
         let root = self.dist.join("cargo-root");
-        let mut cargo = Command::new(cargo());
+        let mut cargo = cargo();
         cargo
             .current_dir(&self.root)
             .args([
@@ -743,8 +770,32 @@ impl Packager {
     }
 }
 
-fn cargo() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+/// A cargo command (maturin runs cargo too) without the package variables `cargo run` gave
+/// this process: ring's build script reruns when CARGO_PKG_NAME or CARGO_MANIFEST_DIR differ
+/// from the last build's, and with it the whole release build (fat LTO, minutes). Without them
+/// the release build made by a plain `cargo build --release` is reused.
+fn with_cargo_env_of_a_shell(mut command: Command) -> Command {
+    const SET_BY_CARGO_RUN: [&str; 6] = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if SET_BY_CARGO_RUN.iter().any(|p| name.starts_with(p)) {
+            command.env_remove(&key);
+        }
+    }
+    command
+}
+
+fn cargo() -> Command {
+    with_cargo_env_of_a_shell(Command::new(
+        std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    ))
 }
 
 /// A console script installed beside `python` (the venv's bin directory).
