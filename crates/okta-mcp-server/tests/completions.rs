@@ -89,7 +89,7 @@ fn bash_completes_subcommands_and_flags() {
 }
 
 #[test]
-fn zsh_and_fish_scripts_parse() {
+fn zsh_and_fish_scripts_parse_and_fish_completes() {
     for (shell, check) in [("zsh", ["-n"]), ("fish", ["--no-execute"])] {
         let text = stdout_of(&["completions", shell], &[]);
         assert!(text.contains("okta-mcp-server"), "{shell}: {text}");
@@ -109,6 +109,18 @@ fn zsh_and_fish_scripts_parse() {
             "{shell} rejects its script: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if shell == "fish" {
+            let program = format!(
+                "source {}; complete -C 'okta-mcp-server auth st'",
+                script.display()
+            );
+            let out = Command::new("fish")
+                .args(["-c", &program])
+                .output()
+                .unwrap();
+            let offered = String::from_utf8_lossy(&out.stdout);
+            assert!(offered.starts_with("status"), "fish offers: {offered}");
+        }
     }
 }
 
