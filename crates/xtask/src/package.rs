@@ -453,6 +453,7 @@ impl Packager {
             format!("[console_scripts]\n{PACKAGE_NAME} = okta_mcp_server_rs.__main__:main\n"),
         )?;
         let out = self.dist.join("wheels");
+        std::fs::create_dir_all(&out)?;
         run_quiet(
             Command::new(&self.python)
                 .args(["-m", "wheel", "pack", "--dest-dir"])
