@@ -41,6 +41,13 @@ pub enum Command {
     Sessions(SessionsCommand),
     /// Read the audit journal: who changed what in the org through this server.
     Audit(AuditArgs),
+    /// Print a shell completion script, e.g. `okta-mcp-server completions bash > /etc/bash_completion.d/okta-mcp-server`.
+    Completions {
+        /// Shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `okta-mcp-server man > okta-mcp-server.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

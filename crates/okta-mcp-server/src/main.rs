@@ -28,7 +28,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     allocator::tune();
+    forget_empty_settings();
     let mut cli = Cli::parse();
+    // Completions and the man page describe the CLI itself: no setting applies to them.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return commands::completions::print_script(*shell),
+        Some(Command::Man) => return commands::completions::print_man_page(),
+        _ => {}
+    }
     // The sandbox serves an org; it needs none of the settings that point at one.
     let global = match &cli.command {
         Some(Command::Sandbox(_)) => cli::GlobalArgs {
@@ -83,6 +90,8 @@ fn main() -> ExitCode {
                 until_signal(commands::sessions::run(settings, command)).await
             }
             Some(Command::Audit(args)) => until_signal(commands::audit::run(settings, args)).await,
+            // Answered above, before the settings were read.
+            Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -107,5 +116,20 @@ async fn until_signal(
             eprintln!("okta-mcp-server: interrupted");
             Ok(signal.exit_code())
         }
+    }
+}
+
+/// An empty OKTA_* variable means unset. MCP clients fill an optional setting the user left
+/// blank with an empty string (a Claude Desktop bundle passes `OKTA_PRIVATE_KEY_FILE=""` when
+/// no key file was picked), and clap would refuse an empty path instead of ignoring it.
+fn forget_empty_settings() {
+    let empty: Vec<std::ffi::OsString> = std::env::vars_os()
+        .filter(|(key, value)| value.is_empty() && key.to_string_lossy().starts_with("OKTA_"))
+        .map(|(key, _)| key)
+        .collect();
+    for key in empty {
+        // SAFETY: called first thing in main, before any thread exists that could read the
+        // environment at the same time.
+        unsafe { std::env::remove_var(key) };
     }
 }

@@ -1,9 +1,11 @@
 //! Repository tasks. `cargo run --release -p xtask -- bench` runs the benchmark;
-//! `startup-order` remakes the release link order of start-up functions.
+//! `startup-order` remakes the release link order of start-up functions; `package` builds and
+//! tests every install package (wheel, npm, MCP Bundle, crates, release archive).
 
 mod bench;
 mod floor;
 mod machine;
+mod package;
 mod process;
 mod report;
 mod rpc;
@@ -45,6 +47,17 @@ enum Task {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Build every install package from one release build into target/dist, install each the
+    /// way a user would and start it against --demo (tools: packaging/install-tools.sh).
+    Package {
+        /// A Python with the MCP SDK, maturin, uv and jsonschema
+        /// (default: $OKTA_MCP_TEST_PYTHON, else target/venv-mcp/bin/python).
+        #[arg(long)]
+        python: Option<PathBuf>,
+        /// The npm prefix holding @anthropic-ai/mcpb (default: target/npm-tools).
+        #[arg(long)]
+        npm_tools: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +74,9 @@ fn main() -> ExitCode {
                 server,
             };
             report(bench::run(&options))
+        }
+        Task::Package { python, npm_tools } => {
+            report(package::run(package::Options { python, npm_tools }))
         }
         Task::StartupOrder { check, out } => report(startup_order::run(
             &out.unwrap_or_else(startup_order::default_path),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod call;
+pub mod completions;
 pub mod sandbox;
 pub mod serve;
 pub mod sessions;
