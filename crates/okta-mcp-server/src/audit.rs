@@ -18,21 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// `<user state dir>/okta-mcp-server/audit.jsonl`: XDG_STATE_HOME or ~/.local/state on
-/// Unix, ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows.
+/// Linux; macOS and Windows have no state dir, so ~/Library/Application Support and
+/// %LOCALAPPDATA% there.
 pub fn default_path() -> Option<PathBuf> {
-    let env_dir = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env_dir("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env_dir("HOME").map(|h| h.join("Library").join("Application Support"))
-    } else {
-        env_dir("XDG_STATE_HOME")
-            .or_else(|| env_dir("HOME").map(|h| h.join(".local").join("state")))
-    }?;
+    let base = dirs::state_dir().or_else(dirs::data_local_dir)?;
     Some(base.join("okta-mcp-server").join("audit.jsonl"))
 }
 

@@ -41,19 +41,7 @@ impl FileStore {
 /// `<user cache dir>/okta-mcp-server/tokens`: XDG_CACHE_HOME or ~/.cache on Unix,
 /// ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows.
 pub fn default_dir() -> Option<PathBuf> {
-    let env_dir = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env_dir("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env_dir("HOME").map(|h| h.join("Library").join("Caches"))
-    } else {
-        env_dir("XDG_CACHE_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".cache")))
-    }?;
-    Some(base.join("okta-mcp-server").join("tokens"))
+    Some(dirs::cache_dir()?.join("okta-mcp-server").join("tokens"))
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -92,19 +92,8 @@ pub trait StateStore: Send + Sync + 'static {
 /// `<user data dir>/okta-mcp-server/state.sqlite3`: XDG_DATA_HOME or ~/.local/share on
 /// Unix, ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows.
 pub fn default_path() -> PathBuf {
-    let env_dir = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env_dir("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env_dir("HOME").map(|h| h.join("Library").join("Application Support"))
-    } else {
-        env_dir("XDG_DATA_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
-    };
-    base.unwrap_or_else(std::env::temp_dir)
+    dirs::data_local_dir()
+        .unwrap_or_else(std::env::temp_dir)
         .join("okta-mcp-server")
         .join("state.sqlite3")
 }
