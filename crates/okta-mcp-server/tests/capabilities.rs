@@ -180,6 +180,17 @@ fn completions_offer_event_types_inside_a_log_filter() {
     );
     assert_eq!(values, ["eventType  SW \"user.account.lock\""]);
 
+    // An empty literal offers the whole catalogue, all of it sent: total and hasMore agree.
+    let resp = mcp.request(
+        "completion/complete",
+        json!({"ref": tool("get_logs"), "argument": {"name": "filter", "value": "eventType eq \""}}),
+    );
+    let completion = &resp["result"]["completion"];
+    let sent = completion["values"].as_array().expect("values").len();
+    assert!(sent >= 40, "{completion}");
+    assert_eq!(completion["total"], json!(sent), "{completion}");
+    assert_eq!(completion["hasMore"], json!(false), "{completion}");
+
     // The event type the completion offers is one the org's log really has.
     let events = mcp.call_ok(
         "get_logs",
