@@ -148,3 +148,76 @@ fn completions_offer_enum_values_toolsets_and_logins_by_prefix() {
     // An argument without known values gets an empty list.
     assert!(complete(&mut mcp, tool("list_users"), "search", "x").is_empty());
 }
+
+#[test]
+fn completions_offer_event_types_inside_a_log_filter() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    let tool = |name: &str| json!({"type": "ref/prompt", "name": name});
+
+    // The whole filter comes back, the open literal completed and closed.
+    let typed = "outcome.result eq \"FAILURE\" and eventType eq \"user.sess";
+    let values = complete(&mut mcp, tool("get_logs"), "filter", typed);
+    assert!(
+        values.contains(
+            &"outcome.result eq \"FAILURE\" and eventType eq \"user.session.start\"".to_owned()
+        ),
+        "{values:?}"
+    );
+    assert!(
+        values.iter().all(|v| v
+            .starts_with("outcome.result eq \"FAILURE\" and eventType eq \"user.session.")
+            && v.ends_with('"')),
+        "{values:?}"
+    );
+    // Operator case and spacing are tolerated; summarize_logs takes the same filter.
+    let values = complete(
+        &mut mcp,
+        tool("summarize_logs"),
+        "filter",
+        "eventType  SW \"USER.ACCOUNT.L",
+    );
+    assert_eq!(values, ["eventType  SW \"user.account.lock\""]);
+
+    // An empty literal offers the whole catalogue, all of it sent: total and hasMore agree.
+    let resp = mcp.request(
+        "completion/complete",
+        json!({"ref": tool("get_logs"), "argument": {"name": "filter", "value": "eventType eq \""}}),
+    );
+    let completion = &resp["result"]["completion"];
+    let sent = completion["values"].as_array().expect("values").len();
+    assert!(sent >= 40, "{completion}");
+    assert_eq!(completion["total"], json!(sent), "{completion}");
+    assert_eq!(completion["hasMore"], json!(false), "{completion}");
+
+    // The event type the completion offers is one the org's log really has.
+    let events = mcp.call_ok(
+        "get_logs",
+        json!({"filter": "eventType eq \"user.session.start\"", "limit": 1}),
+    );
+    assert!(
+        events.to_string().contains("user.session.start"),
+        "{events}"
+    );
+
+    // Filters that do not end inside an event-type literal get no event types.
+    for unrelated in [
+        "outcome.result eq \"FAIL",
+        "eventType eq \"user.session.start\"",
+        "user.sess",
+    ] {
+        let values = complete(&mut mcp, tool("get_logs"), "filter", unrelated);
+        assert!(values.is_empty(), "{unrelated}: {values:?}");
+    }
+    // Another toolset's `filter` is not an event-type filter.
+    assert!(
+        complete(
+            &mut mcp,
+            tool("list_users"),
+            "filter",
+            "eventType eq \"user."
+        )
+        .is_empty()
+    );
+}

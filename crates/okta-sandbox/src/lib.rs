@@ -24,6 +24,12 @@ mod seed;
 
 pub use org::OrgHandle;
 
+/// The System Log event types every seeded org contains, so that clients of the sandbox (the
+/// server's event-type completions) can check they know each one.
+pub fn seeded_event_types() -> Vec<&'static str> {
+    seed::logs::event_types()
+}
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,12 +3,14 @@
 //! reference completes by argument name alone.
 //!
 //! Known values: the fixed values in a tool's input schema (enums such as policy types),
-//! toolset names, and user logins by prefix (one bounded search against the org).
+//! toolset names, user logins by prefix (one bounded search against the org), and System Log
+//! event types: inside a log tool's `filter` after `eventType eq "` (or `sw "`), the whole
+//! filter completed with each matching type, since a completion replaces the argument value.
 
 use super::OktaMcp;
 use super::exposure;
 use crate::caller::Caller;
-use crate::tools::Toolset;
+use crate::tools::{Toolset, log_event_types};
 use okta_client::{ApiPath, ApiRequest, paths};
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 use serde_json::Value;
@@ -29,6 +31,12 @@ const LOGIN_ARGUMENTS: &[&str] = &["login", "user_id", "user", "username", "user
 
 /// Argument names whose values are toolset names.
 const TOOLSET_ARGUMENTS: &[&str] = &["toolset", "toolsets"];
+
+/// Argument names whose values are bare System Log event types.
+const EVENT_TYPE_ARGUMENTS: &[&str] = &["event_type", "eventType"];
+
+/// The log tools' argument holding an Okta filter expression.
+const LOG_FILTER_ARGUMENT: &str = "filter";
 
 /// Suggestions for `caller` (team mode: from the tools and with the Okta access that person
 /// has, never anyone else's).
@@ -60,6 +68,21 @@ pub async fn complete(
         .flat_map(|schema| enum_values(schema, argument))
         .collect();
     values.extend(fixed);
+    if EVENT_TYPE_ARGUMENTS.contains(&argument) {
+        values.extend(log_event_types::matching(prefix).map(str::to_owned));
+    }
+    let is_log_tool = |t: &crate::tools::ToolDef| t.spec.toolset == Toolset::Logs;
+    let logs_filter = argument == LOG_FILTER_ARGUMENT
+        && match tool {
+            Some(tool) => is_log_tool(tool),
+            None => server
+                .visible_tools_for(caller)
+                .into_iter()
+                .any(is_log_tool),
+        };
+    if logs_filter {
+        values.extend(log_event_types::complete_filter(prefix));
+    }
     let mut values: Vec<String> = values
         .into_iter()
         .filter(|v| starts_with_ignoring_case(v, prefix))
@@ -67,8 +90,13 @@ pub async fn complete(
     if values.is_empty() && LOGIN_ARGUMENTS.contains(&argument) {
         values = logins(server, caller, prefix).await;
     }
+    let total = values.len();
     values.truncate(CompletionInfo::MAX_VALUES);
-    CompleteResult::new(CompletionInfo::with_all_values(values).unwrap_or_default())
+    let has_more = total > values.len();
+    let total = u32::try_from(total).ok();
+    CompleteResult::new(
+        CompletionInfo::with_pagination(values, total, has_more).unwrap_or_default(),
+    )
 }
 
 fn starts_with_ignoring_case(value: &str, prefix: &str) -> bool {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod groups;
 pub mod listing;
+pub mod log_event_types;
 pub mod log_summary;
 pub mod log_window;
 pub mod logs;

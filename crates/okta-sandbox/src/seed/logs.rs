@@ -265,7 +265,6 @@ const KINDS: &[Kind] = &[
 ];
 
 /// Event types every seeded log contains (tests and demos can rely on each being present).
-#[cfg(test)]
 pub fn event_types() -> Vec<&'static str> {
     KINDS.iter().map(|k| k.event_type).collect()
 }
