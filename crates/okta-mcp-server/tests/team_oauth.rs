@@ -106,6 +106,18 @@ fn two_people_act_as_themselves_and_okta_roles_apply() {
         // Each sees the tools of the scopes they were granted.
         let admin_tools = admin_mcp.tool_names().await;
         let desk_tools = desk_mcp.tool_names().await;
+        // A session belongs to the person who opened it: the help-desk admin's own valid
+        // token naming the super admin's session is answered as if there were no such session.
+        let admin_session = admin_mcp.session().expect("a session id").to_owned();
+        let mut hijack = McpHttp::new(&server, Some(&desk.access_token));
+        hijack.join_session(&admin_session);
+        let refused = hijack.request("tools/list", json!({})).await;
+        assert_eq!(refused.status, 404, "{refused:?}");
+        let refused = hijack.call("create_group", json!({"name": "Hijack"})).await;
+        assert_eq!(refused.status, 404, "{refused:?}");
+        assert!(!group_names(&org).iter().any(|g| g == "Hijack"));
+        // Its owner goes on using it.
+        assert_eq!(admin_mcp.tool_names().await, admin_tools);
         assert!(
             admin_tools.iter().any(|t| t == "list_applications"),
             "{admin_tools:?}"

@@ -159,7 +159,12 @@ fn router(
     if let Some(team) = &team {
         mcp = team.clone().check_scopes(mcp);
     }
-    let mcp = mcp.layer(middleware::from_fn_with_state(front.clone(), admission));
+    let mcp = mcp
+        .layer(middleware::from_fn_with_state(front.clone(), admission))
+        .layer(middleware::from_fn_with_state(
+            front.clone(),
+            one_person_per_session,
+        ));
     let (mcp, oauth) = match team {
         Some(team) => (team.clone().protect(mcp), team.routes()),
         None => (mcp, axum::Router::new()),
@@ -531,6 +536,52 @@ async fn admission(State(front): State<Arc<Front>>, request: Request, next: Next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     hold_until_body_ends(response, slot)
+}
+
+/// A session belongs to the person who opened it (the MCP security best practices on session
+/// hijacking): a request naming another person's session is answered as if that session did
+/// not exist, so nobody can read someone else's event stream or answer their confirmation.
+/// Without sign-in there is no person and nothing to check.
+async fn one_person_per_session(
+    State(front): State<Arc<Front>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(person) = request
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.user_id.clone())
+    else {
+        return next.run(request).await;
+    };
+    let session = request
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(session) = session {
+        if front
+            .sessions
+            .owner_of(&session)
+            .is_some_and(|owner| owner != person)
+        {
+            tracing::warn!(user = %person, "refused a request naming another person's MCP session");
+            return reject(
+                StatusCode::NOT_FOUND,
+                "Not Found: no such session; initialize a new one",
+            );
+        }
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if let Some(opened) = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        front.sessions.bind_owner(opened, &person).await;
+    }
+    response
 }
 
 fn shutting_down() -> Response {

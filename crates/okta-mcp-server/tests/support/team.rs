@@ -370,6 +370,16 @@ impl McpHttp {
         }
     }
 
+    /// The MCP session id the server gave this client, once initialized.
+    pub fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// Sends the next requests with `session` as their MCP session id.
+    pub fn join_session(&mut self, session: &str) {
+        self.session = Some(session.to_owned());
+    }
+
     pub async fn post(&mut self, message: &Value) -> Exchange {
         let mut request = http()
             .post(&self.url)

@@ -10,6 +10,7 @@ use rmcp::transport::streamable_http_server::session::local::{
 use rmcp::transport::streamable_http_server::session::{
     RestoreOutcome, ServerSseMessage, SessionId, SessionManager,
 };
+use std::collections::HashMap;
 use std::time::Duration;
 
 pub struct CappedSessions {
@@ -17,6 +18,8 @@ pub struct CappedSessions {
     max: usize,
     /// Makes "count, then create" one step, so the ceiling holds under concurrent inits.
     creating: tokio::sync::Mutex<()>,
+    /// In team mode, the Okta user id of the person who opened each session.
+    owners: std::sync::Mutex<HashMap<String, String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +43,42 @@ impl CappedSessions {
             inner,
             max,
             creating: tokio::sync::Mutex::new(()),
+            owners: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records who opened session `id`. Sessions that idled out are forgotten here too once
+    /// the record outgrows the ceiling, so it stays bounded like the sessions themselves.
+    pub async fn bind_owner(&self, id: &str, person: &str) {
+        let live: Option<std::collections::HashSet<String>> = {
+            let full = self.owners.lock().unwrap_or_else(|p| p.into_inner()).len() >= self.max;
+            match full {
+                true => Some(
+                    self.inner
+                        .sessions
+                        .read()
+                        .await
+                        .keys()
+                        .map(|k| k.to_string())
+                        .collect(),
+                ),
+                false => None,
+            }
+        };
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(live) = live {
+            owners.retain(|id, _| live.contains(id));
+        }
+        owners.insert(id.to_owned(), person.to_owned());
+    }
+
+    /// The person who opened session `id`, if this server recorded one.
+    pub fn owner_of(&self, id: &str) -> Option<String> {
+        self.owners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub async fn count(&self) -> usize {
@@ -77,6 +115,10 @@ impl SessionManager for CappedSessions {
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        self.owners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id.to_string());
         Ok(self.inner.close_session(id).await?)
     }
 
