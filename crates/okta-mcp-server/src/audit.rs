@@ -486,7 +486,8 @@ mod tests {
 
     #[test]
     fn key_material_is_dropped_whatever_the_field() {
-        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----";
+        // Test-only: a PEM frame around the base64 of "not-a-key", not a key.
+        let pem = "-----BEGIN PRIVATE KEY-----\nbm90LWEta2V5\n-----END PRIVATE KEY-----";
         let a = args(
             json!({"domain_id": "OcD1", "certificate": pem, "settings": {"jwk": {"kty": "RSA", "n": "abc", "d": "SECRETD"}}}),
         );

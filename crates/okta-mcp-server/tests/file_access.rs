@@ -11,7 +11,6 @@ use support::{Mcp, TestOrg};
 
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGVGb3JUZXN0c09ubHkwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----";
 const CHAIN: &str = "-----BEGIN CERTIFICATE-----\nMIIBtDCCAVqgAwIBAgIUSW50ZXJtZWRpYXRlRm9yVGVzdHMwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----";
-const KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgU2VjcmV0S2V5\n-----END PRIVATE KEY-----\n";
 
 fn server(org: &TestOrg, allowed: &[&Path], extra: &[(&str, String)]) -> Mcp {
     let mut env = org.service_env();
@@ -112,7 +111,7 @@ fn a_refusal_outside_the_allowed_dirs_does_not_say_whether_the_file_exists() {
     let mut mcp = server(&org, &[allowed.path()], &[]);
     let domain = new_domain(&mut mcp);
     let present = outside.path().join("present.pem");
-    std::fs::write(&present, KEY_PEM).unwrap();
+    std::fs::write(&present, org.throwaway_private_key_pem()).unwrap();
     let absent = outside.path().join("absent.pem");
 
     let anonymised =
@@ -147,7 +146,11 @@ fn links_that_lead_out_of_an_allowed_dir_are_refused() {
     let outside = tempfile::tempdir().unwrap();
     let mut mcp = server(&org, &[allowed.path()], &[]);
     let domain = new_domain(&mut mcp);
-    std::fs::write(outside.path().join("key.pem"), KEY_PEM).unwrap();
+    std::fs::write(
+        outside.path().join("key.pem"),
+        org.throwaway_private_key_pem(),
+    )
+    .unwrap();
 
     // A file link inside the allowed dir pointing out.
     let link = allowed.path().join("link.pem");
@@ -162,7 +165,7 @@ fn links_that_lead_out_of_an_allowed_dir_are_refused() {
     // check-then-reopen let through): the path through it is refused.
     let sub = allowed.path().join("certs");
     std::fs::create_dir(&sub).unwrap();
-    std::fs::write(sub.join("key.pem"), KEY_PEM).unwrap();
+    std::fs::write(sub.join("key.pem"), org.throwaway_private_key_pem()).unwrap();
     let inside = install_key(&mut mcp, &domain, &sub.join("key.pem"));
     assert_ne!(
         inside["isError"], true,

@@ -317,7 +317,8 @@ mod tests {
         let allowed = tempfile::tempdir().unwrap();
         let dirs = vec![allowed.path().to_path_buf()];
         let key = allowed.path().join("service.pem");
-        std::fs::write(&key, b"-----BEGIN PRIVATE KEY-----").unwrap();
+        // Test-only: stands for the server's key file; its content is never read.
+        std::fs::write(&key, b"test-only stand-in for a key file").unwrap();
         let alias = allowed.path().join("alias.pem");
         std::fs::hard_link(&key, &alias).unwrap();
         let secrets = vec![key.clone()];

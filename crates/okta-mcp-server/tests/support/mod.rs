@@ -65,6 +65,18 @@ impl TestOrg {
         ]
     }
 
+    /// A real private key in PEM, generated when this sandbox started (the service client's
+    /// throwaway key, in a temp dir): for tests that need key material, so none is committed.
+    pub fn throwaway_private_key_pem(&self) -> String {
+        let file = self
+            .sandbox
+            .service_client()
+            .private_key_file
+            .clone()
+            .expect("key file");
+        std::fs::read_to_string(file).expect("the sandbox's generated key")
+    }
+
     pub fn users(&self) -> Vec<Value> {
         self.sandbox.org().users()
     }
