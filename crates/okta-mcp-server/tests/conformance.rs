@@ -8,18 +8,10 @@ mod support;
 use support::http::HttpServer;
 
 fn suite() -> Option<String> {
-    match std::env::var("OKTA_MCP_TEST_CONFORMANCE") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI must set OKTA_MCP_TEST_CONFORMANCE (the conformance suite's dist/index.js)")
-        }
-        _ => {
-            eprintln!(
-                "skipping: OKTA_MCP_TEST_CONFORMANCE is not set (path to @modelcontextprotocol/conformance's dist/index.js; see .ci/run)"
-            );
-            None
-        }
-    }
+    support::external_tool(
+        "OKTA_MCP_TEST_CONFORMANCE",
+        "path to @modelcontextprotocol/conformance's dist/index.js; see .ci/run",
+    )
 }
 
 #[test]

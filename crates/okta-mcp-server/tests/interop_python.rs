@@ -9,18 +9,10 @@ use std::process::Command;
 use support::{BIN, TestOrg};
 
 fn python() -> Option<String> {
-    match std::env::var("OKTA_MCP_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI must set OKTA_MCP_TEST_PYTHON (a Python with the `mcp` SDK)")
-        }
-        _ => {
-            eprintln!(
-                "skipping: OKTA_MCP_TEST_PYTHON is not set (a Python with the `mcp` SDK installed)"
-            );
-            None
-        }
-    }
+    support::external_tool(
+        "OKTA_MCP_TEST_PYTHON",
+        "a Python with the `mcp` SDK installed",
+    )
 }
 
 fn drive(

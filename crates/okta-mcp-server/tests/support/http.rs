@@ -107,8 +107,12 @@ impl HttpClient {
         }
     }
 
-    pub fn try_get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Result<RawResponse> {
-        let mut request = self.http.get(format!("{}{path}", self.base));
+    /// Sends `request` with `headers` added and reads the whole answer.
+    fn send(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Result<RawResponse> {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
@@ -123,6 +127,11 @@ impl HttpClient {
                 body,
             })
         })
+    }
+
+    pub fn try_get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Result<RawResponse> {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request, headers)
     }
 
     /// POSTs `body` to /mcp with the MCP headers, this session's id, and `headers`.
@@ -146,20 +155,7 @@ impl HttpClient {
                 .header("mcp-session-id", session)
                 .header("mcp-protocol-version", "2025-06-18");
         }
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        self.runtime.block_on(async {
-            let response = request.send().await?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.text().await?;
-            Ok(RawResponse {
-                status,
-                headers,
-                body,
-            })
-        })
+        self.send(request, headers)
     }
 
     pub fn initialize_request() -> Value {

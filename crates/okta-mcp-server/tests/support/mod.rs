@@ -19,6 +19,20 @@ pub struct TestOrg {
     runtime: tokio::runtime::Runtime,
 }
 
+/// The external tool an interop test drives, named by `var` (set by .ci/run). Locally a
+/// missing tool skips the test with a note on stderr; in CI it fails, so the test always runs
+/// there.
+pub fn external_tool(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ if std::env::var_os("CI").is_some() => panic!("CI must set {var} ({what})"),
+        _ => {
+            eprintln!("skipping: {var} is not set ({what})");
+            None
+        }
+    }
+}
+
 impl TestOrg {
     /// The default seeded org, with rate-limit headers but no 429s: these tests are about
     /// tools, and the client's pacing is tested against enforced limits in okta-client.
