@@ -159,7 +159,8 @@ impl Settings {
         let toolsets = match args.toolsets.as_deref().map(str::trim) {
             None | Some("") | Some("all") => None,
             Some(list) => Some(
-                crate::tools::parse_toolsets(list).map_err(|m| invalid("OKTA_MCP_TOOLSETS", m))?,
+                crate::tools::registry::parse_toolsets(list)
+                    .map_err(|m| invalid("OKTA_MCP_TOOLSETS", m))?,
             ),
         };
         let max_result_bytes = match args.max_result_bytes {

@@ -10,7 +10,8 @@
 use super::OktaMcp;
 use super::exposure;
 use crate::caller::Caller;
-use crate::tools::{Toolset, log_event_types};
+use crate::tools::Toolset;
+use crate::tools::logs::event_types as log_event_types;
 use okta_client::{ApiPath, ApiRequest, paths};
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 use serde_json::Value;

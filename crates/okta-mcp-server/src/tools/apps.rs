@@ -4,9 +4,9 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::groups::require_delete_word;
 use crate::tools::listing;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::arguments::require_delete_word;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;

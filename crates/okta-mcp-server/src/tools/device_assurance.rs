@@ -4,7 +4,7 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};

@@ -5,7 +5,8 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::users::{non_empty, user_label};
+use crate::tools::support::arguments::{non_empty, require_delete_word};
+use crate::tools::support::labels::{group_label, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -334,16 +335,6 @@ fn delete_question(group: &str) -> String {
     )
 }
 
-/// The deprecated two-step delete tools still demand the literal word, as the Python server did.
-pub(crate) fn require_delete_word(confirmation: &str, what: &str) -> Result<(), ToolError> {
-    if confirmation != "DELETE" {
-        return Err(ToolError::InvalidArguments(format!(
-            "confirmation must be exactly DELETE (upper case) to delete the {what}"
-        )));
-    }
-    Ok(())
-}
-
 fn require_name(profile: &Map<String, Value>) -> Result<(), ToolError> {
     match profile.get("name").and_then(Value::as_str) {
         Some(name) if !name.trim().is_empty() => Ok(()),
@@ -366,20 +357,5 @@ async fn is_member(ctx: &ToolCtx, group_id: &str, user_id: &str) -> Option<bool>
     match (response.next_cursor, response.unfollowed_next) {
         (None, None) => Some(false),
         _ => None,
-    }
-}
-
-/// Names a group for a confirmation prompt; falls back to the id if the lookup fails.
-pub(crate) async fn group_label(ctx: &ToolCtx, group_id: &str) -> String {
-    if group_id.trim().is_empty() {
-        return group_id.to_owned();
-    }
-    let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(group_id));
-    match ctx.client.send(req).await {
-        Ok(found) => match found.body["profile"]["name"].as_str() {
-            Some(name) => format!("{name} ({group_id})"),
-            None => group_id.to_owned(),
-        },
-        Err(_) => group_id.to_owned(),
     }
 }

@@ -180,3 +180,228 @@ fn tools_list_fits_the_size_budget() {
         "tools/list is {bytes} bytes; the budget is 75,000"
     );
 }
+
+/// Modules under `tools/` that hold no tools: what every area may use.
+const SHARED_MODULES: &[&str] = &[
+    "common", "error", "guards", "listing", "registry", "shape", "support",
+];
+
+/// One module path a source file names, from `crate::tools::…` (a braced group gives
+/// several) or `super::…`.
+#[derive(Debug, PartialEq)]
+enum Reference {
+    /// Segments after `crate::tools::`.
+    Tools(Vec<String>),
+    /// The first segment after `super::`.
+    Super(String),
+}
+
+fn references(source: &str) -> Vec<Reference> {
+    // `a::b::c` up to the first character that is not part of a path.
+    let segments = |text: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        loop {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end == 0 {
+                break;
+            }
+            out.push(rest[..end].to_owned());
+            match rest[end..].strip_prefix("::") {
+                Some(next) => rest = next,
+                None => break,
+            }
+        }
+        out
+    };
+    let mut found = Vec::new();
+    for (at, _) in source.match_indices("crate::tools::") {
+        let rest = &source[at + "crate::tools::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for part in group.split(',') {
+                let path = segments(part.trim());
+                if !path.is_empty() && path[0] != "self" {
+                    found.push(Reference::Tools(path));
+                }
+            }
+        } else {
+            found.push(Reference::Tools(segments(rest)));
+        }
+    }
+    for (at, _) in source.match_indices("super::") {
+        if source[..at].ends_with("super::") {
+            continue;
+        }
+        let first = segments(&source[at + "super::".len()..]);
+        if let Some(first) = first.into_iter().next() {
+            found.push(Reference::Super(first));
+        }
+    }
+    found
+}
+
+/// Why `source` (the file at `path` under tools/, e.g. `branding/themes.rs`) breaks the
+/// layout: a tool module may use the shared modules, its own submodules and its own area's
+/// root, never another area or a sibling tool module; the shared modules use no area.
+/// `module_exists` says whether `tools/<area>/<name>.rs` (or a folder of that name) exists.
+fn layout_violations(
+    path: &str,
+    source: &str,
+    module_exists: &dyn Fn(&str, &str) -> bool,
+) -> Vec<String> {
+    let mut own: Vec<&str> = path.trim_end_matches(".rs").split('/').collect();
+    if own.last() == Some(&"mod") {
+        own.pop();
+    }
+    let Some(&area) = own.first() else {
+        return Vec::new();
+    };
+    let shared = SHARED_MODULES.contains(&area);
+    let mut out = Vec::new();
+    for reference in references(source) {
+        match reference {
+            Reference::Tools(segments) => {
+                let Some(first) = segments.first() else {
+                    continue;
+                };
+                // Items of tools/mod.rs (ToolDef, Effect, …) start with a capital letter.
+                let is_module =
+                    first.starts_with(|c: char| c.is_ascii_lowercase()) && first != "all_tools";
+                if !is_module || SHARED_MODULES.contains(&first.as_str()) {
+                    continue;
+                }
+                if shared || first != area {
+                    out.push(format!("{path} uses crate::tools::{}", segments.join("::")));
+                } else if let (Some(sub), Some(own_sub)) = (segments.get(1), own.get(1))
+                    && sub != own_sub
+                    && module_exists(area, sub)
+                {
+                    out.push(format!(
+                        "{path} uses its sibling crate::tools::{area}::{sub}"
+                    ));
+                }
+            }
+            Reference::Super(name) => {
+                let sibling = own.len() >= 2
+                    && own.get(1) != Some(&name.as_str())
+                    && module_exists(area, &name);
+                let other_area = own.len() == 1
+                    && !shared
+                    && name != area
+                    && module_exists(&name, "")
+                    && !SHARED_MODULES.contains(&name.as_str());
+                if name == "super" && own.len() >= 2 || sibling || other_area {
+                    out.push(format!("{path} uses super::{name}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// No tool module imports another (STYLE.md): what two areas share lives in `support`.
+#[test]
+fn no_tool_module_imports_another() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tools");
+    let module_exists = |area: &str, name: &str| {
+        if name.is_empty() {
+            return root.join(format!("{area}.rs")).is_file() || root.join(area).is_dir();
+        }
+        root.join(area).join(format!("{name}.rs")).is_file() || root.join(area).join(name).is_dir()
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "found only {} files", files.len());
+    let mut violations = Vec::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        // The registry names every area (it assembles the catalogue); this file quotes examples.
+        if ["mod.rs", "registry.rs", "guards.rs"].contains(&relative.as_str()) {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file).unwrap();
+        violations.extend(layout_violations(&relative, &source, &module_exists));
+    }
+    assert!(
+        violations.is_empty(),
+        "move what two tool modules share into tools/support/:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_layout_check_sees_each_kind_of_cross_import() {
+    let exists = |area: &str, name: &str| {
+        matches!(
+            (area, name),
+            ("users", "")
+                | ("groups", "")
+                | ("branding", "")
+                | ("branding", "brands")
+                | ("branding", "themes")
+                | ("users", "export")
+        )
+    };
+    let check = |path: &str, source: &str| layout_violations(path, source, &exists);
+    assert_eq!(
+        check("groups.rs", "use crate::tools::users::non_empty;").len(),
+        1
+    );
+    assert_eq!(
+        check("groups.rs", "use crate::tools::{Effect, users};").len(),
+        1
+    );
+    assert_eq!(
+        check(
+            "branding/themes.rs",
+            "use crate::tools::branding::brands::ack;"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        check("branding/themes.rs", "use super::brands::ack;").len(),
+        1
+    );
+    assert_eq!(
+        check("support/labels.rs", "use crate::tools::users::x;").len(),
+        1
+    );
+    assert_eq!(
+        check("users/export.rs", "use super::super::groups;").len(),
+        1
+    );
+    // Allowed: shared modules, the registry's items, an area's own submodules, tests' `super::*`.
+    assert!(check("groups.rs", "use crate::tools::support::arguments::non_empty;\nuse crate::tools::{Effect, Output, ToolDef, common};").is_empty());
+    assert!(
+        check(
+            "users.rs",
+            "use crate::tools::users::export;\nmod tests { use super::*; }"
+        )
+        .is_empty()
+    );
+    assert!(
+        check(
+            "branding/themes.rs",
+            "use crate::tools::branding::themes::images;"
+        )
+        .is_empty()
+    );
+}

@@ -1,26 +1,21 @@
-//! The tool registry: every tool is declared once (name, description, params, scope,
-//! annotations, output shape, confirmation, handler) and everything else derives from it.
+//! Tools: each is declared once (name, description, params, scope, annotations, output
+//! shape, confirmation, handler) as a `ToolDef`, and everything else derives from it. One
+//! module (or folder) per Okta area; what areas share is in `support`, the catalogue in
+//! `registry`.
 
 pub mod apps;
-pub mod brands;
+pub mod branding;
 pub mod common;
-pub mod custom_domains;
-pub mod custom_pages;
 pub mod device_assurance;
-pub mod email_domains;
-pub mod email_templates;
 pub mod error;
-pub mod files;
 pub mod groups;
 pub mod listing;
-pub mod log_event_types;
-pub mod log_summary;
-pub mod log_window;
 pub mod logs;
 pub mod meta;
 pub mod policies;
+pub mod registry;
 pub mod shape;
-pub mod themes;
+pub mod support;
 pub mod users;
 
 use crate::rendered::RenderedJson;
@@ -33,80 +28,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use common::ToolCtx;
-
-/// A group of tools that can be switched on or off together (`--toolsets`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Toolset {
-    Users,
-    Groups,
-    Apps,
-    Policies,
-    DeviceAssurance,
-    Logs,
-    Brands,
-    Themes,
-    CustomPages,
-    EmailTemplates,
-    CustomDomains,
-    EmailDomains,
-    Meta,
-}
-
-impl Toolset {
-    pub const ALL: [Toolset; 13] = [
-        Toolset::Users,
-        Toolset::Groups,
-        Toolset::Apps,
-        Toolset::Policies,
-        Toolset::DeviceAssurance,
-        Toolset::Logs,
-        Toolset::Brands,
-        Toolset::Themes,
-        Toolset::CustomPages,
-        Toolset::EmailTemplates,
-        Toolset::CustomDomains,
-        Toolset::EmailDomains,
-        Toolset::Meta,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Toolset::Users => "users",
-            Toolset::Groups => "groups",
-            Toolset::Apps => "apps",
-            Toolset::Policies => "policies",
-            Toolset::DeviceAssurance => "device_assurance",
-            Toolset::Logs => "logs",
-            Toolset::Brands => "brands",
-            Toolset::Themes => "themes",
-            Toolset::CustomPages => "custom_pages",
-            Toolset::EmailTemplates => "email_templates",
-            Toolset::CustomDomains => "custom_domains",
-            Toolset::EmailDomains => "email_domains",
-            Toolset::Meta => "meta",
-        }
-    }
-}
-
-/// Parses `users,groups,logs`; `meta` (get_scope_status) is always kept.
-pub fn parse_toolsets(list: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let name = raw.to_ascii_lowercase().replace('-', "_");
-        if name == "all" {
-            return Ok(Toolset::ALL.iter().map(|t| t.name().to_owned()).collect());
-        }
-        if !Toolset::ALL.iter().any(|t| t.name() == name) {
-            let known: Vec<&str> = Toolset::ALL.iter().map(|t| t.name()).collect();
-            return Err(format!(
-                "unknown toolset {raw:?}; known: all, {}",
-                known.join(", ")
-            ));
-        }
-        out.push(name);
-    }
-    Ok(out)
-}
+pub use registry::{Toolset, all_scopes, all_tools};
 
 /// What a tool does to the org; the MCP annotations and read-only filtering derive from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,33 +277,6 @@ fn add_confirm_property(schema: &mut Map<String, Value>) {
             }),
         );
     }
-}
-
-/// Every tool this server knows, in catalogue order.
-pub fn all_tools() -> Vec<ToolDef> {
-    let mut tools = Vec::new();
-    tools.extend(users::tools());
-    tools.extend(groups::tools());
-    tools.extend(apps::tools());
-    tools.extend(policies::tools());
-    tools.extend(device_assurance::tools());
-    tools.extend(logs::tools());
-    tools.extend(log_summary::tools());
-    tools.extend(brands::tools());
-    tools.extend(themes::tools());
-    tools.extend(custom_pages::tools());
-    tools.extend(email_templates::tools());
-    tools.extend(custom_domains::tools());
-    tools.extend(email_domains::tools());
-    tools.extend(meta::tools());
-    tools
-}
-
-/// Every Okta scope some tool needs, sorted.
-pub fn all_scopes() -> Vec<String> {
-    let set: std::collections::BTreeSet<&str> =
-        all_tools().iter().filter_map(|t| t.spec.scope).collect();
-    set.into_iter().map(str::to_owned).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::labels::{describe_user, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -329,38 +331,4 @@ fn ensure_deprovisioned(user: &Value, asked: &str) -> Result<(), ToolError> {
         "User {} is {status}, not deactivated; nothing was deleted. Run deactivate_user first, then delete_deactivated_user.",
         describe_user(user, id)
     )))
-}
-
-/// `login (id)` when the user object has a login, else the id.
-fn describe_user(user: &Value, id: &str) -> String {
-    match user["profile"]["login"].as_str() {
-        Some(login) => format!("{login} ({id})"),
-        None => id.to_owned(),
-    }
-}
-
-/// Names a user for a confirmation prompt; falls back to what was given if the lookup fails.
-pub(crate) async fn user_label(ctx: &ToolCtx, user_id: &str) -> String {
-    if user_id.trim().is_empty() {
-        return user_id.to_owned();
-    }
-    let req = ApiRequest::get(ApiPath::new(paths::USERS).id(user_id));
-    match ctx.client.send(req).await {
-        Ok(found) => {
-            let id = found.body["id"].as_str().unwrap_or(user_id).to_owned();
-            describe_user(&found.body, &id)
-        }
-        Err(_) => user_id.to_owned(),
-    }
-}
-
-/// IDs are encoded as one path segment by the client, so no character is dangerous; an
-/// empty one would address the collection instead of an object, so it is refused.
-pub fn non_empty(name: &str, value: &str) -> Result<(), ToolError> {
-    if value.trim().is_empty() {
-        return Err(ToolError::InvalidArguments(format!(
-            "{name} must not be empty"
-        )));
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@ use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::shape::{self, Fields};
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;

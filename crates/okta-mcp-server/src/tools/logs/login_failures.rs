@@ -3,8 +3,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::logs::iso8601;
 use crate::tools::shape::{self, Fields};
+use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};

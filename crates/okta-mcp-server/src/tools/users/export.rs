@@ -4,7 +4,7 @@
 use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::files::{self, FileRules, WriteTarget};
+use crate::tools::support::files::{self, FileRules, WriteTarget};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};

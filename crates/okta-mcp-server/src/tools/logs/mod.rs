@@ -3,14 +3,17 @@
 #![allow(clippy::result_large_err)]
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
-use crate::tools::error::ToolError;
+use crate::tools::listing;
+use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use crate::tools::{listing, log_window};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+pub mod event_types;
 mod login_failures;
+mod summary;
+mod window;
 
 /// Okta's /api/v1/logs: default page 100, maximum 1,000.
 const LOG_LIST: ListRules = ListRules {
@@ -96,7 +99,7 @@ pub fn tools() -> Vec<ToolDef> {
                 match window {
                     Some(window) => {
                         let make = |s: String, u: String| request(Some(s), Some(u));
-                        log_window::list_window(
+                        window::list_window(
                             &ctx,
                             make,
                             window,
@@ -120,15 +123,6 @@ pub fn tools() -> Vec<ToolDef> {
             },
         ),
         login_failures::tool(),
+        summary::tool(),
     ]
-}
-
-/// Checks an ISO 8601 timestamp early, so a typo gets a clear message instead of Okta's.
-pub fn iso8601(name: &str, value: &str) -> Result<String, ToolError> {
-    let v = value.trim();
-    chrono::DateTime::parse_from_rfc3339(v).map(|_| v.to_owned()).map_err(|_| {
-        ToolError::InvalidArguments(format!(
-            "{name}: {value:?} is not an ISO 8601 timestamp; use e.g. 2026-11-28T00:00:00Z or 2026-11-28T00:00:00.000-05:00"
-        ))
-    })
 }

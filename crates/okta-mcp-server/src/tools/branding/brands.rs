@@ -1,13 +1,14 @@
-//! Brands: list, read, create, replace and delete, plus the helpers the other branding
-//! modules (themes, pages, email templates, domains) share.
+//! Brands: list, read, create, replace and delete.
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::shape;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::labels::brand_label;
+use crate::tools::support::query::expand_csv;
+use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -21,47 +22,6 @@ const BRAND_LIST: ListRules = ListRules {
     fetch_all_limit: 200,
     max_pages: 50,
 };
-
-/// `{"success": true, "message": …}` for calls Okta answers with 204.
-pub(crate) fn ack(message: String) -> Value {
-    json!({"success": true, "message": message})
-}
-
-/// A list Okta returns in one piece, under the anchor's key, with its count.
-pub(crate) fn whole_list(key: &str, items: Value) -> Value {
-    let items: Vec<Value> = match items {
-        Value::Array(items) => items.into_iter().map(|v| shape::shape(v, None)).collect(),
-        Value::Null => Vec::new(),
-        other => vec![shape::shape(other, None)],
-    };
-    let mut out = Map::new();
-    out.insert("total_fetched".into(), json!(items.len()));
-    out.insert(key.into(), Value::Array(items));
-    Value::Object(out)
-}
-
-/// Joins `expand` values the way Okta reads them (`expand=a,b`).
-pub(crate) fn expand_csv<T: Serialize>(values: Option<&[T]>) -> Option<String> {
-    let values = values.filter(|v| !v.is_empty())?;
-    let names: Vec<String> = values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
-    Some(names.join(","))
-}
-
-/// `name (id)` of a brand for prompts and messages; the id alone if it cannot be read.
-pub(crate) async fn brand_label(ctx: &ToolCtx, brand_id: &str) -> String {
-    let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(brand_id));
-    match ctx.client.send(req).await {
-        Ok(found) => match found.body["name"].as_str() {
-            Some(name) => format!("\"{name}\" ({brand_id})"),
-            None => brand_id.to_owned(),
-        },
-        Err(_) => brand_id.to_owned(),
-    }
-}
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

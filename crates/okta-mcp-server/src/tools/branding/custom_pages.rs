@@ -4,10 +4,12 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::brands::{ack, brand_label, expand_csv, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::labels::brand_label;
+use crate::tools::support::query::expand_csv;
+use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;

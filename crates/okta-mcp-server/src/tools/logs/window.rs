@@ -15,7 +15,8 @@ use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing::{self, RenderedItems, Step, Walk, shape_raw};
 use crate::tools::shape::Fields;
-use chrono::{DateTime, Duration, FixedOffset, SecondsFormat, Utc};
+use crate::tools::support::time_window::{Instant, split_window, stamp};
+use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use okta_client::{ApiRequest, Page};
 use serde::Deserialize;
@@ -24,8 +25,6 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-type Instant = DateTime<FixedOffset>;
 
 /// Most slices fetched at once: enough to hide round trips, few enough for Okta's
 /// concurrency limits on a busy org.
@@ -135,11 +134,6 @@ where
     walk.info
         .insert("concurrent_slices".into(), json!(slices.len()));
     Ok(walk.finish_with(parts, items, pages))
-}
-
-fn stamp(t: Instant) -> String {
-    t.with_timezone(&Utc)
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The sequential walk's request for the page after the first.
@@ -289,21 +283,6 @@ fn seen_before(raw: &RawValue, seen: &HashSet<String>) -> bool {
         .is_some_and(|uuid| seen.contains(&uuid))
 }
 
-/// Splits [since, until) into `n` adjacent, non-overlapping slices (one when under a minute).
-pub fn split_window(since: Instant, until: Instant, n: usize) -> Vec<(Instant, Instant)> {
-    let total_ms = (until - since).num_milliseconds();
-    if total_ms <= 0 {
-        return vec![(since, until)];
-    }
-    let n = if total_ms < 60_000 { 1 } else { n.max(1) };
-    (0..n)
-        .map(|i| {
-            let at = |k: usize| since + Duration::milliseconds(total_ms * k as i64 / n as i64);
-            (at(i), if i + 1 == n { until } else { at(i + 1) })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,20 +307,6 @@ mod tests {
             slice_count(b, b, t("2026-11-01T01:00:01Z"), 1000),
             MAX_SLICES
         );
-    }
-
-    #[test]
-    fn split_is_adjacent_and_covers_the_window() {
-        let (a, b) = (t("2026-11-01T00:00:00Z"), t("2026-11-08T00:00:00Z"));
-        let s = split_window(a, b, 4);
-        assert_eq!(s.len(), 4);
-        assert_eq!(s[0].0, a);
-        assert_eq!(s[3].1, b);
-        for pair in s.windows(2) {
-            assert_eq!(pair[0].1, pair[1].0);
-        }
-        assert_eq!(split_window(a, a + Duration::seconds(5), 4).len(), 1);
-        assert_eq!(split_window(b, a, 4), vec![(b, a)]);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::brands::{ack, brand_label, expand_csv};
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::labels::brand_label;
+use crate::tools::support::query::expand_csv;
+use crate::tools::support::replies::ack;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};

@@ -3,12 +3,12 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
-use crate::tools::custom_domains::normalise_fqdn;
 use crate::tools::error::ToolError;
 use crate::tools::shape;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::domain_names::normalise_fqdn;
+use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;

@@ -3,10 +3,11 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::brands::{ack, brand_label, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::labels::brand_label;
+use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, Upload, paths};
 use schemars::JsonSchema;
@@ -304,7 +305,7 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
             non_empty("file_path", &p.file_path)?;
             let image = images::read(
                 &p.file_path,
-                crate::tools::files::FileRules::of(&ctx.settings),
+                crate::tools::support::files::FileRules::of(&ctx.settings),
                 kind,
             )?;
             let file = Upload::file(image.file_name, image.format.mime(), image.bytes);
@@ -321,7 +322,7 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
 /// file's first bytes, never its name.
 pub(crate) mod images {
     use crate::tools::error::ToolError;
-    use crate::tools::files::{self, FileRules};
+    use crate::tools::support::files::{self, FileRules};
     use std::io::Read;
     use std::path::Path;
 

@@ -3,12 +3,13 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::files::{self, FileRules};
 use crate::tools::shape;
-use crate::tools::users::non_empty;
+use crate::tools::support::arguments::non_empty;
+use crate::tools::support::domain_names::normalise_fqdn;
+use crate::tools::support::files::{self, FileRules};
+use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -58,28 +59,6 @@ pub struct CertificateParams {
 
 fn domain_path(id: &str) -> ApiPath {
     ApiPath::new(paths::DOMAINS).id(id)
-}
-
-/// Lower-case FQDN without a trailing dot (DNS names compare case-insensitively); shared
-/// with the email-domain tools. `example` shows the expected form in the error.
-pub(crate) fn normalise_fqdn(raw: &str, example: &str) -> Result<String, ToolError> {
-    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = name.split('.').collect();
-    let ok = name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            (1..=63).contains(&l.len())
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if ok {
-        Ok(name)
-    } else {
-        Err(ToolError::InvalidArguments(format!(
-            "domain: {raw:?} is not a domain name like {example}"
-        )))
-    }
 }
 
 async fn all_domains(ctx: &ToolCtx) -> Result<Vec<Value>, ToolError> {

@@ -6,10 +6,9 @@
 use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::log_window::split_window;
-use crate::tools::logs::iso8601;
+use crate::tools::support::time_window::{iso8601, split_window, stamp};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -43,8 +42,8 @@ pub struct SummarizeLogsParams {
     pub top: Option<usize>,
 }
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![ToolDef::new(
+pub fn tool() -> ToolDef {
+    ToolDef::new(
         ToolSpec {
             name: "summarize_logs",
             title: "Summarize System Log events",
@@ -55,7 +54,7 @@ pub fn tools() -> Vec<ToolDef> {
             output: Output::Object,
         },
         |ctx: ToolCtx, p: SummarizeLogsParams| async move { summarize(&ctx, p).await },
-    )]
+    )
 }
 
 async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolError> {
@@ -161,11 +160,6 @@ async fn fold_pages(
 
 fn parse(s: &str) -> Result<DateTime<FixedOffset>, ToolError> {
     DateTime::parse_from_rfc3339(s).map_err(|e| ToolError::InvalidArguments(format!("{s:?}: {e}")))
-}
-
-fn stamp(t: DateTime<FixedOffset>) -> String {
-    t.with_timezone(&Utc)
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 #[derive(Default)]

@@ -1,0 +1,56 @@
+//! How a confirmation prompt or message names an object: `name (id)`, looked up at the org,
+//! falling back to the id the caller gave when the lookup fails.
+
+use crate::tools::common::ToolCtx;
+use okta_client::{ApiPath, ApiRequest, paths};
+use serde_json::Value;
+
+/// `login (id)` when the user object has a login, else the id.
+pub fn describe_user(user: &Value, id: &str) -> String {
+    match user["profile"]["login"].as_str() {
+        Some(login) => format!("{login} ({id})"),
+        None => id.to_owned(),
+    }
+}
+
+/// Names a user for a confirmation prompt; falls back to what was given if the lookup fails.
+pub async fn user_label(ctx: &ToolCtx, user_id: &str) -> String {
+    if user_id.trim().is_empty() {
+        return user_id.to_owned();
+    }
+    let req = ApiRequest::get(ApiPath::new(paths::USERS).id(user_id));
+    match ctx.client.send(req).await {
+        Ok(found) => {
+            let id = found.body["id"].as_str().unwrap_or(user_id).to_owned();
+            describe_user(&found.body, &id)
+        }
+        Err(_) => user_id.to_owned(),
+    }
+}
+
+/// Names a group for a confirmation prompt; falls back to the id if the lookup fails.
+pub async fn group_label(ctx: &ToolCtx, group_id: &str) -> String {
+    if group_id.trim().is_empty() {
+        return group_id.to_owned();
+    }
+    let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(group_id));
+    match ctx.client.send(req).await {
+        Ok(found) => match found.body["profile"]["name"].as_str() {
+            Some(name) => format!("{name} ({group_id})"),
+            None => group_id.to_owned(),
+        },
+        Err(_) => group_id.to_owned(),
+    }
+}
+
+/// `name (id)` of a brand for prompts and messages; the id alone if it cannot be read.
+pub async fn brand_label(ctx: &ToolCtx, brand_id: &str) -> String {
+    let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(brand_id));
+    match ctx.client.send(req).await {
+        Ok(found) => match found.body["name"].as_str() {
+            Some(name) => format!("\"{name}\" ({brand_id})"),
+            None => brand_id.to_owned(),
+        },
+        Err(_) => brand_id.to_owned(),
+    }
+}

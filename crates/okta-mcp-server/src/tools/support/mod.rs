@@ -1,0 +1,10 @@
+//! Helpers that more than one tool area uses. A tool module never imports another tool
+//! module (guards.rs checks it); what two areas share lives here, one file per purpose.
+
+pub mod arguments;
+pub mod domain_names;
+pub mod files;
+pub mod labels;
+pub mod query;
+pub mod replies;
+pub mod time_window;
