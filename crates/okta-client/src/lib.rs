@@ -36,18 +36,15 @@ mod upload;
 
 pub use client::REQUEST_ID_HEADER;
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
-pub use paging::{FetchLimits, FetchOutcome, Progress};
-pub use path::ApiPath;
+pub use path::{ApiPath, MAX_ID_CHARS};
 pub use ratelimit::{RateLimitWait, WaitObserver, with_rate_limit_waits};
 pub use transport::USER_AGENT;
 pub use upload::Upload;
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
 use okta_auth::RequestAuthorizer;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -449,9 +446,8 @@ impl OktaClient {
     /// Pages of a list endpoint, following `next` links on the org's own origin only.
     /// Dropping the stream stops further fetches.
     pub fn pages(&self, first: ApiRequest) -> BoxStream<'static, Result<Page, ApiError>> {
-        self.page_steps(first)
-            .map(|step| step.map(|(page, _)| page))
-            .boxed()
+        let start = self.url_for(&first).map(|url| (first, url));
+        paging::pages(self.inner.clone(), start)
     }
 
     /// Like [`OktaClient::pages`], with each item kept as its JSON text: a 1,000-event page
@@ -460,30 +456,6 @@ impl OktaClient {
         &self,
         first: ApiRequest,
     ) -> BoxStream<'static, Result<Page<Box<RawValue>>, ApiError>> {
-        let start = self.url_for(&first).map(|url| (first, url));
-        paging::pages(self.inner.clone(), start)
-            .map(|step| step.map(|(page, _)| page))
-            .boxed()
-    }
-
-    /// Walks a listing page by page: each page goes to `on_page` and is not kept here, so
-    /// memory stays at one page. Stops at a cap in `limits`, when `on_page` breaks, or on an
-    /// error; the outcome says which and carries the cursor to continue from. An error on the
-    /// first page is returned as `Err`; a later one ends the walk with `stopped_early`.
-    pub async fn fetch(
-        &self,
-        first: ApiRequest,
-        limits: FetchLimits,
-        on_progress: impl FnMut(Progress),
-        on_page: impl FnMut(Page) -> ControlFlow<()>,
-    ) -> Result<FetchOutcome, ApiError> {
-        paging::fetch(self.page_steps(first), limits, on_progress, on_page).await
-    }
-
-    fn page_steps(
-        &self,
-        first: ApiRequest,
-    ) -> BoxStream<'static, Result<paging::PageStep, ApiError>> {
         let start = self.url_for(&first).map(|url| (first, url));
         paging::pages(self.inner.clone(), start)
     }
@@ -524,12 +496,6 @@ mod tests {
         let request = || ApiRequest::get(ApiPath::new(paths::USERS));
         assert_send(&client.send(request()));
         assert_send(&client.pages(request()));
-        assert_send(&client.fetch(
-            request(),
-            FetchLimits::default(),
-            |_| {},
-            |_| ControlFlow::Continue(()),
-        ));
     }
 
     #[test]

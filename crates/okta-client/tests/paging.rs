@@ -1,14 +1,16 @@
 //! Paging end to end: Link-following on the org's origin, the refusal to follow a link
-//! anywhere else, caps with a continuation cursor, progress, and cancellation by drop.
+//! anywhere else or back to a page already read, cursors that continue exactly, and
+//! cancellation by drop. Caps, progress and cancel of a walk are the server's page walker's
+//! (okta-mcp-server src/tools/page_walk.rs and tests/paging_stops.rs,
+//! tests/lead_progress_cancel.rs).
 
 mod common;
 
 use common::{Foreign, start};
 use futures::StreamExt;
-use okta_client::{ApiError, ApiPath, ApiRequest, FetchLimits, Page, Progress, paths};
+use okta_client::{ApiError, ApiPath, ApiRequest, Page, paths};
 use okta_sandbox::faults::{Fault, FaultConfig, FaultRule};
 use std::collections::HashSet;
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 fn users_by(limit: usize) -> ApiRequest {
@@ -135,103 +137,27 @@ async fn a_next_link_back_to_a_page_already_read_stops_paging() {
 }
 
 #[tokio::test]
-async fn fetch_reports_a_foreign_link_as_the_reason_it_stopped() {
-    let foreign = Foreign::start().await;
-    let faults = FaultConfig::default().with_rule(
-        FaultRule::new(
-            paths::USERS,
-            Fault::ForeignNextLink {
-                origin: foreign.origin.clone(),
-            },
-        )
-        .skip(1),
-    );
-    let org = start(faults).await;
-    let mut seen = 0;
-    let outcome = org
-        .client
-        .fetch(
-            users_by(10),
-            FetchLimits::default(),
-            |_| {},
-            |page| {
-                seen += page.items.len();
-                ControlFlow::Continue(())
-            },
-        )
-        .await
-        .expect("pages before the bad link are kept");
-    assert_eq!((outcome.pages, outcome.items, seen), (2, 20, 20));
-    let reason = outcome.stopped_early.expect("a reason");
-    assert!(
-        reason.contains(&foreign.origin) && reason.contains("outside the org"),
-        "{reason}"
-    );
-    assert!(matches!(outcome.error, Some(ApiError::ForeignNextLink(_))));
-    assert_eq!(foreign.connections(), 0);
-}
-
-#[tokio::test]
-async fn page_cap_stops_early_with_a_cursor_that_continues_exactly() {
+async fn a_page_cursor_continues_exactly_where_the_page_ended() {
     let org = start(FaultConfig::default()).await;
     let expected = all_ids(&org).await;
+    let mut stream = org.client.pages(users_by(25));
     let mut first_ids = Vec::new();
-    let mut progress = Vec::new();
-    let outcome = org
+    let mut cursor = None;
+    for _ in 0..2 {
+        let page = stream.next().await.expect("a page").expect("ok");
+        first_ids.extend(ids(&page));
+        cursor = page.next_cursor;
+    }
+    drop(stream);
+    let cursor = cursor.expect("cursor to continue");
+    let rest: Vec<Page> = org
         .client
-        .fetch(
-            users_by(25),
-            FetchLimits {
-                max_pages: Some(2),
-                max_items: None,
-            },
-            |p| progress.push(p),
-            |page| {
-                first_ids.extend(ids(&page));
-                ControlFlow::Continue(())
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!((outcome.pages, outcome.items), (2, 50));
-    assert!(
-        outcome
-            .stopped_early
-            .as_deref()
-            .unwrap()
-            .contains("2 pages")
-    );
-    assert_eq!(
-        progress,
-        [
-            Progress {
-                pages: 1,
-                items: 25
-            },
-            Progress {
-                pages: 2,
-                items: 50
-            }
-        ]
-    );
-    let cursor = outcome.next_cursor.expect("cursor to continue");
-
-    let mut rest_ids = Vec::new();
-    let rest = org
-        .client
-        .fetch(
-            users_by(25).query("after", &cursor),
-            FetchLimits::default(),
-            |_| {},
-            |page| {
-                rest_ids.extend(ids(&page));
-                ControlFlow::Continue(())
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rest.stopped_early, None);
-    assert_eq!(rest.next_cursor, None);
+        .pages(users_by(25).query("after", &cursor))
+        .map(|p| p.expect("page"))
+        .collect()
+        .await;
+    let rest_ids: Vec<String> = rest.iter().flat_map(ids).collect();
+    assert_eq!(rest.last().unwrap().next_cursor, None);
     assert_eq!(
         first_ids.len() + rest_ids.len(),
         expected.len(),
@@ -242,62 +168,15 @@ async fn page_cap_stops_early_with_a_cursor_that_continues_exactly() {
 }
 
 #[tokio::test]
-async fn item_cap_and_caller_break_stop_early() {
+async fn an_error_on_the_first_page_ends_the_stream() {
     let org = start(FaultConfig::default()).await;
-    let capped = org
+    let results: Vec<Result<Page, ApiError>> = org
         .client
-        .fetch(
-            users_by(30),
-            FetchLimits {
-                max_pages: None,
-                max_items: Some(45),
-            },
-            |_| {},
-            |_| ControlFlow::Continue(()),
-        )
-        .await
-        .unwrap();
-    assert_eq!((capped.pages, capped.items), (2, 60));
-    assert!(
-        capped
-            .stopped_early
-            .as_deref()
-            .unwrap()
-            .contains("45 items")
-    );
-    assert!(capped.next_cursor.is_some());
-
-    let broken = org
-        .client
-        .fetch(
-            users_by(30),
-            FetchLimits::default(),
-            |_| {},
-            |_| ControlFlow::Break(()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(broken.pages, 1);
-    assert_eq!(
-        broken.stopped_early.as_deref(),
-        Some("stopped by the caller")
-    );
-    assert_eq!(org.requests("GET", paths::USERS).len(), 3);
-}
-
-#[tokio::test]
-async fn an_error_on_the_first_page_is_returned() {
-    let org = start(FaultConfig::default()).await;
-    let err = org
-        .client
-        .fetch(
-            ApiRequest::get(ApiPath::new(paths::USERS)).query("limit", "lots"),
-            FetchLimits::default(),
-            |_| {},
-            |_| ControlFlow::Continue(()),
-        )
-        .await
-        .expect_err("bad limit");
+        .pages(ApiRequest::get(ApiPath::new(paths::USERS)).query("limit", "lots"))
+        .collect()
+        .await;
+    assert_eq!(results.len(), 1);
+    let err = results[0].as_ref().expect_err("bad limit");
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.error_code(), Some("E0000001"));
 }
@@ -316,33 +195,4 @@ async fn dropping_the_stream_stops_fetching() {
     drop(stream);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(org.requests("GET", paths::USERS).len(), 2);
-}
-
-#[tokio::test]
-async fn dropping_a_running_fetch_stops_within_one_page() {
-    let faults = FaultConfig {
-        latency: Duration::from_millis(150),
-        ..FaultConfig::default()
-    };
-    let org = start(faults).await;
-    let fetch = org.client.fetch(
-        users_by(5),
-        FetchLimits::default(),
-        |_| {},
-        |_| ControlFlow::Continue(()),
-    );
-    // 40 pages would take ~6 s; cancel after about three.
-    let cancelled = tokio::time::timeout(Duration::from_millis(500), fetch).await;
-    assert!(cancelled.is_err(), "the fetch was still running");
-    let at_cancel = org.requests("GET", paths::USERS).len();
-    assert!(
-        (1..=5).contains(&at_cancel),
-        "{at_cancel} requests before cancel"
-    );
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        org.requests("GET", paths::USERS).len(),
-        at_cancel,
-        "no page was requested after the fetch was dropped"
-    );
 }

@@ -2,7 +2,7 @@
 //! request for clients before 2026-07-28, an `InputRequiredResult` round trip after. A client
 //! without elicitation gets a result asking the user to confirm; nothing is ever done silently.
 
-use crate::tools::{ToolCtx, ToolDef};
+use crate::tools::{ParsedArgs, ToolCtx, ToolDef};
 use rmcp::RoleServer;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
@@ -86,6 +86,7 @@ pub async fn confirm(
     tool: &ToolDef,
     ctx: &ToolCtx,
     args: &Value,
+    parsed: &ParsedArgs,
     confirmed_by_argument: bool,
     gate: Gate<'_>,
 ) -> Decision {
@@ -99,7 +100,7 @@ pub async fn confirm(
         return if confirmed_by_argument {
             Decision::Proceed
         } else {
-            needs_confirmation(ctx, tool, args, false).await
+            needs_confirmation(ctx, tool, parsed, false).await
         };
     };
     let elicitation = context
@@ -128,10 +129,10 @@ pub async fn confirm(
         return if confirmed_by_argument {
             Decision::Proceed
         } else {
-            needs_confirmation(ctx, tool, args, true).await
+            needs_confirmation(ctx, tool, parsed, true).await
         };
     }
-    let message = match tool.confirmation_message(ctx.clone(), args.clone()).await {
+    let message = match tool.confirmation_message(ctx.clone(), parsed).await {
         Ok(m) => m,
         Err(e) => return respond(crate::server::error_result(e.to_value(name))),
     };
@@ -164,7 +165,7 @@ pub async fn confirm(
             if confirmed_by_argument {
                 Decision::Proceed
             } else {
-                needs_confirmation(ctx, tool, args, true).await
+                needs_confirmation(ctx, tool, parsed, true).await
             }
         }
     }
@@ -213,9 +214,14 @@ fn cancelled(tool: &str, why: &str) -> CallToolResult {
 }
 
 /// The answer for a client that cannot show a prompt: ask the user, then re-call with confirm.
-async fn needs_confirmation(ctx: &ToolCtx, tool: &ToolDef, args: &Value, mcp: bool) -> Decision {
+async fn needs_confirmation(
+    ctx: &ToolCtx,
+    tool: &ToolDef,
+    parsed: &ParsedArgs,
+    mcp: bool,
+) -> Decision {
     let name = tool.spec.name;
-    let question = match tool.confirmation_message(ctx.clone(), args.clone()).await {
+    let question = match tool.confirmation_message(ctx.clone(), parsed).await {
         Ok(m) => m,
         Err(e) => return respond(crate::server::error_result(e.to_value(name))),
     };

@@ -326,12 +326,18 @@ impl OktaMcp {
         let deadline = mcp_context.and_then(|c| http::call_deadline(c, &self.inner.settings));
         let team_mode = caller.is_some();
         let ctx = self.ctx(progress, cancel.clone(), client, caller, writes);
-        if tool.needs_confirmation() && self.inner.settings.confirm_destructive {
+        // Read once: the confirmation question and the handler share these params.
+        let parsed = tool.parse(args.clone());
+        if let Ok(parsed) = &parsed
+            && tool.needs_confirmation()
+            && self.inner.settings.confirm_destructive
+        {
             match confirm::confirm(
                 &self.inner.confirmations,
                 tool,
                 &ctx,
                 &args,
+                parsed,
                 confirmed_by_argument,
                 gate,
             )
@@ -344,7 +350,7 @@ impl OktaMcp {
                 }
             }
         }
-        let call = tool.call(ctx, args);
+        let call = async move { tool.call(ctx, parsed?).await };
         let result = match deadline {
             None => call.await,
             Some(limit) => match tokio::time::timeout(limit, call).await {

@@ -2,11 +2,11 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::common::{self, ListDocs, ListQuery, ListRules, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::support::arguments::non_empty;
 use crate::tools::support::arguments::require_delete_word;
+use crate::tools::support::ids::AppId;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -15,21 +15,8 @@ use serde_json::{Map, Value, json};
 
 mod catalog;
 
-const APP_LIST: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
-
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListAppsParams {
-    /// Name or label prefix.
-    #[serde(default)]
-    pub q: Option<String>,
-    /// e.g. `status eq "ACTIVE"`, `user.id eq "00u…"`, `group.id eq "00g…"`.
-    #[serde(default)]
-    pub filter: Option<String>,
     /// e.g. `user/00u…`.
     #[serde(default)]
     pub expand: Option<String>,
@@ -37,16 +24,24 @@ pub struct ListAppsParams {
     #[serde(default)]
     pub include_non_deleted: Option<bool>,
     #[serde(flatten)]
-    pub paging: Paging,
-    /// Fields to return, e.g. `id,label,status`.
-    #[serde(default)]
-    pub fields: Option<String>,
+    pub query: ListQuery<AppList>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// list_applications' query parameters.
+#[derive(Clone, Debug)]
+pub struct AppList;
+
+impl ListDocs for AppList {
+    const FILTER: Option<&'static str> =
+        Some("e.g. `status eq \"ACTIVE\"`, `user.id eq \"00u…\"`, `group.id eq \"00g…\"`.");
+    const Q: Option<&'static str> = Some("Name or label prefix.");
+    const FIELDS: &'static str = "Fields to return, e.g. `id,label,status`.";
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GetAppParams {
     /// Application ID (0oa…).
-    pub app_id: String,
+    pub app_id: AppId,
     /// e.g. `user/00u…`.
     #[serde(default)]
     pub expand: Option<String>,
@@ -55,13 +50,13 @@ pub struct GetAppParams {
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct AppIdParams {
     /// Application ID (0oa…).
-    pub app_id: String,
+    pub app_id: AppId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateAppParams {
     /// Okta app JSON, e.g. `{"name":"bookmark","label":"Wiki","signOnMode":"BOOKMARK","settings":{"app":{"url":"https://…"}}}`.
     pub app_config: Map<String, Value>,
@@ -70,18 +65,18 @@ pub struct CreateAppParams {
     pub activate: bool,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UpdateAppParams {
     /// Application ID (0oa…).
-    pub app_id: String,
+    pub app_id: AppId,
     /// The whole app, e.g. a get_application result with changes.
     pub app_config: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ConfirmDeleteAppParams {
     /// Application ID (0oa…).
-    pub app_id: String,
+    pub app_id: AppId,
     /// Must be exactly `DELETE`.
     pub confirmation: String,
 }
@@ -92,155 +87,193 @@ fn yes() -> bool {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "list_applications",
-                title: "List applications",
-                description: "List apps, optionally filtered by status, name, group or user.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListAppsParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                let req = ApiRequest::get(ApiPath::new(paths::APPS))
-                    .query_opt("q", p.q.filter(|s| !s.trim().is_empty()))
-                    .query_opt("filter", p.filter.filter(|s| !s.trim().is_empty()))
-                    .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()))
-                    .query_opt("includeNonDeleted", p.include_non_deleted);
-                listing::list(&ctx, req, &p.paging, APP_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_application",
-                title: "Get application",
-                description: "Get one app by ID.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: GetAppParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("app_id", &p.app_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::APPS).id(&p.app_id))
-                    .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()));
-                common::object(&ctx, req, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "create_application",
-                title: "Create application",
-                description: "Create an app from Okta app JSON (passed through). For catalogue apps use install_oin_app.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: CreateAppParams| async move {
-                if !p.app_config.contains_key("signOnMode") {
-                    return Err(ToolError::InvalidArguments(
-                        "app_config.signOnMode is required, e.g. BOOKMARK, SAML_2_0, OPENID_CONNECT".into(),
-                    ));
-                }
-                let req = ApiRequest::post(ApiPath::new(paths::APPS))
-                    .query("activate", p.activate)
-                    .json(Value::Object(p.app_config));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "update_application",
-                title: "Replace application",
-                description: "Replace an app (full PUT). Returns the app.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: UpdateAppParams| async move {
-                non_empty("app_id", &p.app_id)?;
-                let req = ApiRequest::put(ApiPath::new(paths::APPS).id(&p.app_id))
-                    .json(Value::Object(p.app_config));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "delete_application",
-                title: "Delete application",
-                description: "Delete an INACTIVE app and its assignments (deactivate it first).",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: AppIdParams| async move { delete_app(&ctx, &p.app_id).await },
-        )
-        .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
-            delete_question(&ctx, &p.app_id).await
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "confirm_delete_application",
-                title: "Delete application (deprecated two-step form)",
-                description: "Deprecated: use delete_application. Needs confirmation=DELETE.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
-                require_delete_word(&p.confirmation, "application")?;
-                delete_app(&ctx, &p.app_id).await
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
-            require_delete_word(&p.confirmation, "application")?;
-            delete_question(&ctx, &p.app_id).await
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "activate_application",
-                title: "Activate application",
-                description: "Activate an app.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: AppIdParams| async move {
-                lifecycle(&ctx, &p.app_id, "lifecycle/activate", "activated").await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "deactivate_application",
-                title: "Deactivate application",
-                description: "Deactivate an app; assigned users lose access.",
-                toolset: Toolset::Apps,
-                scope: Some("okta.apps.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: AppIdParams| async move {
-                lifecycle(&ctx, &p.app_id, "lifecycle/deactivate", "deactivated").await
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
-            let app = app_label(&ctx, &p.app_id).await;
-            Ok(format!(
-                "Deactivate app {app}? Assigned users lose access to it until it is activated again."
-            ))
-        }),
-        catalog::list_tool(),
-        catalog::get_tool(),
-        catalog::install_tool(),
+        list_applications(),
+        get_application(),
+        create_application(),
+        update_application(),
+        delete_application(),
+        confirm_delete_application(),
+        activate_application(),
+        deactivate_application(),
+        catalog::list_catalog_apps(),
+        catalog::get_catalog_app(),
+        catalog::install_oin_app(),
     ]
+}
+
+pub fn list_applications() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_applications",
+            title: "List applications",
+            description: "List apps, optionally filtered by status, name, group or user.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListAppsParams| async move {
+            let fields = p.query.fields()?;
+            let req = p
+                .query
+                .apply(ApiRequest::get(ApiPath::new(paths::APPS)))
+                .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()))
+                .query_opt("includeNonDeleted", p.include_non_deleted);
+            listing::list(
+                &ctx,
+                req,
+                &p.query.paging,
+                ListRules::USUAL,
+                fields.as_ref(),
+            )
+            .await
+        },
+    )
+}
+
+pub fn get_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_application",
+            title: "Get application",
+            description: "Get one app by ID.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: GetAppParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::APPS).id(&p.app_id))
+                .query_opt("expand", p.expand.filter(|s| !s.trim().is_empty()));
+            common::object(&ctx, req, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn create_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "create_application",
+            title: "Create application",
+            description: "Create an app from Okta app JSON (passed through). For catalogue apps use install_oin_app.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Write { idempotent: false },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: CreateAppParams| async move {
+            if !p.app_config.contains_key("signOnMode") {
+                return Err(ToolError::InvalidArguments(
+                    "app_config.signOnMode is required, e.g. BOOKMARK, SAML_2_0, OPENID_CONNECT"
+                        .into(),
+                ));
+            }
+            let req = ApiRequest::post(ApiPath::new(paths::APPS))
+                .query("activate", p.activate)
+                .json(Value::Object(p.app_config));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn update_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "update_application",
+            title: "Replace application",
+            description: "Replace an app (full PUT). Returns the app.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: UpdateAppParams| async move {
+            let req = ApiRequest::put(ApiPath::new(paths::APPS).id(&p.app_id))
+                .json(Value::Object(p.app_config));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "delete_application",
+            title: "Delete application",
+            description: "Delete an INACTIVE app and its assignments (deactivate it first).",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: AppIdParams| async move { delete_app(&ctx, &p.app_id).await },
+    )
+    .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
+        delete_question(&ctx, &p.app_id).await
+    })
+}
+
+pub fn confirm_delete_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "confirm_delete_application",
+            title: "Delete application (deprecated two-step form)",
+            description: "Deprecated: use delete_application. Needs confirmation=DELETE.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
+            require_delete_word(&p.confirmation, "application")?;
+            delete_app(&ctx, &p.app_id).await
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
+        require_delete_word(&p.confirmation, "application")?;
+        delete_question(&ctx, &p.app_id).await
+    })
+}
+
+pub fn activate_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "activate_application",
+            title: "Activate application",
+            description: "Activate an app.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: AppIdParams| async move {
+            lifecycle(&ctx, &p.app_id, "lifecycle/activate", "activated").await
+        },
+    )
+}
+
+pub fn deactivate_application() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "deactivate_application",
+            title: "Deactivate application",
+            description: "Deactivate an app; assigned users lose access.",
+            toolset: Toolset::Apps,
+            scope: Some("okta.apps.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: AppIdParams| async move {
+            lifecycle(&ctx, &p.app_id, "lifecycle/deactivate", "deactivated").await
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
+        let app = app_label(&ctx, &p.app_id).await;
+        Ok(format!(
+            "Deactivate app {app}? Assigned users lose access to it until it is activated again."
+        ))
+    })
 }
 
 async fn lifecycle(
@@ -249,7 +282,6 @@ async fn lifecycle(
     operation: &'static str,
     done: &str,
 ) -> Result<Value, ToolError> {
-    non_empty("app_id", app_id)?;
     let path = ApiPath::new(paths::APPS).id(app_id).lit(operation);
     ctx.client.send(ApiRequest::post(path).retryable()).await?;
     Ok(json!({
@@ -260,7 +292,6 @@ async fn lifecycle(
 }
 
 async fn delete_app(ctx: &ToolCtx, app_id: &str) -> Result<Value, ToolError> {
-    non_empty("app_id", app_id)?;
     let app = ctx
         .client
         .send(ApiRequest::get(ApiPath::new(paths::APPS).id(app_id)))
@@ -278,7 +309,6 @@ async fn delete_app(ctx: &ToolCtx, app_id: &str) -> Result<Value, ToolError> {
 }
 
 async fn delete_question(ctx: &ToolCtx, app_id: &str) -> Result<String, ToolError> {
-    non_empty("app_id", app_id)?;
     let req = ApiRequest::get(ApiPath::new(paths::APPS).id(app_id));
     let name = match ctx.client.send(req).await {
         Ok(found) => {

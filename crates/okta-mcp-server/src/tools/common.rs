@@ -67,7 +67,7 @@ pub struct ToolCtx {
 }
 
 /// Pagination parameters shared by list tools (same names as the Python server).
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 pub struct Paging {
     /// Return all pages (bounded; says if it stopped early).
     #[serde(default)]
@@ -78,6 +78,100 @@ pub struct Paging {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+/// The descriptions one list tool gives its query parameters, so each keeps examples that
+/// fit its objects; a parameter without a description is not offered (not in the schema,
+/// so the server refuses it as unknown).
+pub trait ListDocs {
+    const SEARCH: Option<&'static str> = None;
+    const FILTER: Option<&'static str> = None;
+    const Q: Option<&'static str> = None;
+    const FIELDS: &'static str;
+}
+
+/// The query parameters list tools share (search, filter, q, paging, fields), flattened
+/// into each list tool's params; `D` holds that tool's descriptions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(bound = "")]
+pub struct ListQuery<D> {
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(flatten)]
+    pub paging: Paging,
+    #[serde(default)]
+    pub fields: Option<String>,
+    #[serde(skip)]
+    docs: std::marker::PhantomData<D>,
+}
+
+/// The wire shape of `ListQuery`, for its schema.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ListQueryWire {
+    #[serde(default)]
+    search: Option<String>,
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
+    #[serde(default)]
+    fields: Option<String>,
+}
+
+impl<D: ListDocs> JsonSchema for ListQuery<D> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("ListQuery<{}>", std::any::type_name::<D>()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = ListQueryWire::json_schema(generator);
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            let docs = [
+                ("search", D::SEARCH),
+                ("filter", D::FILTER),
+                ("q", D::Q),
+                ("fields", Some(D::FIELDS)),
+            ];
+            for (name, doc) in docs {
+                match (doc, props.get_mut(name)) {
+                    (Some(doc), Some(Value::Object(prop))) => {
+                        prop.insert("description".into(), json!(doc));
+                    }
+                    _ => {
+                        props.remove(name);
+                    }
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl<D> ListQuery<D> {
+    /// Adds search, filter and q to `request` as Okta's query parameters (blank ones left out).
+    pub fn apply(&self, request: ApiRequest) -> ApiRequest {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        request
+            .query_opt("search", given(&self.search))
+            .query_opt("filter", given(&self.filter))
+            .query_opt("q", given(&self.q))
+    }
+
+    /// The `fields` projection, checked.
+    pub fn fields(&self) -> Result<Option<Fields>, ToolError> {
+        parse_fields(self.fields.as_deref())
+    }
 }
 
 /// Runs a tool's work with its rate-limit waits bounded by OKTA_MCP_MAX_RATE_LIMIT_WAIT and
@@ -100,6 +194,26 @@ pub struct ListRules {
     pub fetch_all_limit: u32,
     /// Upper bound of pages a fetch_all walks.
     pub max_pages: usize,
+}
+
+impl ListRules {
+    /// Okta's usual list endpoint (users, groups, members, apps, policies): pages of up to
+    /// 200, 20 unless the caller asks, at most 100 pages for fetch_all.
+    pub const USUAL: ListRules = ListRules {
+        default_limit: Some(20),
+        max_limit: 200,
+        fetch_all_limit: 200,
+        max_pages: 100,
+    };
+
+    /// Short per-org lists (brands, email templates, policy rules): Okta's own page size
+    /// unless the caller asks, at most 50 pages for fetch_all.
+    pub const OKTA_SIZED: ListRules = ListRules {
+        default_limit: None,
+        max_limit: 200,
+        fetch_all_limit: 200,
+        max_pages: 50,
+    };
 }
 
 /// Sends one request and returns its body shaped (for get/create/update tools).

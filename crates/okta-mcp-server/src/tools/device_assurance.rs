@@ -4,9 +4,9 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::support::arguments::non_empty;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
+use crate::tools::support::ids::DeviceAssuranceId;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ pub enum Platform {
     Windows,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListParams {
     /// Flag policies whose osVersion.minimum is below this, e.g. `17.0.0`.
     #[serde(default)]
@@ -37,13 +37,13 @@ pub struct ListParams {
     pub platform: Option<Platform>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct IdParams {
     /// Device assurance policy ID (dae…).
-    pub device_assurance_id: String,
+    pub device_assurance_id: DeviceAssuranceId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateParams {
     /// e.g. `{"name":"Macs","platform":"MACOS","osVersion":{"minimum":"14.2.1"},"diskEncryptionType":{"include":["ALL_INTERNAL_VOLUMES"]},"secureHardwarePresent":true}`.
     pub policy_data: Map<String, Value>,
@@ -52,10 +52,10 @@ pub struct CreateParams {
     pub user_stated_os_version: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceParams {
     /// Device assurance policy ID (dae…).
-    pub device_assurance_id: String,
+    pub device_assurance_id: DeviceAssuranceId,
     /// The whole new policy; name and platform default to the current ones.
     pub policy_data: Map<String, Value>,
     /// Sets osVersion.minimum.
@@ -91,113 +91,126 @@ fn path(id: &str) -> ApiPath {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            spec(
-                "list_device_assurance_policies",
-                "List device assurance policies",
-                "List device assurance policies; version_threshold flags those whose minimum OS is below it.",
-                Effect::Read,
-            ),
-            |ctx: ToolCtx, p: ListParams| async move { list(&ctx, p).await },
-        ),
-        ToolDef::new(
-            spec(
-                "get_device_assurance_policy",
-                "Get device assurance policy",
-                "Get one device assurance policy.",
-                Effect::Read,
-            ),
-            |ctx: ToolCtx, p: IdParams| async move {
-                non_empty("device_assurance_id", &p.device_assurance_id)?;
-                let found = ctx
-                    .client
-                    .send(ApiRequest::get(path(&p.device_assurance_id)))
-                    .await?;
-                Ok(shaped(found.body))
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "create_device_assurance_policy",
-                "Create device assurance policy",
-                "Create a device assurance policy; each platform's allowed checks and version format are enforced.",
-                Effect::Write { idempotent: false },
-            ),
-            |ctx: ToolCtx, p: CreateParams| async move {
-                let body = prepare(p.policy_data, p.user_stated_os_version.as_deref(), None)?;
-                let req = ApiRequest::post(ApiPath::new(paths::DEVICE_ASSURANCES))
-                    .json(Value::Object(body));
-                let created = ctx.client.send(req).await?;
-                Ok(shaped(created.body))
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "replace_device_assurance_policy",
-                "Replace device assurance policy",
-                "Replace a device assurance policy; returns before, after and the changes (show them to the user).",
-                Effect::Write { idempotent: true },
-            ),
-            |ctx: ToolCtx, p: ReplaceParams| async move {
-                non_empty("device_assurance_id", &p.device_assurance_id)?;
-                let before = ctx
-                    .client
-                    .send(ApiRequest::get(path(&p.device_assurance_id)))
-                    .await?
-                    .body;
-                let body = prepare(
-                    p.policy_data,
-                    p.user_stated_os_version.as_deref(),
-                    Some(&before),
-                )?;
-                let req = ApiRequest::put(path(&p.device_assurance_id)).json(Value::Object(body));
-                let after = ctx.client.send(req).await?.body;
-                let before = crate::tools::shape::shape(before, None);
-                let after = crate::tools::shape::shape(after, None);
-                Ok(json!({
-                    "changes": rules::changes(&before, &after),
-                    "before": rules::enrich(before),
-                    "after": rules::enrich(after),
-                    "_display_required": true,
-                }))
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "delete_device_assurance_policy",
-                "Delete device assurance policy",
-                "Delete a device assurance policy (not while a rule uses it).",
-                Effect::Destructive { idempotent: true },
-            ),
-            |ctx: ToolCtx, p: IdParams| async move {
-                non_empty("device_assurance_id", &p.device_assurance_id)?;
-                ctx.client
-                    .send(ApiRequest::delete(path(&p.device_assurance_id)))
-                    .await?;
-                Ok(json!({
-                    "success": true,
-                    "message": format!("Device assurance policy {} deleted.", p.device_assurance_id),
-                }))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: IdParams| async move {
-            let id = p.device_assurance_id;
-            let name = if id.trim().is_empty() {
-                id.clone()
-            } else {
-                match ctx.client.send(ApiRequest::get(path(&id))).await {
-                    Ok(found) => match (found.body["name"].as_str(), found.body["platform"].as_str()) {
-                        (Some(n), Some(pl)) => format!("\"{n}\" ({pl}, {id})"),
-                        _ => id.clone(),
-                    },
-                    Err(_) => id.clone(),
-                }
-            };
-            Ok(format!(
-                "Delete device assurance policy {name}? Sign-in rules that relied on it stop checking these devices. This cannot be undone."
-            ))
-        }),
+        list_device_assurance_policies(),
+        get_device_assurance_policy(),
+        create_device_assurance_policy(),
+        replace_device_assurance_policy(),
+        delete_device_assurance_policy(),
     ]
+}
+
+pub fn list_device_assurance_policies() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "list_device_assurance_policies",
+            "List device assurance policies",
+            "List device assurance policies; version_threshold flags those whose minimum OS is below it.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: ListParams| async move { list(&ctx, p).await },
+    )
+}
+
+pub fn get_device_assurance_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_device_assurance_policy",
+            "Get device assurance policy",
+            "Get one device assurance policy.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: IdParams| async move {
+            let found = ctx
+                .client
+                .send(ApiRequest::get(path(&p.device_assurance_id)))
+                .await?;
+            Ok(shaped(found.body))
+        },
+    )
+}
+
+pub fn create_device_assurance_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "create_device_assurance_policy",
+            "Create device assurance policy",
+            "Create a device assurance policy; each platform's allowed checks and version format are enforced.",
+            Effect::Write { idempotent: false },
+        ),
+        |ctx: ToolCtx, p: CreateParams| async move {
+            let body = prepare(p.policy_data, p.user_stated_os_version.as_deref(), None)?;
+            let req =
+                ApiRequest::post(ApiPath::new(paths::DEVICE_ASSURANCES)).json(Value::Object(body));
+            let created = ctx.client.send(req).await?;
+            Ok(shaped(created.body))
+        },
+    )
+}
+
+pub fn replace_device_assurance_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "replace_device_assurance_policy",
+            "Replace device assurance policy",
+            "Replace a device assurance policy; returns before, after and the changes (show them to the user).",
+            Effect::Write { idempotent: true },
+        ),
+        |ctx: ToolCtx, p: ReplaceParams| async move {
+            let before = ctx
+                .client
+                .send(ApiRequest::get(path(&p.device_assurance_id)))
+                .await?
+                .body;
+            let body = prepare(
+                p.policy_data,
+                p.user_stated_os_version.as_deref(),
+                Some(&before),
+            )?;
+            let req = ApiRequest::put(path(&p.device_assurance_id)).json(Value::Object(body));
+            let after = ctx.client.send(req).await?.body;
+            let before = crate::tools::shape::shape(before, None);
+            let after = crate::tools::shape::shape(after, None);
+            Ok(json!({
+                "changes": rules::changes(&before, &after),
+                "before": rules::enrich(before),
+                "after": rules::enrich(after),
+                "_display_required": true,
+            }))
+        },
+    )
+}
+
+pub fn delete_device_assurance_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "delete_device_assurance_policy",
+            "Delete device assurance policy",
+            "Delete a device assurance policy (not while a rule uses it).",
+            Effect::Destructive { idempotent: true },
+        ),
+        |ctx: ToolCtx, p: IdParams| async move {
+            ctx.client
+                .send(ApiRequest::delete(path(&p.device_assurance_id)))
+                .await?;
+            Ok(json!({
+                "success": true,
+                "message": format!("Device assurance policy {} deleted.", p.device_assurance_id),
+            }))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: IdParams| async move {
+        let id = p.device_assurance_id;
+        let name = match ctx.client.send(ApiRequest::get(path(&id))).await {
+            Ok(found) => match (found.body["name"].as_str(), found.body["platform"].as_str()) {
+                (Some(n), Some(pl)) => format!("\"{n}\" ({pl}, {id})"),
+                _ => id.to_string(),
+            },
+            Err(_) => id.to_string(),
+        };
+        Ok(format!(
+            "Delete device assurance policy {name}? Sign-in rules that relied on it stop checking these devices. This cannot be undone."
+        ))
+    })
 }
 
 fn shaped(policy: Value) -> Value {
@@ -277,29 +290,34 @@ async fn list(ctx: &ToolCtx, p: ListParams) -> Result<Value, ToolError> {
     });
 
     let mut policies = Vec::new();
-    let mut stream = ctx
-        .client
-        .pages(ApiRequest::get(ApiPath::new(paths::DEVICE_ASSURANCES)));
-    let mut pages = 0;
-    while let Some(page) = stream.next().await {
-        let page = page?;
-        pages += 1;
+    let request = ApiRequest::get(ApiPath::new(paths::DEVICE_ASSURANCES));
+    let observer = Observer::of(ctx);
+    let mut pages = PageWalk::new(&observer, ctx.client.pages(request), MAX_PAGES);
+    while let Some(page) = pages.next().await {
+        let before = policies.len();
         policies.extend(
             page.items
                 .into_iter()
                 .filter(|d| platform.as_deref().is_none_or(|pl| d["platform"] == pl))
                 .map(shaped),
         );
-        if pages >= MAX_PAGES {
-            break;
-        }
+        pages.took((policies.len() - before) as u64);
     }
-    drop(stream);
+    let stop_reason = match pages.finish().end {
+        WalkEnd::Failed(error) => return Err(error.into()),
+        WalkEnd::Cancelled => Some("cancelled by the client".to_owned()),
+        WalkEnd::Unfollowed(reason) => Some(reason),
+        WalkEnd::Complete | WalkEnd::Stopped | WalkEnd::PageCap { .. } => None,
+    };
 
     let mut out = json!({
         "total": policies.len(),
         "retrieved_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     });
+    if let Some(reason) = stop_reason {
+        out["stopped_early"] = json!(true);
+        out["stop_reason"] = json!(reason);
+    }
     if let Some(threshold) = threshold {
         let mut below = Vec::new();
         let mut uncompared = 0;

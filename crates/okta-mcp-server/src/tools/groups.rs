@@ -2,10 +2,11 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::common::{self, ListDocs, ListQuery, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::support::arguments::{non_empty, require_delete_word};
+use crate::tools::support::arguments::require_delete_word;
+use crate::tools::support::ids::{GroupId, UserId};
 use crate::tools::support::labels::{group_label, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -13,62 +14,38 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-const GROUP_LIST: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
-const MEMBER_LIST: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
-const GROUP_APPS: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
+/// list_groups' query parameters.
+#[derive(Clone, Debug)]
+pub struct GroupList;
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ListGroupsParams {
-    /// Okta search expression, e.g. `type eq "OKTA_GROUP"` or `profile.name sw "Eng"`.
-    #[serde(default)]
-    pub search: Option<String>,
-    /// Okta filter expression, e.g. `type eq "APP_GROUP"`.
-    #[serde(default)]
-    pub filter: Option<String>,
-    /// Prefix match on the group name.
-    #[serde(default)]
-    pub q: Option<String>,
-    #[serde(flatten)]
-    pub paging: Paging,
-    /// Fields to return, e.g. `id,profile.name`.
-    #[serde(default)]
-    pub fields: Option<String>,
+impl ListDocs for GroupList {
+    const SEARCH: Option<&'static str> =
+        Some("Okta search expression, e.g. `type eq \"OKTA_GROUP\"` or `profile.name sw \"Eng\"`.");
+    const FILTER: Option<&'static str> =
+        Some("Okta filter expression, e.g. `type eq \"APP_GROUP\"`.");
+    const Q: Option<&'static str> = Some("Prefix match on the group name.");
+    const FIELDS: &'static str = "Fields to return, e.g. `id,profile.name`.";
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GroupIdParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
     /// Fields to return, e.g. `id,profile.name`.
     #[serde(default)]
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GroupOnlyParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListGroupUsersParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
     #[serde(flatten)]
     pub paging: Paging,
     /// Fields to return, e.g. `id,profile.login`.
@@ -76,249 +53,276 @@ pub struct ListGroupUsersParams {
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateGroupParams {
     /// e.g. `{"name":"Eng","description":"Engineers"}`.
     pub profile: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UpdateGroupParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
     /// The whole new profile, e.g. `{"name":"Eng","description":"…"}`.
     pub profile: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ConfirmDeleteGroupParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
     /// Must be exactly `DELETE`.
     pub confirmation: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct MembershipParams {
     /// Group ID (00g…).
-    pub group_id: String,
+    pub group_id: GroupId,
     /// User ID (00u…).
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "list_groups",
-                title: "List groups",
-                description: "List or search groups (OKTA_GROUP, APP_GROUP, BUILT_IN).",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListGroupsParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                let search = p.search.filter(|s| !s.trim().is_empty());
-                let req = ApiRequest::get(ApiPath::new(paths::GROUPS))
-                    .query_opt("search", search)
-                    .query_opt("filter", p.filter)
-                    .query_opt("q", p.q);
-                listing::list(&ctx, req, &p.paging, GROUP_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_group",
-                title: "Get group",
-                description: "Get one group by ID.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: GroupIdParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("group_id", &p.group_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id));
-                common::object(&ctx, req, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "list_group_users",
-                title: "List group members",
-                description: "List a group's members.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListGroupUsersParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("group_id", &p.group_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("users"));
-                listing::list(&ctx, req, &p.paging, MEMBER_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "list_group_apps",
-                title: "List a group's apps",
-                description: "List the apps assigned to a group.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListGroupUsersParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("group_id", &p.group_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("apps"));
-                listing::list(&ctx, req, &p.paging, GROUP_APPS, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "create_group",
-                title: "Create group",
-                description: "Create a group (profile: name, description). Returns the group.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: CreateGroupParams| async move {
-                require_name(&p.profile)?;
-                let req = ApiRequest::post(ApiPath::new(paths::GROUPS))
-                    .json(json!({ "profile": p.profile }));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "update_group",
-                title: "Update group",
-                description: "Replace a group's profile; attributes left out are cleared. Returns the group.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: UpdateGroupParams| async move {
-                non_empty("group_id", &p.group_id)?;
-                require_name(&p.profile)?;
-                let req = ApiRequest::put(ApiPath::new(paths::GROUPS).id(&p.group_id))
-                    .json(json!({ "profile": p.profile }));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "delete_group",
-                title: "Delete group",
-                description: "Delete a group; members lose the apps assigned through it.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: GroupOnlyParams| async move { delete_group(&ctx, &p.group_id).await },
-        )
-        .confirm_with(|ctx: ToolCtx, p: GroupOnlyParams| async move {
-            Ok(delete_question(&group_label(&ctx, &p.group_id).await))
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "confirm_delete_group",
-                title: "Delete group (deprecated two-step form)",
-                description: "Deprecated: use delete_group. Needs confirmation=DELETE.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
-                require_delete_word(&p.confirmation, "group")?;
-                delete_group(&ctx, &p.group_id).await
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
-            require_delete_word(&p.confirmation, "group")?;
-            Ok(delete_question(&group_label(&ctx, &p.group_id).await))
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "add_user_to_group",
-                title: "Add user to group",
-                description: "Add a user to a group (safe to repeat; says if already a member).",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: MembershipParams| async move {
-                non_empty("group_id", &p.group_id)?;
-                non_empty("user_id", &p.user_id)?;
-                let already = is_member(&ctx, &p.group_id, &p.user_id).await;
-                if already == Some(true) {
-                    return Ok(json!({
-                        "success": true,
-                        "already_member": true,
-                        "message": format!("User {} is already a member of group {}; nothing changed.", p.user_id, p.group_id),
-                    }));
-                }
-                let path = ApiPath::new(paths::GROUPS)
-                    .id(&p.group_id)
-                    .lit("users")
-                    .id(&p.user_id);
-                ctx.client.send(ApiRequest::put(path)).await?;
-                Ok(json!({
-                    "success": true,
-                    "already_member": already,
-                    "message": format!("User {} added to group {}.", p.user_id, p.group_id),
-                }))
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "remove_user_from_group",
-                title: "Remove user from group",
-                description: "Remove a user from a group.",
-                toolset: Toolset::Groups,
-                scope: Some("okta.groups.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: MembershipParams| async move {
-                non_empty("group_id", &p.group_id)?;
-                non_empty("user_id", &p.user_id)?;
-                let path = ApiPath::new(paths::GROUPS)
-                    .id(&p.group_id)
-                    .lit("users")
-                    .id(&p.user_id);
-                ctx.client.send(ApiRequest::delete(path)).await?;
-                Ok(json!({
-                    "success": true,
-                    "message": format!("User {} removed from group {}.", p.user_id, p.group_id),
-                }))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: MembershipParams| async move {
-            let (user, group) = futures::join!(
-                user_label(&ctx, &p.user_id),
-                group_label(&ctx, &p.group_id)
-            );
-            Ok(format!(
-                "Remove user {user} from group {group}? They lose the access granted through this group."
-            ))
-        }),
+        list_groups(),
+        get_group(),
+        list_group_users(),
+        list_group_apps(),
+        create_group(),
+        update_group(),
+        delete_group(),
+        confirm_delete_group(),
+        add_user_to_group(),
+        remove_user_from_group(),
     ]
 }
 
-async fn delete_group(ctx: &ToolCtx, group_id: &str) -> Result<Value, ToolError> {
-    non_empty("group_id", group_id)?;
+pub fn list_groups() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_groups",
+            title: "List groups",
+            description: "List or search groups (OKTA_GROUP, APP_GROUP, BUILT_IN).",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListQuery<GroupList>| async move {
+            let fields = p.fields()?;
+            let req = p.apply(ApiRequest::get(ApiPath::new(paths::GROUPS)));
+            listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn get_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_group",
+            title: "Get group",
+            description: "Get one group by ID.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: GroupIdParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id));
+            common::object(&ctx, req, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn list_group_users() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_group_users",
+            title: "List group members",
+            description: "List a group's members.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListGroupUsersParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("users"));
+            listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn list_group_apps() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_group_apps",
+            title: "List a group's apps",
+            description: "List the apps assigned to a group.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListGroupUsersParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::GROUPS).id(&p.group_id).lit("apps"));
+            listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn create_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "create_group",
+            title: "Create group",
+            description: "Create a group (profile: name, description). Returns the group.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Write { idempotent: false },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: CreateGroupParams| async move {
+            require_name(&p.profile)?;
+            let req =
+                ApiRequest::post(ApiPath::new(paths::GROUPS)).json(json!({ "profile": p.profile }));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn update_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "update_group",
+            title: "Update group",
+            description: "Replace a group's profile; attributes left out are cleared. Returns the group.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: UpdateGroupParams| async move {
+            require_name(&p.profile)?;
+            let req = ApiRequest::put(ApiPath::new(paths::GROUPS).id(&p.group_id))
+                .json(json!({ "profile": p.profile }));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "delete_group",
+            title: "Delete group",
+            description: "Delete a group; members lose the apps assigned through it.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: GroupOnlyParams| async move { delete_group_by_id(&ctx, &p.group_id).await },
+    )
+    .confirm_with(|ctx: ToolCtx, p: GroupOnlyParams| async move {
+        Ok(delete_question(&group_label(&ctx, &p.group_id).await))
+    })
+}
+
+pub fn confirm_delete_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "confirm_delete_group",
+            title: "Delete group (deprecated two-step form)",
+            description: "Deprecated: use delete_group. Needs confirmation=DELETE.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
+            require_delete_word(&p.confirmation, "group")?;
+            delete_group_by_id(&ctx, &p.group_id).await
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
+        require_delete_word(&p.confirmation, "group")?;
+        Ok(delete_question(&group_label(&ctx, &p.group_id).await))
+    })
+}
+
+pub fn add_user_to_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "add_user_to_group",
+            title: "Add user to group",
+            description: "Add a user to a group (safe to repeat; says if already a member).",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: MembershipParams| async move {
+            let already = is_member(&ctx, &p.group_id, &p.user_id).await;
+            if already == Some(true) {
+                return Ok(json!({
+                    "success": true,
+                    "already_member": true,
+                    "message": format!("User {} is already a member of group {}; nothing changed.", p.user_id, p.group_id),
+                }));
+            }
+            let path = ApiPath::new(paths::GROUPS)
+                .id(&p.group_id)
+                .lit("users")
+                .id(&p.user_id);
+            ctx.client.send(ApiRequest::put(path)).await?;
+            Ok(json!({
+                "success": true,
+                "already_member": already,
+                "message": format!("User {} added to group {}.", p.user_id, p.group_id),
+            }))
+        },
+    )
+}
+
+pub fn remove_user_from_group() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "remove_user_from_group",
+            title: "Remove user from group",
+            description: "Remove a user from a group.",
+            toolset: Toolset::Groups,
+            scope: Some("okta.groups.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: MembershipParams| async move {
+            let path = ApiPath::new(paths::GROUPS)
+                .id(&p.group_id)
+                .lit("users")
+                .id(&p.user_id);
+            ctx.client.send(ApiRequest::delete(path)).await?;
+            Ok(json!({
+                "success": true,
+                "message": format!("User {} removed from group {}.", p.user_id, p.group_id),
+            }))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: MembershipParams| async move {
+        let (user, group) = futures::join!(
+            user_label(&ctx, &p.user_id),
+            group_label(&ctx, &p.group_id)
+        );
+        Ok(format!(
+            "Remove user {user} from group {group}? They lose the access granted through this group."
+        ))
+    })
+}
+
+async fn delete_group_by_id(ctx: &ToolCtx, group_id: &str) -> Result<Value, ToolError> {
     ctx.client
         .send(ApiRequest::delete(ApiPath::new(paths::GROUPS).id(group_id)))
         .await?;

@@ -4,15 +4,15 @@
 
 use crate::rendered::RenderedJson;
 use crate::tools::Reply;
-use crate::tools::common::ProgressEvent;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::shape::{self, Fields};
 use base64::Engine;
-use futures::StreamExt;
 use okta_client::{ApiError, ApiRequest, Page};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// Our cursor: Okta's `after` plus how many items of that page were already returned, so a
 /// result cut by the byte budget in the middle of a page continues exactly where it stopped.
@@ -203,17 +203,10 @@ pub struct Walk<'a> {
     next: Option<Cursor>,
     stop_reason: Option<String>,
     truncated: bool,
-    reported: usize,
+    /// Cancel and progress, shared with any concurrent walks of the same call.
+    observer: Arc<Observer>,
     /// Extra envelope fields for `pagination_info` (e.g. how many slices ran).
     pub info: Map<String, Value>,
-}
-
-/// What a page did to the walk.
-pub enum Step {
-    /// Go on with this `after` cursor.
-    Continue(String),
-    /// The walk is over (last page, page cap, or the budget cut it).
-    Done,
 }
 
 impl<'a> Walk<'a> {
@@ -238,7 +231,7 @@ impl<'a> Walk<'a> {
             next: None,
             stop_reason: None,
             truncated: false,
-            reported: 0,
+            observer: Arc::new(Observer::of(ctx)),
             info: Map::new(),
         }
     }
@@ -248,32 +241,43 @@ impl<'a> Walk<'a> {
         self.budget.saturating_sub(self.used_bytes)
     }
 
-    /// Fetches from `request` on (skipping `skip` items of its first page) until the walk ends.
+    /// The cancel and progress this walk answers to, for walks that run beside it.
+    pub fn observer(&self) -> Arc<Observer> {
+        self.observer.clone()
+    }
+
+    /// Reads from `request` on (skipping `skip` items of its first page) until the walk ends.
     pub async fn run(&mut self, request: ApiRequest, mut skip: usize) -> Result<(), ToolError> {
-        let mut stream = self.ctx.client.raw_pages(request);
-        loop {
-            let page = tokio::select! {
-                _ = self.ctx.cancel.cancelled() => {
-                    self.cancelled();
-                    return Ok(());
-                }
-                page = stream.next() => page,
-            };
-            let Some(page) = page else { return Ok(()) };
-            if let Step::Done = self.take_page(page?, skip)? {
-                return Ok(());
+        let observer = self.observer.clone();
+        let max_pages = self.max_pages.saturating_sub(self.pages);
+        let mut pages = PageWalk::new(&observer, self.ctx.client.raw_pages(request), max_pages);
+        while let Some(page) = pages.next().await {
+            let (added, more) = self.take_page(page, skip)?;
+            pages.took(added);
+            if !more {
+                pages.stop();
             }
             skip = 0;
         }
+        self.end(pages.finish().end)
     }
 
-    /// Shapes and renders one page's items (from `skip` on), cutting at the budget.
-    pub fn take_page(&mut self, page: Page<Box<RawValue>>, skip: usize) -> Result<Step, ToolError> {
+    /// Shapes and renders one page's items (from `skip` on), cutting at the budget. Returns
+    /// how many it added, and whether the walk goes on.
+    pub fn take_page(
+        &mut self,
+        page: Page<Box<RawValue>>,
+        skip: usize,
+    ) -> Result<(u64, bool), ToolError> {
         self.pages += 1;
+        let mut added = 0;
         for (index, raw) in page.items.iter().enumerate().skip(skip) {
             let item = shape_raw(raw, self.fields)?;
             match self.items.push_within(&item, self.used_bytes, self.budget) {
-                Some(size) => self.used_bytes += size,
+                Some(size) => {
+                    self.used_bytes += size;
+                    added += 1;
+                }
                 None => {
                     self.truncated = true;
                     self.next = Some(Cursor {
@@ -281,45 +285,38 @@ impl<'a> Walk<'a> {
                         skip: index,
                         limit: self.limit,
                     });
-                    return Ok(Step::Done);
+                    return Ok((added, false));
                 }
             }
         }
-        // MCP progress must rise with every notification: a page that added nothing is not reported.
-        if let Some(progress) = self
-            .ctx
-            .progress
-            .as_ref()
-            .filter(|_| self.items.count() > self.reported)
-        {
-            self.reported = self.items.count();
-            progress(ProgressEvent::Fetched {
-                pages: self.pages as u64,
-                items: self.reported as u64,
-            });
+        if let Some(after) = page.next_cursor {
+            self.page_after = Some(after);
         }
-        let Some(after) = page.next_cursor else {
+        Ok((added, true))
+    }
+
+    /// Records how the page walk ended: where to continue, or why it stopped early.
+    pub fn end(&mut self, end: WalkEnd) -> Result<(), ToolError> {
+        match end {
+            WalkEnd::Complete | WalkEnd::Stopped => {}
+            WalkEnd::PageCap { after } => {
+                self.next = Some(Cursor {
+                    after: Some(after),
+                    skip: 0,
+                    limit: None,
+                });
+                if self.fetch_all {
+                    self.stop_reason =
+                        Some(format!("reached the page limit ({} pages)", self.max_pages));
+                }
+            }
+            WalkEnd::Cancelled => self.cancelled(),
             // The org linked a next page that must not be followed: the list is incomplete,
             // and the result has to say so rather than look finished.
-            if let Some(reason) = page.unfollowed_next {
-                self.stop_reason = Some(reason);
-            }
-            return Ok(Step::Done);
-        };
-        self.page_after = Some(after.clone());
-        if self.pages >= self.max_pages {
-            self.next = Some(Cursor {
-                after: Some(after),
-                skip: 0,
-                limit: None,
-            });
-            if self.fetch_all {
-                self.stop_reason =
-                    Some(format!("reached the page limit ({} pages)", self.max_pages));
-            }
-            return Ok(Step::Done);
+            WalkEnd::Unfollowed(reason) => self.stop_reason = Some(reason),
+            WalkEnd::Failed(error) => return Err(error.into()),
         }
-        Ok(Step::Continue(after))
+        Ok(())
     }
 
     /// The client cancelled: the result so far, with a cursor to the page not yet read.

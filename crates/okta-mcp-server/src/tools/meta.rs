@@ -5,11 +5,15 @@ use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct NoParams {}
 
 pub fn tools() -> Vec<ToolDef> {
-    vec![ToolDef::new(
+    vec![get_scope_status()]
+}
+
+pub fn get_scope_status() -> ToolDef {
+    ToolDef::new(
         ToolSpec {
             name: "get_scope_status",
             title: "Scope status",
@@ -20,5 +24,5 @@ pub fn tools() -> Vec<ToolDef> {
             output: Output::Object,
         },
         |ctx: ToolCtx, _: NoParams| async move { Ok((ctx.scope_status)()) },
-    )]
+    )
 }

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod listing;
 pub mod logs;
 pub mod meta;
+pub mod page_walk;
 pub mod policies;
 pub mod registry;
 pub mod shape;
@@ -24,6 +25,7 @@ use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::any::{Any, TypeId};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -80,16 +82,34 @@ impl From<Value> for Reply {
     }
 }
 
+/// A call's arguments, read into the tool's params type once: the confirmation question and
+/// the handler both take them from here, and the raw JSON is kept for the default question.
+pub struct ParsedArgs {
+    params: Box<dyn Any + Send + Sync>,
+    raw: Value,
+}
+
+type Parser = Arc<dyn Fn(Value) -> Result<ParsedArgs, ToolError> + Send + Sync>;
 type Handler =
-    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<Reply, ToolError>> + Send + Sync>;
-type Confirmer =
-    Arc<dyn Fn(ToolCtx, Value) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync>;
+    Arc<dyn Fn(ToolCtx, ParsedArgs) -> BoxFuture<'static, Result<Reply, ToolError>> + Send + Sync>;
+type Confirmer = Arc<
+    dyn Fn(ToolCtx, &ParsedArgs) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync,
+>;
+
+/// Arguments handed to a tool other than the one that read them: a bug, refused as such.
+fn foreign_args(tool: &str) -> ToolError {
+    ToolError::InvalidArguments(format!(
+        "internal error: arguments were read for a tool other than {tool}"
+    ))
+}
 
 /// A tool: its spec, its input schema (from the params type) and its handler.
 #[derive(Clone)]
 pub struct ToolDef {
     pub spec: ToolSpec,
     pub input_schema: Arc<Map<String, Value>>,
+    params_type: TypeId,
+    parser: Parser,
     handler: Handler,
     confirmer: Option<Confirmer>,
 }
@@ -98,7 +118,7 @@ impl ToolDef {
     /// Declares a tool whose arguments deserialize into `P`.
     pub fn new<P, F, Fut, R>(spec: ToolSpec, handler: F) -> Self
     where
-        P: JsonSchema + DeserializeOwned + Send + 'static,
+        P: JsonSchema + DeserializeOwned + Send + Sync + 'static,
         F: Fn(ToolCtx, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, ToolError>> + Send + 'static,
         R: Into<Reply>,
@@ -108,14 +128,24 @@ impl ToolDef {
             add_confirm_property(&mut schema);
         }
         let handler = Arc::new(handler);
+        let name = spec.name;
         Self {
             spec,
             input_schema: Arc::new(schema),
-            handler: Arc::new(move |ctx, args| {
+            params_type: TypeId::of::<P>(),
+            parser: Arc::new(|raw: Value| {
+                let params = parse_args::<P>(&raw)?;
+                Ok(ParsedArgs {
+                    params: Box::new(params),
+                    raw,
+                })
+            }),
+            handler: Arc::new(move |ctx, args: ParsedArgs| {
                 let handler = handler.clone();
+                let params = args.params.downcast::<P>();
                 Box::pin(async move {
-                    let params = parse_args::<P>(args)?;
-                    handler(ctx, params).await.map(Into::into)
+                    let params = params.map_err(|_| foreign_args(name))?;
+                    handler(ctx, *params).await.map(Into::into)
                 })
             }),
             confirmer: None,
@@ -123,22 +153,37 @@ impl ToolDef {
     }
 
     /// Adds the message shown when asking the user to confirm (it may look the object up,
-    /// so the prompt names it: "Deactivate user jane@acme.com (00u…)?").
+    /// so the prompt names it: "Deactivate user jane@acme.com (00u…)?"). It gets a copy of
+    /// the arguments the handler gets; `P` must be the handler's params type.
     pub fn confirm_with<P, F, Fut>(mut self, confirmer: F) -> Self
     where
-        P: DeserializeOwned + Send + 'static,
+        P: Clone + Send + Sync + 'static,
         F: Fn(ToolCtx, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, ToolError>> + Send + 'static,
     {
+        // Checked when the registry is built, so every test that lists the tools catches it.
+        assert!(
+            TypeId::of::<P>() == self.params_type,
+            "{}: confirm_with takes a params type other than the handler's",
+            self.spec.name
+        );
         let confirmer = Arc::new(confirmer);
-        self.confirmer = Some(Arc::new(move |ctx, args| {
+        let name = self.spec.name;
+        self.confirmer = Some(Arc::new(move |ctx, args: &ParsedArgs| {
             let confirmer = confirmer.clone();
+            let params = args.params.downcast_ref::<P>().cloned();
             Box::pin(async move {
-                let params = parse_args::<P>(args)?;
+                let params = params.ok_or_else(|| foreign_args(name))?;
                 confirmer(ctx, params).await
             })
         }));
         self
+    }
+
+    /// Reads `args` (without the `confirm` flag, which the server strips) into the params
+    /// type, once for the whole call.
+    pub fn parse(&self, args: Value) -> Result<ParsedArgs, ToolError> {
+        (self.parser)(args)
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -149,8 +194,8 @@ impl ToolDef {
         matches!(self.spec.effect, Effect::Destructive { .. })
     }
 
-    /// Runs the handler. `args` must not hold the `confirm` flag (the server strips it).
-    pub async fn call(&self, ctx: ToolCtx, args: Value) -> Result<Reply, ToolError> {
+    /// Runs the handler on arguments this tool parsed.
+    pub async fn call(&self, ctx: ToolCtx, args: ParsedArgs) -> Result<Reply, ToolError> {
         common::with_rate_limit_waits(&ctx.clone(), (self.handler)(ctx, args)).await
     }
 
@@ -158,13 +203,13 @@ impl ToolDef {
     pub async fn confirmation_message(
         &self,
         ctx: ToolCtx,
-        args: Value,
+        args: &ParsedArgs,
     ) -> Result<String, ToolError> {
         match &self.confirmer {
             Some(confirmer) => {
                 common::with_rate_limit_waits(&ctx.clone(), confirmer(ctx, args)).await
             }
-            None => Ok(format!("Run {} with {}?", self.spec.name, args)),
+            None => Ok(format!("Run {} with {}?", self.spec.name, args.raw)),
         }
     }
 
@@ -201,8 +246,17 @@ impl ToolDef {
     }
 }
 
-fn parse_args<P: DeserializeOwned>(args: Value) -> Result<P, ToolError> {
-    serde_json::from_value(args).map_err(|e| ToolError::InvalidArguments(e.to_string()))
+/// Reads a tool's arguments; a bad value is named by its field (`user_id: must not be empty…`).
+fn parse_args<P: DeserializeOwned>(args: &Value) -> Result<P, ToolError> {
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ToolError::InvalidArguments(if path == "." || path == "?" {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        })
+    })
 }
 
 /// JSON schema of a params type, inlined (no `$ref`/`$defs`), as MCP clients expect.
@@ -281,3 +335,92 @@ fn add_confirm_property(schema: &mut Map<String, Value>) {
 
 #[cfg(test)]
 mod guards;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static READS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Params that count how often they are deserialised.
+    #[derive(Clone, JsonSchema)]
+    struct Counted {
+        id: String,
+    }
+
+    impl<'de> Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            struct Raw {
+                id: String,
+            }
+            READS.fetch_add(1, Ordering::SeqCst);
+            Raw::deserialize(d).map(|r| Counted { id: r.id })
+        }
+    }
+
+    #[derive(Clone, Deserialize, JsonSchema)]
+    struct Other {}
+
+    const SPEC: ToolSpec = ToolSpec {
+        name: "delete_thing",
+        title: "Delete thing",
+        description: "Delete a thing.",
+        toolset: Toolset::Meta,
+        scope: None,
+        effect: Effect::Destructive { idempotent: true },
+        output: Output::Object,
+    };
+
+    fn ctx() -> ToolCtx {
+        let settings = crate::settings::Settings::from_args(&crate::cli::GlobalArgs {
+            demo: Some(true),
+            audit_log: Some("off".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let org = url::Url::parse("http://127.0.0.1:9").unwrap();
+        let auth = Arc::new(okta_auth::StaticToken(okta_auth::Secret::new("t")));
+        ToolCtx {
+            client: okta_client::OktaClient::new(okta_client::ClientConfig::new(org), auth)
+                .unwrap(),
+            settings: Arc::new(settings),
+            progress: None,
+            cancel: Default::default(),
+            scope_status: Arc::new(|| Value::Null),
+            caller: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn arguments_are_read_once_for_the_question_and_the_handler() {
+        let tool = ToolDef::new(SPEC, |_ctx: ToolCtx, p: Counted| async move {
+            Ok(json!({ "deleted": p.id }))
+        })
+        .confirm_with(|_ctx: ToolCtx, p: Counted| async move { Ok(format!("Delete {}?", p.id)) });
+        let before = READS.load(Ordering::SeqCst);
+        let args = tool.parse(json!({"id": "th1"})).unwrap();
+        let question = tool.confirmation_message(ctx(), &args).await.unwrap();
+        assert_eq!(question, "Delete th1?");
+        let Reply::Value(done) = tool.call(ctx(), args).await.unwrap() else {
+            panic!("a value reply")
+        };
+        assert_eq!(done, json!({"deleted": "th1"}));
+        assert_eq!(READS.load(Ordering::SeqCst) - before, 1, "read once");
+        let bad = tool.parse(json!({"id": 7})).err().unwrap().to_string();
+        assert!(bad.contains("id"), "{bad}");
+    }
+
+    #[test]
+    #[should_panic(expected = "params type other than the handler's")]
+    fn a_question_for_other_params_is_refused_when_the_tool_is_declared() {
+        let _ = ToolDef::new(
+            SPEC,
+            |_ctx: ToolCtx, _p: Counted| async move { Ok(Value::Null) },
+        )
+        .confirm_with(|_ctx: ToolCtx, _p: Other| async move { Ok(String::new()) });
+    }
+}

@@ -3,29 +3,15 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::common::{self, ListDocs, ListQuery, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::{PolicyId, RuleId};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-
-const POLICY_LIST: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
-/// Okta returns every rule of a policy at once; `after` is kept for a paged answer.
-const RULE_LIST: ListRules = ListRules {
-    default_limit: None,
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 50,
-};
 
 /// Okta's policy types (OpenAPI `PolicyType`).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -60,7 +46,7 @@ fn wire<T: Serialize>(value: T) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListPoliciesParams {
     /// OKTA_SIGN_ON = global session, MFA_ENROLL = authenticator enrollment, ACCESS_POLICY = app sign-in.
     #[serde(rename = "type")]
@@ -68,40 +54,43 @@ pub struct ListPoliciesParams {
     /// Status filter.
     #[serde(default)]
     pub status: Option<PolicyStatus>,
-    /// Policy name prefix.
-    #[serde(default)]
-    pub q: Option<String>,
     #[serde(flatten)]
-    pub paging: Paging,
-    /// Fields to return, e.g. `id,name,status`.
-    #[serde(default)]
-    pub fields: Option<String>,
+    pub query: ListQuery<PolicyList>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// list_policies' query parameters.
+#[derive(Clone, Debug)]
+pub struct PolicyList;
+
+impl ListDocs for PolicyList {
+    const Q: Option<&'static str> = Some("Policy name prefix.");
+    const FIELDS: &'static str = "Fields to return, e.g. `id,name,status`.";
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct PolicyIdParams {
     /// Policy ID (00p…, rst…).
-    pub policy_id: String,
+    pub policy_id: PolicyId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreatePolicyParams {
     /// Okta policy JSON, e.g. `{"type":"PASSWORD","name":"Contractors","conditions":{…},"settings":{…}}`.
     pub policy_data: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UpdatePolicyParams {
     /// Policy ID.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// The whole policy, e.g. a get_policy result with changes.
     pub policy_data: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListRulesParams {
     /// Policy ID.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// `next_cursor` of a previous result.
     #[serde(default)]
     pub after: Option<String>,
@@ -113,28 +102,28 @@ pub struct ListRulesParams {
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct RuleIdParams {
     /// Policy ID.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// Rule ID (0pr…).
-    pub rule_id: String,
+    pub rule_id: RuleId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateRuleParams {
     /// Policy ID.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// Okta rule JSON (name, priority, conditions, actions).
     pub rule_data: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UpdateRuleParams {
     /// Policy ID.
-    pub policy_id: String,
+    pub policy_id: PolicyId,
     /// Rule ID.
-    pub rule_id: String,
+    pub rule_id: RuleId,
     /// The whole rule, e.g. a get_policy_rule result with changes.
     pub rule_data: Map<String, Value>,
 }
@@ -178,257 +167,302 @@ pub fn tools() -> Vec<ToolDef> {
 
 fn policy_tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            spec(
-                "list_policies",
-                "List policies",
-                "List policies of one type, in priority order.",
-                Effect::Read,
-                Output::List,
-            ),
-            |ctx: ToolCtx, p: ListPoliciesParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                let req = ApiRequest::get(ApiPath::new(paths::POLICIES))
-                    .query("type", wire(p.policy_type))
-                    .query_opt("status", p.status.map(wire))
-                    .query_opt("q", p.q.filter(|s| !s.trim().is_empty()));
-                listing::list(&ctx, req, &p.paging, POLICY_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "get_policy",
-                "Get policy",
-                "Get one policy.",
-                Effect::Read,
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: PolicyIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                common::object(&ctx, ApiRequest::get(policy_path(&p.policy_id)), None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "create_policy",
-                "Create policy",
-                "Create a policy from Okta policy JSON (type, name, …). Returns the policy.",
-                Effect::Write { idempotent: false },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: CreatePolicyParams| async move {
-                require_keys(&p.policy_data, "policy_data", &["type", "name"])?;
-                let req = ApiRequest::post(ApiPath::new(paths::POLICIES))
-                    .json(Value::Object(p.policy_data));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "update_policy",
-                "Replace policy",
-                "Replace a policy (full PUT).",
-                Effect::Write { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: UpdatePolicyParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                let req = ApiRequest::put(policy_path(&p.policy_id))
-                    .json(Value::Object(p.policy_data));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "delete_policy",
-                "Delete policy",
-                "Delete a policy and its rules.",
-                Effect::Destructive { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: PolicyIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                ctx.client
-                    .send(ApiRequest::delete(policy_path(&p.policy_id)))
-                    .await?;
-                Ok(done(format!("Policy {} deleted.", p.policy_id)))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: PolicyIdParams| async move {
-            let policy = policy_label(&ctx, &p.policy_id).await;
-            Ok(format!(
-                "Delete policy {policy} and all its rules? This cannot be undone."
-            ))
-        }),
-        ToolDef::new(
-            spec(
-                "activate_policy",
-                "Activate policy",
-                "Activate a policy.",
-                Effect::Write { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: PolicyIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                let path = policy_path(&p.policy_id).lit("lifecycle/activate");
-                lifecycle(&ctx, path, format!("Policy {} activated.", p.policy_id)).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "deactivate_policy",
-                "Deactivate policy",
-                "Deactivate a policy; Okta stops evaluating it.",
-                Effect::Destructive { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: PolicyIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                let path = policy_path(&p.policy_id).lit("lifecycle/deactivate");
-                lifecycle(&ctx, path, format!("Policy {} deactivated.", p.policy_id)).await
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: PolicyIdParams| async move {
-            let policy = policy_label(&ctx, &p.policy_id).await;
-            Ok(format!(
-                "Deactivate policy {policy}? Okta stops evaluating it; users it covered fall through to the next policy."
-            ))
-        }),
+        list_policies(),
+        get_policy(),
+        create_policy(),
+        update_policy(),
+        delete_policy(),
+        activate_policy(),
+        deactivate_policy(),
     ]
+}
+
+pub fn list_policies() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "list_policies",
+            "List policies",
+            "List policies of one type, in priority order.",
+            Effect::Read,
+            Output::List,
+        ),
+        |ctx: ToolCtx, p: ListPoliciesParams| async move {
+            let fields = p.query.fields()?;
+            let req = ApiRequest::get(ApiPath::new(paths::POLICIES))
+                .query("type", wire(p.policy_type))
+                .query_opt("status", p.status.map(wire));
+            let req = p.query.apply(req);
+            listing::list(
+                &ctx,
+                req,
+                &p.query.paging,
+                ListRules::USUAL,
+                fields.as_ref(),
+            )
+            .await
+        },
+    )
+}
+
+pub fn get_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_policy",
+            "Get policy",
+            "Get one policy.",
+            Effect::Read,
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: PolicyIdParams| async move {
+            common::object(&ctx, ApiRequest::get(policy_path(&p.policy_id)), None).await
+        },
+    )
+}
+
+pub fn create_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "create_policy",
+            "Create policy",
+            "Create a policy from Okta policy JSON (type, name, …). Returns the policy.",
+            Effect::Write { idempotent: false },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: CreatePolicyParams| async move {
+            require_keys(&p.policy_data, "policy_data", &["type", "name"])?;
+            let req =
+                ApiRequest::post(ApiPath::new(paths::POLICIES)).json(Value::Object(p.policy_data));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn update_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "update_policy",
+            "Replace policy",
+            "Replace a policy (full PUT).",
+            Effect::Write { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: UpdatePolicyParams| async move {
+            let req = ApiRequest::put(policy_path(&p.policy_id)).json(Value::Object(p.policy_data));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "delete_policy",
+            "Delete policy",
+            "Delete a policy and its rules.",
+            Effect::Destructive { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: PolicyIdParams| async move {
+            ctx.client
+                .send(ApiRequest::delete(policy_path(&p.policy_id)))
+                .await?;
+            Ok(done(format!("Policy {} deleted.", p.policy_id)))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: PolicyIdParams| async move {
+        let policy = policy_label(&ctx, &p.policy_id).await;
+        Ok(format!(
+            "Delete policy {policy} and all its rules? This cannot be undone."
+        ))
+    })
+}
+
+pub fn activate_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "activate_policy",
+            "Activate policy",
+            "Activate a policy.",
+            Effect::Write { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: PolicyIdParams| async move {
+            let path = policy_path(&p.policy_id).lit("lifecycle/activate");
+            lifecycle(&ctx, path, format!("Policy {} activated.", p.policy_id)).await
+        },
+    )
+}
+
+pub fn deactivate_policy() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "deactivate_policy",
+            "Deactivate policy",
+            "Deactivate a policy; Okta stops evaluating it.",
+            Effect::Destructive { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: PolicyIdParams| async move {
+            let path = policy_path(&p.policy_id).lit("lifecycle/deactivate");
+            lifecycle(&ctx, path, format!("Policy {} deactivated.", p.policy_id)).await
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: PolicyIdParams| async move {
+        let policy = policy_label(&ctx, &p.policy_id).await;
+        Ok(format!(
+            "Deactivate policy {policy}? Okta stops evaluating it; users it covered fall through to the next policy."
+        ))
+    })
 }
 
 fn rule_tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            spec(
-                "list_policy_rules",
-                "List policy rules",
-                "List a policy's rules in priority order.",
-                Effect::Read,
-                Output::List,
-            ),
-            |ctx: ToolCtx, p: ListRulesParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("policy_id", &p.policy_id)?;
-                let req = ApiRequest::get(policy_path(&p.policy_id).lit("rules"));
-                let paging = Paging {
-                    fetch_all: p.fetch_all,
-                    after: p.after,
-                    limit: None,
-                };
-                listing::list(&ctx, req, &paging, RULE_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "get_policy_rule",
-                "Get policy rule",
-                "Get one policy rule.",
-                Effect::Read,
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: RuleIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                non_empty("rule_id", &p.rule_id)?;
-                let req = ApiRequest::get(rule_path(&p.policy_id, &p.rule_id));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "create_policy_rule",
-                "Create policy rule",
-                "Add a rule to a policy from Okta rule JSON. Returns the rule.",
-                Effect::Write { idempotent: false },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: CreateRuleParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                require_keys(&p.rule_data, "rule_data", &["name"])?;
-                let req = ApiRequest::post(policy_path(&p.policy_id).lit("rules"))
-                    .json(Value::Object(p.rule_data));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "update_policy_rule",
-                "Replace policy rule",
-                "Replace a policy rule (full PUT).",
-                Effect::Write { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: UpdateRuleParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                non_empty("rule_id", &p.rule_id)?;
-                let req = ApiRequest::put(rule_path(&p.policy_id, &p.rule_id))
-                    .json(Value::Object(p.rule_data));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "delete_policy_rule",
-                "Delete policy rule",
-                "Delete a policy rule.",
-                Effect::Destructive { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: RuleIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                non_empty("rule_id", &p.rule_id)?;
-                ctx.client
-                    .send(ApiRequest::delete(rule_path(&p.policy_id, &p.rule_id)))
-                    .await?;
-                Ok(done(format!(
-                    "Rule {} of policy {} deleted.",
-                    p.rule_id, p.policy_id
-                )))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: RuleIdParams| async move {
-            let rule = rule_label(&ctx, &p.policy_id, &p.rule_id).await;
-            Ok(format!(
-                "Delete rule {rule}? The policy's later rules decide instead. This cannot be undone."
-            ))
-        }),
-        ToolDef::new(
-            spec(
-                "activate_policy_rule",
-                "Activate policy rule",
-                "Activate a policy rule.",
-                Effect::Write { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: RuleIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                non_empty("rule_id", &p.rule_id)?;
-                let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/activate");
-                lifecycle(&ctx, path, format!("Rule {} activated.", p.rule_id)).await
-            },
-        ),
-        ToolDef::new(
-            spec(
-                "deactivate_policy_rule",
-                "Deactivate policy rule",
-                "Deactivate a policy rule; later rules decide.",
-                Effect::Destructive { idempotent: true },
-                Output::Object,
-            ),
-            |ctx: ToolCtx, p: RuleIdParams| async move {
-                non_empty("policy_id", &p.policy_id)?;
-                non_empty("rule_id", &p.rule_id)?;
-                let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/deactivate");
-                lifecycle(&ctx, path, format!("Rule {} deactivated.", p.rule_id)).await
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: RuleIdParams| async move {
-            let rule = rule_label(&ctx, &p.policy_id, &p.rule_id).await;
-            Ok(format!(
-                "Deactivate rule {rule}? The policy skips it and its later rules decide."
-            ))
-        }),
+        list_policy_rules(),
+        get_policy_rule(),
+        create_policy_rule(),
+        update_policy_rule(),
+        delete_policy_rule(),
+        activate_policy_rule(),
+        deactivate_policy_rule(),
     ]
+}
+
+pub fn list_policy_rules() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "list_policy_rules",
+            "List policy rules",
+            "List a policy's rules in priority order.",
+            Effect::Read,
+            Output::List,
+        ),
+        |ctx: ToolCtx, p: ListRulesParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(policy_path(&p.policy_id).lit("rules"));
+            let paging = Paging {
+                fetch_all: p.fetch_all,
+                after: p.after,
+                limit: None,
+            };
+            listing::list(&ctx, req, &paging, ListRules::OKTA_SIZED, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn get_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_policy_rule",
+            "Get policy rule",
+            "Get one policy rule.",
+            Effect::Read,
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: RuleIdParams| async move {
+            let req = ApiRequest::get(rule_path(&p.policy_id, &p.rule_id));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn create_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "create_policy_rule",
+            "Create policy rule",
+            "Add a rule to a policy from Okta rule JSON. Returns the rule.",
+            Effect::Write { idempotent: false },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: CreateRuleParams| async move {
+            require_keys(&p.rule_data, "rule_data", &["name"])?;
+            let req = ApiRequest::post(policy_path(&p.policy_id).lit("rules"))
+                .json(Value::Object(p.rule_data));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn update_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "update_policy_rule",
+            "Replace policy rule",
+            "Replace a policy rule (full PUT).",
+            Effect::Write { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: UpdateRuleParams| async move {
+            let req = ApiRequest::put(rule_path(&p.policy_id, &p.rule_id))
+                .json(Value::Object(p.rule_data));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "delete_policy_rule",
+            "Delete policy rule",
+            "Delete a policy rule.",
+            Effect::Destructive { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: RuleIdParams| async move {
+            ctx.client
+                .send(ApiRequest::delete(rule_path(&p.policy_id, &p.rule_id)))
+                .await?;
+            Ok(done(format!(
+                "Rule {} of policy {} deleted.",
+                p.rule_id, p.policy_id
+            )))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: RuleIdParams| async move {
+        let rule = rule_label(&ctx, &p.policy_id, &p.rule_id).await;
+        Ok(format!(
+            "Delete rule {rule}? The policy's later rules decide instead. This cannot be undone."
+        ))
+    })
+}
+
+pub fn activate_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "activate_policy_rule",
+            "Activate policy rule",
+            "Activate a policy rule.",
+            Effect::Write { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: RuleIdParams| async move {
+            let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/activate");
+            lifecycle(&ctx, path, format!("Rule {} activated.", p.rule_id)).await
+        },
+    )
+}
+
+pub fn deactivate_policy_rule() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "deactivate_policy_rule",
+            "Deactivate policy rule",
+            "Deactivate a policy rule; later rules decide.",
+            Effect::Destructive { idempotent: true },
+            Output::Object,
+        ),
+        |ctx: ToolCtx, p: RuleIdParams| async move {
+            let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/deactivate");
+            lifecycle(&ctx, path, format!("Rule {} deactivated.", p.rule_id)).await
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: RuleIdParams| async move {
+        let rule = rule_label(&ctx, &p.policy_id, &p.rule_id).await;
+        Ok(format!(
+            "Deactivate rule {rule}? The policy skips it and its later rules decide."
+        ))
+    })
 }
 
 fn done(message: String) -> Value {

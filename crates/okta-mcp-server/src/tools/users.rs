@@ -2,10 +2,10 @@
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
-use crate::tools::common::{self, ListRules, Paging, ToolCtx};
+use crate::tools::common::{self, ListDocs, ListQuery, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
-use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::UserId;
 use crate::tools::support::labels::{describe_user, user_label};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -15,14 +15,6 @@ use serde_json::{Map, Value, json};
 
 mod export;
 mod profile_schema;
-
-/// Okta's users endpoint: default and maximum page size 200.
-const USER_LIST: ListRules = ListRules {
-    default_limit: Some(20),
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 100,
-};
 
 /// `/users/{id}/groups` takes no page size; Okta decides, and `after` continues.
 const USER_GROUPS: ListRules = ListRules {
@@ -35,37 +27,34 @@ const USER_GROUPS: ListRules = ListRules {
 /// The user profile schema (`default` is the schema of the default user type).
 const USER_SCHEMA: &str = "/api/v1/meta/schemas/user/default";
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ListUsersParams {
-    /// Okta search expression (indexed, preferred), e.g. `profile.department eq "Engineering" and status eq "ACTIVE"`. Operators: eq, sw, co, pr, gt, lt, and, or; strings in double quotes.
-    #[serde(default)]
-    pub search: Option<String>,
-    /// Okta filter expression on status, lastUpdated, id, type.id, e.g. `status eq "LOCKED_OUT"`.
-    #[serde(default)]
-    pub filter: Option<String>,
-    /// Prefix of firstName, lastName or email, e.g. `jane`.
-    #[serde(default)]
-    pub q: Option<String>,
-    #[serde(flatten)]
-    pub paging: Paging,
-    /// Fields to return, e.g. `id,status,profile.login`.
-    #[serde(default)]
-    pub fields: Option<String>,
+/// list_users' query parameters.
+#[derive(Clone, Debug)]
+pub struct UserList;
+
+impl ListDocs for UserList {
+    const SEARCH: Option<&'static str> = Some(
+        "Okta search expression (indexed, preferred), e.g. `profile.department eq \"Engineering\" and status eq \"ACTIVE\"`. Operators: eq, sw, co, pr, gt, lt, and, or; strings in double quotes.",
+    );
+    const FILTER: Option<&'static str> = Some(
+        "Okta filter expression on status, lastUpdated, id, type.id, e.g. `status eq \"LOCKED_OUT\"`.",
+    );
+    const Q: Option<&'static str> = Some("Prefix of firstName, lastName or email, e.g. `jane`.");
+    const FIELDS: &'static str = "Fields to return, e.g. `id,status,profile.login`.";
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GetUserParams {
     /// User ID (00u…) or login (e.g. jane.doe@acme.com).
-    pub user_id: String,
+    pub user_id: UserId,
     /// Fields to return, e.g. `id,status,profile`.
     #[serde(default)]
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct NoParams {}
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateUserParams {
     /// Needs login, email, firstName, lastName, e.g. `{"login":"jo@acme.com","email":"jo@acme.com","firstName":"Jo","lastName":"Li"}`.
     pub profile: Map<String, Value>,
@@ -77,24 +66,24 @@ pub struct CreateUserParams {
     pub credentials: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UpdateUserParams {
     /// User ID (00u…) or login.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Attributes to change, e.g. `{"department":"Sales"}`.
     pub profile: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UserIdParams {
     /// User ID (00u…) or login.
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListUserGroupsParams {
     /// User ID (00u…) or login.
-    pub user_id: String,
+    pub user_id: UserId,
     /// `next_cursor` of a previous result.
     #[serde(default)]
     pub after: Option<String>,
@@ -109,214 +98,236 @@ fn yes() -> bool {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "list_users",
-                title: "List users",
-                description: "List or search users. Use `search` for most questions (department, status, login, custom attributes), `q` for a name/email prefix. Use `fields` to keep results small.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListUsersParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                let search = p.search.filter(|s| !s.trim().is_empty());
-                let req = ApiRequest::get(ApiPath::new(paths::USERS))
-                    .query_opt("search", search)
-                    .query_opt("filter", p.filter)
-                    .query_opt("q", p.q);
-                listing::list(&ctx, req, &p.paging, USER_LIST, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_user_profile_attributes",
-                title: "Get user profile attributes",
-                description: "List the user profile schema's attributes (base and custom) with type and required/custom flags, e.g. before searching or creating users.",
-                toolset: Toolset::Users,
-                scope: Some("okta.schemas.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, _p: NoParams| async move {
-                let response = ctx
-                    .client
-                    .send(ApiRequest::get(ApiPath::new(USER_SCHEMA)))
-                    .await?;
-                Ok(profile_schema::attributes(&response.body))
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_user",
-                title: "Get user",
-                description: "Get one user by ID or login.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: GetUserParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("user_id", &p.user_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id));
-                common::object(&ctx, req, fields.as_ref()).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "create_user",
-                title: "Create user",
-                description: "Create a user from a profile; activated unless activate=false. Returns the user.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: CreateUserParams| async move {
-                if p.profile.is_empty() {
-                    return Err(ToolError::InvalidArguments(
-                        "profile must hold at least login, email, firstName and lastName".into(),
-                    ));
-                }
-                let mut body = json!({ "profile": p.profile });
-                if let Some(credentials) = p.credentials {
-                    body["credentials"] = Value::Object(credentials);
-                }
-                let req = ApiRequest::post(ApiPath::new(paths::USERS))
-                    .query("activate", p.activate)
-                    .json(body);
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "update_user",
-                title: "Update user profile",
-                description: "Change some profile attributes of a user (others are kept). Returns the user.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: UpdateUserParams| async move {
-                non_empty("user_id", &p.user_id)?;
-                if p.profile.is_empty() {
-                    return Err(ToolError::InvalidArguments(
-                        "profile must name at least one attribute to change".into(),
-                    ));
-                }
-                // POST (not PUT) is Okta's partial update; repeating it changes nothing more.
-                let req = ApiRequest::post(ApiPath::new(paths::USERS).id(&p.user_id))
-                    .json(json!({ "profile": p.profile }))
-                    .retryable();
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "deactivate_user",
-                title: "Deactivate user",
-                description: "Deactivate a user (DEPROVISIONED): ends sessions and app access. Required before deletion.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: UserIdParams| async move {
-                non_empty("user_id", &p.user_id)?;
-                let path = ApiPath::new(paths::USERS)
-                    .id(&p.user_id)
-                    .lit("lifecycle/deactivate");
-                ctx.client
-                    .send(ApiRequest::post(path).retryable())
-                    .await?;
-                Ok(json!({
-                    "success": true,
-                    "user_id": p.user_id,
-                    "message": format!("User {} deactivated (DEPROVISIONED). It can now be deleted with delete_deactivated_user.", p.user_id),
-                }))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
-            let who = user_label(&ctx, &p.user_id).await;
-            Ok(format!(
-                "Deactivate user {who}? This ends their sessions and removes their app access."
-            ))
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "delete_deactivated_user",
-                title: "Delete deactivated user",
-                description: "Permanently delete a deactivated (DEPROVISIONED) user; refuses other statuses.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: UserIdParams| async move {
-                non_empty("user_id", &p.user_id)?;
-                let user = ctx
-                    .client
-                    .send(ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id)))
-                    .await?
-                    .body;
-                ensure_deprovisioned(&user, &p.user_id)?;
-                // Delete by the real id, even when a login was given.
-                let id = user["id"].as_str().unwrap_or(&p.user_id).to_owned();
-                ctx.client
-                    .send(ApiRequest::delete(ApiPath::new(paths::USERS).id(&id)))
-                    .await?;
-                Ok(json!({
-                    "success": true,
-                    "user_id": id,
-                    "message": format!("User {} permanently deleted.", describe_user(&user, &id)),
-                }))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
-            non_empty("user_id", &p.user_id)?;
-            let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id));
-            match ctx.client.send(req).await {
-                Ok(found) => {
-                    // Asking is pointless when the call would be refused anyway.
-                    ensure_deprovisioned(&found.body, &p.user_id)?;
-                    Ok(format!(
-                        "Permanently delete user {}? This cannot be undone.",
-                        describe_user(&found.body, &p.user_id)
-                    ))
-                }
-                Err(_) => Ok(format!(
-                    "Permanently delete user {}? This cannot be undone.",
-                    p.user_id
-                )),
-            }
-        }),
-        export::tool(),
-        ToolDef::new(
-            ToolSpec {
-                name: "list_user_groups",
-                title: "List a user's groups",
-                description: "List the groups a user is a member of.",
-                toolset: Toolset::Users,
-                scope: Some("okta.users.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: ListUserGroupsParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                non_empty("user_id", &p.user_id)?;
-                let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id).lit("groups"));
-                let paging = Paging {
-                    fetch_all: false,
-                    after: p.after,
-                    limit: None,
-                };
-                listing::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
-            },
-        ),
+        list_users(),
+        get_user_profile_attributes(),
+        get_user(),
+        create_user(),
+        update_user(),
+        deactivate_user(),
+        delete_deactivated_user(),
+        export::export_users_csv(),
+        list_user_groups(),
     ]
+}
+
+pub fn list_users() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_users",
+            title: "List users",
+            description: "List or search users. Use `search` for most questions (department, status, login, custom attributes), `q` for a name/email prefix. Use `fields` to keep results small.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListQuery<UserList>| async move {
+            let fields = p.fields()?;
+            let req = p.apply(ApiRequest::get(ApiPath::new(paths::USERS)));
+            listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn get_user_profile_attributes() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_user_profile_attributes",
+            title: "Get user profile attributes",
+            description: "List the user profile schema's attributes (base and custom) with type and required/custom flags, e.g. before searching or creating users.",
+            toolset: Toolset::Users,
+            scope: Some("okta.schemas.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, _p: NoParams| async move {
+            let response = ctx
+                .client
+                .send(ApiRequest::get(ApiPath::new(USER_SCHEMA)))
+                .await?;
+            Ok(profile_schema::attributes(&response.body))
+        },
+    )
+}
+
+pub fn get_user() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_user",
+            title: "Get user",
+            description: "Get one user by ID or login.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: GetUserParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id));
+            common::object(&ctx, req, fields.as_ref()).await
+        },
+    )
+}
+
+pub fn create_user() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "create_user",
+            title: "Create user",
+            description: "Create a user from a profile; activated unless activate=false. Returns the user.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.manage"),
+            effect: Effect::Write { idempotent: false },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: CreateUserParams| async move {
+            if p.profile.is_empty() {
+                return Err(ToolError::InvalidArguments(
+                    "profile must hold at least login, email, firstName and lastName".into(),
+                ));
+            }
+            let mut body = json!({ "profile": p.profile });
+            if let Some(credentials) = p.credentials {
+                body["credentials"] = Value::Object(credentials);
+            }
+            let req = ApiRequest::post(ApiPath::new(paths::USERS))
+                .query("activate", p.activate)
+                .json(body);
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn update_user() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "update_user",
+            title: "Update user profile",
+            description: "Change some profile attributes of a user (others are kept). Returns the user.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: UpdateUserParams| async move {
+            if p.profile.is_empty() {
+                return Err(ToolError::InvalidArguments(
+                    "profile must name at least one attribute to change".into(),
+                ));
+            }
+            // POST (not PUT) is Okta's partial update; repeating it changes nothing more.
+            let req = ApiRequest::post(ApiPath::new(paths::USERS).id(&p.user_id))
+                .json(json!({ "profile": p.profile }))
+                .retryable();
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn deactivate_user() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "deactivate_user",
+            title: "Deactivate user",
+            description: "Deactivate a user (DEPROVISIONED): ends sessions and app access. Required before deletion.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: UserIdParams| async move {
+            let path = ApiPath::new(paths::USERS)
+                .id(&p.user_id)
+                .lit("lifecycle/deactivate");
+            ctx.client
+                .send(ApiRequest::post(path).retryable())
+                .await?;
+            Ok(json!({
+                "success": true,
+                "user_id": p.user_id,
+                "message": format!("User {} deactivated (DEPROVISIONED). It can now be deleted with delete_deactivated_user.", p.user_id),
+            }))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
+        let who = user_label(&ctx, &p.user_id).await;
+        Ok(format!(
+            "Deactivate user {who}? This ends their sessions and removes their app access."
+        ))
+    })
+}
+
+pub fn delete_deactivated_user() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "delete_deactivated_user",
+            title: "Delete deactivated user",
+            description: "Permanently delete a deactivated (DEPROVISIONED) user; refuses other statuses.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: UserIdParams| async move {
+            let user = ctx
+                .client
+                .send(ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id)))
+                .await?
+                .body;
+            ensure_deprovisioned(&user, &p.user_id)?;
+            // Delete by the real id, even when a login was given.
+            let id = user["id"].as_str().unwrap_or(&p.user_id).to_owned();
+            ctx.client
+                .send(ApiRequest::delete(ApiPath::new(paths::USERS).id(&id)))
+                .await?;
+            Ok(json!({
+                "success": true,
+                "user_id": id,
+                "message": format!("User {} permanently deleted.", describe_user(&user, &id)),
+            }))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: UserIdParams| async move {
+        let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id));
+        match ctx.client.send(req).await {
+            Ok(found) => {
+                // Asking is pointless when the call would be refused anyway.
+                ensure_deprovisioned(&found.body, &p.user_id)?;
+                Ok(format!(
+                    "Permanently delete user {}? This cannot be undone.",
+                    describe_user(&found.body, &p.user_id)
+                ))
+            }
+            Err(_) => Ok(format!(
+                "Permanently delete user {}? This cannot be undone.",
+                p.user_id
+            )),
+        }
+    })
+}
+
+pub fn list_user_groups() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_user_groups",
+            title: "List a user's groups",
+            description: "List the groups a user is a member of.",
+            toolset: Toolset::Users,
+            scope: Some("okta.users.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: ListUserGroupsParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let req = ApiRequest::get(ApiPath::new(paths::USERS).id(&p.user_id).lit("groups"));
+            let paging = Paging {
+                fetch_all: false,
+                after: p.after,
+                limit: None,
+            };
+            listing::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
+        },
+    )
 }
 
 /// Okta's DELETE on a user who is not DEPROVISIONED only deactivates them; refusing here

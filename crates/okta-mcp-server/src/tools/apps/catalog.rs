@@ -1,14 +1,17 @@
 //! The Okta Integration Network catalogue (`/api/v1/catalog/apps`, used by the admin console
-//! and absent from the public spec): it pages by app `name` and sends no Link header, so
-//! paging is done here; installing an integration is a plain app create.
+//! and absent from the public spec): it pages by app `name` and sends no Link header, so the
+//! pages the walker reads are made here; installing an integration is a plain app create.
 
-use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::shape::{self, Fields};
 use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::CatalogAppName;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
-use okta_client::{ApiError, ApiPath, ApiRequest, paths};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use okta_client::{ApiError, ApiPath, ApiRequest, OktaClient, Page, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -20,7 +23,7 @@ const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 200;
 const MAX_PAGES: usize = 500;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListCatalogParams {
     /// Name or display name match, e.g. `salesforce`.
     #[serde(default)]
@@ -39,13 +42,13 @@ pub struct ListCatalogParams {
     pub fields: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GetCatalogParams {
     /// Catalogue name, e.g. `salesforce`.
-    pub app_name: String,
+    pub app_name: CatalogAppName,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct InstallParams {
     /// Catalogue name, e.g. `salesforce`.
     pub name: String,
@@ -65,7 +68,7 @@ fn yes() -> bool {
     true
 }
 
-pub fn list_tool() -> ToolDef {
+pub fn list_catalog_apps() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "list_catalog_apps",
@@ -80,7 +83,7 @@ pub fn list_tool() -> ToolDef {
     )
 }
 
-pub fn get_tool() -> ToolDef {
+pub fn get_catalog_app() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "get_catalog_app",
@@ -92,7 +95,6 @@ pub fn get_tool() -> ToolDef {
             output: Output::Object,
         },
         |ctx: ToolCtx, p: GetCatalogParams| async move {
-            non_empty("app_name", &p.app_name)?;
             let req =
                 ApiRequest::get(ApiPath::new(CATALOG).id(&p.app_name)).query("expand", "schema");
             common::object(&ctx, req, None).await
@@ -100,7 +102,7 @@ pub fn get_tool() -> ToolDef {
     )
 }
 
-pub fn install_tool() -> ToolDef {
+pub fn install_oin_app() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "install_oin_app",
@@ -132,22 +134,54 @@ pub fn install_tool() -> ToolDef {
 }
 
 async fn page(
-    ctx: &ToolCtx,
+    client: &OktaClient,
     q: Option<&str>,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Value>, ToolError> {
+) -> Result<Vec<Value>, ApiError> {
     let req = ApiRequest::get(ApiPath::new(CATALOG))
         .query_opt("q", q)
         .query_opt("after", after)
         .query("limit", limit);
-    match ctx.client.send(req).await?.body {
+    match client.send(req).await?.body {
         Value::Array(items) => Ok(items),
         Value::Null => Ok(Vec::new()),
-        _ => Err(ToolError::Api(ApiError::Decode(
+        _ => Err(ApiError::Decode(
             "the catalogue returned something other than a list".into(),
-        ))),
+        )),
     }
+}
+
+/// The catalogue's pages for fetch_all, for the page walker: with no Link header, the page
+/// after a full one starts after its last name (the catalogue is sorted by name).
+fn pages(
+    client: OktaClient,
+    q: Option<String>,
+    after: Option<String>,
+) -> BoxStream<'static, Result<Page, ApiError>> {
+    futures::stream::unfold(Some(after), move |from| {
+        let (client, q) = (client.clone(), q.clone());
+        async move {
+            let after = from?;
+            let items = match page(&client, q.as_deref(), after.as_deref(), MAX_LIMIT).await {
+                Ok(items) => items,
+                Err(e) => return Some((Err(e), None)),
+            };
+            let next = if items.len() == MAX_LIMIT as usize {
+                items.last().and_then(name_of)
+            } else {
+                None
+            };
+            let following = next.clone().map(Some);
+            let page = Page {
+                items,
+                next_cursor: next,
+                unfollowed_next: None,
+            };
+            Some((Ok(page), following))
+        }
+    })
+    .boxed()
 }
 
 /// One page asks for one entry more than it returns, so `has_more` is exact and paging
@@ -155,13 +189,13 @@ async fn page(
 async fn list(ctx: &ToolCtx, p: ListCatalogParams) -> Result<Value, ToolError> {
     let fields = common::parse_fields(p.fields.as_deref())?;
     let q = p.q.filter(|s| !s.trim().is_empty());
-    let mut after = p.after.filter(|s| !s.trim().is_empty());
+    let after = p.after.filter(|s| !s.trim().is_empty());
     let budget = ctx.settings.max_result_bytes;
     let mut listing = Listing::new(budget, fields);
 
     if !p.fetch_all {
         let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT - 1);
-        let mut items = page(ctx, q.as_deref(), after.as_deref(), limit + 1).await?;
+        let mut items = page(&ctx.client, q.as_deref(), after.as_deref(), limit + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         listing.take(items);
@@ -171,40 +205,43 @@ async fn list(ctx: &ToolCtx, p: ListCatalogParams) -> Result<Value, ToolError> {
         return Ok(listing.finish(false, 1, None));
     }
 
-    let mut pages = 0usize;
+    let observer = Observer::of(ctx);
+    let mut pages = PageWalk::new(&observer, pages(ctx.client.clone(), q, after), MAX_PAGES);
     let mut seen: HashSet<String> = HashSet::new();
     let mut stop_reason = None;
-    loop {
-        let items = page(ctx, q.as_deref(), after.as_deref(), MAX_LIMIT).await?;
-        pages += 1;
-        let full = items.len() == MAX_LIMIT as usize;
-        let fresh: Vec<Value> = items
+    while let Some(page) = pages.next().await {
+        let full = page.next_cursor.is_some();
+        let fresh: Vec<Value> = page
+            .items
             .into_iter()
             .filter(|i| seen.insert(name_of(i).unwrap_or_default()))
             .collect();
         let advanced = !fresh.is_empty();
+        let before = listing.items.len();
         listing.take(fresh);
-        if let Some(progress) = &ctx.progress {
-            progress(ProgressEvent::Fetched {
-                pages: pages as u64,
-                items: listing.items.len() as u64,
-            });
-        }
-        if listing.truncated || !full {
-            break;
-        }
-        if !advanced {
+        pages.took((listing.items.len() - before) as u64);
+        if listing.truncated {
+            pages.stop();
+        } else if full && !advanced {
             stop_reason = Some("cursor did not advance".to_owned());
-            break;
-        }
-        after = listing.last_name.clone();
-        if pages >= MAX_PAGES {
-            stop_reason = Some(format!("reached the page limit ({MAX_PAGES} pages)"));
-            listing.next = after.clone();
-            break;
+            pages.stop();
         }
     }
-    Ok(listing.finish(true, pages, stop_reason))
+    let walked = pages.finish();
+    match walked.end {
+        WalkEnd::Complete | WalkEnd::Stopped => {}
+        WalkEnd::PageCap { after } => {
+            stop_reason = Some(format!("reached the page limit ({MAX_PAGES} pages)"));
+            listing.next = Some(after);
+        }
+        WalkEnd::Cancelled => {
+            stop_reason = Some("cancelled by the client".to_owned());
+            listing.next = listing.last_name.clone();
+        }
+        WalkEnd::Unfollowed(reason) => stop_reason = Some(reason),
+        WalkEnd::Failed(error) => return Err(error.into()),
+    }
+    Ok(listing.finish(true, walked.pages, stop_reason))
 }
 
 fn name_of(item: &Value) -> Option<String> {

@@ -6,9 +6,9 @@
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::shape;
-use crate::tools::support::arguments::non_empty;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::files::{self, FileRules};
+use crate::tools::support::ids::{BrandId, DomainId};
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -20,16 +20,16 @@ use std::io::Read;
 /// A PEM private key is a few KB; anything far larger is not one.
 const MAX_KEY_BYTES: u64 = 64 * 1024;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct NoParams {}
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct DomainIdParams {
     /// Custom domain ID (OcD…).
-    pub domain_id: String,
+    pub domain_id: DomainId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateDomainParams {
     /// Fully qualified domain name, e.g. `login.example.com`.
     pub domain: String,
@@ -37,18 +37,18 @@ pub struct CreateDomainParams {
     pub certificate_source_type: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceDomainParams {
     /// Custom domain ID (OcD…).
-    pub domain_id: String,
+    pub domain_id: DomainId,
     /// Brand ID (bnd…) the domain should serve.
-    pub brand_id: String,
+    pub brand_id: BrandId,
 }
 
 #[derive(Deserialize, JsonSchema)]
 pub struct CertificateParams {
     /// Custom domain ID (OcD…).
-    pub domain_id: String,
+    pub domain_id: DomainId,
     /// PEM certificate for the domain (-----BEGIN CERTIFICATE-----…).
     pub certificate: String,
     /// PEM chain of intermediate certificates.
@@ -130,184 +130,216 @@ fn pem_certificate(name: &str, value: &str) -> Result<String, ToolError> {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "list_custom_domains",
-                title: "List custom domains",
-                description: "List the org's custom URL domains with validation status, certificate source and brand.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, _p: NoParams| async move {
-                Ok(whole_list("domains", Value::Array(all_domains(&ctx).await?)))
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_custom_domain",
-                title: "Get custom domain",
-                description: "Get one custom domain, including the DNS records to create before verifying it.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: DomainIdParams| async move {
-                non_empty("domain_id", &p.domain_id)?;
-                common::object(&ctx, ApiRequest::get(domain_path(&p.domain_id)), None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "create_custom_domain",
-                title: "Create custom domain",
-                description: "Add a custom URL domain (e.g. login.example.com). Returns the DNS records to create; then call verify_custom_domain.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.manage"),
-                effect: Effect::Write { idempotent: false },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: CreateDomainParams| async move {
-                let name = normalise_fqdn(&p.domain, "login.example.com")?;
-                let source = p.certificate_source_type.trim().to_ascii_uppercase();
-                if source != "MANUAL" && source != "OKTA_MANAGED" {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "certificate_source_type: {:?} is not one of MANUAL, OKTA_MANAGED",
-                        p.certificate_source_type
-                    )));
-                }
-                if let Some(existing) = find_domain(all_domains(&ctx).await?, &name) {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "{name} is already a custom domain ({})",
-                        existing["id"].as_str().unwrap_or("?")
-                    )));
-                }
-                let req = ApiRequest::post(ApiPath::new(paths::DOMAINS))
-                    .json(json!({"domain": name, "certificateSourceType": source}));
-                let created = ctx.client.send(req).await?.body;
-                if created.is_object() {
-                    return Ok(shape::shape(created, None));
-                }
-                find_domain(all_domains(&ctx).await?, &name)
-                    .map(|d| shape::shape(d, None))
-                    .ok_or_else(|| {
-                        ToolError::Refused(format!(
-                            "Okta accepted {name} but it is not listed yet; check list_custom_domains"
-                        ))
-                    })
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "replace_custom_domain",
-                title: "Replace custom domain brand",
-                description: "Move a custom domain to another brand (the only thing Okta lets you change).",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: ReplaceDomainParams| async move {
-                non_empty("domain_id", &p.domain_id)?;
-                non_empty("brand_id", &p.brand_id)?;
-                let req = ApiRequest::put(domain_path(&p.domain_id))
-                    .json(json!({"brandId": p.brand_id.trim()}));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "delete_custom_domain",
-                title: "Delete custom domain",
-                description: "Delete a custom domain; sign-in at that address stops working. The default Okta domain cannot be deleted.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.manage"),
-                effect: Effect::Destructive { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: DomainIdParams| async move {
-                non_empty("domain_id", &p.domain_id)?;
-                refuse_default(&p.domain_id)?;
-                ctx.client
-                    .send(ApiRequest::delete(domain_path(&p.domain_id)))
-                    .await?;
-                Ok(ack(format!("Custom domain {} deleted", p.domain_id)))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: DomainIdParams| async move {
-            non_empty("domain_id", &p.domain_id)?;
-            refuse_default(&p.domain_id)?;
-            let name = match ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await {
-                Ok(found) => format!(
-                    "{} ({})",
-                    found.body["domain"].as_str().unwrap_or("?"),
-                    p.domain_id
-                ),
-                Err(_) => p.domain_id.clone(),
-            };
-            Ok(format!(
-                "Delete custom domain {name}? Users can no longer sign in at that address."
-            ))
-        }),
-        ToolDef::new(
-            ToolSpec {
-                name: "upsert_custom_domain_certificate",
-                title: "Upload custom domain certificate",
-                description: "Install your own TLS certificate on a custom domain (it becomes MANUAL). The private key is read from a file in an allowed directory, never passed inline, and never shown.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: CertificateParams| async move {
-                non_empty("domain_id", &p.domain_id)?;
-                let certificate = pem_certificate("certificate", &p.certificate)?;
-                let chain = pem_certificate("certificate_chain", &p.certificate_chain)?;
-                let key = read_private_key(&ctx, &p.private_key_file_path)?;
-                let req = ApiRequest::put(domain_path(&p.domain_id).lit("certificate")).json(json!({
-                    "certificate": certificate,
-                    "certificateChain": chain,
-                    "privateKey": key,
-                    "type": "PEM",
-                }));
-                drop(key);
-                ctx.client.send(req).await?;
-                let domain = ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await?.body;
-                Ok(json!({
-                    "success": true,
-                    "message": format!("Certificate installed on custom domain {}", p.domain_id),
-                    "domain": shape::shape(domain, None),
-                }))
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "verify_custom_domain",
-                title: "Verify custom domain",
-                description: "Ask Okta to check a custom domain's DNS records (and, for OKTA_MANAGED, get its certificate). Already verified domains are returned as they are.",
-                toolset: Toolset::CustomDomains,
-                scope: Some("okta.domains.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: DomainIdParams| async move {
-                non_empty("domain_id", &p.domain_id)?;
-                let current = ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await?.body;
-                let status = current["validationStatus"].as_str().unwrap_or_default();
-                if status == "VERIFIED" || status == "COMPLETED" {
-                    return Ok(json!({
-                        "validationStatus": status,
-                        "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
-                        "domain": shape::shape(current, None),
-                    }));
-                }
-                let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();
-                common::object(&ctx, req, None).await
-            },
-        ),
+        list_custom_domains(),
+        get_custom_domain(),
+        create_custom_domain(),
+        replace_custom_domain(),
+        delete_custom_domain(),
+        upsert_custom_domain_certificate(),
+        verify_custom_domain(),
     ]
+}
+
+pub fn list_custom_domains() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_custom_domains",
+            title: "List custom domains",
+            description: "List the org's custom URL domains with validation status, certificate source and brand.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, _p: NoParams| async move {
+            Ok(whole_list(
+                "domains",
+                Value::Array(all_domains(&ctx).await?),
+            ))
+        },
+    )
+}
+
+pub fn get_custom_domain() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_custom_domain",
+            title: "Get custom domain",
+            description: "Get one custom domain, including the DNS records to create before verifying it.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: DomainIdParams| async move {
+            common::object(&ctx, ApiRequest::get(domain_path(&p.domain_id)), None).await
+        },
+    )
+}
+
+pub fn create_custom_domain() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "create_custom_domain",
+            title: "Create custom domain",
+            description: "Add a custom URL domain (e.g. login.example.com). Returns the DNS records to create; then call verify_custom_domain.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.manage"),
+            effect: Effect::Write { idempotent: false },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: CreateDomainParams| async move {
+            let name = normalise_fqdn(&p.domain, "login.example.com")?;
+            let source = p.certificate_source_type.trim().to_ascii_uppercase();
+            if source != "MANUAL" && source != "OKTA_MANAGED" {
+                return Err(ToolError::InvalidArguments(format!(
+                    "certificate_source_type: {:?} is not one of MANUAL, OKTA_MANAGED",
+                    p.certificate_source_type
+                )));
+            }
+            if let Some(existing) = find_domain(all_domains(&ctx).await?, &name) {
+                return Err(ToolError::InvalidArguments(format!(
+                    "{name} is already a custom domain ({})",
+                    existing["id"].as_str().unwrap_or("?")
+                )));
+            }
+            let req = ApiRequest::post(ApiPath::new(paths::DOMAINS))
+                .json(json!({"domain": name, "certificateSourceType": source}));
+            let created = ctx.client.send(req).await?.body;
+            if created.is_object() {
+                return Ok(shape::shape(created, None));
+            }
+            find_domain(all_domains(&ctx).await?, &name)
+                .map(|d| shape::shape(d, None))
+                .ok_or_else(|| {
+                    ToolError::Refused(format!(
+                        "Okta accepted {name} but it is not listed yet; check list_custom_domains"
+                    ))
+                })
+        },
+    )
+}
+
+pub fn replace_custom_domain() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "replace_custom_domain",
+            title: "Replace custom domain brand",
+            description: "Move a custom domain to another brand (the only thing Okta lets you change).",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: ReplaceDomainParams| async move {
+            let req = ApiRequest::put(domain_path(&p.domain_id))
+                .json(json!({"brandId": p.brand_id.trim()}));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_custom_domain() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "delete_custom_domain",
+            title: "Delete custom domain",
+            description: "Delete a custom domain; sign-in at that address stops working. The default Okta domain cannot be deleted.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.manage"),
+            effect: Effect::Destructive { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: DomainIdParams| async move {
+            refuse_default(&p.domain_id)?;
+            ctx.client
+                .send(ApiRequest::delete(domain_path(&p.domain_id)))
+                .await?;
+            Ok(ack(format!("Custom domain {} deleted", p.domain_id)))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: DomainIdParams| async move {
+        refuse_default(&p.domain_id)?;
+        let name = match ctx.client.send(ApiRequest::get(domain_path(&p.domain_id))).await {
+            Ok(found) => format!(
+                "{} ({})",
+                found.body["domain"].as_str().unwrap_or("?"),
+                p.domain_id
+            ),
+            Err(_) => p.domain_id.to_string(),
+        };
+        Ok(format!(
+            "Delete custom domain {name}? Users can no longer sign in at that address."
+        ))
+    })
+}
+
+pub fn upsert_custom_domain_certificate() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "upsert_custom_domain_certificate",
+            title: "Upload custom domain certificate",
+            description: "Install your own TLS certificate on a custom domain (it becomes MANUAL). The private key is read from a file in an allowed directory, never passed inline, and never shown.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: CertificateParams| async move {
+            let certificate = pem_certificate("certificate", &p.certificate)?;
+            let chain = pem_certificate("certificate_chain", &p.certificate_chain)?;
+            let key = read_private_key(&ctx, &p.private_key_file_path)?;
+            let req = ApiRequest::put(domain_path(&p.domain_id).lit("certificate")).json(json!({
+                "certificate": certificate,
+                "certificateChain": chain,
+                "privateKey": key,
+                "type": "PEM",
+            }));
+            drop(key);
+            ctx.client.send(req).await?;
+            let domain = ctx
+                .client
+                .send(ApiRequest::get(domain_path(&p.domain_id)))
+                .await?
+                .body;
+            Ok(json!({
+                "success": true,
+                "message": format!("Certificate installed on custom domain {}", p.domain_id),
+                "domain": shape::shape(domain, None),
+            }))
+        },
+    )
+}
+
+pub fn verify_custom_domain() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "verify_custom_domain",
+            title: "Verify custom domain",
+            description: "Ask Okta to check a custom domain's DNS records (and, for OKTA_MANAGED, get its certificate). Already verified domains are returned as they are.",
+            toolset: Toolset::CustomDomains,
+            scope: Some("okta.domains.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: DomainIdParams| async move {
+            let current = ctx
+                .client
+                .send(ApiRequest::get(domain_path(&p.domain_id)))
+                .await?
+                .body;
+            let status = current["validationStatus"].as_str().unwrap_or_default();
+            if status == "VERIFIED" || status == "COMPLETED" {
+                return Ok(json!({
+                    "validationStatus": status,
+                    "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
+                    "domain": shape::shape(current, None),
+                }));
+            }
+            let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();
+            common::object(&ctx, req, None).await
+        },
+    )
 }
 
 #[cfg(test)]

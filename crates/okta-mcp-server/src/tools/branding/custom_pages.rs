@@ -6,7 +6,7 @@
 
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::BrandId;
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
@@ -17,10 +17,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct BrandIdParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
@@ -33,19 +33,19 @@ pub enum PageExpand {
     PreviewUrl,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct PageResourcesParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Versions to embed: default, customized, customizedUrl, preview, previewUrl.
     #[serde(default)]
     pub expand: Option<Vec<PageExpand>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceErrorPageParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Full page HTML, sent as is.
     #[serde(default)]
     pub page_content: Option<String>,
@@ -60,10 +60,10 @@ pub struct ReplaceErrorPageParams {
     pub csp_src_list: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceSignInPageParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Full page HTML, sent as is.
     #[serde(default)]
     pub page_content: Option<String>,
@@ -84,10 +84,10 @@ pub struct ReplaceSignInPageParams {
     pub csp_src_list: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct SignOutParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// OKTA_DEFAULT or EXTERNALLY_HOSTED.
     #[serde(rename = "type")]
     pub kind: String,
@@ -269,12 +269,11 @@ async fn current_page(
 
 async fn replace_page(
     ctx: ToolCtx,
-    brand_id: String,
+    brand_id: BrandId,
     page: Page,
     variant: &'static str,
     edit: PageEdit,
 ) -> Result<Value, ToolError> {
-    non_empty("brand_id", &brand_id)?;
     if edit.is_empty() {
         return Err(ToolError::InvalidArguments(
             "nothing to change: give page_content and/or csp_* (and widget_* for the sign-in page)"
@@ -325,7 +324,6 @@ fn get_tool(page: Page, variant: &'static str) -> ToolDef {
     ToolDef::new(
         spec(name, title, description, Effect::Read),
         move |ctx: ToolCtx, p: BrandIdParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, page).lit(variant));
             common::object(&ctx, req, None).await
         },
@@ -372,7 +370,6 @@ fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
             Effect::Destructive { idempotent: true },
         ),
         move |ctx: ToolCtx, p: BrandIdParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::delete(page_path(&p.brand_id, page).lit(variant));
             ctx.client.send(req).await?;
             Ok(ack(format!(
@@ -383,7 +380,6 @@ fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
         },
     )
     .confirm_with(move |ctx: ToolCtx, p: BrandIdParams| async move {
-        non_empty("brand_id", &p.brand_id)?;
         let brand = brand_label(&ctx, &p.brand_id).await;
         Ok(format!(
             "Delete the {variant} {} of brand {brand}? {}.",
@@ -403,11 +399,11 @@ fn capitalise(s: &str) -> String {
 
 /// The replace tools' parameters, as the brand they target and the edit they ask for.
 trait IntoEdit {
-    fn into_edit(self) -> (String, PageEdit);
+    fn into_edit(self) -> (BrandId, PageEdit);
 }
 
 impl IntoEdit for ReplaceErrorPageParams {
-    fn into_edit(self) -> (String, PageEdit) {
+    fn into_edit(self) -> (BrandId, PageEdit) {
         let edit = PageEdit {
             content: self.page_content,
             csp_mode: self.csp_mode,
@@ -421,7 +417,7 @@ impl IntoEdit for ReplaceErrorPageParams {
 }
 
 impl IntoEdit for ReplaceSignInPageParams {
-    fn into_edit(self) -> (String, PageEdit) {
+    fn into_edit(self) -> (BrandId, PageEdit) {
         let edit = PageEdit {
             content: self.page_content,
             csp_mode: self.csp_mode,
@@ -469,7 +465,7 @@ fn replace_tool(page: Page, variant: &'static str) -> ToolDef {
 /// The parameter type decides the schema (the error page has no widget fields).
 fn replace_def<P>(spec: ToolSpec, page: Page, variant: &'static str) -> ToolDef
 where
-    P: IntoEdit + JsonSchema + DeserializeOwned + Send + 'static,
+    P: IntoEdit + JsonSchema + DeserializeOwned + Send + Sync + 'static,
 {
     ToolDef::new(spec, move |ctx: ToolCtx, p: P| async move {
         let (brand_id, edit) = p.into_edit();
@@ -493,7 +489,6 @@ fn resources_tool(page: Page) -> ToolDef {
     ToolDef::new(
         spec(name, title, description, Effect::Read),
         move |ctx: ToolCtx, p: PageResourcesParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, page))
                 .query_opt("expand", expand_csv(p.expand.as_deref()));
             let response = ctx.client.send(req).await?;
@@ -531,7 +526,6 @@ pub fn tools() -> Vec<ToolDef> {
             Effect::Read,
         ),
         |ctx: ToolCtx, p: BrandIdParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(page_path(&p.brand_id, Page::SignIn).lit("widget-versions"));
             let body = ctx.client.send(req).await?.body;
             Ok(whole_list("versions", body))
@@ -545,7 +539,6 @@ pub fn tools() -> Vec<ToolDef> {
             Effect::Read,
         ),
         |ctx: ToolCtx, p: BrandIdParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let req = ApiRequest::get(sign_out_path(&p.brand_id));
             common::object(&ctx, req, None).await
         },
@@ -553,7 +546,6 @@ pub fn tools() -> Vec<ToolDef> {
     tools.push(ToolDef::new(
         spec("replace_sign_out_page_settings", "Replace sign-out page settings", "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).", Effect::Write { idempotent: true }),
         |ctx: ToolCtx, p: SignOutParams| async move {
-            non_empty("brand_id", &p.brand_id)?;
             let kind = p.kind.trim().to_ascii_uppercase();
             let body = match (kind.as_str(), p.url.as_deref().map(str::trim)) {
                 ("EXTERNALLY_HOSTED", Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {

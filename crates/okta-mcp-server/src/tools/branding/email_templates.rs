@@ -7,23 +7,17 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::listing;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::{BrandId, CustomizationId, TemplateName};
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::ack;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-
-const TEMPLATE_LIST: ListRules = ListRules {
-    default_limit: None,
-    max_limit: 200,
-    fetch_all_limit: 200,
-    max_pages: 50,
-};
 
 /// Upper bound of customizations read when looking for a language (Okta has one per language).
 const MAX_CUSTOMIZATION_PAGES: usize = 20;
@@ -35,10 +29,10 @@ pub enum TemplateExpand {
     CustomizationCount,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListTemplatesParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Extra data to embed: settings, customizationCount.
     #[serde(default)]
     pub expand: Option<Vec<TemplateExpand>>,
@@ -46,75 +40,75 @@ pub struct ListTemplatesParams {
     pub paging: Paging,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct TemplateParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation, ForgotPassword, PasswordChanged.
-    pub template_name: String,
+    pub template_name: TemplateName,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GetTemplateParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// Extra data to embed: settings, customizationCount.
     #[serde(default)]
     pub expand: Option<Vec<TemplateExpand>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListCustomizationsParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     #[serde(flatten)]
     pub paging: Paging,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CustomizationParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// Customization ID (oel…).
-    pub customization_id: String,
+    pub customization_id: CustomizationId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct DeleteCustomizationParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// Customization ID (oel…).
-    pub customization_id: String,
+    pub customization_id: CustomizationId,
     /// Language shown in the prompt if Okta cannot be asked (it normally reads it from Okta).
     #[serde(default)]
     pub language: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct LanguageParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// BCP 47 language, e.g. `en`, `fr-CA` (default: the admin's language).
     #[serde(default)]
     pub language: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct CreateCustomizationParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// BCP 47 language, e.g. `fr`; one customization per language.
     pub language: String,
     /// Subject line; may use variables like ${org.name}.
@@ -126,14 +120,14 @@ pub struct CreateCustomizationParams {
     pub is_default: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceCustomizationParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// Customization ID (oel…).
-    pub customization_id: String,
+    pub customization_id: CustomizationId,
     /// BCP 47 language, e.g. `fr`.
     pub language: String,
     /// Subject line.
@@ -145,12 +139,12 @@ pub struct ReplaceCustomizationParams {
     pub is_default: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct SettingsParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Template name, e.g. UserActivation.
-    pub template_name: String,
+    pub template_name: TemplateName,
     /// Who receives this email: ALL_USERS, ADMINS_ONLY or NO_USERS.
     pub recipients: String,
 }
@@ -190,14 +184,7 @@ fn customizations_path(brand_id: &str, template: &str) -> ApiPath {
 
 /// One customization's path, once its three ids are known to be given.
 fn customization_at(brand_id: &str, template: &str, id: &str) -> Result<ApiPath, ToolError> {
-    check_template(brand_id, template)?;
-    non_empty("customization_id", id)?;
     Ok(customizations_path(brand_id, template).id(id))
-}
-
-fn check_template(brand_id: &str, template: &str) -> Result<(), ToolError> {
-    non_empty("brand_id", brand_id)?;
-    non_empty("template_name", template)
 }
 
 /// BCP 47 shape: a 2-3 letter language, then 1-8 character subtags (`en`, `zh-Hant-TW`).
@@ -231,19 +218,24 @@ async fn all_customizations(
     brand_id: &str,
     template: &str,
 ) -> Result<Vec<Value>, ToolError> {
+    let request = ApiRequest::get(customizations_path(brand_id, template)).query("limit", 200);
+    let observer = Observer::of(ctx);
+    let mut pages = PageWalk::new(
+        &observer,
+        ctx.client.pages(request),
+        MAX_CUSTOMIZATION_PAGES,
+    );
     let mut out = Vec::new();
-    let mut pages = ctx
-        .client
-        .pages(ApiRequest::get(customizations_path(brand_id, template)).query("limit", 200));
-    let mut seen = 0;
     while let Some(page) = pages.next().await {
-        out.extend(page?.items);
-        seen += 1;
-        if seen >= MAX_CUSTOMIZATION_PAGES {
-            break;
-        }
+        out.extend(page.items);
+        pages.took(0);
     }
-    Ok(out)
+    match pages.finish().end {
+        WalkEnd::Failed(error) => Err(error.into()),
+        WalkEnd::Cancelled => Err(ToolError::Refused("cancelled by the client".into())),
+        // Bounded on purpose: a template has one customization per language.
+        _ => Ok(out),
+    }
 }
 
 fn same_language(customization: &Value, language: &str) -> bool {
@@ -317,223 +309,333 @@ async fn explain_user_only(
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                output: Output::List,
-                ..spec("list_email_templates", "List email templates", "List a brand's email templates (UserActivation, ForgotPassword, …). `expand` adds settings and customization counts.", Effect::Read)
-            },
-            |ctx: ToolCtx, p: ListTemplatesParams| async move {
-                non_empty("brand_id", &p.brand_id)?;
-                let req = ApiRequest::get(
-                    ApiPath::new(paths::BRANDS)
-                        .id(&p.brand_id)
-                        .lit("templates/email"),
-                )
-                .query_opt("expand", expand_csv(p.expand.as_deref()));
-                listing::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_template", "Get email template", "Get one email template of a brand by name.", Effect::Read),
-            |ctx: ToolCtx, p: GetTemplateParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name))
-                    .query_opt("expand", expand_csv(p.expand.as_deref()));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                output: Output::List,
-                ..spec("list_email_customizations", "List email customizations", "List the per-language customizations (subject, HTML body, isDefault) of a brand's email template.", Effect::Read)
-            },
-            |ctx: ToolCtx, p: ListCustomizationsParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let req = ApiRequest::get(customizations_path(&p.brand_id, &p.template_name));
-                listing::list(&ctx, req, &p.paging, TEMPLATE_LIST, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_customization", "Get email customization", "Get one customization of an email template.", Effect::Read),
-            |ctx: ToolCtx, p: CustomizationParams| async move {
-                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
-                let req = ApiRequest::get(path);
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_customization_preview", "Preview email customization", "Render a customization with sample values for its variables (subject and HTML body as the recipient would see them).", Effect::Read),
-            |ctx: ToolCtx, p: CustomizationParams| async move {
-                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
-                let req = ApiRequest::get(path.lit("preview"));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_default_content", "Get email default content", "Get Okta's default subject and HTML body of an email template, optionally for a language.", Effect::Read),
-            |ctx: ToolCtx, p: LanguageParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let req = ApiRequest::get(
-                    template_path(&p.brand_id, &p.template_name).lit("default-content"),
-                )
-                .query_opt("language", optional_language(p.language)?);
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_default_content_preview", "Preview email default content", "Render Okta's default content of an email template with sample values.", Effect::Read),
-            |ctx: ToolCtx, p: LanguageParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let req = ApiRequest::get(
-                    template_path(&p.brand_id, &p.template_name).lit("default-content/preview"),
-                )
-                .query_opt("language", optional_language(p.language)?);
-                match ctx.client.send(req).await {
-                    Ok(found) => Ok(crate::tools::shape::shape(found.body, None)),
-                    Err(e) => Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await),
-                }
-            },
-        ),
-        ToolDef::new(
-            spec("get_email_settings", "Get email settings", "Get who receives an email template (ALL_USERS, ADMINS_ONLY, NO_USERS).", Effect::Read),
-            |ctx: ToolCtx, p: TemplateParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name).lit("settings"));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("create_email_customization", "Create email customization", "Add a language version of an email template. Fails if that language (case-insensitive) already has one; the first one becomes the default.", Effect::Write { idempotent: false }),
-            |ctx: ToolCtx, p: CreateCustomizationParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let language = language_tag(&p.language)?;
-                non_empty("subject", &p.subject)?;
-                non_empty("body", &p.body)?;
-                let existing = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
-                if let Some(found) = existing.iter().find(|c| same_language(c, &language)) {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "{} already has a {} customization ({}); change it with replace_email_customization",
-                        p.template_name,
-                        found["language"].as_str().unwrap_or(&language),
-                        found["id"].as_str().unwrap_or("?")
-                    )));
-                }
-                let req = ApiRequest::post(customizations_path(&p.brand_id, &p.template_name))
-                    .json(customization_body(&language, &p.subject, &p.body, p.is_default));
-                let created = ctx.client.send(req).await?.body;
-                if created.is_object() {
-                    return Ok(crate::tools::shape::shape(created, None));
-                }
-                // Nothing came back: read the new customization instead.
-                let now = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
-                now.into_iter()
-                    .find(|c| same_language(c, &language))
-                    .map(|c| crate::tools::shape::shape(c, None))
-                    .ok_or_else(|| {
-                        ToolError::Refused(format!(
-                            "Okta accepted the {language} customization but it cannot be read back; check list_email_customizations"
-                        ))
-                    })
-            },
-        ),
-        ToolDef::new(
-            spec("replace_email_customization", "Replace email customization", "Replace the language, subject and HTML body of an email customization.", Effect::Write { idempotent: true }),
-            |ctx: ToolCtx, p: ReplaceCustomizationParams| async move {
-                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
-                let language = language_tag(&p.language)?;
-                non_empty("subject", &p.subject)?;
-                non_empty("body", &p.body)?;
-                let req = ApiRequest::put(path)
-                .json(customization_body(&language, &p.subject, &p.body, p.is_default));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("delete_email_customization", "Delete email customization", "Delete one language version of an email template. Okta refuses the default one while others exist.", Effect::Destructive { idempotent: true }),
-            |ctx: ToolCtx, p: DeleteCustomizationParams| async move {
-                let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
-                let req = ApiRequest::delete(path);
-                ctx.client.send(req).await?;
-                Ok(ack(format!(
-                    "Customization {} of {} (brand {}) deleted",
-                    p.customization_id, p.template_name, p.brand_id
-                )))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: DeleteCustomizationParams| async move {
-            customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
-            let what = customization_label(&ctx, &p).await;
-            Ok(format!(
-                "Delete {what} of the {} email of brand {}?",
-                p.template_name, p.brand_id
-            ))
-        }),
-        ToolDef::new(
-            spec("delete_all_email_customizations", "Delete all email customizations", "Delete every language version of an email template; Okta's default content is sent again.", Effect::Destructive { idempotent: true }),
-            |ctx: ToolCtx, p: TemplateParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                ctx.client
-                    .send(ApiRequest::delete(customizations_path(
-                        &p.brand_id,
-                        &p.template_name,
-                    )))
-                    .await?;
-                Ok(ack(format!(
-                    "All customizations of {} (brand {}) deleted; Okta's default content is used again",
-                    p.template_name, p.brand_id
-                )))
-            },
-        )
-        .confirm_with(|ctx: ToolCtx, p: TemplateParams| async move {
-            check_template(&p.brand_id, &p.template_name)?;
-            let brand = brand_label(&ctx, &p.brand_id).await;
-            let count = match all_customizations(&ctx, &p.brand_id, &p.template_name).await {
-                Ok(all) => {
-                    let languages: Vec<&str> =
-                        all.iter().filter_map(|c| c["language"].as_str()).collect();
-                    format!("{} ({})", all.len(), languages.join(", "))
-                }
-                Err(_) => "all".to_owned(),
-            };
-            Ok(format!(
-                "Delete {count} customizations of the {} email of brand {brand}? Okta's default content will be sent instead.",
-                p.template_name
-            ))
-        }),
-        ToolDef::new(
-            spec("replace_email_settings", "Replace email settings", "Set who receives an email template: ALL_USERS, ADMINS_ONLY or NO_USERS.", Effect::Write { idempotent: true }),
-            |ctx: ToolCtx, p: SettingsParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let recipients = p.recipients.trim().to_ascii_uppercase();
-                if !["ALL_USERS", "ADMINS_ONLY", "NO_USERS"].contains(&recipients.as_str()) {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "recipients: {:?} is not one of ALL_USERS, ADMINS_ONLY, NO_USERS",
-                        p.recipients
-                    )));
-                }
-                let req = ApiRequest::put(template_path(&p.brand_id, &p.template_name).lit("settings"))
-                    .json(json!({"recipients": recipients}));
-                common::object(&ctx, req, None).await
-            },
-        ),
-        ToolDef::new(
-            spec("send_test_email", "Send test email", "Send an email template to the signed-in admin (the customization for `language`, else the default one). Needs a user token, not a service app.", Effect::Write { idempotent: false }),
-            |ctx: ToolCtx, p: LanguageParams| async move {
-                check_template(&p.brand_id, &p.template_name)?;
-                let language = optional_language(p.language)?;
-                let req = ApiRequest::post(template_path(&p.brand_id, &p.template_name).lit("test"))
-                    .query_opt("language", language.clone());
-                if let Err(e) = ctx.client.send(req).await {
-                    return Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await);
-                }
-                Ok(ack(format!(
-                    "Test email {}{} sent to the signed-in admin",
-                    p.template_name,
-                    language.map(|l| format!(" ({l})")).unwrap_or_default()
-                )))
-            },
-        ),
+        list_email_templates(),
+        get_email_template(),
+        list_email_customizations(),
+        get_email_customization(),
+        get_email_customization_preview(),
+        get_email_default_content(),
+        get_email_default_content_preview(),
+        get_email_settings(),
+        create_email_customization(),
+        replace_email_customization(),
+        delete_email_customization(),
+        delete_all_email_customizations(),
+        replace_email_settings(),
+        send_test_email(),
     ]
+}
+
+pub fn list_email_templates() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            output: Output::List,
+            ..spec(
+                "list_email_templates",
+                "List email templates",
+                "List a brand's email templates (UserActivation, ForgotPassword, …). `expand` adds settings and customization counts.",
+                Effect::Read,
+            )
+        },
+        |ctx: ToolCtx, p: ListTemplatesParams| async move {
+            let req = ApiRequest::get(
+                ApiPath::new(paths::BRANDS)
+                    .id(&p.brand_id)
+                    .lit("templates/email"),
+            )
+            .query_opt("expand", expand_csv(p.expand.as_deref()));
+            listing::list(&ctx, req, &p.paging, ListRules::OKTA_SIZED, None).await
+        },
+    )
+}
+
+pub fn get_email_template() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_template",
+            "Get email template",
+            "Get one email template of a brand by name.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: GetTemplateParams| async move {
+            let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name))
+                .query_opt("expand", expand_csv(p.expand.as_deref()));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn list_email_customizations() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            output: Output::List,
+            ..spec(
+                "list_email_customizations",
+                "List email customizations",
+                "List the per-language customizations (subject, HTML body, isDefault) of a brand's email template.",
+                Effect::Read,
+            )
+        },
+        |ctx: ToolCtx, p: ListCustomizationsParams| async move {
+            let req = ApiRequest::get(customizations_path(&p.brand_id, &p.template_name));
+            listing::list(&ctx, req, &p.paging, ListRules::OKTA_SIZED, None).await
+        },
+    )
+}
+
+pub fn get_email_customization() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_customization",
+            "Get email customization",
+            "Get one customization of an email template.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: CustomizationParams| async move {
+            let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+            let req = ApiRequest::get(path);
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn get_email_customization_preview() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_customization_preview",
+            "Preview email customization",
+            "Render a customization with sample values for its variables (subject and HTML body as the recipient would see them).",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: CustomizationParams| async move {
+            let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+            let req = ApiRequest::get(path.lit("preview"));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn get_email_default_content() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_default_content",
+            "Get email default content",
+            "Get Okta's default subject and HTML body of an email template, optionally for a language.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: LanguageParams| async move {
+            let req = ApiRequest::get(
+                template_path(&p.brand_id, &p.template_name).lit("default-content"),
+            )
+            .query_opt("language", optional_language(p.language)?);
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn get_email_default_content_preview() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_default_content_preview",
+            "Preview email default content",
+            "Render Okta's default content of an email template with sample values.",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: LanguageParams| async move {
+            let req = ApiRequest::get(
+                template_path(&p.brand_id, &p.template_name).lit("default-content/preview"),
+            )
+            .query_opt("language", optional_language(p.language)?);
+            match ctx.client.send(req).await {
+                Ok(found) => Ok(crate::tools::shape::shape(found.body, None)),
+                Err(e) => Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await),
+            }
+        },
+    )
+}
+
+pub fn get_email_settings() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "get_email_settings",
+            "Get email settings",
+            "Get who receives an email template (ALL_USERS, ADMINS_ONLY, NO_USERS).",
+            Effect::Read,
+        ),
+        |ctx: ToolCtx, p: TemplateParams| async move {
+            let req = ApiRequest::get(template_path(&p.brand_id, &p.template_name).lit("settings"));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn create_email_customization() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "create_email_customization",
+            "Create email customization",
+            "Add a language version of an email template. Fails if that language (case-insensitive) already has one; the first one becomes the default.",
+            Effect::Write { idempotent: false },
+        ),
+        |ctx: ToolCtx, p: CreateCustomizationParams| async move {
+            let language = language_tag(&p.language)?;
+            non_empty("subject", &p.subject)?;
+            non_empty("body", &p.body)?;
+            let existing = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
+            if let Some(found) = existing.iter().find(|c| same_language(c, &language)) {
+                return Err(ToolError::InvalidArguments(format!(
+                    "{} already has a {} customization ({}); change it with replace_email_customization",
+                    p.template_name,
+                    found["language"].as_str().unwrap_or(&language),
+                    found["id"].as_str().unwrap_or("?")
+                )));
+            }
+            let req = ApiRequest::post(customizations_path(&p.brand_id, &p.template_name)).json(
+                customization_body(&language, &p.subject, &p.body, p.is_default),
+            );
+            let created = ctx.client.send(req).await?.body;
+            if created.is_object() {
+                return Ok(crate::tools::shape::shape(created, None));
+            }
+            // Nothing came back: read the new customization instead.
+            let now = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
+            now.into_iter()
+                .find(|c| same_language(c, &language))
+                .map(|c| crate::tools::shape::shape(c, None))
+                .ok_or_else(|| {
+                    ToolError::Refused(format!(
+                        "Okta accepted the {language} customization but it cannot be read back; check list_email_customizations"
+                    ))
+                })
+        },
+    )
+}
+
+pub fn replace_email_customization() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "replace_email_customization",
+            "Replace email customization",
+            "Replace the language, subject and HTML body of an email customization.",
+            Effect::Write { idempotent: true },
+        ),
+        |ctx: ToolCtx, p: ReplaceCustomizationParams| async move {
+            let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+            let language = language_tag(&p.language)?;
+            non_empty("subject", &p.subject)?;
+            non_empty("body", &p.body)?;
+            let req = ApiRequest::put(path).json(customization_body(
+                &language,
+                &p.subject,
+                &p.body,
+                p.is_default,
+            ));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn delete_email_customization() -> ToolDef {
+    ToolDef::new(
+        spec("delete_email_customization", "Delete email customization", "Delete one language version of an email template. Okta refuses the default one while others exist.", Effect::Destructive { idempotent: true }),
+        |ctx: ToolCtx, p: DeleteCustomizationParams| async move {
+            let path = customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+            let req = ApiRequest::delete(path);
+            ctx.client.send(req).await?;
+            Ok(ack(format!(
+                "Customization {} of {} (brand {}) deleted",
+                p.customization_id, p.template_name, p.brand_id
+            )))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: DeleteCustomizationParams| async move {
+        customization_at(&p.brand_id, &p.template_name, &p.customization_id)?;
+        let what = customization_label(&ctx, &p).await;
+        Ok(format!(
+            "Delete {what} of the {} email of brand {}?",
+            p.template_name, p.brand_id
+        ))
+    })
+}
+
+pub fn delete_all_email_customizations() -> ToolDef {
+    ToolDef::new(
+        spec("delete_all_email_customizations", "Delete all email customizations", "Delete every language version of an email template; Okta's default content is sent again.", Effect::Destructive { idempotent: true }),
+        |ctx: ToolCtx, p: TemplateParams| async move {
+            ctx.client
+                .send(ApiRequest::delete(customizations_path(
+                    &p.brand_id,
+                    &p.template_name,
+                )))
+                .await?;
+            Ok(ack(format!(
+                "All customizations of {} (brand {}) deleted; Okta's default content is used again",
+                p.template_name, p.brand_id
+            )))
+        },
+    )
+    .confirm_with(|ctx: ToolCtx, p: TemplateParams| async move {
+        let brand = brand_label(&ctx, &p.brand_id).await;
+        let count = match all_customizations(&ctx, &p.brand_id, &p.template_name).await {
+            Ok(all) => {
+                let languages: Vec<&str> =
+                    all.iter().filter_map(|c| c["language"].as_str()).collect();
+                format!("{} ({})", all.len(), languages.join(", "))
+            }
+            Err(_) => "all".to_owned(),
+        };
+        Ok(format!(
+            "Delete {count} customizations of the {} email of brand {brand}? Okta's default content will be sent instead.",
+            p.template_name
+        ))
+    })
+}
+
+pub fn replace_email_settings() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "replace_email_settings",
+            "Replace email settings",
+            "Set who receives an email template: ALL_USERS, ADMINS_ONLY or NO_USERS.",
+            Effect::Write { idempotent: true },
+        ),
+        |ctx: ToolCtx, p: SettingsParams| async move {
+            let recipients = p.recipients.trim().to_ascii_uppercase();
+            if !["ALL_USERS", "ADMINS_ONLY", "NO_USERS"].contains(&recipients.as_str()) {
+                return Err(ToolError::InvalidArguments(format!(
+                    "recipients: {:?} is not one of ALL_USERS, ADMINS_ONLY, NO_USERS",
+                    p.recipients
+                )));
+            }
+            let req = ApiRequest::put(template_path(&p.brand_id, &p.template_name).lit("settings"))
+                .json(json!({"recipients": recipients}));
+            common::object(&ctx, req, None).await
+        },
+    )
+}
+
+pub fn send_test_email() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "send_test_email",
+            "Send test email",
+            "Send an email template to the signed-in admin (the customization for `language`, else the default one). Needs a user token, not a service app.",
+            Effect::Write { idempotent: false },
+        ),
+        |ctx: ToolCtx, p: LanguageParams| async move {
+            let language = optional_language(p.language)?;
+            let req = ApiRequest::post(template_path(&p.brand_id, &p.template_name).lit("test"))
+                .query_opt("language", language.clone());
+            if let Err(e) = ctx.client.send(req).await {
+                return Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await);
+            }
+            Ok(ack(format!(
+                "Test email {}{} sent to the signed-in admin",
+                p.template_name,
+                language.map(|l| format!(" ({l})")).unwrap_or_default()
+            )))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::support::arguments::non_empty;
+use crate::tools::support::ids::{BrandId, ThemeId};
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
@@ -14,26 +15,26 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct BrandIdParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ThemeParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Theme ID (thd…).
-    pub theme_id: String,
+    pub theme_id: ThemeId,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ReplaceThemeParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Theme ID (thd…).
-    pub theme_id: String,
+    pub theme_id: ThemeId,
     /// Primary colour, `#RRGGBB`.
     pub primary_color_hex: String,
     /// Secondary colour, `#RRGGBB`.
@@ -62,11 +63,6 @@ fn theme_path(brand_id: &str, theme_id: &str) -> ApiPath {
         .id(brand_id)
         .lit("themes")
         .id(theme_id)
-}
-
-fn check_ids(brand_id: &str, theme_id: &str) -> Result<(), ToolError> {
-    non_empty("brand_id", brand_id)?;
-    non_empty("theme_id", theme_id)
 }
 
 fn hex(name: &str, value: &str) -> Result<String, ToolError> {
@@ -226,7 +222,6 @@ fn delete_image_tool(image: Image) -> ToolDef {
             output: Output::Object,
         },
         move |ctx: ToolCtx, p: ThemeParams| async move {
-            check_ids(&p.brand_id, &p.theme_id)?;
             let req = ApiRequest::delete(theme_path(&p.brand_id, &p.theme_id).lit(image.segment));
             ctx.client.send(req).await?;
             Ok(ack(format!(
@@ -236,7 +231,6 @@ fn delete_image_tool(image: Image) -> ToolDef {
         },
     )
     .confirm_with(move |ctx: ToolCtx, p: ThemeParams| async move {
-        check_ids(&p.brand_id, &p.theme_id)?;
         let brand = brand_label(&ctx, &p.brand_id).await;
         Ok(format!(
             "Remove the {} of theme {} of brand {brand}? It will show {} instead.",
@@ -245,12 +239,12 @@ fn delete_image_tool(image: Image) -> ToolDef {
     })
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct UploadParams {
     /// Brand ID (bnd…).
-    pub brand_id: String,
+    pub brand_id: BrandId,
     /// Theme ID (thd…).
-    pub theme_id: String,
+    pub theme_id: ThemeId,
     /// Absolute path of the image, inside the server's allowed directories.
     pub file_path: String,
 }
@@ -301,7 +295,6 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
             output: Output::Object,
         },
         move |ctx: ToolCtx, p: UploadParams| async move {
-            check_ids(&p.brand_id, &p.theme_id)?;
             non_empty("file_path", &p.file_path)?;
             let image = images::read(
                 &p.file_path,
@@ -589,65 +582,73 @@ pub(crate) mod images {
 
 pub fn tools() -> Vec<ToolDef> {
     let mut tools = vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "list_brand_themes",
-                title: "List brand themes",
-                description: "List a brand's themes (Okta gives each brand one): colours, touch-point variants, logo, favicon and background image URLs.",
-                toolset: Toolset::Themes,
-                scope: Some("okta.brands.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: BrandIdParams| async move {
-                non_empty("brand_id", &p.brand_id)?;
-                let req =
-                    ApiRequest::get(ApiPath::new(paths::BRANDS).id(&p.brand_id).lit("themes"));
-                let body = ctx.client.send(req).await?.body;
-                Ok(whole_list("themes", body))
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "get_brand_theme",
-                title: "Get brand theme",
-                description: "Get one theme of a brand.",
-                toolset: Toolset::Themes,
-                scope: Some("okta.brands.read"),
-                effect: Effect::Read,
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: ThemeParams| async move {
-                check_ids(&p.brand_id, &p.theme_id)?;
-                common::object(
-                    &ctx,
-                    ApiRequest::get(theme_path(&p.brand_id, &p.theme_id)),
-                    None,
-                )
-                .await
-            },
-        ),
-        ToolDef::new(
-            ToolSpec {
-                name: "replace_brand_theme",
-                title: "Replace brand theme",
-                description: "Set a theme's colours (#RRGGBB) and touch-point variants. Images are changed with the upload/delete tools.",
-                toolset: Toolset::Themes,
-                scope: Some("okta.brands.manage"),
-                effect: Effect::Write { idempotent: true },
-                output: Output::Object,
-            },
-            |ctx: ToolCtx, p: ReplaceThemeParams| async move {
-                check_ids(&p.brand_id, &p.theme_id)?;
-                let body = theme_body(&p)?;
-                let req = ApiRequest::put(theme_path(&p.brand_id, &p.theme_id)).json(body);
-                common::object(&ctx, req, None).await
-            },
-        ),
+        list_brand_themes(),
+        get_brand_theme(),
+        replace_brand_theme(),
     ];
     tools.extend(UPLOADS.into_iter().map(upload_tool));
     tools.extend(IMAGES.into_iter().map(delete_image_tool));
     tools
+}
+
+pub fn list_brand_themes() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "list_brand_themes",
+            title: "List brand themes",
+            description: "List a brand's themes (Okta gives each brand one): colours, touch-point variants, logo, favicon and background image URLs.",
+            toolset: Toolset::Themes,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: BrandIdParams| async move {
+            let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(&p.brand_id).lit("themes"));
+            let body = ctx.client.send(req).await?.body;
+            Ok(whole_list("themes", body))
+        },
+    )
+}
+
+pub fn get_brand_theme() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_brand_theme",
+            title: "Get brand theme",
+            description: "Get one theme of a brand.",
+            toolset: Toolset::Themes,
+            scope: Some("okta.brands.read"),
+            effect: Effect::Read,
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: ThemeParams| async move {
+            common::object(
+                &ctx,
+                ApiRequest::get(theme_path(&p.brand_id, &p.theme_id)),
+                None,
+            )
+            .await
+        },
+    )
+}
+
+pub fn replace_brand_theme() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "replace_brand_theme",
+            title: "Replace brand theme",
+            description: "Set a theme's colours (#RRGGBB) and touch-point variants. Images are changed with the upload/delete tools.",
+            toolset: Toolset::Themes,
+            scope: Some("okta.brands.manage"),
+            effect: Effect::Write { idempotent: true },
+            output: Output::Object,
+        },
+        |ctx: ToolCtx, p: ReplaceThemeParams| async move {
+            let body = theme_body(&p)?;
+            let req = ApiRequest::put(theme_path(&p.brand_id, &p.theme_id)).json(body);
+            common::object(&ctx, req, None).await
+        },
+    )
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::shape::{self, Fields};
 use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use futures::StreamExt;
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -33,7 +33,7 @@ const TOP: usize = 10;
 /// What is kept of each listed event.
 const EVENT_FIELDS: &str = "uuid,published,eventType,displayMessage,severity,outcome.result,outcome.reason,actor.id,actor.alternateId,actor.displayName,client.ipAddress,client.userAgent.rawUserAgent,client.geographicalContext.city,client.geographicalContext.country";
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct LoginFailuresParams {
     /// ISO 8601 (default: 24 hours ago).
     #[serde(default)]
@@ -49,7 +49,7 @@ pub struct LoginFailuresParams {
     pub q: Option<String>,
 }
 
-pub fn tool() -> ToolDef {
+pub fn get_login_failures() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "get_login_failures",
@@ -94,9 +94,10 @@ async fn login_failures(ctx: &ToolCtx, p: LoginFailuresParams) -> Result<Value, 
             .query("sortOrder", "DESCENDING")
             .query("limit", PAGE_SIZE)
     };
+    let observer = Observer::of(ctx);
     let (mut failures, denials) = futures::join!(
-        walk(ctx, query("FAILURE"), &fields, budget),
-        walk(ctx, query("DENY"), &fields, budget)
+        walk(ctx, &observer, query("FAILURE"), &fields, budget),
+        walk(ctx, &observer, query("DENY"), &fields, budget)
     );
     // Both outcomes failing outright (a missing scope, a bad window) is an error, not data.
     if failures.pages == 0
@@ -218,27 +219,18 @@ impl Walked {
     }
 }
 
-async fn walk(ctx: &ToolCtx, request: ApiRequest, fields: &Fields, budget: usize) -> Walked {
+async fn walk(
+    ctx: &ToolCtx,
+    observer: &Observer,
+    request: ApiRequest,
+    fields: &Fields,
+    budget: usize,
+) -> Walked {
     let mut walked = Walked::default();
     let mut used = 0usize;
-    let mut stream = ctx.client.pages(request);
-    loop {
-        let page = tokio::select! {
-            _ = ctx.cancel.cancelled() => {
-                walked.stop_reason = Some("cancelled by the client".into());
-                break;
-            }
-            page = stream.next() => page,
-        };
-        let page = match page {
-            None => break,
-            Some(Ok(page)) => page,
-            Some(Err(e)) => {
-                walked.error = Some(e);
-                break;
-            }
-        };
-        walked.pages += 1;
+    let mut pages = PageWalk::new(observer, ctx.client.pages(request), MAX_PAGES);
+    while let Some(page) = pages.next().await {
+        let mut listed = 0;
         for raw in page.items {
             walked.count(&raw);
             let is_login = raw["eventType"]
@@ -254,19 +246,28 @@ async fn walk(ctx: &ToolCtx, request: ApiRequest, fields: &Fields, budget: usize
                 continue;
             }
             used += size;
-            walked.listed += 1;
+            listed += 1;
             if is_login {
                 walked.login_events.push(event);
             } else {
                 walked.other_events.push(event);
             }
         }
-        if page.next_cursor.is_some() && walked.pages >= MAX_PAGES {
+        walked.listed += listed;
+        pages.took(listed as u64);
+    }
+    let ended = pages.finish();
+    walked.pages = ended.pages;
+    match ended.end {
+        WalkEnd::Complete | WalkEnd::Stopped => {}
+        WalkEnd::Cancelled => walked.stop_reason = Some("cancelled by the client".into()),
+        WalkEnd::Unfollowed(reason) => walked.stop_reason = Some(reason),
+        WalkEnd::PageCap { .. } => {
             walked.stop_reason = Some(format!(
                 "reached the page limit ({MAX_PAGES} pages of {PAGE_SIZE}); older events in the window were not read — narrow since/until"
             ));
-            break;
         }
+        WalkEnd::Failed(error) => walked.error = Some(error),
     }
     walked
 }

@@ -30,7 +30,7 @@ pub enum SortOrder {
     Descending,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct GetLogsParams {
     /// Start of the window, ISO 8601 (e.g. `2026-11-28T00:00:00Z`). Okta's default is 7 days ago.
     #[serde(default)]
@@ -56,73 +56,70 @@ pub struct GetLogsParams {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        ToolDef::new(
-            ToolSpec {
-                name: "get_logs",
-                title: "Get System Log events",
-                description: "Read Okta System Log events in a time window, newest data up to ~90 days. Narrow with `filter`/`q` and `since`/`until`, and pick `fields` to keep results small. For counts ('how many failed logins, from where') prefer a summary over fetch_all.",
-                toolset: Toolset::Logs,
-                scope: Some("okta.logs.read"),
-                effect: Effect::Read,
-                output: Output::List,
-            },
-            |ctx: ToolCtx, p: GetLogsParams| async move {
-                let fields = common::parse_fields(p.fields.as_deref())?;
-                let since = p
-                    .since
-                    .as_deref()
-                    .map(|s| iso8601("since", s))
-                    .transpose()?;
-                let until = p
-                    .until
-                    .as_deref()
-                    .map(|s| iso8601("until", s))
-                    .transpose()?;
-                let filter = p.filter.filter(|f| !f.trim().is_empty());
-                let q = p.q.filter(|q| !q.trim().is_empty());
-                let descending = p.sort_order == Some(SortOrder::Descending);
-                let request = |since: Option<String>, until: Option<String>| {
-                    ApiRequest::get(ApiPath::new(paths::LOGS))
-                        .query_opt("since", since)
-                        .query_opt("until", until)
-                        .query_opt("filter", filter.clone())
-                        .query_opt("q", q.clone())
-                        .query_opt("sortOrder", descending.then_some("DESCENDING"))
-                };
-                // A bounded, ascending window can be fetched in concurrent slices.
-                let window = match (&since, &until) {
-                    (Some(s), Some(u)) if !descending => chrono::DateTime::parse_from_rfc3339(s)
-                        .ok()
-                        .zip(chrono::DateTime::parse_from_rfc3339(u).ok()),
-                    _ => None,
-                };
-                match window {
-                    Some(window) => {
-                        let make = |s: String, u: String| request(Some(s), Some(u));
-                        window::list_window(
-                            &ctx,
-                            make,
-                            window,
-                            &p.paging,
-                            LOG_LIST,
-                            fields.as_ref(),
-                        )
-                        .await
-                    }
-                    None => {
-                        listing::list(
-                            &ctx,
-                            request(since, until),
-                            &p.paging,
-                            LOG_LIST,
-                            fields.as_ref(),
-                        )
-                        .await
-                    }
-                }
-            },
-        ),
-        login_failures::tool(),
-        summary::tool(),
+        get_logs(),
+        login_failures::get_login_failures(),
+        summary::summarize_logs(),
     ]
+}
+
+pub fn get_logs() -> ToolDef {
+    ToolDef::new(
+        ToolSpec {
+            name: "get_logs",
+            title: "Get System Log events",
+            description: "Read Okta System Log events in a time window, newest data up to ~90 days. Narrow with `filter`/`q` and `since`/`until`, and pick `fields` to keep results small. For counts ('how many failed logins, from where') prefer a summary over fetch_all.",
+            toolset: Toolset::Logs,
+            scope: Some("okta.logs.read"),
+            effect: Effect::Read,
+            output: Output::List,
+        },
+        |ctx: ToolCtx, p: GetLogsParams| async move {
+            let fields = common::parse_fields(p.fields.as_deref())?;
+            let since = p
+                .since
+                .as_deref()
+                .map(|s| iso8601("since", s))
+                .transpose()?;
+            let until = p
+                .until
+                .as_deref()
+                .map(|s| iso8601("until", s))
+                .transpose()?;
+            let filter = p.filter.filter(|f| !f.trim().is_empty());
+            let q = p.q.filter(|q| !q.trim().is_empty());
+            let descending = p.sort_order == Some(SortOrder::Descending);
+            let request = |since: Option<String>, until: Option<String>| {
+                ApiRequest::get(ApiPath::new(paths::LOGS))
+                    .query_opt("since", since)
+                    .query_opt("until", until)
+                    .query_opt("filter", filter.clone())
+                    .query_opt("q", q.clone())
+                    .query_opt("sortOrder", descending.then_some("DESCENDING"))
+            };
+            // A bounded, ascending window can be fetched in concurrent slices.
+            let window = match (&since, &until) {
+                (Some(s), Some(u)) if !descending => chrono::DateTime::parse_from_rfc3339(s)
+                    .ok()
+                    .zip(chrono::DateTime::parse_from_rfc3339(u).ok()),
+                _ => None,
+            };
+            match window {
+                Some(window) => {
+                    let make = |s: String, u: String| request(Some(s), Some(u));
+                    window::list_window(&ctx, make, window, &p.paging, LOG_LIST, fields.as_ref())
+                        .await
+                }
+                None => {
+                    listing::list(
+                        &ctx,
+                        request(since, until),
+                        &p.paging,
+                        LOG_LIST,
+                        fields.as_ref(),
+                    )
+                    .await
+                }
+            }
+        },
+    )
 }

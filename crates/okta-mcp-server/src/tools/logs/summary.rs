@@ -3,13 +3,12 @@
 //! bounded window is split into slices fetched concurrently (the client paces them within
 //! the rate limit).
 
-use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::time_window::{iso8601, split_window, stamp};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use chrono::{DateTime, FixedOffset, Utc};
-use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -22,7 +21,7 @@ const MAX_PAGES: usize = 200;
 /// Concurrent slices of a bounded window.
 const SLICES: usize = 4;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct SummarizeLogsParams {
     /// Start of the window, ISO 8601, e.g. `2026-11-28T00:00:00Z`. Default: 24 hours ago.
     #[serde(default)]
@@ -42,7 +41,7 @@ pub struct SummarizeLogsParams {
     pub top: Option<usize>,
 }
 
-pub fn tool() -> ToolDef {
+pub fn summarize_logs() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "summarize_logs",
@@ -78,6 +77,7 @@ async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolE
 
     let slices = split_window(since, until, SLICES);
     let per_slice_pages = MAX_PAGES.div_ceil(slices.len());
+    let observer = Observer::of(ctx);
     let runs = slices.into_iter().map(|(from, to)| {
         let request = ApiRequest::get(ApiPath::new(paths::LOGS))
             .query("since", stamp(from))
@@ -85,7 +85,7 @@ async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolE
             .query("limit", PAGE_SIZE)
             .query_opt("filter", filter.clone())
             .query_opt("q", q.clone());
-        fold_pages(ctx, request, per_slice_pages)
+        fold_pages(ctx, &observer, request, per_slice_pages)
     });
     let mut summary = Summary::default();
     let mut stop_reasons = Vec::new();
@@ -119,43 +119,34 @@ async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolE
 /// Streams one slice's pages into a fresh summary. Returns why it stopped early, if it did.
 async fn fold_pages(
     ctx: &ToolCtx,
+    observer: &Observer,
     request: ApiRequest,
     max_pages: usize,
 ) -> Result<(Summary, Option<String>), ToolError> {
     let mut summary = Summary::default();
-    let mut stream = ctx.client.raw_pages(request);
-    loop {
-        let page = tokio::select! {
-            _ = ctx.cancel.cancelled() => return Ok((summary, Some("cancelled by the client".into()))),
-            page = stream.next() => page,
-        };
-        let Some(page) = page else {
-            return Ok((summary, None));
-        };
-        let page = page?;
-        summary.pages += 1;
-        let empty = page.items.is_empty();
+    let mut pages = PageWalk::new(observer, ctx.client.raw_pages(request), max_pages);
+    while let Some(page) = pages.next().await {
         for event in &page.items {
             summary.add_raw(event);
         }
-        if let Some(progress) = &ctx.progress {
-            progress(ProgressEvent::Fetched {
-                pages: summary.pages as u64,
-                items: summary.total,
-            });
-        }
-        if empty || page.next_cursor.is_none() {
-            return Ok((summary, page.unfollowed_next));
-        }
-        if summary.pages >= max_pages {
-            return Ok((
-                summary,
-                Some(format!(
-                    "page limit reached ({max_pages} pages of {PAGE_SIZE} in one slice); narrow the window or add a filter"
-                )),
-            ));
+        pages.took(page.items.len() as u64);
+        // An empty page is the end of the slice, whatever its next link says.
+        if page.items.is_empty() && page.unfollowed_next.is_none() {
+            pages.stop();
         }
     }
+    let walked = pages.finish();
+    summary.pages = walked.pages;
+    let stopped = match walked.end {
+        WalkEnd::Complete | WalkEnd::Stopped => None,
+        WalkEnd::Cancelled => Some("cancelled by the client".into()),
+        WalkEnd::Unfollowed(reason) => Some(reason),
+        WalkEnd::PageCap { .. } => Some(format!(
+            "page limit reached ({max_pages} pages of {PAGE_SIZE} in one slice); narrow the window or add a filter"
+        )),
+        WalkEnd::Failed(error) => return Err(error.into()),
+    };
+    Ok((summary, stopped))
 }
 
 fn parse(s: &str) -> Result<DateTime<FixedOffset>, ToolError> {

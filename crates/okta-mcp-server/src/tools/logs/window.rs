@@ -10,20 +10,18 @@
 //! because only it yields an exact continuation cursor.
 
 use crate::tools::Reply;
-use crate::tools::common::ProgressEvent;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::listing::{self, RenderedItems, Step, Walk, shape_raw};
+use crate::tools::listing::{self, RenderedItems, Walk, shape_raw};
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::shape::Fields;
 use crate::tools::support::time_window::{Instant, split_window, stamp};
 use chrono::{DateTime, Duration, Utc};
-use futures::StreamExt;
 use okta_client::{ApiRequest, Page};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Most slices fetched at once: enough to hide round trips, few enough for Okta's
@@ -61,23 +59,25 @@ where
     let limit = listing::fetch_all_limit(paging, rules);
     let mut walk = Walk::new(ctx, paging, rules, Some(limit), fields);
     let first = make_request(stamp(since), stamp(until)).query("limit", limit);
-    let mut stream = ctx.client.raw_pages(first);
-    let page = tokio::select! {
-        _ = ctx.cancel.cancelled() => {
-            walk.cancelled();
+    let observer = walk.observer();
+    let mut boundary = None;
+    let mut first_page = PageWalk::new(&observer, ctx.client.raw_pages(first), 1);
+    if let Some(page) = first_page.next().await {
+        boundary = Boundary::of(&page);
+        let (added, more) = walk.take_page(page, 0)?;
+        first_page.took(added);
+        if !more {
+            first_page.stop();
+        }
+        // Reading on ends the first walk (it was allowed one page), or says how it ended.
+        first_page.next().await;
+    }
+    let after = match first_page.finish().end {
+        WalkEnd::PageCap { after } if rules.max_pages > 1 => after,
+        end => {
+            walk.end(end)?;
             return Ok(walk.finish());
         }
-        page = stream.next() => page,
-    };
-    drop(stream);
-    let Some(page) = page else {
-        return Ok(walk.finish());
-    };
-    let page = page?;
-    let boundary = Boundary::of(&page);
-    let after = match walk.take_page(page, 0)? {
-        Step::Done => return Ok(walk.finish()),
-        Step::Continue(after) => after,
     };
     let plan = boundary.and_then(|b| {
         let end = until.min((Utc::now() + CLOCK_SKEW).fixed_offset());
@@ -100,12 +100,19 @@ where
     let shared = Shared {
         budget_left: walk.budget_left(),
         bytes: AtomicUsize::new(0),
-        progress: Mutex::new((walk.pages as u64, walk.items.count() as u64)),
     };
     let runs = slices.iter().enumerate().map(|(i, &(from, to))| {
         let request = make_request(stamp(from), stamp(to)).query("limit", limit);
         let seen = if i == 0 { Some(&boundary.seen) } else { None };
-        collect_slice(ctx, request, pages_per_slice, fields, seen, &shared)
+        collect_slice(
+            ctx,
+            &observer,
+            request,
+            pages_per_slice,
+            fields,
+            seen,
+            &shared,
+        )
     });
     let results = futures::future::join_all(runs).await;
     if ctx.cancel.is_cancelled() {
@@ -195,12 +202,11 @@ impl Boundary {
     }
 }
 
-/// What the concurrent slices share: the budget left after the first page, the bytes they
-/// rendered so far, and the progress counters (reported under one lock, so in order).
+/// What the concurrent slices share: the budget left after the first page, and the bytes
+/// they rendered so far (progress is counted by the walk's observer).
 struct Shared {
     budget_left: usize,
     bytes: AtomicUsize,
-    progress: Mutex<(u64, u64)>,
 }
 
 struct Slice {
@@ -212,33 +218,17 @@ struct Slice {
 
 async fn collect_slice(
     ctx: &ToolCtx,
+    observer: &Observer,
     request: ApiRequest,
     max_pages: usize,
     fields: Option<&Fields>,
     seen: Option<&HashSet<String>>,
     shared: &Shared,
 ) -> Result<Slice, ToolError> {
-    let mut slice = Slice {
-        items: RenderedItems::default(),
-        pages: 0,
-        complete: false,
-    };
-    let mut stream = ctx.client.raw_pages(request);
-    loop {
-        let page = tokio::select! {
-            _ = ctx.cancel.cancelled() => return Ok(slice),
-            page = stream.next() => page,
-        };
-        let Some(page) = page else {
-            slice.complete = true;
-            return Ok(slice);
-        };
-        let page = page?;
-        slice.pages += 1;
-        // A next link that is not followed leaves the slice incomplete: the caller then
-        // walks sequentially, and that walk reports why it stopped.
-        let cut = page.unfollowed_next.is_some();
-        let last = page.items.is_empty() || page.next_cursor.is_none();
+    let mut items = RenderedItems::default();
+    let mut over_budget = false;
+    let mut pages = PageWalk::new(observer, ctx.client.raw_pages(request), max_pages);
+    'pages: while let Some(page) = pages.next().await {
         let mut added = 0u64;
         for raw in &page.items {
             if let Some(seen) = seen
@@ -246,30 +236,36 @@ async fn collect_slice(
             {
                 continue;
             }
-            let size = slice.items.push(&shape_raw(raw, fields)?);
+            let size = items.push(&shape_raw(raw, fields)?);
             added += 1;
             if shared.bytes.fetch_add(size, Ordering::Relaxed) + size > shared.budget_left {
-                return Ok(slice);
+                pages.took(added);
+                over_budget = true;
+                break 'pages;
             }
         }
-        // MCP progress must rise with every notification: pages that add nothing are not reported.
-        if let Some(progress) = ctx.progress.as_ref().filter(|_| added > 0) {
-            let mut totals = shared.progress.lock().unwrap_or_else(|p| p.into_inner());
-            totals.0 += 1;
-            totals.1 += added;
-            progress(ProgressEvent::Fetched {
-                pages: totals.0,
-                items: totals.1,
-            });
-        }
-        if last {
-            slice.complete = !cut;
-            return Ok(slice);
-        }
-        if slice.pages >= max_pages {
-            return Ok(slice);
+        pages.took(added);
+        // An empty page ends the slice; one whose next link is not followed leaves it
+        // incomplete (the caller then walks sequentially, and that walk says why it stopped).
+        if page.items.is_empty() && page.unfollowed_next.is_none() {
+            pages.stop();
         }
     }
+    if over_budget {
+        pages.stop();
+    }
+    let walked = pages.finish();
+    let complete = match walked.end {
+        WalkEnd::Complete => true,
+        WalkEnd::Stopped => !over_budget,
+        WalkEnd::Failed(error) => return Err(error.into()),
+        WalkEnd::PageCap { .. } | WalkEnd::Cancelled | WalkEnd::Unfollowed(_) => false,
+    };
+    Ok(Slice {
+        items,
+        pages: walked.pages,
+        complete,
+    })
 }
 
 /// An event the first page already returned (same instant as its last event, same uuid).

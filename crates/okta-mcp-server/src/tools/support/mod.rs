@@ -4,6 +4,7 @@
 pub mod arguments;
 pub mod domain_names;
 pub mod files;
+pub mod ids;
 pub mod labels;
 pub mod query;
 pub mod replies;

@@ -1,12 +1,11 @@
 //! export_users_csv: every matching user to a CSV file, one page in memory at a time, written
 //! to a temporary file beside the target and moved into place only when complete.
 
-use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::files::{self, FileRules, WriteTarget};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
-use futures::StreamExt;
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -41,7 +40,7 @@ const PAGE_SIZE: u32 = 200;
 /// 200,000 users; memory stays at one page whatever the size, this only bounds the time.
 const MAX_PAGES: usize = 1000;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ExportUsersParams {
     /// CSV file to create, inside OKTA_MCP_ALLOWED_KEY_DIRS (default: the temp dir).
     #[serde(default = "default_path")]
@@ -64,7 +63,7 @@ fn default_path() -> String {
     "/tmp/okta_users_export.csv".into()
 }
 
-pub fn tool() -> ToolDef {
+pub fn export_users_csv() -> ToolDef {
     ToolDef::new(
         ToolSpec {
             name: "export_users_csv",
@@ -91,56 +90,39 @@ async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError>
         .query_opt("filter", p.filter.filter(|s| !s.trim().is_empty()))
         .query_opt("q", p.q.filter(|s| !s.trim().is_empty()))
         .query("limit", PAGE_SIZE);
-    let mut stream = ctx.client.pages(request);
-    let mut pages = 0usize;
+    let observer = Observer::of(ctx);
+    let mut pages = PageWalk::new(&observer, ctx.client.pages(request), MAX_PAGES);
     let mut users = 0u64;
     let mut unnamed = 0u64;
-    let mut stop_reason: Option<String> = None;
-    loop {
-        let page = tokio::select! {
-            _ = ctx.cancel.cancelled() => {
-                return Err(ToolError::Refused("export cancelled by the client; no file was written".into()));
-            }
-            page = stream.next() => page,
-        };
-        let page = match page {
-            None => break,
-            Some(Ok(page)) => page,
-            // Nothing exported yet: the error is the answer (and the temp file is removed).
-            Some(Err(e)) if pages == 0 => return Err(e.into()),
-            Some(Err(e)) => {
-                stop_reason = Some(format!("API error: {e}"));
-                break;
-            }
-        };
-        pages += 1;
+    while let Some(page) = pages.next().await {
         let mut chunk = String::new();
         for user in &page.items {
             if missing_name(user) {
                 unnamed += 1;
             }
             push_row(&mut chunk, user);
-            users += 1;
         }
+        users += page.items.len() as u64;
         temp.write(chunk.as_bytes()).await?;
-        if let Some(progress) = &ctx.progress {
-            progress(ProgressEvent::Fetched {
-                pages: pages as u64,
-                items: users,
-            });
-        }
-        if let Some(reason) = page.unfollowed_next {
-            stop_reason = Some(reason);
-            break;
-        }
-        if page.next_cursor.is_some() && pages >= MAX_PAGES {
-            stop_reason = Some(format!(
-                "reached the page limit ({MAX_PAGES} pages of {PAGE_SIZE}); narrow the export with search or filter"
-            ));
-            break;
-        }
+        pages.took(page.items.len() as u64);
     }
-    drop(stream);
+    let walked = pages.finish();
+    let stop_reason = match walked.end {
+        WalkEnd::Complete | WalkEnd::Stopped => None,
+        WalkEnd::Cancelled => {
+            return Err(ToolError::Refused(
+                "export cancelled by the client; no file was written".into(),
+            ));
+        }
+        // Nothing exported yet: the error is the answer (and the temp file is removed).
+        WalkEnd::Failed(e) if walked.pages == 0 => return Err(e.into()),
+        WalkEnd::Failed(e) => Some(format!("API error: {e}")),
+        WalkEnd::Unfollowed(reason) => Some(reason),
+        WalkEnd::PageCap { .. } => Some(format!(
+            "reached the page limit ({MAX_PAGES} pages of {PAGE_SIZE}); narrow the export with search or filter"
+        )),
+    };
+    let pages = walked.pages;
     temp.finish(p.overwrite).await?;
 
     let stopped_early = stop_reason.is_some();
