@@ -9,6 +9,7 @@ mod audit;
 mod caller;
 mod cli;
 mod commands;
+mod demo;
 mod device_prompt;
 #[cfg(test)]
 mod docs;
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => return commands::completions::print_script(*shell),
         Some(Command::Man) => return commands::completions::print_man_page(),
         _ => {}
+    }
+    if demo::requested_but_built_without(cli.command.as_ref(), cli.global.demo) {
+        return demo::refuse();
     }
     // The sandbox serves an org; it needs none of the settings that point at one.
     let global = match &cli.command {
@@ -76,7 +80,11 @@ fn main() -> ExitCode {
             // Serving and the sandbox stop on a signal themselves, finishing what is in flight.
             None => commands::serve::run(settings, &ServeArgs::default()).await,
             Some(Command::Serve(args)) => commands::serve::run(settings, args).await,
+            #[cfg(feature = "demo")]
             Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
+            // Refused above, before the settings were read.
+            #[cfg(not(feature = "demo"))]
+            Some(Command::Sandbox(_)) => Ok(demo::refuse()),
             Some(Command::Tools { json }) => {
                 until_signal(commands::tools::run(settings, *json)).await
             }

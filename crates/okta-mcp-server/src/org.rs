@@ -19,12 +19,12 @@ pub struct Org {
     pub audit: Option<crate::audit::AuditJournal>,
     /// Kept alive (never read) for as long as the server runs in demo mode.
     #[allow(dead_code)]
-    pub sandbox: Option<okta_sandbox::Sandbox>,
+    pub sandbox: Option<crate::demo::EmbeddedOrg>,
 }
 
 pub async fn connect(mut settings: Settings) -> anyhow::Result<Org> {
     let sandbox = if settings.demo {
-        Some(start_demo_sandbox(&mut settings).await?)
+        Some(crate::demo::start(&mut settings).await?)
     } else {
         None
     };
@@ -81,35 +81,4 @@ fn auth_settings(settings: &Settings, org: &OrgSettings) -> AuthSettings {
         store: settings.token_store,
         dpop: settings.dpop,
     }
-}
-
-/// Starts the seeded sandbox in-process and points the settings at its service client.
-/// Tokens stay in memory so a demo never touches the real keyring.
-async fn start_demo_sandbox(settings: &mut Settings) -> anyhow::Result<okta_sandbox::Sandbox> {
-    let sandbox = okta_sandbox::Sandbox::start(okta_sandbox::SandboxConfig::default())
-        .await
-        .context("starting the embedded sandbox org")?;
-    let service = sandbox.service_client();
-    let key = service
-        .private_key_pem
-        .clone()
-        .context("sandbox service client has no key")?;
-    let key_id = service
-        .key_id
-        .clone()
-        .context("sandbox service client has no key id")?;
-    settings.org = Some(OrgSettings {
-        org_url: url::Url::parse(&sandbox.url()).context("sandbox URL")?,
-        client_id: service.client_id.clone(),
-        credentials: Credentials::PrivateKeyJwt {
-            key: okta_auth::Secret::new(key),
-            key_id,
-        },
-    });
-    if settings.scopes.is_empty() {
-        settings.scopes = crate::tools::all_scopes();
-    }
-    settings.token_store = okta_auth::StoreKind::Memory;
-    tracing::info!(url = %sandbox.url(), "demo mode: serving the embedded sandbox org");
-    Ok(sandbox)
 }

@@ -4,8 +4,13 @@
 //! The server runs under callgrind against the sandbox with a warm token cache, exactly as
 //! the benchmark's cold start does; the profile is dumped once tools/list is answered. The
 //! names of the binary's own functions that ran are written in their current address
-//! order. `--check` only says how many listed names the release binary still has: after a
-//! dependency or toolchain update, names change and the list should be made again.
+//! order.
+//!
+//! `--check` is the guard CI runs after its release build: names change with code,
+//! dependency, feature and toolchain changes, the linker skips the ones it no longer finds
+//! without a word, and idle RSS creeps up (fresh 6.9 MiB; with 62% of the names left,
+//! 11.0 MiB, over the benchmark's 10 MiB target). It fails when fewer than
+//! [`PRESENT_AT_LEAST_PERCENT`] of the listed names are in the binary.
 
 use crate::bench::{build_server, management_scopes, server_env};
 use crate::process::{SandboxProcess, ServerProcess};
@@ -21,29 +26,56 @@ pub fn default_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../okta-mcp-server/startup-order.txt")
 }
 
+/// The share of listed names the release binary must still have for `--check` to pass. A
+/// few go with any change (inlined, renamed); below this idle RSS heads for its target.
+pub const PRESENT_AT_LEAST_PERCENT: usize = 80;
+
+/// What the list file says about itself, above the names (lld skips `#` lines).
+const HEADER: &str = "\
+# Start-up link order: the functions the release server runs from spawn to its tools/list
+# answer, placed first by the linker (build.rs) so start-up touches few 64 KiB blocks of code.
+# Made by `cargo run --release -p xtask -- startup-order`; CI runs `startup-order --check`,
+# which fails when fewer than 80% of these names are in the release binary.
+";
+
+/// The function names a list file holds (comments and blank lines skipped).
+fn listed_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
 /// Listed names and how many of them `bin` has.
 fn present(bin: &Path, list: &Path) -> anyhow::Result<(usize, usize)> {
     let symbols = text_symbols(bin)?;
     let listed =
         std::fs::read_to_string(list).with_context(|| format!("reading {}", list.display()))?;
-    let names: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    let names = listed_names(&listed);
     let found = names.iter().filter(|n| symbols.contains_key(**n)).count();
     Ok((found, names.len()))
 }
 
-/// Nine in ten listed names present: the order still holds (a few inlined away is normal).
+/// Whether the order still holds: enough listed names present (an empty list holds nothing).
 fn holds(found: usize, listed: usize) -> bool {
-    found * 10 >= listed * 9
+    listed > 0 && found * 100 >= listed * PRESENT_AT_LEAST_PERCENT
+}
+
+/// `found` as a whole percentage of `listed`.
+fn percent(found: usize, listed: usize) -> usize {
+    (found * 100).checked_div(listed).unwrap_or(0)
 }
 
 /// One line for the benchmark report: does the measured binary follow the list?
 pub fn coverage(bin: &Path, list: &Path) -> String {
     match present(bin, list) {
-        Ok((found, listed)) if holds(found, listed) => {
-            format!("{found} of {listed} listed functions present")
-        }
+        Ok((found, listed)) if holds(found, listed) => format!(
+            "{found} of {listed} listed functions present ({}%)",
+            percent(found, listed)
+        ),
         Ok((found, listed)) => format!(
-            "STALE, {found} of {listed} listed functions present (run `xtask startup-order`)"
+            "STALE, {found} of {listed} listed functions present ({}%; run `xtask startup-order`)",
+            percent(found, listed)
         ),
         Err(e) => format!("unknown ({e:#})"),
     }
@@ -53,15 +85,21 @@ pub fn run(out: &Path, check_only: bool) -> anyhow::Result<()> {
     let bin = build_server()?;
     if check_only {
         let (found, listed) = present(&bin, out)?;
-        println!(
-            "{found} of {listed} listed functions are in {}",
-            bin.display()
-        );
+        let share = percent(found, listed);
         if !holds(found, listed) {
             bail!(
-                "the list is stale; run `cargo run --release -p xtask -- startup-order` to make it again"
+                "{} is stale: only {found} of its {listed} function names ({share}%, under \
+                 {PRESENT_AT_LEAST_PERCENT}%) are in {}, so the release link no longer keeps \
+                 start-up code together and idle RSS grows; make it again with `cargo run \
+                 --release -p xtask -- startup-order` (needs valgrind) and commit it",
+                out.display(),
+                bin.display()
             );
         }
+        eprintln!(
+            "startup-order: {found} of {listed} listed functions ({share}%) are in {}",
+            bin.display()
+        );
         return Ok(());
     }
     let symbols = text_symbols(&bin)?;
@@ -78,7 +116,7 @@ pub fn run(out: &Path, check_only: bool) -> anyhow::Result<()> {
             bin.display()
         );
     }
-    let mut text = String::new();
+    let mut text = HEADER.to_owned();
     for (_, name) in &ordered {
         text.push_str(name);
         text.push('\n');
@@ -202,6 +240,19 @@ fn text_symbols(bin: &Path) -> anyhow::Result<BTreeMap<String, u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_is_not_a_name_and_most_names_must_be_present() {
+        let text = format!("{HEADER}\n_RNvCs1_3foo4main\n_ZN3foo3bar17h0123456789abcdefE\n");
+        assert_eq!(
+            listed_names(&text),
+            ["_RNvCs1_3foo4main", "_ZN3foo3bar17h0123456789abcdefE"]
+        );
+        assert!(holds(100, 100) && holds(80, 100));
+        assert!(!holds(79, 100) && !holds(0, 0));
+        assert_eq!(percent(62, 100), 62);
+        assert!(HEADER.contains(&format!("{PRESENT_AT_LEAST_PERCENT}%")));
+    }
 
     #[test]
     fn profile_names_are_read_from_fn_and_cfn_lines() {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod call;
 pub mod completions;
+#[cfg(feature = "demo")]
 pub mod sandbox;
 pub mod serve;
 pub mod sessions;

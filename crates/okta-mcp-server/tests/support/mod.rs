@@ -132,7 +132,12 @@ pub struct Mcp {
 
 impl Mcp {
     pub fn spawn(env: &[(String, String)], args: &[&str]) -> Self {
-        let mut cmd = Command::new(BIN);
+        Self::spawn_binary(BIN, env, args)
+    }
+
+    /// Another build of the server (tests/without_demo.rs runs one made without `demo`).
+    pub fn spawn_binary(bin: &str, env: &[(String, String)], args: &[&str]) -> Self {
+        let mut cmd = Command::new(bin);
         cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -348,7 +353,12 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 
 /// Runs the binary to completion (for `call`, `tools`, bad-config runs).
 pub fn run(env: &[(String, String)], args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(BIN);
+    run_binary(BIN, env, args)
+}
+
+/// [`run`] with another build of the server.
+pub fn run_binary(bin: &str, env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(bin);
     cmd.args(args).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
         if k.starts_with("OKTA_") {
