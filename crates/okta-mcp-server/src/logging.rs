@@ -4,9 +4,8 @@
 //! Two rules hold for every line, in one place each:
 //! - Control characters in logged values (IDs, Okta error text, messages) are escaped, so a
 //!   value with CR/LF cannot forge a log line (`escaped_fields`).
-//! - The SDK's own debug and trace events dump whole messages, including the attachment
-//!   markers whose nonce must stay private (see `server::attachments`): the SDK is logged
-//!   at info at most, whatever OKTA_LOG_LEVEL says.
+//! - The SDK's own debug and trace events dump whole messages, org data and megabytes of
+//!   results included: the SDK is logged at info at most, whatever OKTA_LOG_LEVEL says.
 
 // MCP logging is deprecated upstream (SEP-2577) but clients still probe for it.
 #![allow(deprecated)]

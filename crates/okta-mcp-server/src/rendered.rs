@@ -37,6 +37,17 @@ impl RenderedJson {
         out.write_all(b"\"")
     }
 
+    /// The JSON text in one string, for the text block of a result the SDK serialises.
+    pub fn into_text(self) -> String {
+        let mut text = Vec::with_capacity(self.len);
+        for part in self.parts {
+            text.extend_from_slice(&part);
+        }
+        // Every part is valid UTF-8 (see `from_parts`), so the whole is.
+        String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// A tree of the value, for the places that need one (the HTTP transport, `call`).
     pub fn to_value(&self) -> serde_json::Result<Value> {
         let reader = self
@@ -121,6 +132,7 @@ mod tests {
             serde_json::to_string(&value.to_string()).unwrap()
         );
         assert_eq!(r.to_value().unwrap(), value);
+        assert_eq!(r.into_text(), value.to_string());
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! What reaches the log: never the attachment-marker nonce (the SDK dumps whole messages at
-//! debug and trace), and never a raw control character from a value (a CR/LF in an ID or in
-//! Okta's error text would forge a log line).
+//! What reaches the log: never the org data a result carries (the SDK dumps whole messages
+//! at debug and trace), and never a raw control character from a value (a CR/LF in an ID or
+//! in Okta's error text would forge a log line).
 
 mod support;
 
@@ -8,30 +8,47 @@ use serde_json::json;
 use support::{Mcp, TestOrg};
 
 #[test]
-fn the_attachment_marker_nonce_never_reaches_the_log_at_trace() {
+fn results_never_reach_the_log_at_trace() {
     let org = TestOrg::start();
     let mut env = org.service_env();
     env.push(("OKTA_LOG_LEVEL".into(), "trace".into()));
     let mut mcp = Mcp::spawn(&env, &[]);
     mcp.initialize();
-    // List results travel as markers that the stdio writer replaces.
     let users = mcp.call_ok("list_users", json!({"limit": 2}));
-    assert_eq!(users["items"].as_array().unwrap().len(), 2);
+    let logins: Vec<String> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["profile"]["login"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(logins.len(), 2);
     mcp.call_ok("list_groups", json!({"limit": 2}));
-    let log = mcp.stderr();
+    // A result the SDK serialises itself (a list over stdio never passes through it).
+    let one = mcp.call_ok("get_user", json!({"user_id": users["items"][0]["id"]}));
+    assert_eq!(one["profile"]["login"], logins[0].as_str());
+    // stderr is read by a thread of its own: give it a moment under load.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut log = mcp.stderr();
+    while !(log.contains("TRACE") || log.contains("DEBUG")) && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        log = mcp.stderr();
+    }
     assert!(
         log.contains("TRACE") || log.contains("DEBUG"),
         "the log is at trace: {log}"
     );
-    assert!(
-        !log.contains("omc-attachment-"),
-        "an attachment marker (with its nonce) reached the log:\n{}",
-        log.lines()
-            .filter(|l| l.contains("omc-attachment-"))
-            .take(3)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    for login in &logins {
+        assert!(
+            !log.contains(login.as_str()),
+            "a listed user's login reached the log:\n{}",
+            log.lines()
+                .filter(|l| l.contains(login.as_str()))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 #[test]

@@ -81,3 +81,47 @@ fn cancelling_a_fetch_all_stops_fetching_within_one_page() {
     let ok = mcp.call_ok("list_users", json!({"limit": 1}));
     assert_eq!(ok["items"].as_array().unwrap().len(), 1);
 }
+
+/// List calls cancelled at every point (before their page arrives, while it is rendered,
+/// after it was answered) get no response or an honest one: the whole result, or an error
+/// result saying the call was cancelled; never a success standing in for a lost result.
+/// The server then answers as before.
+#[test]
+fn cancelled_list_calls_get_no_stand_in_for_a_result() {
+    let org = slow_org(60);
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize();
+    mcp.call_ok("list_users", json!({"limit": 1}));
+    let ids: Vec<u64> = (9000..9024).collect();
+    for (n, id) in ids.iter().enumerate() {
+        mcp.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "list_users", "arguments": {"limit": 3}}}));
+        std::thread::sleep(Duration::from_millis(5 * n as u64));
+        mcp.notify("notifications/cancelled", json!({"requestId": id}));
+    }
+    let ok = mcp.call_ok("list_users", json!({"limit": 2}));
+    assert_eq!(ok["items"].as_array().unwrap().len(), 2, "{ok}");
+    let mut seen = std::mem::take(&mut mcp.notifications);
+    while let Some(message) = mcp.try_next_message(Duration::from_millis(500)) {
+        seen.push(message);
+    }
+    for message in seen
+        .iter()
+        .filter(|m| m.get("id").is_some() && m.get("method").is_none())
+    {
+        let result = &message["result"];
+        let structured = &result["structuredContent"];
+        if result["isError"] == true {
+            assert_eq!(structured["error"], "cancelled", "{message}");
+        } else {
+            assert_eq!(
+                structured["items"].as_array().map(Vec::len),
+                Some(3),
+                "{message}"
+            );
+            let text: serde_json::Value =
+                serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+            assert_eq!(&text, structured, "{message}");
+        }
+    }
+}

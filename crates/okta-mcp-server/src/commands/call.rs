@@ -1,7 +1,7 @@
 //! `call TOOL 'JSON'`: runs one tool exactly as an MCP client would, and prints the result.
 
 use crate::output;
-use crate::server::{OktaMcp, confirm::Gate};
+use crate::server::{OktaMcp, ToolAnswer, confirm::Gate};
 use crate::settings::Settings;
 use anyhow::Context;
 use rmcp::model::CallToolResponse;
@@ -26,6 +26,7 @@ pub async fn run(settings: Settings, tool: &str, arguments: &str) -> anyhow::Res
             tokio_util::sync::CancellationToken::new(),
         )
         .await
+        .and_then(ToolAnswer::into_response)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let CallToolResponse::Complete(result) = response else {
         anyhow::bail!("the tool asked for input this command cannot give");

@@ -2,7 +2,7 @@
 
 use crate::cli::{HttpAuth, ServeArgs, Transport};
 use crate::server::OktaMcp;
-use crate::server::attachments::Attachments;
+use crate::server::stdio::rendered_replies::RenderedReplies;
 use crate::settings::Settings;
 use anyhow::Context;
 use rmcp::ServiceExt;
@@ -33,10 +33,10 @@ pub async fn run(mut settings: Settings, args: &ServeArgs) -> anyhow::Result<Exi
     org.auth.start_background();
     match args.transport {
         Transport::Stdio => {
-            let attachments = Attachments::new();
-            let server = OktaMcp::new(&org, Some(attachments.clone()));
-            let (transport, stdout_done) = crate::server::stdio::transport(attachments)
-                .context("starting the stdout writer")?;
+            let replies = RenderedReplies::new();
+            let server = OktaMcp::new(&org, Some(replies.clone()));
+            let (transport, stdout_done) =
+                crate::server::stdio::transport(replies).context("starting the stdout writer")?;
             tokio::pin!(stop);
             let started = tokio::select! {
                 started = server.serve(transport) => started,

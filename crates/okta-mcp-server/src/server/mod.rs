@@ -1,7 +1,6 @@
 //! The MCP server: tools/list and tools/call over the registry, with the exposure filter,
 //! the confirmation gate, progress and cancellation. Transport-agnostic.
 
-pub mod attachments;
 mod completion;
 pub mod confirm;
 pub mod exposure;
@@ -12,11 +11,11 @@ pub mod stdio;
 use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
 use crate::caller::Caller;
 use crate::org::Org;
+use crate::rendered::RenderedJson;
 use crate::settings::Settings;
 use crate::tools::common::{ProgressEvent, ProgressFn};
 use crate::tools::error::ToolError;
 use crate::tools::{Reply, ToolCtx, ToolDef};
-use attachments::Attachments;
 use okta_auth::{AuthError, Authenticator};
 use okta_client::ApiError;
 use okta_client::OktaClient;
@@ -26,6 +25,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use stdio::rendered_replies::{Hold, RenderedReplies};
 
 const INSTRUCTIONS: &str = "Administer an Okta org: users, groups, applications, policies, device assurance, the System Log and branding. \
 Prefer search/filter parameters and `fields` over fetching everything; list results carry `next_cursor` for the next page. \
@@ -46,9 +46,9 @@ struct Inner {
     confirmations: confirm::PendingConfirmations,
     /// Device codes already offered to the client as a URL elicitation.
     offered_codes: std::sync::Mutex<std::collections::HashSet<String>>,
-    /// Where rendered results wait for the stdio writer; None where no writer splices them
-    /// (Streamable HTTP, the `call` command), so they are turned into values instead.
-    attachments: Option<Arc<Attachments>>,
+    /// Where rendered results wait for the stdio writer to write their response; None where
+    /// the SDK serialises every response (Streamable HTTP), so they are turned into values.
+    rendered_replies: Option<Arc<RenderedReplies>>,
     /// Where calls of tools that write are journaled (None with OKTA_MCP_AUDIT_LOG=off).
     audit: Option<AuditJournal>,
     /// Team mode: each call acts with the caller's own Okta client, never `client`.
@@ -56,8 +56,8 @@ struct Inner {
 }
 
 impl OktaMcp {
-    pub fn new(org: &Org, attachments: Option<Arc<Attachments>>) -> Self {
-        Self::build(org, attachments, None)
+    pub fn new(org: &Org, rendered_replies: Option<Arc<RenderedReplies>>) -> Self {
+        Self::build(org, rendered_replies, None)
     }
 
     /// The team server's handler: every call acts as the signed-in caller.
@@ -67,7 +67,7 @@ impl OktaMcp {
 
     fn build(
         org: &Org,
-        attachments: Option<Arc<Attachments>>,
+        rendered_replies: Option<Arc<RenderedReplies>>,
         people: Option<Arc<crate::team::people::People>>,
     ) -> Self {
         let tools = crate::tools::all_tools();
@@ -85,7 +85,7 @@ impl OktaMcp {
                 by_name,
                 confirmations: confirm::PendingConfirmations::default(),
                 offered_codes: Default::default(),
-                attachments,
+                rendered_replies,
                 audit: org.audit.clone(),
                 people,
             }),
@@ -195,7 +195,7 @@ impl OktaMcp {
         gate: confirm::Gate<'_>,
         progress: Option<ProgressFn>,
         cancel: tokio_util::sync::CancellationToken,
-    ) -> Result<CallToolResponse, ErrorData> {
+    ) -> Result<ToolAnswer, ErrorData> {
         let Some(tool) = self.tool(name) else {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {name:?}; call tools/list for the available tools"),
@@ -203,15 +203,15 @@ impl OktaMcp {
             ));
         };
         let Some(journal) = self.inner.audit.as_ref().filter(|_| !tool.is_read_only()) else {
-            let (response, _) = self
+            let (answer, _) = self
                 .run_known_tool(tool, arguments, gate, progress, cancel, None)
                 .await;
-            return Ok(response);
+            return Ok(answer);
         };
         let mut record = AuditRecord::tool_call(&Actor::default(), name, &arguments);
         let who = self.audit_actor(&gate);
         let writes = okta_client::WriteRecorder::default();
-        let (response, outcome) = self
+        let (answer, outcome) = self
             .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
             .await;
         // The server's own token is known only once the call obtained it.
@@ -227,17 +227,17 @@ impl OktaMcp {
             }
             actor
         });
-        audit::complete(
-            &mut record,
-            &actor,
-            outcome,
-            &response,
-            writes.request_ids(),
-        );
+        // Tools that write answer with values; a rendered list names no single result.
+        let listed = CallToolResponse::Complete(CallToolResult::success(Vec::new()));
+        let response = match &answer {
+            ToolAnswer::Response(response) => response,
+            ToolAnswer::Rendered(_) => &listed,
+        };
+        audit::complete(&mut record, &actor, outcome, response, writes.request_ids());
         if let Err(e) = journal.record(&record).await {
             tracing::error!(tool = name, journal = %journal.path().display(), error = %e, "could not write the audit record of this call");
         }
-        Ok(response)
+        Ok(answer)
     }
 
     /// Who a call acts for: the signed-in person in team mode; otherwise (Err) the MCP
@@ -270,7 +270,7 @@ impl OktaMcp {
         progress: Option<ProgressFn>,
         cancel: tokio_util::sync::CancellationToken,
         writes: Option<&okta_client::WriteRecorder>,
-    ) -> (CallToolResponse, CallOutcome) {
+    ) -> (ToolAnswer, CallOutcome) {
         let name = tool.spec.name;
         let mcp_context = match &gate {
             confirm::Gate::Mcp { context, .. } => Some(*context),
@@ -346,7 +346,7 @@ impl OktaMcp {
                 confirm::Decision::Proceed => {}
                 confirm::Decision::Respond(response) => {
                     let outcome = CallOutcome::of_confirmation(&response);
-                    return (*response, outcome);
+                    return ((*response).into(), outcome);
                 }
             }
         }
@@ -371,7 +371,7 @@ impl OktaMcp {
             },
         };
         match result {
-            Ok(reply) => (self.success(reply).into(), CallOutcome::Done),
+            Ok(reply) => (ToolAnswer::from_reply(reply), CallOutcome::Done),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
                 if let (
@@ -464,28 +464,61 @@ fn invalid_args(tool: &str, message: String) -> CallToolResult {
     error_result(crate::tools::error::ToolError::InvalidArguments(message).to_value(tool))
 }
 
-impl OktaMcp {
-    /// A successful result. A rendered list goes out as markers the stdio writer fills in,
-    /// or, where no writer does, as values.
-    fn success(&self, reply: Reply) -> CallToolResult {
-        let rendered = match reply {
-            Reply::Value(value) => return success_result(value),
-            Reply::Rendered(rendered) => rendered,
-        };
-        if let Some(attachments) = &self.inner.attachments {
-            let (text, structured) = attachments.attach(rendered);
-            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-            result.structured_content = Some(structured);
-            return result;
-        }
-        match rendered.to_value() {
-            Ok(value) => success_result(value),
-            Err(e) => error_result(json!({
-                "error": "internal",
-                "message": format!("the result could not be read back: {e}"),
-            })),
+/// What a tool call answers, one type for every transport: a response the SDK serialises,
+/// or a success whose JSON was rendered to bytes as its pages arrived. Over stdio the
+/// rendered bytes are written as they are (see `stdio::rendered_replies`); Streamable HTTP,
+/// whose responses the SDK serialises, and `call` read them into a value.
+#[derive(Debug)]
+pub enum ToolAnswer {
+    Response(CallToolResponse),
+    Rendered(RenderedJson),
+}
+
+impl From<CallToolResult> for ToolAnswer {
+    fn from(result: CallToolResult) -> Self {
+        ToolAnswer::Response(result.into())
+    }
+}
+
+impl From<CallToolResponse> for ToolAnswer {
+    fn from(response: CallToolResponse) -> Self {
+        ToolAnswer::Response(response)
+    }
+}
+
+impl ToolAnswer {
+    fn from_reply(reply: Reply) -> Self {
+        match reply {
+            Reply::Value(value) => success_result(value).into(),
+            Reply::Rendered(json) => ToolAnswer::Rendered(json),
         }
     }
+
+    /// The SDK's form: a rendered result becomes the same JSON as a value, and its text block
+    /// the rendered text itself. The bytes were written by serde_json, so a failure to read
+    /// them back is a bug, reported as one.
+    pub fn into_response(self) -> Result<CallToolResponse, ErrorData> {
+        let json = match self {
+            ToolAnswer::Response(response) => return Ok(response),
+            ToolAnswer::Rendered(json) => json,
+        };
+        let value = json.to_value().map_err(|e| {
+            tracing::error!(error = %e, "a rendered result is not valid JSON");
+            ErrorData::internal_error(format!("the result could not be read back: {e}"), None)
+        })?;
+        let mut result = CallToolResult::success(vec![ContentBlock::text(json.into_text())]);
+        result.structured_content = Some(value);
+        Ok(result.into())
+    }
+}
+
+/// What goes to the SDK for a call cancelled by the client: the SDK drops the response to a
+/// cancelled request, so this is written only when the cancel crossed a finished response.
+fn cancelled_result() -> CallToolResult {
+    error_result(json!({
+        "error": "cancelled",
+        "message": "the call was cancelled by the client; its result was not sent",
+    }))
 }
 
 pub fn success_result(value: Value) -> CallToolResult {
@@ -585,8 +618,24 @@ impl ServerHandler for OktaMcp {
             input_responses: request.input_responses.as_ref(),
         };
         let arguments = request.arguments.clone().unwrap_or_default();
-        self.run_tool(&request.name, arguments, gate, progress, context.ct.clone())
-            .await
+        let answer = self
+            .run_tool(&request.name, arguments, gate, progress, context.ct.clone())
+            .await;
+        let Some(replies) = &self.inner.rendered_replies else {
+            return answer?.into_response();
+        };
+        match answer {
+            // The stdio writer writes the response for this id from the bytes; the SDK gets
+            // a stand-in, which goes out only if the client cancelled the call meanwhile.
+            Ok(ToolAnswer::Rendered(json)) => match replies.hold(&context.id, json) {
+                Hold::Held | Hold::Cancelled => Ok(cancelled_result().into()),
+                Hold::Untracked(json) => ToolAnswer::Rendered(json).into_response(),
+            },
+            other => {
+                replies.answered(&context.id);
+                other?.into_response()
+            }
+        }
     }
 }
 

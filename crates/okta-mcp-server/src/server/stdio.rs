@@ -1,16 +1,19 @@
 //! The stdio transport, with what the SDK's leaves out: every line the client sends is read
 //! with a bound (a line past `MAX_LINE` is answered "message too large" and skipped without
 //! being held), every line that cannot be a message is answered with the error that says why
-//! (see `inbound`), and rendered results are written straight from their bytes in place of
-//! their markers (see `attachments`). One thread owns stdout, so nothing interleaves with a
-//! message.
+//! (see `inbound`), and the response to a call whose result was rendered is written straight
+//! from its bytes (see `rendered_replies`). One thread owns stdout, so nothing interleaves
+//! with a message.
 
 mod inbound;
+pub mod rendered_replies;
 
-use crate::rendered::RenderedJson;
-use crate::server::attachments::{Attachments, Form, Piece};
 use inbound::Inbound;
+use rendered_replies::{RenderedReplies, RenderedResponse};
 use rmcp::RoleServer;
+use rmcp::model::{
+    ClientNotification, ClientRequest, JsonRpcMessage, JsonRpcResponse, ServerResult,
+};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
@@ -30,17 +33,71 @@ pub struct StdioTransport {
     outbound: Outbound,
 }
 
+/// One message for the stdout writer.
+enum Line {
+    /// A serialised message, without its newline.
+    Bytes(Vec<u8>),
+    /// A tools/call response written from its rendered result.
+    Rendered(RenderedResponse),
+}
+
 /// The way to stdout: whole lines, in the order they are handed over.
 #[derive(Clone)]
 struct Outbound {
-    lines: std::sync::mpsc::Sender<Vec<Piece>>,
-    attachments: Arc<Attachments>,
+    lines: std::sync::mpsc::Sender<Line>,
+    replies: Arc<RenderedReplies>,
 }
 
 impl Outbound {
-    fn write(&self, mut line: Vec<u8>) -> bool {
-        line.push(b'\n');
-        self.lines.send(self.attachments.splice(line)).is_ok()
+    fn write(&self, line: Line) -> bool {
+        self.lines.send(line).is_ok()
+    }
+
+    /// The line for a message from the SDK: a response whose result the handler rendered is
+    /// written from the rendered bytes; any other message is serialised as it is.
+    fn line_for(&self, item: TxJsonRpcMessage<RoleServer>) -> serde_json::Result<Line> {
+        let answered = match &item {
+            JsonRpcMessage::Response(response) => Some(&response.id),
+            JsonRpcMessage::Error(error) => error.id.as_ref(),
+            _ => None,
+        };
+        if let Some(json) = answered.and_then(|id| self.replies.take(id)) {
+            if let JsonRpcMessage::Response(JsonRpcResponse {
+                id,
+                result: ServerResult::CallToolResult(stand_in),
+                ..
+            }) = item
+            {
+                return Ok(Line::Rendered(RenderedResponse {
+                    id,
+                    result_type: stand_in.result_type,
+                    meta: stand_in.meta,
+                    json,
+                }));
+            }
+            tracing::debug!("a rendered result was answered otherwise; it is dropped");
+        }
+        serde_json::to_vec(&item).map(Line::Bytes)
+    }
+
+    /// Notes what the SDK will have to answer (tools/call) and what it will not (cancelled).
+    fn note_inbound(&self, message: &RxJsonRpcMessage<RoleServer>) {
+        match message {
+            JsonRpcMessage::Request(request)
+                if matches!(request.request, ClientRequest::CallToolRequest(_)) =>
+            {
+                self.replies.started(request.id.clone());
+            }
+            JsonRpcMessage::Notification(notification) => {
+                if let ClientNotification::CancelledNotification(cancelled) =
+                    &notification.notification
+                    && let Some(id) = &cancelled.params.request_id
+                {
+                    self.replies.cancelled(id);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -58,8 +115,8 @@ impl StdoutDone {
 }
 
 /// Starts the stdin reader and the stdout writer, and returns the transport for the service.
-pub fn transport(attachments: Arc<Attachments>) -> std::io::Result<(StdioTransport, StdoutDone)> {
-    let (lines, writer) = std::sync::mpsc::channel::<Vec<Piece>>();
+pub fn transport(replies: Arc<RenderedReplies>) -> std::io::Result<(StdioTransport, StdoutDone)> {
+    let (lines, writer) = std::sync::mpsc::channel::<Line>();
     let (done, written) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("stdout".into())
@@ -72,7 +129,7 @@ pub fn transport(attachments: Arc<Attachments>) -> std::io::Result<(StdioTranspo
             }
             let _ = done.send(());
         })?;
-    let outbound = Outbound { lines, attachments };
+    let outbound = Outbound { lines, replies };
     let (to_service, inbound) = tokio::sync::mpsc::channel(INBOUND_QUEUE);
     tokio::spawn(read_stdin(
         BufReader::with_capacity(64 * 1024, tokio::io::stdin()),
@@ -90,9 +147,9 @@ impl rmcp::transport::Transport<RoleServer> for StdioTransport {
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        let sent = match serde_json::to_vec(&item) {
-            Ok(bytes) => {
-                if self.outbound.write(bytes) {
+        let sent = match self.outbound.line_for(item) {
+            Ok(line) => {
+                if self.outbound.write(line) {
                     Ok(())
                 } else {
                     Err(std::io::Error::new(
@@ -150,12 +207,13 @@ async fn read_stdin(
         }
         match inbound {
             Inbound::Message(message) => {
+                outbound.note_inbound(&message);
                 if to_service.send(*message).await.is_err() {
                     break;
                 }
             }
             Inbound::Reply(text) => {
-                if !outbound.write(text.into_bytes()) {
+                if !outbound.write(Line::Bytes(text.into_bytes())) {
                     break;
                 }
             }
@@ -229,24 +287,13 @@ async fn read_bounded_line(
     }
 }
 
-/// Writes one message (its pieces end with the newline) and flushes it.
-fn write_line(out: &mut impl std::io::Write, pieces: &[Piece]) -> std::io::Result<()> {
-    for piece in pieces {
-        match piece {
-            Piece::Bytes(bytes) => out.write_all(bytes)?,
-            Piece::Attachment(json, Form::Json) => json.write_raw(out)?,
-            Piece::Attachment(json, Form::Text) => json.write_string(out)?,
-            Piece::Missing(form) => {
-                let stand_in = RenderedJson::from_parts(vec![
-                    br#"{"error":"result_unavailable","message":"The result was dropped before it could be sent; call the tool again."}"#.to_vec(),
-                ]);
-                match form {
-                    Form::Json => stand_in.write_raw(out)?,
-                    Form::Text => stand_in.write_string(out)?,
-                }
-            }
-        }
+/// Writes one message and its newline, and flushes it.
+fn write_line(out: &mut impl std::io::Write, line: &Line) -> std::io::Result<()> {
+    match line {
+        Line::Bytes(bytes) => out.write_all(bytes)?,
+        Line::Rendered(response) => response.write_to(out)?,
     }
+    out.write_all(b"\n")?;
     out.flush()
 }
 
