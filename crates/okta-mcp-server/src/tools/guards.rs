@@ -189,7 +189,7 @@ const SHARED_MODULES: &[&str] = &[
     "listing",
     "page_walk",
     "registry",
-    "shape",
+    "field_selection",
     "support",
 ];
 

@@ -8,6 +8,7 @@ pub mod branding;
 pub mod common;
 pub mod device_assurance;
 pub mod error;
+pub mod field_selection;
 pub mod groups;
 pub mod listing;
 pub mod logs;
@@ -15,11 +16,10 @@ pub mod meta;
 pub mod page_walk;
 pub mod policies;
 pub mod registry;
-pub mod shape;
 pub mod support;
 pub mod users;
 
-use crate::rendered::RenderedJson;
+use crate::rendered_json::RenderedJson;
 use crate::tools::error::ToolError;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -69,7 +69,7 @@ pub struct ToolSpec {
 }
 
 /// What a handler answers: a JSON value, or a list already rendered to JSON text as its
-/// pages arrived (see `rendered`).
+/// pages arrived (see `rendered_json`).
 #[derive(Debug)]
 pub enum Reply {
     Value(Value),

@@ -4,8 +4,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
-use crate::tools::shape::{self, Fields};
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::CatalogAppName;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
@@ -278,7 +278,7 @@ impl Listing {
                 return;
             }
             let name = name_of(&item);
-            let shaped = shape::shape(item, self.fields.as_ref());
+            let shaped = field_selection::shape(item, self.fields.as_ref());
             let size = serde_json::to_vec(&shaped)
                 .map(|b| b.len() + 1)
                 .unwrap_or(0);

@@ -5,7 +5,7 @@
 
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::shape;
+use crate::tools::field_selection;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::files::{self, FileRules};
 use crate::tools::support::ids::{BrandId, DomainId};
@@ -207,10 +207,10 @@ pub fn create_custom_domain() -> ToolDef {
                 .json(json!({"domain": name, "certificateSourceType": source}));
             let created = ctx.client.send(req).await?.body;
             if created.is_object() {
-                return Ok(shape::shape(created, None));
+                return Ok(field_selection::shape(created, None));
             }
             find_domain(all_domains(&ctx).await?, &name)
-                .map(|d| shape::shape(d, None))
+                .map(|d| field_selection::shape(d, None))
                 .ok_or_else(|| {
                     ToolError::Refused(format!(
                         "Okta accepted {name} but it is not listed yet; check list_custom_domains"
@@ -305,7 +305,7 @@ pub fn upsert_custom_domain_certificate() -> ToolDef {
             Ok(json!({
                 "success": true,
                 "message": format!("Certificate installed on custom domain {}", p.domain_id),
-                "domain": shape::shape(domain, None),
+                "domain": field_selection::shape(domain, None),
             }))
         },
     )
@@ -333,7 +333,7 @@ pub fn verify_custom_domain() -> ToolDef {
                 return Ok(json!({
                     "validationStatus": status,
                     "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
-                    "domain": shape::shape(current, None),
+                    "domain": field_selection::shape(current, None),
                 }));
             }
             let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();

@@ -5,7 +5,7 @@
 
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::shape;
+use crate::tools::field_selection;
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::ids::{BrandId, EmailDomainId};
@@ -168,10 +168,10 @@ pub fn create_email_domain() -> ToolDef {
             }));
             let created = ctx.client.send(req).await?.body;
             if created.is_object() {
-                return Ok(shape::shape(created, None));
+                return Ok(field_selection::shape(created, None));
             }
             find(all_email_domains(&ctx).await?, &name)
-                .map(|d| shape::shape(d, None))
+                .map(|d| field_selection::shape(d, None))
                 .ok_or_else(|| {
                     ToolError::Refused(format!(
                         "Okta accepted {name} but it is not listed yet; check list_email_domains"
@@ -262,7 +262,7 @@ pub fn verify_email_domain() -> ToolDef {
                 return Ok(json!({
                     "validationStatus": "VERIFIED",
                     "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.email_domain_id)),
-                    "email_domain": shape::shape(current, None),
+                    "email_domain": field_selection::shape(current, None),
                 }));
             }
             let req = ApiRequest::post(domain_path(&p.email_domain_id).lit("verify")).retryable();

@@ -3,8 +3,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
-use crate::tools::shape::{self, Fields};
 use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
@@ -237,7 +237,7 @@ async fn walk(
                 .as_str()
                 .is_some_and(|t| LOGIN_EVENT_TYPES.contains(&t));
             let targets = compact_targets(&raw["target"]);
-            let mut event = shape::shape(raw, Some(fields));
+            let mut event = field_selection::shape(raw, Some(fields));
             if let Some(targets) = targets {
                 event["target"] = targets;
             }

@@ -12,9 +12,9 @@
 use crate::tools::Reply;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::field_selection::Fields;
 use crate::tools::listing::{self, RenderedItems, Walk, shape_raw};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
-use crate::tools::shape::Fields;
 use crate::tools::support::time_window::{Instant, split_window, stamp};
 use chrono::{DateTime, Duration, Utc};
 use okta_client::{ApiRequest, Page};

@@ -1,6 +1,6 @@
 //! Small result shapes several areas answer with.
 
-use crate::tools::shape;
+use crate::tools::field_selection;
 use serde_json::{Map, Value, json};
 
 /// `{"success": true, "message": …}` for calls Okta answers with 204.
@@ -11,9 +11,12 @@ pub fn ack(message: String) -> Value {
 /// A list Okta returns in one piece, under the anchor's key, with its count.
 pub fn whole_list(key: &str, items: Value) -> Value {
     let items: Vec<Value> = match items {
-        Value::Array(items) => items.into_iter().map(|v| shape::shape(v, None)).collect(),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| field_selection::shape(v, None))
+            .collect(),
         Value::Null => Vec::new(),
-        other => vec![shape::shape(other, None)],
+        other => vec![field_selection::shape(other, None)],
     };
     let mut out = Map::new();
     out.insert("total_fetched".into(), json!(items.len()));
