@@ -8,14 +8,14 @@ mod allocator;
 mod audit;
 mod caller;
 mod cli;
+mod cli_output;
 mod commands;
 mod device_prompt;
 #[cfg(test)]
 mod docs;
 mod logging;
 mod org;
-mod output;
-mod rendered;
+mod rendered_json;
 mod server;
 mod settings;
 mod shutdown;

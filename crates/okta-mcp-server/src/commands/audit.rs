@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditRecord, read_all};
 use crate::cli::AuditArgs;
-use crate::output;
+use crate::cli_output;
 use crate::settings::{Settings, parse_duration};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -39,10 +39,10 @@ pub async fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCod
         .collect();
     if args.json {
         for record in &matching {
-            output::print_line(&serde_json::to_string(record)?);
+            cli_output::print_line(&serde_json::to_string(record)?);
         }
     } else {
-        output::print_line(&table(&matching));
+        cli_output::print_line(&table(&matching));
     }
     if skipped > 0 {
         eprintln!(

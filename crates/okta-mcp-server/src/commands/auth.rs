@@ -2,7 +2,7 @@
 //! prints a token, and only to stdout for a script to capture.
 
 use crate::cli::AuthCommand;
-use crate::output;
+use crate::cli_output;
 use crate::settings::Settings;
 use std::process::ExitCode;
 
@@ -36,7 +36,7 @@ pub async fn run(settings: Settings, command: &AuthCommand) -> anyhow::Result<Ex
         AuthCommand::Status { json } => {
             let status = auth.status().await;
             if *json {
-                output::print_json(&serde_json::to_value(&status)?);
+                cli_output::print_json(&serde_json::to_value(&status)?);
             } else {
                 let scopes = status
                     .granted_scopes
@@ -69,7 +69,7 @@ pub async fn run(settings: Settings, command: &AuthCommand) -> anyhow::Result<Ex
                         .to_owned(),
                     ),
                 ] {
-                    output::print_line(&format!("{k:>15}: {v}"));
+                    cli_output::print_line(&format!("{k:>15}: {v}"));
                 }
             }
             Ok(if status.authenticated {
@@ -83,7 +83,7 @@ pub async fn run(settings: Settings, command: &AuthCommand) -> anyhow::Result<Ex
                 .access_token()
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            output::print_line(token.expose());
+            cli_output::print_line(token.expose());
             Ok(ExitCode::SUCCESS)
         }
     }

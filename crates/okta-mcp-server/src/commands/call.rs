@@ -1,6 +1,6 @@
 //! `call TOOL 'JSON'`: runs one tool exactly as an MCP client would, and prints the result.
 
-use crate::output;
+use crate::cli_output;
 use crate::server::{OktaMcp, ToolAnswer, confirm::Gate};
 use crate::settings::Settings;
 use anyhow::Context;
@@ -33,7 +33,7 @@ pub async fn run(settings: Settings, tool: &str, arguments: &str) -> anyhow::Res
     };
     let failed = result.is_error == Some(true);
     let body = result.structured_content.unwrap_or(serde_json::Value::Null);
-    output::print_json(&body);
+    cli_output::print_json(&body);
     Ok(if failed {
         ExitCode::FAILURE
     } else {

@@ -2,7 +2,7 @@
 //! disagree with the options the binary actually takes. Packages install both (see packaging/).
 
 use crate::cli::Cli;
-use crate::output;
+use crate::cli_output;
 use clap::CommandFactory;
 use std::process::ExitCode;
 
@@ -39,14 +39,14 @@ pub fn man_page() -> std::io::Result<String> {
 }
 
 pub fn print_script(shell: clap_complete::Shell) -> ExitCode {
-    output::print_line(script(shell).trim_end_matches('\n'));
+    cli_output::print_line(script(shell).trim_end_matches('\n'));
     ExitCode::SUCCESS
 }
 
 pub fn print_man_page() -> ExitCode {
     match man_page() {
         Ok(page) => {
-            output::print_line(page.trim_end_matches('\n'));
+            cli_output::print_line(page.trim_end_matches('\n'));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,7 +1,7 @@
 //! `sandbox`: the sandbox org standalone, for tests, benchmarks and exploring.
 
 use crate::cli::SandboxArgs;
-use crate::output;
+use crate::cli_output;
 use anyhow::Context;
 use serde_json::json;
 use std::process::ExitCode;
@@ -30,7 +30,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let web = sandbox.web_client();
     let web_jwt = sandbox.web_jwt_client();
     // A throwaway local org: printing its credentials is the point of this command.
-    output::print_json(&json!({
+    cli_output::print_json(&json!({
         "org_url": sandbox.url(),
         "service_client": {
             "OKTA_CLIENT_ID": service.client_id,

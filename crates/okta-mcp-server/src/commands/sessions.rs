@@ -40,16 +40,16 @@ async fn list(state: &team::state::State, as_json: bool) -> anyhow::Result<ExitC
         }));
     }
     if as_json {
-        crate::output::print_json(&json!({ "sessions": rows }));
+        crate::cli_output::print_json(&json!({ "sessions": rows }));
     } else if rows.is_empty() {
-        crate::output::print_line("nobody is signed in");
+        crate::cli_output::print_line("nobody is signed in");
     } else {
-        crate::output::print_line("LOGIN\tUSER ID\tCLIENT\tSINCE\tLAST USED");
+        crate::cli_output::print_line("LOGIN\tUSER ID\tCLIENT\tSINCE\tLAST USED");
         for row in &rows {
             let client = row["client_name"]
                 .as_str()
                 .unwrap_or(row["client_id"].as_str().unwrap_or(""));
-            crate::output::print_line(&format!(
+            crate::cli_output::print_line(&format!(
                 "{}\t{}\t{}\t{}\t{}",
                 row["login"].as_str().unwrap_or(""),
                 row["user_id"].as_str().unwrap_or(""),
@@ -111,12 +111,12 @@ async fn revoke(
         revoked_upstream += 1;
     }
     if grants.is_empty() && revoked_upstream == 0 {
-        crate::output::print_line(&format!(
+        crate::cli_output::print_line(&format!(
             "{user} has no session here (see `okta-mcp-server sessions list`)"
         ));
         return Ok(ExitCode::from(1));
     }
-    crate::output::print_line(&format!(
+    crate::cli_output::print_line(&format!(
         "revoked {} session(s) of {user}; their Okta tokens were revoked at the org",
         grants.len()
     ));

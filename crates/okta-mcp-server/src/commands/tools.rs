@@ -1,6 +1,6 @@
 //! `tools`: what this configuration exposes, without connecting to the org.
 
-use crate::output;
+use crate::cli_output;
 use crate::server::exposure;
 use crate::settings::Settings;
 use std::collections::BTreeSet;
@@ -18,7 +18,7 @@ pub async fn run(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
         .collect();
     if json {
         let defs: Vec<_> = tools.iter().map(|t| t.mcp_tool()).collect();
-        output::print_json(&serde_json::to_value(defs)?);
+        cli_output::print_json(&serde_json::to_value(defs)?);
     } else {
         for t in &tools {
             let access = if t.is_read_only() {
@@ -28,7 +28,7 @@ pub async fn run(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
             } else {
                 "write"
             };
-            output::print_line(&format!(
+            cli_output::print_line(&format!(
                 "{:<40} {access}  {}",
                 t.spec.name,
                 t.spec.scope.unwrap_or("-")

@@ -11,7 +11,7 @@ pub mod stdio;
 use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
 use crate::caller::Caller;
 use crate::org::Org;
-use crate::rendered::RenderedJson;
+use crate::rendered_json::RenderedJson;
 use crate::settings::Settings;
 use crate::tools::common::{ProgressEvent, ProgressFn};
 use crate::tools::error::ToolError;

@@ -5,8 +5,8 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::field_selection;
 use crate::tools::listing;
-use crate::tools::shape;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -30,9 +30,12 @@ pub(crate) fn ack(message: String) -> Value {
 /// A list Okta returns in one piece, under the anchor's key, with its count.
 pub(crate) fn whole_list(key: &str, items: Value) -> Value {
     let items: Vec<Value> = match items {
-        Value::Array(items) => items.into_iter().map(|v| shape::shape(v, None)).collect(),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| field_selection::shape(v, None))
+            .collect(),
         Value::Null => Vec::new(),
-        other => vec![shape::shape(other, None)],
+        other => vec![field_selection::shape(other, None)],
     };
     let mut out = Map::new();
     out.insert("total_fetched".into(), json!(items.len()));

@@ -3,7 +3,7 @@
 
 use crate::tools::Output;
 use crate::tools::error::ToolError;
-use crate::tools::shape::{self, Fields};
+use crate::tools::field_selection::{self, Fields};
 use okta_client::{ApiRequest, OktaClient};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -109,7 +109,7 @@ pub async fn object(
     fields: Option<&Fields>,
 ) -> Result<Value, ToolError> {
     let response = ctx.client.send(request).await?;
-    Ok(shape::shape(response.body, fields))
+    Ok(field_selection::shape(response.body, fields))
 }
 
 pub fn parse_fields(spec: Option<&str>) -> Result<Option<Fields>, ToolError> {

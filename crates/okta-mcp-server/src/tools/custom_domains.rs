@@ -6,8 +6,8 @@
 use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::field_selection;
 use crate::tools::files::{self, FileRules};
-use crate::tools::shape;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -209,10 +209,10 @@ pub fn tools() -> Vec<ToolDef> {
                     .json(json!({"domain": name, "certificateSourceType": source}));
                 let created = ctx.client.send(req).await?.body;
                 if created.is_object() {
-                    return Ok(shape::shape(created, None));
+                    return Ok(field_selection::shape(created, None));
                 }
                 find_domain(all_domains(&ctx).await?, &name)
-                    .map(|d| shape::shape(d, None))
+                    .map(|d| field_selection::shape(d, None))
                     .ok_or_else(|| {
                         ToolError::Refused(format!(
                             "Okta accepted {name} but it is not listed yet; check list_custom_domains"
@@ -299,7 +299,7 @@ pub fn tools() -> Vec<ToolDef> {
                 Ok(json!({
                     "success": true,
                     "message": format!("Certificate installed on custom domain {}", p.domain_id),
-                    "domain": shape::shape(domain, None),
+                    "domain": field_selection::shape(domain, None),
                 }))
             },
         ),
@@ -321,7 +321,7 @@ pub fn tools() -> Vec<ToolDef> {
                     return Ok(json!({
                         "validationStatus": status,
                         "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
-                        "domain": shape::shape(current, None),
+                        "domain": field_selection::shape(current, None),
                     }));
                 }
                 let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();

@@ -498,7 +498,7 @@ fn resources_tool(page: Page) -> ToolDef {
             // The root is mostly links; keep them, as they are the answer here.
             let mut body = response.body;
             if let Some(links) = body.get("_links").cloned() {
-                let mut shaped = crate::tools::shape::shape(body, None);
+                let mut shaped = crate::tools::field_selection::shape(body, None);
                 shaped["links"] = links;
                 body = shaped;
             }

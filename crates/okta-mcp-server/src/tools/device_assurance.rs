@@ -152,8 +152,8 @@ pub fn tools() -> Vec<ToolDef> {
                 )?;
                 let req = ApiRequest::put(path(&p.device_assurance_id)).json(Value::Object(body));
                 let after = ctx.client.send(req).await?.body;
-                let before = crate::tools::shape::shape(before, None);
-                let after = crate::tools::shape::shape(after, None);
+                let before = crate::tools::field_selection::shape(before, None);
+                let after = crate::tools::field_selection::shape(after, None);
                 Ok(json!({
                     "changes": rules::changes(&before, &after),
                     "before": rules::enrich(before),
@@ -201,7 +201,7 @@ pub fn tools() -> Vec<ToolDef> {
 }
 
 fn shaped(policy: Value) -> Value {
-    rules::enrich(crate::tools::shape::shape(policy, None))
+    rules::enrich(crate::tools::field_selection::shape(policy, None))
 }
 
 /// The body to send: read-only fields dropped, name/platform kept from `current` when not

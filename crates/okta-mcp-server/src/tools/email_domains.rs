@@ -7,7 +7,7 @@ use crate::tools::brands::{ack, whole_list};
 use crate::tools::common::{self, ToolCtx};
 use crate::tools::custom_domains::normalise_fqdn;
 use crate::tools::error::ToolError;
-use crate::tools::shape;
+use crate::tools::field_selection;
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -153,10 +153,10 @@ pub fn tools() -> Vec<ToolDef> {
                 }));
                 let created = ctx.client.send(req).await?.body;
                 if created.is_object() {
-                    return Ok(shape::shape(created, None));
+                    return Ok(field_selection::shape(created, None));
                 }
                 find(all_email_domains(&ctx).await?, &name)
-                    .map(|d| shape::shape(d, None))
+                    .map(|d| field_selection::shape(d, None))
                     .ok_or_else(|| {
                         ToolError::Refused(format!(
                             "Okta accepted {name} but it is not listed yet; check list_email_domains"
@@ -242,7 +242,7 @@ pub fn tools() -> Vec<ToolDef> {
                     return Ok(json!({
                         "validationStatus": "VERIFIED",
                         "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.email_domain_id)),
-                        "email_domain": shape::shape(current, None),
+                        "email_domain": field_selection::shape(current, None),
                     }));
                 }
                 let req = ApiRequest::post(domain_path(&p.email_domain_id).lit("verify")).retryable();

@@ -387,7 +387,7 @@ pub fn tools() -> Vec<ToolDef> {
                 )
                 .query_opt("language", optional_language(p.language)?);
                 match ctx.client.send(req).await {
-                    Ok(found) => Ok(crate::tools::shape::shape(found.body, None)),
+                    Ok(found) => Ok(crate::tools::field_selection::shape(found.body, None)),
                     Err(e) => Err(explain_user_only(&ctx, &p.brand_id, &p.template_name, e).await),
                 }
             },
@@ -420,13 +420,13 @@ pub fn tools() -> Vec<ToolDef> {
                     .json(customization_body(&language, &p.subject, &p.body, p.is_default));
                 let created = ctx.client.send(req).await?.body;
                 if created.is_object() {
-                    return Ok(crate::tools::shape::shape(created, None));
+                    return Ok(crate::tools::field_selection::shape(created, None));
                 }
                 // Nothing came back: read the new customization instead.
                 let now = all_customizations(&ctx, &p.brand_id, &p.template_name).await?;
                 now.into_iter()
                     .find(|c| same_language(c, &language))
-                    .map(|c| crate::tools::shape::shape(c, None))
+                    .map(|c| crate::tools::field_selection::shape(c, None))
                     .ok_or_else(|| {
                         ToolError::Refused(format!(
                             "Okta accepted the {language} customization but it cannot be read back; check list_email_customizations"

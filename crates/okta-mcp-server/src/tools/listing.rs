@@ -2,12 +2,12 @@
 //! and rendered to JSON bytes the moment its page arrives, cut at the result byte budget
 //! with a cursor that continues exactly where the cut fell.
 
-use crate::rendered::RenderedJson;
+use crate::rendered_json::RenderedJson;
 use crate::tools::Reply;
 use crate::tools::common::ProgressEvent;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
-use crate::tools::shape::{self, Fields};
+use crate::tools::field_selection::{self, Fields};
 use base64::Engine;
 use futures::StreamExt;
 use okta_client::{ApiError, ApiRequest, Page};
@@ -119,7 +119,7 @@ pub fn shape_raw(raw: &RawValue, fields: Option<&Fields>) -> Result<Value, ToolE
             "an item of the response is not valid JSON: {e}"
         )))
     })?;
-    Ok(shape::shape(value, fields))
+    Ok(field_selection::shape(value, fields))
 }
 
 /// The list result: the envelope fields in order, then `items` from rendered parts.

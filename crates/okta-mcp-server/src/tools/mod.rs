@@ -10,6 +10,7 @@ pub mod device_assurance;
 pub mod email_domains;
 pub mod email_templates;
 pub mod error;
+pub mod field_selection;
 pub mod files;
 pub mod groups;
 pub mod listing;
@@ -19,11 +20,10 @@ pub mod log_window;
 pub mod logs;
 pub mod meta;
 pub mod policies;
-pub mod shape;
 pub mod themes;
 pub mod users;
 
-use crate::rendered::RenderedJson;
+use crate::rendered_json::RenderedJson;
 use crate::tools::error::ToolError;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -145,7 +145,7 @@ pub struct ToolSpec {
 }
 
 /// What a handler answers: a JSON value, or a list already rendered to JSON text as its
-/// pages arrived (see `rendered`).
+/// pages arrived (see `rendered_json`).
 #[derive(Debug)]
 pub enum Reply {
     Value(Value),

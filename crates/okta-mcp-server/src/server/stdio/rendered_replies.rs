@@ -13,7 +13,7 @@
 //! handler gives up a result whose call was cancelled instead of holding it, and the response
 //! taking its id releases the rest.
 
-use crate::rendered::RenderedJson;
+use crate::rendered_json::RenderedJson;
 use rmcp::model::{MetaObject, RequestId, ResultType};
 use std::collections::HashMap;
 use std::io::{self, Write};

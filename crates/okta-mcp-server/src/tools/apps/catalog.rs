@@ -5,7 +5,7 @@
 use crate::tools::common::ProgressEvent;
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::shape::{self, Fields};
+use crate::tools::field_selection::{self, Fields};
 use crate::tools::users::non_empty;
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
@@ -241,7 +241,7 @@ impl Listing {
                 return;
             }
             let name = name_of(&item);
-            let shaped = shape::shape(item, self.fields.as_ref());
+            let shaped = field_selection::shape(item, self.fields.as_ref());
             let size = serde_json::to_vec(&shaped)
                 .map(|b| b.len() + 1)
                 .unwrap_or(0);

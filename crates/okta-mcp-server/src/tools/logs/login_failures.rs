@@ -3,8 +3,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
+use crate::tools::field_selection::{self, Fields};
 use crate::tools::logs::iso8601;
-use crate::tools::shape::{self, Fields};
 use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
 use futures::StreamExt;
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
@@ -245,7 +245,7 @@ async fn walk(ctx: &ToolCtx, request: ApiRequest, fields: &Fields, budget: usize
                 .as_str()
                 .is_some_and(|t| LOGIN_EVENT_TYPES.contains(&t));
             let targets = compact_targets(&raw["target"]);
-            let mut event = shape::shape(raw, Some(fields));
+            let mut event = field_selection::shape(raw, Some(fields));
             if let Some(targets) = targets {
                 event["target"] = targets;
             }
