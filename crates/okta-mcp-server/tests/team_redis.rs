@@ -403,6 +403,7 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
         redis.stop();
         let started = Instant::now();
         let during = mcp.call("list_users", json!({"limit": 1})).await;
+        eprintln!("first answer with Redis down: {:?}", started.elapsed());
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "an outage answer took {:?}",
@@ -449,6 +450,7 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        eprintln!("ready again {:?} after Redis restarted", back.elapsed());
         let after = mcp.call("list_users", json!({"limit": 1})).await;
         assert_eq!(after.status, 200, "{after:?}");
         assert_eq!(after.body["result"]["isError"], false, "{after:?}");
