@@ -319,7 +319,27 @@ fn no_tool_module_imports_another() {
         }
         root.join(area).join(format!("{name}.rs")).is_file() || root.join(area).join(name).is_dir()
     };
-    let mut files = Vec::new();
+    let sources = tool_sources();
+    assert!(sources.len() > 20, "found only {} files", sources.len());
+    let mut violations = Vec::new();
+    for (relative, source) in sources {
+        // The registry names every area (it assembles the catalogue); this file quotes examples.
+        if ["mod.rs", "registry.rs", "guards.rs"].contains(&relative.as_str()) {
+            continue;
+        }
+        violations.extend(layout_violations(&relative, &source, &module_exists));
+    }
+    assert!(
+        violations.is_empty(),
+        "move what two tool modules share into tools/support/:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Every `.rs` file under src/tools, with its path relative to it.
+fn tool_sources() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tools");
+    let mut out = Vec::new();
     let mut dirs = vec![root.clone()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -327,29 +347,45 @@ fn no_tool_module_imports_another() {
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
+                let relative = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((relative, std::fs::read_to_string(&path).unwrap()));
             }
         }
     }
-    assert!(files.len() > 20, "found only {} files", files.len());
-    let mut violations = Vec::new();
-    for file in files {
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        // The registry names every area (it assembles the catalogue); this file quotes examples.
-        if ["mod.rs", "registry.rs", "guards.rs"].contains(&relative.as_str()) {
-            continue;
+    out
+}
+
+/// A parameter that names an object in a path is an ID type (support/ids.rs), checked when
+/// the arguments are read, never a bare String checked (or not) by each handler.
+#[test]
+fn id_parameters_are_id_types() {
+    // Values that only filter (blank means "any"), never a path segment.
+    const FILTER_VALUES: &[(&str, &str)] = &[("logs/login_failures.rs", "user_id")];
+    let mut bare = Vec::new();
+    for (path, source) in tool_sources() {
+        for line in source.lines().map(str::trim) {
+            let Some(field) = line.strip_prefix("pub ") else {
+                continue;
+            };
+            let Some((name, ty)) = field.split_once(": ") else {
+                continue;
+            };
+            let names_an_object =
+                name.ends_with("_id") || name == "template_name" || name == "app_name";
+            let bare_string = ty.starts_with("String") || ty.starts_with("Option<String>");
+            if names_an_object && bare_string && !FILTER_VALUES.contains(&(path.as_str(), name)) {
+                bare.push(format!("{path}: {line}"));
+            }
         }
-        let source = std::fs::read_to_string(&file).unwrap();
-        violations.extend(layout_violations(&relative, &source, &module_exists));
     }
     assert!(
-        violations.is_empty(),
-        "move what two tool modules share into tools/support/:\n{}",
-        violations.join("\n")
+        bare.is_empty(),
+        "use an ID type from tools/support/ids.rs:\n{}",
+        bare.join("\n")
     );
 }
 
