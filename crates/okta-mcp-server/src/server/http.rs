@@ -44,7 +44,7 @@ pub const MCP_PATH: &str = "/mcp";
 pub const HEALTH_PATH: &str = "/healthz";
 /// Readiness: 200 when this replica can serve (its state store answers), 503 with a short
 /// reason when not (store unreachable, or shutting down), so a load balancer routes around
-/// it. Unauthenticated like `/healthz`; the reason names no secret.
+/// it. Unauthenticated like `/healthz`, so the reason is generic (no address, no secret).
 pub const READY_PATH: &str = "/readyz";
 /// Extra time the HTTP layer gives a request beyond the tool-call deadline, so a call that
 /// runs out of time is answered by its own timeout result rather than cut off.
@@ -200,7 +200,9 @@ async fn ready(front: Arc<Front>, store: Option<crate::team::state::State>) -> R
     if let Some(state) = store
         && let Err(e) = state.ping().await
     {
-        return unready(e.to_string());
+        // The probe may come from outside: the reason stays generic, the log has the detail.
+        tracing::debug!(error = %e, "not ready: the state store did not answer");
+        return unready("the state store is unreachable".into());
     }
     axum::Json(json!({"status": "ready"})).into_response()
 }
