@@ -34,6 +34,9 @@ pub enum Kind {
     Upstream,
     /// When a grant was last used, by grant id (kept apart so a use never races a rotation).
     LastUsed,
+    /// An MCP session's owner and `initialize` handshake, by session id, so another
+    /// replica can continue the session (`server::http::sessions`).
+    McpSession,
 }
 
 impl Kind {
@@ -47,6 +50,7 @@ impl Kind {
             Kind::Grant => "grant",
             Kind::Upstream => "upstream",
             Kind::LastUsed => "last_used",
+            Kind::McpSession => "mcp_session",
         }
     }
 }
