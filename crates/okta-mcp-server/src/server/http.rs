@@ -543,6 +543,8 @@ async fn admission(State(front): State<Arc<Front>>, request: Request, next: Next
             1,
         );
     };
+    // Which replica served a request, for operators reading several replicas' logs.
+    tracing::debug!(user = ?who, initialize, "admitted an MCP request");
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;

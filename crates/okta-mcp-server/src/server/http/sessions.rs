@@ -323,6 +323,7 @@ impl SessionManager for CappedSessions {
         if self.count().await >= self.max {
             return Err(CappedSessionsError::Full(self.max));
         }
+        tracing::info!(session = %id, "continuing an MCP session opened on another replica");
         Ok(self.inner.restore_session(id).await?)
     }
 }
