@@ -19,12 +19,25 @@ pub struct RedisServer {
     pub port: u16,
     /// Its working directory and log file (kept after a failure for a look).
     dir: tempfile::TempDir,
+    /// Whether writes are kept across a restart (an append-only file, synced each write).
+    persistent: bool,
 }
 
 impl RedisServer {
     /// Starts a redis-server, or returns None (with a note on stderr) when
     /// OKTA_MCP_TEST_REDIS_SERVER is unset locally; in CI an unset variable fails the test.
     pub fn start() -> Option<Self> {
+        Self::launch_new(false)
+    }
+
+    /// Like [`Self::start`], but every acknowledged write survives [`Self::restart`] (AOF
+    /// with fsync always), as in a production Redis: an outage test then shows recovery of
+    /// the same sign-ins.
+    pub fn start_persistent() -> Option<Self> {
+        Self::launch_new(true)
+    }
+
+    fn launch_new(persistent: bool) -> Option<Self> {
         let binary = super::external_tool(
             "OKTA_MCP_TEST_REDIS_SERVER",
             "path to redis-server, for the Redis state store tests",
@@ -34,6 +47,7 @@ impl RedisServer {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("tempdir"),
+            persistent,
         };
         server.launch();
         Some(server)
@@ -65,14 +79,10 @@ impl RedisServer {
         }
     }
 
-    /// Starts it again on the same port (empty: nothing was persisted).
+    /// Starts it again on the same port (empty unless started persistent).
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
     }
 
     fn launch(&mut self) {
@@ -80,7 +90,11 @@ impl RedisServer {
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
-            .args(["--appendonly", "no"])
+            .args(if self.persistent {
+                ["--appendonly", "yes", "--appendfsync", "always"].as_slice()
+            } else {
+                ["--appendonly", "no"].as_slice()
+            })
             .args(["--daemonize", "no"])
             .args(["--protected-mode", "yes"])
             .arg("--dir")
