@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 /// A rate-limit wait the client is making, as its caller hears of it.
@@ -40,8 +41,6 @@ pub enum Claim {
     /// The shared window is used up until its reset: wait, as for a 429.
     Exhausted(SharedWindow),
 }
-
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The rate-limit view kept outside this process, so that several processes acting on one
 /// org (the team server's replicas) pace together instead of each assuming the whole budget.

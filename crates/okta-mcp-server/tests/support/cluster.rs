@@ -43,7 +43,8 @@ impl Cluster {
             "OKTA_MCP_TEST_HAPROXY",
             "path to haproxy, the load balancer of the replica tests",
         )?;
-        let redis = RedisServer::start()?;
+        // Persistent, as a production Redis: an outage test restarts it with its data.
+        let redis = RedisServer::start_persistent()?;
         let lb_port = free_port();
         let public = format!("http://127.0.0.1:{lb_port}");
         let web = org.sandbox.web_client().client_id.clone();
@@ -55,13 +56,6 @@ impl Cluster {
         for name in ["a", "b"] {
             let dir = tempfile::tempdir().expect("tempdir");
             let mut env = replica_env(org, dir.path(), &redis.url(), &public);
-            if let Some(first) = dirs.first() {
-                let first: &tempfile::TempDir = first;
-                // Same path on both, so the cluster needs no Redis to share SQLite state on
-                // one machine; with OKTA_MCP_STATE_URL set the file is not used at all.
-                let path = first.path().join("state.sqlite3").display().to_string();
-                env = with_env(&env, "OKTA_MCP_STATE_PATH", &path);
-            }
             for (k, v) in extra {
                 env = with_env(&env, k, v);
             }
@@ -83,11 +77,15 @@ impl Cluster {
         })
     }
 
-    /// Kills replica `i` with SIGKILL (no drain, no goodbye) and waits until the balancer's
-    /// health check has taken it out.
+    /// Kills replica `i` with SIGKILL (no drain, no goodbye). The balancer is not told: the
+    /// next request sent its way finds the port closed and goes to the other replica.
     pub fn kill_replica(&mut self, i: usize) {
         self.replicas[i].stop();
-        std::thread::sleep(HEALTH_INTERVAL * 3);
+    }
+
+    /// The environment the replicas run with (for `okta-mcp-server audit` and the like).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.replicas[0].env
     }
 
     /// How many lines of replica `i`'s log contain `needle`.
