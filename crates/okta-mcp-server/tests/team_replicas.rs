@@ -390,3 +390,93 @@ fn redis_stopped_and_restarted_mid_run_gives_clear_errors_then_success() {
         }
     });
 }
+
+/// Requests per window in the rate-limit test, and the window (Okta: per minute; short here).
+const RATE_LIMIT: u64 = 12;
+const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3);
+/// fetch_all calls run at once on each replica.
+const FETCHES_PER_REPLICA: usize = 2;
+
+/// With the sandbox enforcing Okta-like limits (12 requests per 3 s window on the users
+/// family), two replicas each driving two fetch_all calls of 19 pages stay inside the limit
+/// together: at most 2 of their requests get a 429 per window the run spans.
+///
+/// Why that bound: every request claims a slot in the shared view before it goes, so the
+/// replicas together never send more than the window's remaining count as Okta last reported
+/// it. What the shared view cannot see is the one request per replica that learns a new
+/// window (sent before any replica has heard of it), so each window can be overrun by at
+/// most one request per replica: 2. Without the shared view each replica spends the budget
+/// it believes it has, and the overrun grows with the number of calls in flight.
+#[test]
+fn two_replicas_driving_fetch_all_stay_inside_the_rate_limit() {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::uniform(RATE_LIMIT, RATE_WINDOW);
+    let org = TestOrg::with_config(config);
+    // Okta's list leaves deprovisioned users out unless asked for them.
+    let pages = org
+        .users()
+        .iter()
+        .filter(|u| u["status"] != "DEPROVISIONED")
+        .count()
+        .div_ceil(10);
+    let Some(cluster) = Cluster::start(&org, &[]) else {
+        return;
+    };
+    org.block_on(async {
+        let client = register(&cluster, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &cluster, &client, REDIRECT, SUPER, None).await;
+        let mut sessions = Vec::new();
+        for _ in 0..2 * FETCHES_PER_REPLICA {
+            let mut session = McpHttp::new(&cluster, Some(&person.access_token));
+            session.initialize().await;
+            sessions.push(session);
+        }
+        // A fresh window for the run, and a journal of the run only.
+        tokio::time::sleep(RATE_WINDOW).await;
+        org.sandbox.faults().reset_rate_limits();
+        org.sandbox.faults().clear_journal();
+        let before = admitted(&cluster);
+        let started = std::time::Instant::now();
+        let calls = sessions.iter_mut().map(|session| {
+            session.call("list_users", json!({"fetch_all": true, "limit": 10}))
+        });
+        let answers = futures::future::join_all(calls).await;
+        let elapsed = started.elapsed();
+        for (i, answer) in answers.iter().enumerate() {
+            ok(answer, &format!("fetch_all {i}"));
+        }
+        let after = admitted(&cluster);
+        assert_eq!(
+            [after[0] - before[0], after[1] - before[1]],
+            [FETCHES_PER_REPLICA; 2],
+            "each replica ran its share of the fetch_all calls"
+        );
+        let journal = org.sandbox.faults().journal();
+        let users: Vec<_> = journal
+            .iter()
+            .filter(|e| e.path.starts_with("/api/v1/users"))
+            .collect();
+        let limited = users.iter().filter(|e| e.status == Some(429)).count();
+        let windows = (elapsed.as_secs_f64() / RATE_WINDOW.as_secs_f64()).ceil() as usize + 1;
+        eprintln!(
+            "statuses in order: {}",
+            users
+                .iter()
+                .map(|e| if e.status == Some(429) { 'x' } else { '.' })
+                .collect::<String>()
+        );
+        eprintln!(
+            "{} requests to the users family in {elapsed:?} ({windows} windows of {RATE_LIMIT}), {limited} answered 429",
+            users.len()
+        );
+        assert_eq!(
+            users.len() - limited,
+            2 * FETCHES_PER_REPLICA * pages,
+            "every page was fetched once ({pages} pages a fetch)"
+        );
+        assert!(
+            limited <= 2 * windows,
+            "{limited} requests got a 429 in {windows} windows (at most 2 a window)"
+        );
+    });
+}

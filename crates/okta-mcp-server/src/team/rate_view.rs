@@ -22,11 +22,11 @@ const KEEP_AFTER_RESET_SECS: u64 = 5;
 const WARN_EVERY: Duration = Duration::from_secs(30);
 
 /// Counts one request against a live window: `{granted, limit, remaining, reset}`, or nil
-/// when no window is known (or it has reset). `ARGV[1]`: now, Unix seconds.
+/// when no window is known (or its reset second has come). `ARGV[1]`: now, Unix seconds.
 const CLAIM: &str = r"
 local w = redis.call('HMGET', KEYS[1], 'limit', 'remaining', 'reset')
 if not w[1] or not w[2] or not w[3] then return nil end
-if tonumber(w[3]) < tonumber(ARGV[1]) then return nil end
+if tonumber(w[3]) <= tonumber(ARGV[1]) then return nil end
 local remaining = tonumber(w[2])
 if remaining > 0 then
   remaining = redis.call('HINCRBY', KEYS[1], 'remaining', -1)
