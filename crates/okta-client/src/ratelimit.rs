@@ -2,12 +2,12 @@
 //! concurrent calls pace themselves instead of running into 429s.
 
 use crate::RateLimit;
+use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 /// A rate-limit wait the client is making, as its caller hears of it.
@@ -739,17 +739,19 @@ mod tests {
         // B has never sent a request, yet knows only 4 are left.
         let first = b.acquire("/api/v1/users", max).await;
         drop(first);
-        let left = b.family("/api/v1/users").lock().window.as_ref().map(|w| w.remaining);
+        let left = b
+            .family("/api/v1/users")
+            .lock()
+            .window
+            .as_ref()
+            .map(|w| w.remaining);
         assert!(left.is_some_and(|n| n <= 4), "{left:?}");
         // Spend the rest through A; B's next request waits for the reset.
         for _ in 0..3 {
             drop(a.acquire("/api/v1/users", max).await);
         }
-        let waited = tokio::time::timeout(
-            Duration::from_millis(300),
-            b.acquire("/api/v1/users", max),
-        )
-        .await;
+        let waited =
+            tokio::time::timeout(Duration::from_millis(300), b.acquire("/api/v1/users", max)).await;
         assert!(waited.is_err(), "B sent into a window A had used up");
     }
 }

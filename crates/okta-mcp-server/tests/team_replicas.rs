@@ -154,10 +154,17 @@ fn a_replica_killed_mid_run_leaves_every_later_call_to_the_other() {
             .iter()
             .filter(|r| r["tool"] == "create_group" && r["outcome"] == "ok")
             .count();
-        assert_eq!(written, BEFORE + AFTER, "one audit record a write: {records:?}");
+        assert_eq!(
+            written,
+            BEFORE + AFTER,
+            "one audit record a write: {records:?}"
+        );
 
         // Still signed in: the access token and the refresh token work on the survivor.
-        ok(&mcp.request("tools/list", json!({})).await, "tools/list after the kill");
+        ok(
+            &mcp.request("tools/list", json!({})).await,
+            "tools/list after the kill",
+        );
         let (status, rotated) =
             support::team::refresh(&cluster, &client, &person.refresh_token).await;
         assert_eq!(status, 200, "{rotated}");
@@ -350,7 +357,10 @@ fn redis_stopped_and_restarted_mid_run_gives_clear_errors_then_success() {
         let mut mcp = McpHttp::new(&cluster, Some(&person.access_token));
         mcp.initialize().await;
         for i in 0..4 {
-            ok(&mcp.call("list_users", json!({"limit": 1})).await, &format!("before {i}"));
+            ok(
+                &mcp.call("list_users", json!({"limit": 1})).await,
+                &format!("before {i}"),
+            );
         }
         cluster.redis.stop();
         for i in 0..4 {
@@ -364,7 +374,9 @@ fn redis_stopped_and_restarted_mid_run_gives_clear_errors_then_success() {
             assert_eq!(during.status, 503, "during {i}: {during:?}");
             let said = during.body.to_string();
             assert!(
-                said.contains("state store") && said.contains("unreachable") && said.contains("retry"),
+                said.contains("state store")
+                    && said.contains("unreachable")
+                    && said.contains("retry"),
                 "during {i}: {said}"
             );
         }

@@ -144,7 +144,11 @@ impl Balancer {
             if let Ok(Some(status)) = balancer.child.try_wait() {
                 panic!("haproxy exited with {status}: {}", balancer.log());
             }
-            assert!(Instant::now() < deadline, "haproxy did not listen: {}", balancer.log());
+            assert!(
+                Instant::now() < deadline,
+                "haproxy did not listen: {}",
+                balancer.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         // Both replicas up in the balancer's eyes before the first request.

@@ -161,11 +161,14 @@ impl CappedSessions {
             return Ok(None);
         };
         let Ok(record) = serde_json::from_slice::<SessionRecord>(&bytes) else {
-            tracing::warn!("an MCP session record in the state store could not be read; the client is asked to start a new session");
+            tracing::warn!(
+                "an MCP session record in the state store could not be read; the client is asked to start a new session"
+            );
             return Ok(None);
         };
         let owner = record.owner.clone();
-        self.remember(id, &record.owner, Some(record.handshake)).await;
+        self.remember(id, &record.owner, Some(record.handshake))
+            .await;
         Ok(Some(owner))
     }
 
