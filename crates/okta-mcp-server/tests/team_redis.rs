@@ -274,6 +274,26 @@ fn two_servers_on_one_redis_share_sign_ins_confirmations_and_the_audit_stream() 
         );
         assert_eq!(deletions_in(dir_b.path()), ["ok", "declined"]);
 
+        // Who is signed in, and ending a person's access, from any host with the URL: the
+        // token stops working on every replica at once.
+        let listed = support::run(&env_b, &["sessions", "list", "--json"]);
+        assert!(listed.status.success(), "{listed:?}");
+        let listed: Value = serde_json::from_slice(&listed.stdout).expect("sessions JSON");
+        assert!(
+            listed["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["login"] == SUPER),
+            "{listed}"
+        );
+        let revoked = support::run(&env_b, &["sessions", "revoke", SUPER]);
+        assert!(revoked.status.success(), "{revoked:?}");
+        for server in [&a, &b] {
+            let mut after = McpHttp::new(server, Some(&person.access_token));
+            assert_eq!(after.request("tools/list", json!({})).await.status, 401);
+        }
+
         let mut secrets = secrets(&a, &[&person]);
         secrets.push((
             "rotated refresh token",
@@ -470,4 +490,24 @@ fn a_bad_state_url_refuses_start_up_without_echoing_its_password() {
         assert!(lines[0].contains("OKTA_MCP_STATE_URL"), "{stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
     }
+}
+
+/// Without OKTA_MCP_STATE_URL the embedded store is the default: /readyz checks it (a trivial
+/// SQLite query) and says ready; no Redis is needed for one instance.
+#[test]
+fn readiness_checks_the_embedded_store_when_no_redis_is_configured() {
+    let org = TestOrg::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(
+        &org,
+        &team_env(&org, dir.path()),
+        free_port(),
+        "ready-sqlite",
+    );
+    org.block_on(async {
+        let (status, body) = get(&format!("{}/readyz", server.base)).await;
+        assert_eq!((status, &body["status"]), (200, &json!("ready")), "{body}");
+        assert_eq!(get(&format!("{}/healthz", server.base)).await.0, 200);
+    });
+    assert!(dir.path().join("state.sqlite3").exists());
 }

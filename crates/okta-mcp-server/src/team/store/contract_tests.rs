@@ -36,7 +36,7 @@ async fn keeps_the_contract(store: &dyn StateStore) {
         .await
         .unwrap();
     let taken = join_all((0..RACERS).map(|_| store.take(Kind::Code, "c".into()))).await;
-    let winners: Vec<_> = taken.into_iter().map(Result::unwrap).flatten().collect();
+    let winners: Vec<_> = taken.into_iter().filter_map(Result::unwrap).collect();
     assert_eq!(winners, vec![b"one".to_vec()], "exactly one take wins");
     assert!(store.get(Kind::Code, "c".into()).await.unwrap().is_none());
 
