@@ -492,3 +492,126 @@ fn two_replicas_driving_fetch_all_stay_inside_the_rate_limit() {
         );
     });
 }
+
+/// The JSON-RPC messages of an SSE stream, read as they come.
+struct EventStream {
+    bytes: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    buffer: String,
+}
+
+impl EventStream {
+    fn new(response: reqwest::Response) -> Self {
+        use futures::StreamExt;
+        Self {
+            bytes: response
+                .bytes_stream()
+                .map(|chunk| chunk.map(|b| b.to_vec()))
+                .boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next message for which `want` holds (others are skipped).
+    async fn until(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+        use futures::StreamExt;
+        loop {
+            while let Some(end) = self.buffer.find('\n') {
+                let line: String = self.buffer.drain(..=end).collect();
+                if let Some(data) = line.trim().strip_prefix("data:")
+                    && let Ok(message) = serde_json::from_str::<Value>(data.trim())
+                    && want(&message)
+                {
+                    return message;
+                }
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(30), self.bytes.next())
+                .await
+                .expect("the stream went quiet")
+                .expect("the stream ended")
+                .expect("the stream broke");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// A 2025-era client (MCP sessions, `elicitation/create`): a deletion asked by one replica
+/// (its prompt arrives on the call's event stream) is answered by a POST the balancer hands to
+/// the other replica, which passes the answer to the one that asked (Redis pub/sub); the group
+/// is deleted exactly once.
+#[test]
+fn an_elicitation_asked_by_one_replica_is_answered_through_the_other() {
+    let org = TestOrg::start();
+    let Some(cluster) = Cluster::start(&org, &[("OKTA_MCP_CONFIRM", "prompt")]) else {
+        return;
+    };
+    org.block_on(async {
+        let client = register(&cluster, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &cluster, &client, REDIRECT, SUPER, None).await;
+        let mut mcp = McpHttp::new(&cluster, Some(&person.access_token));
+        let init = mcp
+            .request(
+                "initialize",
+                json!({"protocolVersion": "2025-11-25", "capabilities": {"elicitation": {"form": {}}}, "clientInfo": {"name": "replicas-test", "version": "1"}}),
+            )
+            .await;
+        assert_eq!(init.status, 200, "{init:?}");
+        mcp.post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        let created = mcp
+            .call("create_group", json!({"profile": {"name": "Asked Here"}}))
+            .await;
+        let group_id = ok(&created, "create")["structuredContent"]["id"]
+            .as_str()
+            .expect("group id")
+            .to_owned();
+        let delete_path = format!("/api/v1/groups/{group_id}");
+
+        let call = support::team::http()
+            .post(cluster.mcp_url())
+            .bearer_auth(&person.access_token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2025-11-25")
+            .header("mcp-session-id", mcp.session().expect("session"))
+            .body(
+                json!({"jsonrpc": "2.0", "id": 900, "method": "tools/call",
+                       "params": {"name": "delete_group", "arguments": {"group_id": group_id}}})
+                .to_string(),
+            )
+            .send()
+            .await
+            .expect("tools/call");
+        assert_eq!(call.status(), 200);
+        let mut events = EventStream::new(call);
+        let prompt = events
+            .until(|m| m["method"] == "elicitation/create")
+            .await;
+        assert_eq!(org.sandbox.faults().count("DELETE", &delete_path), 0);
+        // The answer: the balancer sends it to the other replica.
+        let answered = mcp
+            .post(&json!({"jsonrpc": "2.0", "id": prompt["id"],
+                          "result": {"action": "accept", "content": {"confirm": true}}}))
+            .await;
+        assert_eq!(answered.status, 202, "{answered:?}");
+        let done = events.until(|m| m["id"] == 900).await;
+        assert_eq!(done["result"]["isError"], false, "{done}");
+        assert_eq!(
+            org.sandbox.faults().count("DELETE", &delete_path),
+            1,
+            "deleted exactly once"
+        );
+        let forwarded = [
+            cluster.log_count(0, "forwarded an answer to the replica that asked"),
+            cluster.log_count(1, "forwarded an answer to the replica that asked"),
+        ];
+        let taken = [
+            cluster.log_count(0, "took an answer another replica forwarded"),
+            cluster.log_count(1, "took an answer another replica forwarded"),
+        ];
+        assert!(
+            forwarded == [1, 0] && taken == [0, 1] || forwarded == [0, 1] && taken == [1, 0],
+            "answered on one replica, taken by the other: forwarded {forwarded:?}, taken {taken:?}\n{}",
+            cluster.stderr()
+        );
+    });
+}

@@ -12,6 +12,7 @@
 //!   while shutting down, caps sessions (503) and concurrent requests per caller (429), and
 //!   counts requests in flight so shutdown can wait for them.
 
+mod answers;
 mod sessions;
 
 use crate::caller::Caller;
@@ -223,6 +224,41 @@ struct Front {
     draining: watch::Sender<bool>,
 }
 
+/// The MCP sessions of this server; with a shared store (team mode), sessions other replicas
+/// can continue, and answers to our requests passed on to the replica that asked.
+fn sessions(
+    settings: &Settings,
+    shared: Option<Arc<dyn crate::team::store::StateStore>>,
+) -> Arc<CappedSessions> {
+    let answers = match (&shared, &settings.state_url) {
+        (Some(_), Some(url)) => match answers::Answers::shared(url) {
+            Ok(answers) => answers,
+            Err(e) => {
+                tracing::warn!(error = %e, "answers to this replica's requests cannot be passed between replicas");
+                answers::Answers::local()
+            }
+        },
+        _ => answers::Answers::local(),
+    };
+    let answers = Arc::new(answers);
+    let sessions = Arc::new(CappedSessions::new(
+        settings.http.max_sessions,
+        settings.http.session_idle_timeout,
+        shared,
+        answers.clone(),
+    ));
+    let weak = Arc::downgrade(&sessions);
+    answers.listen(move |session, message| {
+        let weak = weak.clone();
+        async move {
+            if let Some(sessions) = weak.upgrade() {
+                sessions.deliver(session, message).await;
+            }
+        }
+    });
+    sessions
+}
+
 /// One accepted `Host`: `port` None accepts any port; `portless` accepts a Host without a
 /// port (the client used the scheme's default port, which is this entry's port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,11 +330,7 @@ impl Front {
             max_body_bytes: http.max_body_bytes,
             request_timeout: http.request_timeout,
             shutdown_grace: http.shutdown_grace,
-            sessions: Arc::new(CappedSessions::new(
-                http.max_sessions,
-                http.session_idle_timeout,
-                shared,
-            )),
+            sessions: sessions(settings, shared),
             session_idle: http.session_idle_timeout,
             calls: Arc::new(CallSlots::new(http.max_concurrent_calls)),
             draining,

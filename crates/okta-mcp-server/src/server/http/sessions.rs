@@ -7,17 +7,22 @@
 //! (several replicas behind a load balancer) the owner and the client's `initialize`
 //! parameters are also written to the store, so a request that lands on another replica
 //! continues the session there: rmcp replays the handshake from the stored parameters
-//! ([`SessionStore`], `restore_session`), after the owner check has passed.
+//! ([`SessionStore`], `restore_session`), after the owner check has passed. A session's
+//! transport tags this replica's requests to the client ([`Tagged`]), so that an answer that
+//! lands on another replica is passed back to this one ([`Answers`]).
 
+use super::answers::Answers;
 use crate::team::store::{Kind, StateStore, StoreError};
+use rmcp::RoleServer;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::{
-    LocalSessionManager, LocalSessionManagerError, SessionConfig,
+    LocalSessionManager, LocalSessionManagerError, LocalSessionWorker, SessionConfig,
 };
 use rmcp::transport::streamable_http_server::session::{
     RestoreOutcome, ServerSseMessage, SessionId, SessionManager, SessionState, SessionStore,
     SessionStoreError,
 };
+use rmcp::transport::{Transport, WorkerTransport};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -35,6 +40,8 @@ pub struct CappedSessions {
     /// The state store shared by every replica, when there is one.
     shared: Option<Arc<dyn StateStore>>,
     idle: Duration,
+    /// Routes answers to this server's requests to the replica that asked.
+    answers: Arc<Answers>,
 }
 
 /// What this replica knows of one session.
@@ -58,6 +65,8 @@ pub enum CappedSessionsError {
     Full(usize),
     #[error(transparent)]
     Local(#[from] LocalSessionManagerError),
+    #[error("the answer could not be passed to the replica that asked: {0}")]
+    Forward(StoreError),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -67,7 +76,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl CappedSessions {
     /// At most `max` sessions; one unused for `idle` is closed (and stops counting).
     /// `shared`: the store other replicas read, so a session continues on any of them.
-    pub fn new(max: usize, idle: Duration, shared: Option<Arc<dyn StateStore>>) -> Self {
+    /// `answers`: how answers to this server's requests find the replica that asked.
+    pub fn new(
+        max: usize,
+        idle: Duration,
+        shared: Option<Arc<dyn StateStore>>,
+        answers: Arc<Answers>,
+    ) -> Self {
         let mut inner = LocalSessionManager::default();
         inner.session_config = {
             let mut config = SessionConfig::default();
@@ -82,6 +97,14 @@ impl CappedSessions {
             handshakes: Mutex::new(HashMap::new()),
             shared,
             idle,
+            answers,
+        }
+    }
+
+    /// Takes, in session `id`, an answer another replica passed on.
+    pub async fn deliver(&self, id: String, message: ClientJsonRpcMessage) {
+        if let Err(e) = self.inner.accept_message(&id.into(), message).await {
+            tracing::warn!(error = %e, "an answer passed on by another replica found no session here");
         }
     }
 
@@ -247,14 +270,15 @@ impl SessionStore for CappedSessions {
 
 impl SessionManager for CappedSessions {
     type Error = CappedSessionsError;
-    type Transport = <LocalSessionManager as SessionManager>::Transport;
+    type Transport = Tagged;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
         let _one_at_a_time = self.creating.lock().await;
         if self.count().await >= self.max {
             return Err(CappedSessionsError::Full(self.max));
         }
-        Ok(self.inner.create_session().await?)
+        let (id, transport) = self.inner.create_session().await?;
+        Ok((id, self.tagged(transport)))
     }
 
     async fn initialize_session(
@@ -293,6 +317,13 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<(), Self::Error> {
+        if let Some(replica) = self.answers.elsewhere(&message) {
+            return self
+                .answers
+                .forward(&replica, id, message)
+                .await
+                .map_err(CappedSessionsError::Forward);
+        }
         Ok(self.inner.accept_message(id, message).await?)
     }
 
@@ -327,6 +358,58 @@ impl SessionManager for CappedSessions {
             return Err(CappedSessionsError::Full(self.max));
         }
         tracing::info!(session = %id, "continuing an MCP session opened on another replica");
-        Ok(self.inner.restore_session(id).await?)
+        Ok(match self.inner.restore_session(id).await? {
+            RestoreOutcome::Restored(transport) => RestoreOutcome::Restored(self.tagged(transport)),
+            RestoreOutcome::AlreadyPresent => RestoreOutcome::AlreadyPresent,
+            _ => RestoreOutcome::NotSupported,
+        })
+    }
+}
+
+impl CappedSessions {
+    fn tagged(&self, inner: WorkerTransport<LocalSessionWorker>) -> Tagged {
+        Tagged {
+            inner,
+            answers: self.answers.clone(),
+        }
+    }
+}
+
+/// A session's transport whose requests to the client carry this replica's name in their
+/// ids, and whose answers come back with the ids as the server sent them ([`Answers`]).
+pub struct Tagged {
+    inner: WorkerTransport<LocalSessionWorker>,
+    answers: Arc<Answers>,
+}
+
+impl Transport<RoleServer> for Tagged {
+    type Error = <WorkerTransport<LocalSessionWorker> as Transport<RoleServer>>::Error;
+
+    fn send(
+        &mut self,
+        mut item: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        if let ServerJsonRpcMessage::Request(request) = &mut item {
+            request.id = self.answers.tag(request.id.clone());
+        }
+        self.inner.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
+        let mut message = self.inner.receive().await?;
+        match &mut message {
+            ClientJsonRpcMessage::Response(response) => {
+                response.id = self.answers.untag(response.id.clone());
+            }
+            ClientJsonRpcMessage::Error(error) => {
+                error.id = error.id.take().map(|id| self.answers.untag(id));
+            }
+            _ => {}
+        }
+        Some(message)
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
     }
 }
