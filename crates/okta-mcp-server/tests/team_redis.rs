@@ -397,10 +397,13 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
         mcp.initialize().await;
         let users = mcp.call("list_users", json!({"limit": 1})).await;
         assert_eq!(users.body["result"]["isError"], false, "{users:?}");
+        // A second sign-in got as far as the server's code when Redis went away.
+        let issued = authorization_code(&org, &server, &client, REDIRECT, SUPER, None).await;
 
         redis.stop();
         let started = Instant::now();
         let during = mcp.call("list_users", json!({"limit": 1})).await;
+        eprintln!("first answer with Redis down: {:?}", started.elapsed());
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "an outage answer took {:?}",
@@ -433,6 +436,10 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
         let (status, refused) = refresh(&server, &client, &person.refresh_token).await;
         assert_eq!(status, 503, "{refused}");
         assert_eq!(refused["error"], "temporarily_unavailable", "{refused}");
+        // So does redeeming the code, without spending it.
+        let (status, refused) = redeem_with_status(&server, &client, REDIRECT, &issued).await;
+        assert_eq!(status, 503, "{refused}");
+        assert_eq!(refused["error"], "temporarily_unavailable", "{refused}");
 
         redis.restart();
         let back = Instant::now();
@@ -443,6 +450,7 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        eprintln!("ready again {:?} after Redis restarted", back.elapsed());
         let after = mcp.call("list_users", json!({"limit": 1})).await;
         assert_eq!(after.status, 200, "{after:?}");
         assert_eq!(after.body["result"]["isError"], false, "{after:?}");
@@ -452,6 +460,13 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
         let (status, reused) = refresh(&server, &client, &person.refresh_token).await;
         assert_eq!(status, 400, "{reused}");
         assert_eq!(reused["error"], "invalid_grant", "{reused}");
+        // The code the outage refused is redeemed once, and only once.
+        let (status, second) = redeem_with_status(&server, &client, REDIRECT, &issued).await;
+        assert_eq!(status, 200, "{second}");
+        assert!(second["access_token"].is_string(), "{second}");
+        let (status, again) = redeem_with_status(&server, &client, REDIRECT, &issued).await;
+        assert_eq!(status, 400, "{again}");
+        assert_eq!(again["error"], "invalid_grant", "{again}");
 
         let log = server.stderr();
         assert!(!log.contains("panicked"), "{log}");
@@ -460,6 +475,14 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
             "rotated refresh token",
             rotated["refresh_token"].as_str().unwrap().to_owned(),
         ));
+        for (kind, key) in [
+            ("second access token", "access_token"),
+            ("second refresh token", "refresh_token"),
+        ] {
+            secrets.push((kind, second[key].as_str().unwrap().to_owned()));
+        }
+        secrets.push(("code", issued.code.clone()));
+        secrets.push(("verifier", issued.verifier.clone()));
         assert_no_secrets(&log, &secrets);
     });
     server.stop();

@@ -62,7 +62,7 @@ pub async fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCod
     }
     if skipped > 0 {
         eprintln!(
-            "skipped {skipped} unreadable record(s) in {source} (an unfinished last line after a crash is one)"
+            "skipped {skipped} unreadable line(s) in {source} (an unfinished last line after a crash is one)"
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -313,3 +313,64 @@ async fn needs_confirmation(ctx: &ToolCtx, tool: &ToolDef, args: &Value, mcp: bo
         "next_step": how,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confirmation_binds_the_exact_arguments_whatever_their_key_order() {
+        let asked = json!({"group_id": "00g1", "options": {"a": 1, "b": [1, {"y": 2, "x": 1}]}});
+        let echoed = json!({"options": {"b": [1, {"x": 1, "y": 2}], "a": 1}, "group_id": "00g1"});
+        assert_eq!(arguments_sha256(&asked), arguments_sha256(&echoed));
+        let other = json!({"group_id": "00g2", "options": {"a": 1, "b": [1, {"y": 2, "x": 1}]}});
+        assert_ne!(arguments_sha256(&asked), arguments_sha256(&other));
+        let reordered_list =
+            json!({"group_id": "00g1", "options": {"a": 1, "b": [{"y": 2, "x": 1}, 1]}});
+        assert_ne!(arguments_sha256(&asked), arguments_sha256(&reordered_list));
+    }
+
+    #[tokio::test]
+    async fn an_in_process_confirmation_is_single_use_and_only_its_owner_answers_it() {
+        let pending = PendingConfirmations::default();
+        let args = json!({"group_id": "00g1"});
+        let handle = pending
+            .insert(Some("00u1"), "delete_group", &args)
+            .await
+            .unwrap();
+        // Someone else's answer neither confirms nor spends it.
+        assert!(
+            !pending
+                .take(Some("00u2"), &handle, "delete_group", &args)
+                .await
+                .unwrap()
+        );
+        assert!(
+            pending
+                .take(Some("00u1"), &handle, "delete_group", &args)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !pending
+                .take(Some("00u1"), &handle, "delete_group", &args)
+                .await
+                .unwrap()
+        );
+        // Another call than the one asked about is refused (and spends the handle).
+        let handle = pending.insert(None, "delete_group", &args).await.unwrap();
+        let other = json!({"group_id": "00g2"});
+        assert!(
+            !pending
+                .take(None, &handle, "delete_group", &other)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !pending
+                .take(None, &handle, "delete_group", &args)
+                .await
+                .unwrap()
+        );
+    }
+}

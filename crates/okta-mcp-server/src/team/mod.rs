@@ -91,7 +91,10 @@ pub fn open_state(settings: &Settings) -> anyhow::Result<State> {
         "OKTA_MCP_STATE_KEY: not set; team mode encrypts people's Okta tokens at rest: generate a key with `openssl rand -base64 32`",
     )?;
     let store: Arc<dyn store::StateStore> = match &settings.state_url {
-        Some(url) => Arc::new(store::redis::RedisStore::open(url).map_err(anyhow::Error::msg)?),
+        Some(url) => {
+            tracing::debug!(redis = %url, "state store: Redis");
+            Arc::new(store::redis::RedisStore::open(url).map_err(anyhow::Error::msg)?)
+        }
         None => Arc::new(
             store::sqlite::SqliteStore::open(&settings.state_path)
                 .map_err(|e| anyhow::anyhow!("{e} (OKTA_MCP_STATE_PATH)"))?,

@@ -79,6 +79,25 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open but nothing is answered, as with
+    /// a Redis that is overloaded or cut off mid-connection. [`Self::resume`] undoes it.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let child = self.child.as_ref().expect("a running redis-server");
+        let status = Command::new("kill")
+            .args([which, &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {which} failed");
+    }
+
     /// Starts it again on the same port (empty unless started persistent).
     pub fn restart(&mut self) {
         self.stop();

@@ -258,6 +258,45 @@ pub async fn sign_in(
     login: &str,
     scope: Option<&str>,
 ) -> SignedIn {
+    let issued = authorization_code(org, server, client_id, redirect_uri, login, scope).await;
+    let tokens = redeem(server, client_id, redirect_uri, &issued).await;
+    let Issued {
+        code,
+        verifier,
+        upstream: [okta_code, upstream_state],
+    } = issued;
+    SignedIn {
+        client_id: client_id.to_owned(),
+        access_token: tokens["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an access token: {tokens}"))
+            .to_owned(),
+        refresh_token: tokens["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
+        scope: tokens["scope"].as_str().unwrap_or_default().to_owned(),
+        secrets: vec![code, okta_code, verifier, upstream_state],
+    }
+}
+
+/// The server's authorization code for a client, not yet redeemed, with its PKCE verifier.
+pub struct Issued {
+    pub code: String,
+    pub verifier: String,
+    /// Okta's code and the upstream state (secrets the log scan looks for).
+    pub upstream: [String; 2],
+}
+
+/// The sign-in up to the code the server gives the client (the person approved at Okta).
+pub async fn authorization_code(
+    org: &TestOrg,
+    server: &impl Endpoint,
+    client_id: &str,
+    redirect_uri: &str,
+    login: &str,
+    scope: Option<&str>,
+) -> Issued {
     let http = http();
     let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
@@ -318,35 +357,47 @@ pub async fn sign_in(
     );
     let code = query_param(&back, "code")
         .unwrap_or_else(|| panic!("a code for the client: {back}\n{}", server.stderr()));
-    let tokens: Value = http
+    Issued {
+        code,
+        verifier,
+        upstream: [okta_code, upstream_state],
+    }
+}
+
+/// Redeems `issued` at the server's /token: the answer's JSON.
+pub async fn redeem(
+    server: &impl Endpoint,
+    client_id: &str,
+    redirect_uri: &str,
+    issued: &Issued,
+) -> Value {
+    redeem_with_status(server, client_id, redirect_uri, issued)
+        .await
+        .1
+}
+
+/// Redeems `issued` at the server's /token: the status and the answer's JSON.
+pub async fn redeem_with_status(
+    server: &impl Endpoint,
+    client_id: &str,
+    redirect_uri: &str,
+    issued: &Issued,
+) -> (u16, Value) {
+    let response = http()
         .post(format!("{}/token", server.base()))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
+            ("code", issued.code.as_str()),
             ("redirect_uri", redirect_uri),
             ("client_id", client_id),
-            ("code_verifier", verifier.as_str()),
+            ("code_verifier", issued.verifier.as_str()),
             ("resource", server.mcp_url().as_str()),
         ])
         .send()
         .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    SignedIn {
-        client_id: client_id.to_owned(),
-        access_token: tokens["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("an access token: {tokens}"))
-            .to_owned(),
-        refresh_token: tokens["refresh_token"]
-            .as_str()
-            .expect("refresh token")
-            .to_owned(),
-        scope: tokens["scope"].as_str().unwrap_or_default().to_owned(),
-        secrets: vec![code, okta_code, verifier, upstream_state],
-    }
+        .expect("token");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("token JSON"))
 }
 
 /// A refresh token grant at the server's /token; the answer's status and body.

@@ -332,3 +332,85 @@ async fn redis_store_reports_an_outage_and_recovers() {
     );
     assert_eq!(store.take(Kind::Code, "after".into()).await.unwrap(), None);
 }
+
+/// Redis frozen (answers nothing): each operation gives up within its time limit with an
+/// error saying the store is unreachable; thawed, the same store answers correctly again
+/// (no late answer is taken for another request's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_stops_answering_times_out_and_recovers() {
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::open(&StateUrl::parse(&server.url()).unwrap()).unwrap();
+    store
+        .put(Kind::Code, "a".into(), b"1".to_vec(), None)
+        .await
+        .unwrap();
+    store
+        .put(Kind::Code, "b".into(), b"2".to_vec(), None)
+        .await
+        .unwrap();
+    server.pause();
+    let started = Instant::now();
+    let err = store.get(Kind::Code, "a".into()).await.unwrap_err();
+    let waited = started.elapsed();
+    server.resume();
+    assert!(
+        waited >= super::redis::OP_TIMEOUT - Duration::from_millis(100)
+            && waited <= super::redis::OP_TIMEOUT + Duration::from_secs(1),
+        "gave up after {waited:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("unreachable") && message.contains("retry"),
+        "{message}"
+    );
+    let started = Instant::now();
+    loop {
+        match store.get(Kind::Code, "b".into()).await {
+            Ok(value) => {
+                assert_eq!(value, Some(b"2".to_vec()), "the answer to this request");
+                break;
+            }
+            Err(e) => assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no recovery: {e}"
+            ),
+        }
+    }
+    assert_eq!(
+        store.take(Kind::Code, "a".into()).await.unwrap(),
+        Some(b"1".to_vec())
+    );
+}
+
+/// A wrong password in OKTA_MCP_STATE_URL: the error says to check the credentials and never
+/// shows the password; the right one works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_redis_password_is_named_without_echoing_it() {
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let mut admin = ::redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("right-pass-4817")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let url = |password: &str| format!("redis://:{password}@127.0.0.1:{}", server.port);
+    let wrong = RedisStore::open(&StateUrl::parse(&url("wrong-pass-2950")).unwrap()).unwrap();
+    let message = wrong.ping().await.unwrap_err().to_string();
+    assert!(message.contains("OKTA_MCP_STATE_URL"), "{message}");
+    assert!(
+        !message.contains("wrong-pass") && !message.contains("right-pass"),
+        "{message}"
+    );
+    let right = RedisStore::open(&StateUrl::parse(&url("right-pass-4817")).unwrap()).unwrap();
+    right.ping().await.unwrap();
+}

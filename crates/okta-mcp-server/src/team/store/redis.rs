@@ -153,12 +153,19 @@ impl RedisConnection {
 
 fn unreachable_error(address: &str, why: &str) -> StoreError {
     StoreError(format!(
-        "the state store (Redis at {address}) is unreachable ({why}); retry in a moment"
+        "Redis at {address} is unreachable ({why}); retry in a moment"
     ))
 }
 
 fn describe(address: &str, e: &redis::RedisError) -> StoreError {
-    if e.is_io_error()
+    // First: a refused password also drops the connection, but reconnecting will not help.
+    if e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
+    {
+        StoreError(format!(
+            "Redis at {address} refused the credentials: check the user and password in OKTA_MCP_STATE_URL"
+        ))
+    } else if e.is_io_error()
         || e.is_connection_dropped()
         || e.is_connection_refusal()
         || e.is_timeout()
@@ -172,13 +179,9 @@ fn describe(address: &str, e: &redis::RedisError) -> StoreError {
             "connection lost"
         };
         unreachable_error(address, why)
-    } else if e.kind() == redis::ErrorKind::AuthenticationFailed {
-        StoreError(format!(
-            "the state store (Redis at {address}) refused the credentials: check the user and password in OKTA_MCP_STATE_URL"
-        ))
     } else {
         StoreError(format!(
-            "the state store (Redis at {address}) refused a command ({})",
+            "Redis at {address} refused a command ({})",
             e.code().unwrap_or(e.category())
         ))
     }
