@@ -107,10 +107,20 @@ async fn serve_team(
             ),
         },
     };
+    // Replicas on one Redis pace together on the org's rate limits.
+    let client = match &org.settings.state_url {
+        Some(url) => org
+            .client
+            .clone()
+            .with_shared_rate_view(std::sync::Arc::new(
+                crate::team::rate_view::RedisRateView::open(url)?,
+            )),
+        None => org.client.clone(),
+    };
     let team = std::sync::Arc::new(crate::team::Team::new(
         &org.settings,
         &public,
-        org.client.clone(),
+        client,
         org.http.clone(),
         org.audit.clone(),
     )?);

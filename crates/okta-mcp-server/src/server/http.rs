@@ -12,6 +12,7 @@
 //!   while shutting down, caps sessions (503) and concurrent requests per caller (429), and
 //!   counts requests in flight so shutdown can wait for them.
 
+mod answers;
 mod sessions;
 
 use crate::caller::Caller;
@@ -100,7 +101,8 @@ pub async fn serve(
         .await
         .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
-    let front = Arc::new(Front::new(settings, local));
+    let shared = team.as_ref().map(|t| t.state.store());
+    let front = Arc::new(Front::new(settings, local, shared));
     let stop = CancellationToken::new();
     let app = router(server, front.clone(), stop.clone(), team);
     tracing::info!(address = %local, public_url = ?settings.public_url.as_ref().map(|u| u.as_str()), "serving MCP over Streamable HTTP at {MCP_PATH}");
@@ -149,11 +151,15 @@ fn router(
     stop: CancellationToken,
     team: Option<Arc<crate::team::Team>>,
 ) -> axum::Router {
-    let config = StreamableHttpServerConfig::default()
+    let mut config = StreamableHttpServerConfig::default()
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_max_request_body_bytes(front.max_body_bytes)
         .with_cancellation_token(stop);
+    if front.sessions.is_shared() {
+        // A session opened on another replica continues here (see `sessions`).
+        config.session_store = Some(front.sessions.clone());
+    }
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), front.sessions.clone(), config);
     // Team mode layers its authorization on `mcp` after `admission` (so it runs first and
@@ -220,6 +226,41 @@ struct Front {
     draining: watch::Sender<bool>,
 }
 
+/// The MCP sessions of this server; with a shared store (team mode), sessions other replicas
+/// can continue, and answers to our requests passed on to the replica that asked.
+fn sessions(
+    settings: &Settings,
+    shared: Option<Arc<dyn crate::team::store::StateStore>>,
+) -> Arc<CappedSessions> {
+    let answers = match (&shared, &settings.state_url) {
+        (Some(_), Some(url)) => match answers::Answers::shared(url) {
+            Ok(answers) => answers,
+            Err(e) => {
+                tracing::warn!(error = %e, "answers to this replica's requests cannot be passed between replicas");
+                answers::Answers::local()
+            }
+        },
+        _ => answers::Answers::local(),
+    };
+    let answers = Arc::new(answers);
+    let sessions = Arc::new(CappedSessions::new(
+        settings.http.max_sessions,
+        settings.http.session_idle_timeout,
+        shared,
+        answers.clone(),
+    ));
+    let weak = Arc::downgrade(&sessions);
+    answers.listen(move |session, message| {
+        let weak = weak.clone();
+        async move {
+            if let Some(sessions) = weak.upgrade() {
+                sessions.deliver(session, message).await;
+            }
+        }
+    });
+    sessions
+}
+
 /// One accepted `Host`: `port` None accepts any port; `portless` accepts a Host without a
 /// port (the client used the scheme's default port, which is this entry's port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +271,12 @@ struct AllowedHost {
 }
 
 impl Front {
-    fn new(settings: &Settings, local: SocketAddr) -> Self {
+    /// `shared`: the team state store, where MCP sessions are kept for the other replicas.
+    fn new(
+        settings: &Settings,
+        local: SocketAddr,
+        shared: Option<Arc<dyn crate::team::store::StateStore>>,
+    ) -> Self {
         let http = &settings.http;
         let mut hosts = Vec::new();
         let mut origins = Vec::new();
@@ -286,10 +332,7 @@ impl Front {
             max_body_bytes: http.max_body_bytes,
             request_timeout: http.request_timeout,
             shutdown_grace: http.shutdown_grace,
-            sessions: Arc::new(CappedSessions::new(
-                http.max_sessions,
-                http.session_idle_timeout,
-            )),
+            sessions: sessions(settings, shared),
             session_idle: http.session_idle_timeout,
             calls: Arc::new(CallSlots::new(http.max_concurrent_calls)),
             draining,
@@ -559,6 +602,8 @@ async fn admission(State(front): State<Arc<Front>>, request: Request, next: Next
             1,
         );
     };
+    // Which replica served a request, for operators reading several replicas' logs.
+    tracing::debug!(user = ?who, initialize, "admitted an MCP request");
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -587,16 +632,26 @@ async fn one_person_per_session(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(session) = session {
-        if front
-            .sessions
-            .owner_of(&session)
-            .is_some_and(|owner| owner != person)
-        {
-            tracing::warn!(user = %person, "refused a request naming another person's MCP session");
-            return reject(
-                StatusCode::NOT_FOUND,
-                "Not Found: no such session; initialize a new one",
-            );
+        match front.sessions.owner_of(&session).await {
+            Ok(Some(owner)) if owner != person => {
+                tracing::warn!(user = %person, "refused a request naming another person's MCP session");
+                return reject(
+                    StatusCode::NOT_FOUND,
+                    "Not Found: no such session; initialize a new one",
+                );
+            }
+            Ok(Some(_)) => front.sessions.renew(&session).await,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look up an MCP session in the state store");
+                return with_retry_after(
+                    reject(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Service Unavailable: the state store that holds MCP sessions is unreachable; retry in a moment",
+                    ),
+                    2,
+                );
+            }
         }
         return next.run(request).await;
     }
@@ -741,7 +796,7 @@ mod tests {
         .unwrap();
         settings.public_url = public.map(|u| url::Url::parse(u).unwrap());
         settings.http.allowed_hosts = extra_hosts.iter().map(|s| s.to_string()).collect();
-        Front::new(&settings, "127.0.0.1:8765".parse().unwrap())
+        Front::new(&settings, "127.0.0.1:8765".parse().unwrap(), None)
     }
 
     #[test]

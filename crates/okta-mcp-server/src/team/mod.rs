@@ -15,6 +15,7 @@ mod bearer;
 mod clients;
 mod metadata;
 pub mod people;
+pub mod rate_view;
 pub mod seal;
 pub mod state;
 pub mod store;

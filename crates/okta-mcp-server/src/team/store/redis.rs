@@ -58,6 +58,12 @@ impl StateUrl {
         Ok(Self { url })
     }
 
+    /// A client for connections of their own (pub/sub); the error never repeats the URL.
+    pub fn client(&self) -> Result<redis::Client, String> {
+        redis::Client::open(self.url.as_str())
+            .map_err(|_| "the Redis client does not accept OKTA_MCP_STATE_URL".to_owned())
+    }
+
     /// `host:port`: how errors and logs name the store.
     pub fn address(&self) -> String {
         format!(
