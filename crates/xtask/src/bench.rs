@@ -30,6 +30,8 @@ pub struct Options {
     /// A server binary to use instead of building one.
     pub server: Option<PathBuf>,
     pub part: Part,
+    /// Profile the one-replica team server's get_user row with callgrind into this directory.
+    pub callgrind: Option<PathBuf>,
 }
 
 /// Which rows to measure.
@@ -108,7 +110,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let mut tools_list = None;
     let mut call_rows = Vec::new();
     let mut log_rows = Vec::new();
-    let stdio_latencies: &[u64] = if options.part == Part::Http {
+    let stdio_latencies: &[u64] = if options.part == Part::Http || options.callgrind.is_some() {
         &[]
     } else {
         &plan.latencies_ms
@@ -157,6 +159,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             work.path(),
             &log_dir,
             options.quick,
+            options.callgrind.as_deref(),
         )?)
     };
     machine.finish();

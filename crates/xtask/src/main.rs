@@ -42,6 +42,10 @@ enum Task {
         /// Which rows: all, stdio (the personal server) or http (the team server).
         #[arg(long, value_enum, default_value = "all")]
         part: bench::Part,
+        /// Run only get_user with 10 clients on one team server replica run by callgrind
+        /// (instrumented during that row only), writing the profile into this directory.
+        #[arg(long, value_name = "DIR")]
+        callgrind: Option<PathBuf>,
     },
     /// Profile the release server's start-up (valgrind) and write the functions it runs to
     /// crates/okta-mcp-server/startup-order.txt, which the release link places first.
@@ -74,12 +78,14 @@ fn main() -> ExitCode {
             json,
             server,
             part,
+            callgrind,
         } => {
             let options = bench::Options {
                 quick,
                 json: json.unwrap_or_else(default_json_path),
                 server,
                 part,
+                callgrind,
             };
             report(bench::run(&options))
         }

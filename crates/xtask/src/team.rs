@@ -20,8 +20,8 @@ const PROTOCOL_VERSION: &str = "2025-11-25";
 const CLIENT_REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// The sandbox's sign-in approval endpoint (okta_sandbox::oauth::SIGN_IN_APPROVE_PATH).
 const SIGN_IN_APPROVE_PATH: &str = "/sandbox/authorize/approve";
-/// How long a replica may take to answer /healthz after it is spawned.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a replica may take to answer /healthz after it is spawned (under valgrind too).
+const START_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A team server replica: killed when dropped.
 pub struct TeamServer {
@@ -54,7 +54,25 @@ impl TeamServer {
         port: u16,
         log: &Path,
     ) -> anyhow::Result<TeamServer> {
-        let mut command = Command::new(bin);
+        Self::start_under(&[], bin, env, port, log)
+    }
+
+    /// Like [`TeamServer::start`], run by `wrapper` (a profiler: `valgrind --tool=callgrind`).
+    pub fn start_under(
+        wrapper: &[String],
+        bin: &Path,
+        env: &[(String, String)],
+        port: u16,
+        log: &Path,
+    ) -> anyhow::Result<TeamServer> {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         command
             .args(["serve", "--transport", "http", "--auth", "oauth", "--bind"])
             .arg(format!("127.0.0.1:{port}"))

@@ -128,14 +128,17 @@ struct Ports {
     balancer: u16,
 }
 
+/// Runs every deployment; with `callgrind` set, only get_user with 10 clients on one replica
+/// run by callgrind, instrumented during that row only, its profile written to that directory.
 pub fn measure(
     bin: &Path,
     scopes_of: impl Fn(&str) -> anyhow::Result<String>,
     work: &Path,
     log_dir: &Path,
     quick: bool,
+    callgrind: Option<&Path>,
 ) -> anyhow::Result<HttpBench> {
-    let plan = HttpPlan::new(quick);
+    let plan = HttpPlan::new(quick || callgrind.is_some());
     let ports = Ports {
         single: team::free_port()?,
         idle: team::free_port()?,
@@ -179,6 +182,7 @@ pub fn measure(
         work,
         log_dir,
         plan,
+        callgrind,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -192,6 +196,14 @@ pub fn measure(
             context.start_single(ports.single, None, "single")
         }),
     );
+    if callgrind.is_some() {
+        return Ok(HttpBench {
+            plan,
+            deployments,
+            idle_memory: None,
+            idle_memory_failed: Some("not measured in a callgrind run".into()),
+        });
+    }
 
     eprintln!(
         "bench: HTTP, memory with {} signed-in idle people",
@@ -296,6 +308,8 @@ struct Harness<'a> {
     work: &'a Path,
     log_dir: &'a Path,
     plan: HttpPlan,
+    /// Where callgrind writes its profile, when this is a profiling run.
+    callgrind: Option<&'a Path>,
 }
 
 impl Harness<'_> {
@@ -362,7 +376,17 @@ impl Harness<'_> {
     ) -> anyhow::Result<Running> {
         let redis_url = redis_port.map(|p| format!("redis://127.0.0.1:{p}/0"));
         let env = self.replica_env(name, &team::random_state_key(), redis_url.as_deref(), None)?;
-        let replica = TeamServer::start(
+        let wrapper: Vec<String> = match self.callgrind {
+            Some(dir) => vec![
+                "valgrind".into(),
+                "--tool=callgrind".into(),
+                "--instr-atstart=no".into(),
+                format!("--callgrind-out-file={}/callgrind.out.%p", dir.display()),
+            ],
+            None => Vec::new(),
+        };
+        let replica = TeamServer::start_under(
+            &wrapper,
             self.bin,
             &env,
             port,
@@ -462,8 +486,15 @@ impl Harness<'_> {
             ),
         ];
         let (replica_pids, redis_pid, haproxy_pid) = running.pids();
+        let profiled = self.callgrind.is_some();
         for (tool, arguments, url) in cases {
+            if profiled && tool != "get_user" {
+                continue;
+            }
             for (&concurrency, &calls) in CLIENTS.iter().zip(&self.plan.calls) {
+                if profiled && concurrency != 10 {
+                    continue;
+                }
                 let per_client = calls.div_ceil(concurrency);
                 let mut callers: Vec<ToolCaller> = clients
                     .drain(..concurrency)
@@ -474,9 +505,16 @@ impl Harness<'_> {
                     })
                     .collect();
                 let cpu_before = cpu_times(&replica_pids, redis_pid, haproxy_pid)?;
+                if profiled {
+                    callgrind_control(&["-i", "on"], &replica_pids)?;
+                }
                 let served = closed_loop(&mut callers, self.plan.warmup_per_client, per_client)
                     .await
                     .with_context(|| format!("{tool} with {concurrency} clients"));
+                if profiled {
+                    callgrind_control(&["-i", "off"], &replica_pids)?;
+                    callgrind_control(&["-d"], &replica_pids)?;
+                }
                 let cpu_after = cpu_times(&replica_pids, redis_pid, haproxy_pid)?;
                 // The clients go back for the next row, in their order, even after a failure.
                 let mut returned: Vec<McpClient> = callers.into_iter().map(|c| c.client).collect();
@@ -627,6 +665,20 @@ impl Call for FloorCaller {
         anyhow::ensure!(status.is_success(), "the floor's GET answered {status}");
         Ok(())
     }
+}
+
+/// `callgrind_control ARGS PID` for each replica (instrumentation on/off, dump).
+fn callgrind_control(args: &[&str], pids: &[u32]) -> anyhow::Result<()> {
+    for pid in pids {
+        let status = std::process::Command::new("callgrind_control")
+            .args(args)
+            .arg(pid.to_string())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("running callgrind_control")?;
+        anyhow::ensure!(status.success(), "callgrind_control {args:?} {pid} failed");
+    }
+    Ok(())
 }
 
 /// CPU used so far by the replicas (summed), redis-server and haproxy.
