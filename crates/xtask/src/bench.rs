@@ -11,6 +11,8 @@ mod logs;
 pub use calls::CallRow;
 pub use cold::{ColdStart, ToolsListSize};
 pub use http::{Deployment, HttpBench, HttpRow};
+#[cfg(test)]
+pub use http::{HttpPlan, IdleMemory};
 pub use logs::LogsRow;
 
 use crate::floor::Floor;

@@ -218,3 +218,85 @@ fn store_cost(table: &mut Table, deployments: &[Deployment]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{HttpPlan, IdleMemory};
+    use crate::stats::Summary;
+
+    fn summary(median: f64) -> Summary {
+        Summary::of(&[median]).unwrap()
+    }
+
+    fn row(tool: &str, clients: usize, calls_per_s: f64, p50: f64, floor_p50: f64) -> HttpRow {
+        HttpRow {
+            tool: tool.into(),
+            clients,
+            server_ms: summary(p50),
+            floor_ms: summary(floor_p50),
+            overhead_p50_ms: p50 - floor_p50,
+            server_calls_per_s: calls_per_s,
+            floor_calls_per_s: 10_000.0,
+            replicas_cpu_us_per_call: 300.0,
+            redis_cpu_us_per_call: None,
+            haproxy_cpu_us_per_call: None,
+        }
+    }
+
+    fn bench(rows: Vec<HttpRow>, rss_kib: Option<u64>) -> HttpBench {
+        HttpBench {
+            plan: HttpPlan::new(true),
+            deployments: vec![Deployment {
+                name: TARGET_DEPLOYMENT.into(),
+                replicas: 1,
+                store: "embedded (SQLite)".into(),
+                rows,
+                skipped: None,
+                failed: None,
+            }],
+            idle_memory: rss_kib.map(|rss_kib| IdleMemory {
+                people: 1000,
+                before_rss_kib: 9000,
+                rss_kib,
+                anon_kib: rss_kib / 2,
+                peak_kib: rss_kib,
+                sessions: 1000,
+            }),
+            idle_memory_failed: None,
+        }
+    }
+
+    #[test]
+    fn targets_are_judged_on_get_user_with_ten_clients_on_one_replica() {
+        let rows = vec![
+            row("get_user", 1, 100.0, 5.0, 0.1),
+            row("get_user", 10, 2500.0, 1.5, 0.8),
+            row("list_users", 10, 10.0, 50.0, 1.0),
+        ];
+        let checks = checks(&bench(rows, Some(40 * 1024)));
+        let verdicts: Vec<(&str, bool)> =
+            checks.iter().map(|c| (c.name.as_str(), c.pass)).collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                (throughput_name().as_str(), true),
+                (overhead_name().as_str(), true),
+                (memory_name(1000).as_str(), true),
+            ]
+        );
+        let slow = checks_of(vec![row("get_user", 10, 1999.0, 2.0, 0.5)], Some(65 * 1024));
+        assert!(slow.iter().all(|c| !c.pass), "{slow:?}");
+    }
+
+    fn checks_of(rows: Vec<HttpRow>, rss_kib: Option<u64>) -> Vec<Check> {
+        checks(&bench(rows, rss_kib))
+    }
+
+    #[test]
+    fn a_target_not_measured_is_not_met() {
+        let checks = checks_of(Vec::new(), None);
+        assert_eq!(checks.len(), 3);
+        assert!(checks.iter().all(|c| !c.pass), "{checks:?}");
+    }
+}
