@@ -6,8 +6,16 @@
 //! synced before the tool's result goes back: concurrent writers (calls, processes) never
 //! interleave, and a crash leaves at most one unfinished last line, which readers skip.
 //! Records carry identifiers and a digest of the arguments, never a secret or a value.
+//!
+//! With OKTA_MCP_STATE_URL (replicas sharing Redis) each record also goes to one Redis
+//! stream, [`AUDIT_STREAM_KEY`], in addition to the replica's own file: the file is the
+//! synced local copy, the stream is the whole deployment's journal in one place, and is what
+//! `okta-mcp-server audit` reads then. The stream is capped near [`AUDIT_STREAM_MAXLEN`]
+//! entries (oldest dropped first); the files keep everything.
 
 use crate::caller::Caller;
+use crate::team::store::StoreError;
+use crate::team::store::redis::{RedisConnection, StateUrl};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -246,11 +254,99 @@ pub fn complete(
     }
 }
 
-/// The journal file, shared by every call of one process.
+/// The Redis stream every replica appends to.
+pub const AUDIT_STREAM_KEY: &str = "okta-mcp:audit";
+/// Entries the stream keeps, about (XADD MAXLEN ~ trims whole nodes, so a little more).
+pub const AUDIT_STREAM_MAXLEN: u64 = 100_000;
+/// The field of a stream entry that holds the record's JSON.
+const AUDIT_STREAM_FIELD: &str = "record";
+/// Entries read per XRANGE.
+const AUDIT_STREAM_PAGE: usize = 1000;
+
+/// The audit journal as a Redis stream, shared by replicas.
+#[derive(Clone)]
+pub struct AuditStream {
+    redis: RedisConnection,
+}
+
+impl AuditStream {
+    pub fn open(url: &StateUrl) -> Result<Self, StoreError> {
+        Ok(Self {
+            redis: RedisConnection::open(url)?,
+        })
+    }
+
+    /// Appends one record's JSON line as one entry, trimming the oldest beyond the cap.
+    pub async fn append(&self, line: Vec<u8>) -> Result<(), StoreError> {
+        self.redis
+            .run(move |mut conn| async move {
+                let _: String = redis::cmd("XADD")
+                    .arg(AUDIT_STREAM_KEY)
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(AUDIT_STREAM_MAXLEN)
+                    .arg("*")
+                    .arg(AUDIT_STREAM_FIELD)
+                    .arg(line)
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Every record in the stream, oldest first, with the number of entries that could not
+    /// be read.
+    pub async fn read_all(&self) -> Result<(Vec<AuditRecord>, usize), StoreError> {
+        let mut records = Vec::new();
+        let mut skipped = 0;
+        let mut start = "-".to_owned();
+        loop {
+            let from = start.clone();
+            let page: Vec<(String, Vec<Vec<u8>>)> = self
+                .redis
+                .run(move |mut conn| async move {
+                    redis::cmd("XRANGE")
+                        .arg(AUDIT_STREAM_KEY)
+                        .arg(from)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(AUDIT_STREAM_PAGE)
+                        .query_async(&mut conn)
+                        .await
+                })
+                .await?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            start = format!("({last}");
+            let full = page.len() == AUDIT_STREAM_PAGE;
+            for (_, fields) in page {
+                let record = fields
+                    .chunks(2)
+                    .find(|pair| pair[0] == AUDIT_STREAM_FIELD.as_bytes())
+                    .and_then(|pair| pair.get(1))
+                    .and_then(|json| serde_json::from_slice::<AuditRecord>(json).ok());
+                match record {
+                    Some(record) => records.push(record),
+                    None => skipped += 1,
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok((records, skipped))
+    }
+}
+
+/// The journal file, shared by every call of one process, and the shared stream when the
+/// state is in Redis.
 #[derive(Clone)]
 pub struct AuditJournal {
     path: PathBuf,
     file: Arc<Mutex<File>>,
+    stream: Option<AuditStream>,
 }
 
 impl std::fmt::Debug for AuditJournal {
@@ -289,21 +385,36 @@ impl AuditJournal {
         Ok(Self {
             path: path.to_owned(),
             file: Arc::new(Mutex::new(file)),
+            stream: None,
         })
+    }
+
+    /// Also appends every record to the shared stream.
+    pub fn with_stream(mut self, stream: AuditStream) -> Self {
+        self.stream = Some(stream);
+        self
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Appends `record` as one line in one write, and syncs it to disk.
+    /// Appends `record` as one line in one write, and syncs it to disk; then to the shared
+    /// stream, if any (a stream that cannot be reached is logged: the file has the record).
     pub async fn record(&self, record: &AuditRecord) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        let entry = line.clone();
         line.push(b'\n');
         let file = self.file.clone();
         tokio::task::spawn_blocking(move || append_line(&file, &line))
             .await
-            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)??;
+        if let Some(stream) = &self.stream
+            && let Err(e) = stream.append(entry).await
+        {
+            tracing::error!(stream = AUDIT_STREAM_KEY, file = %self.path.display(), error = %e, "could not append to the shared audit stream; the record is in this replica's file");
+        }
+        Ok(())
     }
 }
 

@@ -234,6 +234,14 @@ pub struct GlobalArgs {
     /// Team server state file (SQLite, 0600; default under the user data directory).
     #[arg(long, env = "OKTA_MCP_STATE_PATH", global = true)]
     pub state_path: Option<PathBuf>,
+    /// Team server state in Redis instead of the state file, shared by replicas: redis://HOST:PORT[/DB] or rediss:// (TLS).
+    #[arg(
+        long,
+        env = "OKTA_MCP_STATE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub state_url: Option<String>,
     /// Key that encrypts people's Okta tokens at rest: 32 random bytes, base64 (`openssl rand -base64 32`).
     #[arg(
         long,

@@ -43,11 +43,13 @@ fn main() -> ExitCode {
             log_level: cli.global.log_level.clone(),
             ..Default::default()
         },
-        // The journal reader needs no org either: only where the journal is.
+        // The journal reader needs no org either: only where the journal is (the file, or
+        // the shared stream in the Redis of OKTA_MCP_STATE_URL).
         Some(Command::Audit(_)) => cli::GlobalArgs {
             demo: Some(true),
             log_level: cli.global.log_level.clone(),
             audit_log: cli.global.audit_log.clone(),
+            state_url: cli.global.state_url.clone(),
             ..Default::default()
         },
         _ => std::mem::take(&mut cli.global),

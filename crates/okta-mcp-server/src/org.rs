@@ -60,6 +60,12 @@ impl Org {
                     path.display()
                 )
             })?;
+            // With the state in Redis, every replica's records also go to one shared stream.
+            let journal = match &self.settings.state_url {
+                Some(url) => journal
+                    .with_stream(crate::audit::AuditStream::open(url).map_err(anyhow::Error::msg)?),
+                None => journal,
+            };
             self.audit = Some(journal);
         }
         Ok(())

@@ -81,6 +81,8 @@ pub struct Settings {
     pub client_secret: Option<okta_auth::Secret>,
     /// OKTA_MCP_STATE_PATH, or the default under the user data directory.
     pub state_path: PathBuf,
+    /// OKTA_MCP_STATE_URL: Redis instead of the state file (replicas share it).
+    pub state_url: Option<crate::team::store::redis::StateUrl>,
     /// OKTA_MCP_STATE_KEY (+ _PREVIOUS); required in team mode.
     pub state_keys: Option<crate::team::seal::StateKeys>,
 }
@@ -203,6 +205,13 @@ impl Settings {
                 .state_path
                 .clone()
                 .unwrap_or_else(crate::team::store::default_path),
+            state_url: match args.state_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(raw) => Some(
+                    crate::team::store::redis::StateUrl::parse(raw)
+                        .map_err(|m| invalid("OKTA_MCP_STATE_URL", m))?,
+                ),
+            },
             state_keys: match args.state_key.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(current) => Some(

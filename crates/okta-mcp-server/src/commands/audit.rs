@@ -1,7 +1,7 @@
 //! `audit`: reads the audit journal, filtered by time, person and tool; a table for people,
 //! JSON lines for scripts.
 
-use crate::audit::{AuditRecord, read_all};
+use crate::audit::{AUDIT_STREAM_KEY, AuditRecord, AuditStream, read_all};
 use crate::cli::AuditArgs;
 use crate::output;
 use crate::settings::{Settings, parse_duration};
@@ -14,7 +14,23 @@ pub async fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCod
         anyhow::bail!("the audit journal is off (OKTA_MCP_AUDIT_LOG=off); nothing is recorded");
     };
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let (records, skipped) = match read_all(path) {
+    // With the state in Redis the shared stream holds every replica's records.
+    let stream = match &settings.state_url {
+        Some(url) => Some((AuditStream::open(url).map_err(anyhow::Error::msg)?, url)),
+        None => None,
+    };
+    let source = match &stream {
+        Some((_, url)) => format!("the audit stream {AUDIT_STREAM_KEY} at {}", url.address()),
+        None => path.display().to_string(),
+    };
+    let read = match &stream {
+        Some((stream, _)) => Ok(stream
+            .read_all()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading {source}: {e}"))?),
+        None => read_all(path),
+    };
+    let (records, skipped) = match read {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!(
@@ -46,8 +62,7 @@ pub async fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCod
     }
     if skipped > 0 {
         eprintln!(
-            "skipped {skipped} unreadable line(s) in {} (an unfinished last line after a crash is one)",
-            path.display()
+            "skipped {skipped} unreadable record(s) in {source} (an unfinished last line after a crash is one)"
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -2,11 +2,13 @@
 //! request for clients before 2026-07-28, an `InputRequiredResult` round trip after. A client
 //! without elicitation gets a result asking the user to confirm; nothing is ever done silently.
 
+use crate::team::state::{ConfirmationRecord, State};
 use crate::tools::{ToolCtx, ToolDef};
 use rmcp::RoleServer;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
+use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -33,47 +35,118 @@ pub enum Decision {
 }
 
 /// Confirmations asked through `InputRequiredResult`, kept server-side: the `requestState`
-/// a client echoes is only a random handle, bound to the exact tool and arguments.
-#[derive(Default)]
-pub struct PendingConfirmations(Mutex<HashMap<String, Pending>>);
+/// a client echoes is only a random handle, bound to the exact tool and arguments (by
+/// digest: no argument value is kept). In team mode they live in the state store, so the
+/// answer may reach another replica than the one that asked.
+pub enum PendingConfirmations {
+    InProcess(Mutex<HashMap<String, (ConfirmationRecord, Instant)>>),
+    Shared(State),
+}
 
-struct Pending {
-    /// The person who was asked (team mode): nobody else's answer confirms their call.
-    owner: Option<String>,
-    tool: &'static str,
-    args: Value,
-    asked: Instant,
+impl Default for PendingConfirmations {
+    fn default() -> Self {
+        Self::InProcess(Mutex::default())
+    }
 }
 
 impl PendingConfirmations {
-    fn insert(&self, owner: Option<&str>, tool: &'static str, args: &Value) -> String {
-        let handle = uuid::Uuid::new_v4().to_string();
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, p| p.asked.elapsed() < ANSWER_TIMEOUT);
-        map.insert(
-            handle.clone(),
-            Pending {
-                owner: owner.map(str::to_owned),
-                tool,
-                args: args.clone(),
-                asked: Instant::now(),
-            },
-        );
-        handle
+    /// Kept in the team server's state store.
+    pub fn in_store(state: State) -> Self {
+        Self::Shared(state)
     }
 
-    /// Takes the pending confirmation if it matches this exact call (single use).
-    fn take(&self, owner: Option<&str>, handle: &str, tool: &str, args: &Value) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(handle) {
-            Some(p) if p.owner.as_deref() != owner => false,
-            Some(_) => {
-                let p = map.remove(handle).expect("present");
-                p.tool == tool && &p.args == args && p.asked.elapsed() < ANSWER_TIMEOUT
+    async fn insert(
+        &self,
+        owner: Option<&str>,
+        tool: &'static str,
+        args: &Value,
+    ) -> Result<String, String> {
+        let handle = uuid::Uuid::new_v4().to_string();
+        let record = ConfirmationRecord {
+            owner: owner.map(str::to_owned),
+            tool: tool.to_owned(),
+            args_sha256: arguments_sha256(args),
+        };
+        match self {
+            Self::InProcess(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                map.retain(|_, (_, asked)| asked.elapsed() < ANSWER_TIMEOUT);
+                map.insert(handle.clone(), (record, Instant::now()));
             }
-            None => false,
+            Self::Shared(state) => state
+                .ask_confirmation(&handle, &record, ANSWER_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())?,
+        }
+        Ok(handle)
+    }
+
+    /// Takes the pending confirmation if it matches this exact call (single use; another
+    /// person's answer neither confirms nor spends it).
+    async fn take(
+        &self,
+        owner: Option<&str>,
+        handle: &str,
+        tool: &str,
+        args: &Value,
+    ) -> Result<bool, String> {
+        let taken = match self {
+            Self::InProcess(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                match map.get(handle) {
+                    Some((p, _)) if p.owner.as_deref() != owner => None,
+                    Some(_) => map
+                        .remove(handle)
+                        .filter(|(_, asked)| asked.elapsed() < ANSWER_TIMEOUT)
+                        .map(|(p, _)| p),
+                    None => None,
+                }
+            }
+            Self::Shared(state) => {
+                let asked = state
+                    .confirmation(handle)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if asked.is_none_or(|p| p.owner.as_deref() != owner) {
+                    None
+                } else {
+                    state
+                        .take_confirmation(handle)
+                        .await
+                        .map_err(|e| e.to_string())?
+                }
+            }
+        };
+        Ok(taken.is_some_and(|p| p.tool == tool && p.args_sha256 == arguments_sha256(args)))
+    }
+}
+
+/// SHA-256 (hex) of the arguments as JSON with keys sorted at every depth, so an echo with
+/// its keys in another order is the same call.
+fn arguments_sha256(args: &Value) -> String {
+    fn canonical(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<&String, Value> =
+                    map.iter().map(|(k, v)| (k, canonical(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            other => other.clone(),
         }
     }
+    let digest = sha2::Sha256::digest(canonical(args).to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The confirmation could not be kept or read: the state store is down. Nothing was done.
+fn store_failed(tool: &str, error: &str) -> Decision {
+    respond(crate::server::error_result(json!({
+        "error": "state_store_unavailable",
+        "tool": tool,
+        "message": format!("Not done: {error}"),
+        "hint": "The server's state store is unreachable; nothing was changed. Call the tool again in a moment.",
+    })))
 }
 
 /// Who a confirmation belongs to: the signed-in person in team mode.
@@ -111,11 +184,15 @@ pub async fn confirm(
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
 
     if let Some(handle) = request_state {
-        if !pending.take(owner(ctx), handle, name, args) {
-            return respond(cancelled(
-                name,
-                "the confirmation expired or did not match this call; nothing was changed. Call the tool again to be asked anew.",
-            ));
+        match pending.take(owner(ctx), handle, name, args).await {
+            Ok(true) => {}
+            Err(e) => return store_failed(name, &e),
+            Ok(false) => {
+                return respond(cancelled(
+                    name,
+                    "the confirmation expired or did not match this call; nothing was changed. Call the tool again to be asked anew.",
+                ));
+            }
         }
         let answer = input_responses.and_then(|r| r.get(INPUT_KEY));
         return decide(
@@ -136,7 +213,10 @@ pub async fn confirm(
         Err(e) => return respond(crate::server::error_result(e.to_value(name))),
     };
     if mrtr {
-        let handle = pending.insert(owner(ctx), name, args);
+        let handle = match pending.insert(owner(ctx), name, args).await {
+            Ok(handle) => handle,
+            Err(e) => return store_failed(name, &e),
+        };
         let mut requests = InputRequests::new();
         requests.insert(
             INPUT_KEY.to_owned(),

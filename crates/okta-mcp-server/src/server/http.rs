@@ -42,6 +42,10 @@ pub const MCP_PATH: &str = "/mcp";
 /// Liveness: 200 while the process serves; no authentication, no Host check (orchestrators
 /// probe it by IP), and nothing in it worth protecting.
 pub const HEALTH_PATH: &str = "/healthz";
+/// Readiness: 200 when this replica can serve (its state store answers), 503 with a short
+/// reason when not (store unreachable, or shutting down), so a load balancer routes around
+/// it. Unauthenticated like `/healthz`; the reason names no secret.
+pub const READY_PATH: &str = "/readyz";
 /// Extra time the HTTP layer gives a request beyond the tool-call deadline, so a call that
 /// runs out of time is answered by its own timeout result rather than cut off.
 const RESPONSE_MARGIN: Duration = Duration::from_secs(5);
@@ -165,6 +169,7 @@ fn router(
             front.clone(),
             one_person_per_session,
         ));
+    let store = team.as_ref().map(|t| t.state.clone());
     let (mcp, oauth) = match team {
         Some(team) => (team.clone().protect(mcp), team.routes()),
         None => (mcp, axum::Router::new()),
@@ -178,6 +183,26 @@ fn router(
             HEALTH_PATH,
             get(|| async { axum::Json(json!({"status": "ok"})) }),
         )
+        .route(READY_PATH, get(move || ready(front.clone(), store.clone())))
+}
+
+async fn ready(front: Arc<Front>, store: Option<crate::team::state::State>) -> Response {
+    let unready = |reason: String| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "unavailable", "reason": reason})),
+        )
+            .into_response()
+    };
+    if front.is_draining() {
+        return unready("shutting down".into());
+    }
+    if let Some(state) = store
+        && let Err(e) = state.ping().await
+    {
+        return unready(e.to_string());
+    }
+    axum::Json(json!({"status": "ready"})).into_response()
 }
 
 /// Limits and allow-lists of one running HTTP server, and its in-flight bookkeeping.

@@ -83,7 +83,9 @@ impl OktaMcp {
                 auth: org.auth.clone(),
                 tools,
                 by_name,
-                confirmations: confirm::PendingConfirmations::default(),
+                confirmations: people.as_ref().map_or_else(Default::default, |p| {
+                    confirm::PendingConfirmations::in_store(p.state().clone())
+                }),
                 offered_codes: Default::default(),
                 attachments,
                 audit: org.audit.clone(),

@@ -77,11 +77,7 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
         }
         Err(e) => {
             tracing::error!(error = %e, "the state store failed while checking a bearer token");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server's state store is unavailable",
-            )
-                .into_response();
+            return state_store_unreachable();
         }
     };
     if let Err(e) = team.state.touch(&access.grant_id).await {
@@ -90,6 +86,23 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
     let mut request = request;
     request.extensions_mut().insert(Caller::from(&access));
     next.run(request).await
+}
+
+/// 503 while the state store cannot be reached (Redis down or slow): nothing was done, and
+/// the same request will work once it is back.
+pub fn state_store_unreachable() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({
+            "error": "temporarily_unavailable",
+            "error_description": "the server's state store is unreachable; nothing was done: retry in a moment",
+        })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// The scope check of `tools/call`, run after the HTTP front read the body within its limit.

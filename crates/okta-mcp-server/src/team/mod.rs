@@ -89,9 +89,14 @@ pub fn open_state(settings: &Settings) -> anyhow::Result<State> {
     let keys = settings.state_keys.clone().context(
         "OKTA_MCP_STATE_KEY: not set; team mode encrypts people's Okta tokens at rest: generate a key with `openssl rand -base64 32`",
     )?;
-    let store = store::sqlite::SqliteStore::open(&settings.state_path)
-        .map_err(|e| anyhow::anyhow!("{e} (OKTA_MCP_STATE_PATH)"))?;
-    Ok(State::new(Arc::new(store), keys))
+    let store: Arc<dyn store::StateStore> = match &settings.state_url {
+        Some(url) => Arc::new(store::redis::RedisStore::open(url).map_err(anyhow::Error::msg)?),
+        None => Arc::new(
+            store::sqlite::SqliteStore::open(&settings.state_path)
+                .map_err(|e| anyhow::anyhow!("{e} (OKTA_MCP_STATE_PATH)"))?,
+        ),
+    };
+    Ok(State::new(store, keys))
 }
 
 impl Team {

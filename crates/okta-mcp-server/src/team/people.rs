@@ -1,6 +1,11 @@
 //! Each signed-in person's own Okta client: API calls carry that person's Okta access token
 //! (so Okta's admin roles apply and the System Log names them), refreshed single-flight per
 //! person, the rotated refresh token stored before the new access token is used.
+//!
+//! Refresh is serialised twice: by a per-person mutex inside the process (waiters queue
+//! without touching the store), then by a lock with expiry in the state store, so N replicas
+//! sharing Redis refresh once. After taking the store lock the record is read again (another
+//! replica may have refreshed while we waited), so a refresh token is sent to Okta once.
 
 use super::state::{State, UpstreamTokens, now};
 use crate::caller::Caller;
@@ -9,6 +14,16 @@ use okta_auth::{AuthError, BoxFuture, EXPIRY_MARGIN_SECS, RequestAuth, RequestAu
 use okta_client::OktaClient;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a replica holds a person's refresh lock at most: a holder that died blocks the
+/// others this long, no longer.
+const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
+/// The refresh request is abandoned well before the lock lapses, so no other replica can
+/// take the lock while it may still be in flight with the same refresh token.
+const REFRESH_DEADLINE: Duration = Duration::from_secs(20);
+/// How often a replica waiting on another's refresh looks for its result.
+const LOCK_POLL: Duration = Duration::from_millis(50);
 
 /// Hands out per-person Okta clients. One per server process.
 pub struct People {
@@ -34,6 +49,11 @@ impl People {
             }),
             base,
         }
+    }
+
+    /// The state store the people's tokens live in.
+    pub fn state(&self) -> &State {
+        &self.shared.state
     }
 
     /// The Okta client that acts as `caller`.
@@ -69,36 +89,84 @@ impl Shared {
         self.state
             .upstream(user_id)
             .await
-            .map_err(|e| AuthError::Store(e.to_string()))?
+            .map_err(store_unavailable)?
             .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
     }
 
     /// The person's valid Okta access token, refreshed (once, under their lock) when due.
     async fn access_token(&self, user_id: &str) -> Result<Secret, AuthError> {
         let tokens = self.stored(user_id).await?;
-        if tokens.expires_at - EXPIRY_MARGIN_SECS > now() {
+        if is_fresh(&tokens) {
             return Ok(Secret::new(tokens.access_token));
         }
         let flight = self.flight(user_id);
         let _held = flight.lock().await;
-        // Someone may have refreshed while we waited: read again.
+        // Someone in this process may have refreshed while we waited: read again.
         let tokens = self.stored(user_id).await?;
-        if tokens.expires_at - EXPIRY_MARGIN_SECS > now() {
+        if is_fresh(&tokens) {
+            return Ok(Secret::new(tokens.access_token));
+        }
+        // Then across replicas: one holds the store's lock and refreshes; the others watch
+        // the record until it is fresh, or take the lock when it is released or lapses.
+        let name = format!("refresh/{user_id}");
+        let waiting_since = Instant::now();
+        let owner = loop {
+            if let Some(owner) = self
+                .state
+                .lock(&name, REFRESH_LOCK_TTL)
+                .await
+                .map_err(store_unavailable)?
+            {
+                break owner;
+            }
+            if waiting_since.elapsed() > REFRESH_LOCK_TTL * 2 {
+                return Err(AuthError::Unavailable(
+                    "another replica has been refreshing your Okta token for too long; call again in a moment".into(),
+                ));
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+            let tokens = self.stored(user_id).await?;
+            if is_fresh(&tokens) {
+                return Ok(Secret::new(tokens.access_token));
+            }
+        };
+        let refreshed = self.refresh_locked(user_id).await;
+        if let Err(e) = self.state.unlock(&name, owner).await {
+            // It lapses on its own after REFRESH_LOCK_TTL.
+            tracing::warn!(user_id, error = %e, "could not release a refresh lock");
+        }
+        refreshed
+    }
+
+    /// The refresh itself, under the store lock.
+    async fn refresh_locked(&self, user_id: &str) -> Result<Secret, AuthError> {
+        // Another replica may have refreshed before we took the lock: read again, so its
+        // (now spent) refresh token is never sent a second time.
+        let tokens = self.stored(user_id).await?;
+        if is_fresh(&tokens) {
             return Ok(Secret::new(tokens.access_token));
         }
         let Some(refresh) = tokens.refresh_token.clone() else {
             return Err(sign_in_again("Your Okta session expired"));
         };
-        let fresh = match self.web.refresh(&Secret::new(refresh)).await {
-            Ok(fresh) => fresh,
-            Err(e @ AuthError::Rejected { .. }) => {
+        let answer =
+            tokio::time::timeout(REFRESH_DEADLINE, self.web.refresh(&Secret::new(refresh))).await;
+        let fresh = match answer {
+            Ok(Ok(fresh)) => fresh,
+            Ok(Err(e @ AuthError::Rejected { .. })) => {
                 // Okta no longer honours the refresh token (revoked, expired, user
                 // deactivated): forget it so the person is asked to sign in again.
                 tracing::info!(user_id, error = %e, "a person's Okta refresh token was refused; they must sign in again");
                 let _ = self.state.delete_upstream(user_id).await;
                 return Err(sign_in_again("Okta no longer accepts your sign-in"));
             }
-            Err(e) => return Err(e),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(AuthError::Network(format!(
+                    "Okta's token endpoint did not answer a refresh within {} s",
+                    REFRESH_DEADLINE.as_secs()
+                )));
+            }
         };
         let record = UpstreamTokens {
             access_token: fresh.access_token.expose().to_owned(),
@@ -115,7 +183,7 @@ impl Shared {
         self.state
             .put_upstream(user_id, &record)
             .await
-            .map_err(|e| AuthError::Store(e.to_string()))?;
+            .map_err(store_unavailable)?;
         tracing::debug!(user_id, "refreshed a person's Okta token");
         Ok(fresh.access_token)
     }
@@ -124,12 +192,23 @@ impl Shared {
     async fn forget_access(&self, user_id: &str, used: &str) {
         let flight = self.flight(user_id);
         let _held = flight.lock().await;
-        if let Ok(Some(mut tokens)) = self.state.upstream(user_id).await
-            && tokens.access_token == used
-        {
-            tokens.expires_at = 0;
-            let _ = self.state.put_upstream(user_id, &tokens).await;
+        if let Err(e) = self.state.expire_upstream_access(user_id, used).await {
+            tracing::debug!(user_id, error = %e, "could not mark a refused Okta token expired");
         }
+    }
+}
+
+fn is_fresh(tokens: &UpstreamTokens) -> bool {
+    tokens.expires_at - EXPIRY_MARGIN_SECS > now()
+}
+
+/// The state store failed (Redis down or slow): the call fails, saying so and to retry.
+fn store_unavailable(e: super::state::StateError) -> AuthError {
+    AuthError::Rejected {
+        message: e.to_string(),
+        hint:
+            "The server's state store is unreachable; nothing was changed. Call again in a moment."
+                .into(),
     }
 }
 

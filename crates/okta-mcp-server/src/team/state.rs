@@ -467,12 +467,117 @@ impl State {
             .await?)
     }
 
+    /// Marks the person's Okta access token expired if it is still `used` (Okta refused it),
+    /// so the next call refreshes. A compare-and-swap: a record another replica refreshed
+    /// meanwhile is left alone (writing back the old one would resurrect a spent refresh
+    /// token).
+    pub async fn expire_upstream_access(
+        &self,
+        user_id: &str,
+        used: &str,
+    ) -> Result<bool, StateError> {
+        let record_key = format!("upstream/{user_id}");
+        let Some(current) = self.store.get(Kind::Upstream, user_id.to_owned()).await? else {
+            return Ok(false);
+        };
+        let sealed = String::from_utf8(current.clone()).map_err(|_| StateError::Corrupt)?;
+        let mut tokens: UpstreamTokens = decode(&self.keys.open(&record_key, &sealed)?.plaintext)?;
+        if tokens.access_token != used {
+            return Ok(false);
+        }
+        tokens.expires_at = 0;
+        let resealed = self.keys.seal(&record_key, &encode(&tokens));
+        Ok(self
+            .store
+            .swap(
+                Kind::Upstream,
+                user_id.to_owned(),
+                current,
+                resealed.into_bytes(),
+                None,
+            )
+            .await?)
+    }
+
     pub async fn delete_upstream(&self, user_id: &str) -> Result<bool, StateError> {
         Ok(self
             .store
             .delete(Kind::Upstream, user_id.to_owned())
             .await?)
     }
+}
+
+impl State {
+    // ---- locks, confirmations, readiness
+
+    /// Takes the lock `name` for `ttl`; Some(owner) to release it with, None when another
+    /// holder has it.
+    pub async fn lock(&self, name: &str, ttl: Duration) -> Result<Option<String>, StateError> {
+        let owner = random_token();
+        let taken = self.store.lock(name.to_owned(), owner.clone(), ttl).await?;
+        Ok(taken.then_some(owner))
+    }
+
+    pub async fn unlock(&self, name: &str, owner: String) -> Result<bool, StateError> {
+        Ok(self.store.unlock(name.to_owned(), owner).await?)
+    }
+
+    /// Keeps a confirmation asked of a person under (a hash of) its handle for `ttl`.
+    pub async fn ask_confirmation(
+        &self,
+        handle: &str,
+        record: &ConfirmationRecord,
+        ttl: Duration,
+    ) -> Result<(), StateError> {
+        Ok(self
+            .store
+            .put(
+                Kind::Confirmation,
+                digest(handle),
+                encode(record),
+                Some(ttl),
+            )
+            .await?)
+    }
+
+    /// The confirmation `handle` names, left in place.
+    pub async fn confirmation(
+        &self,
+        handle: &str,
+    ) -> Result<Option<ConfirmationRecord>, StateError> {
+        match self.store.get(Kind::Confirmation, digest(handle)).await? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Takes the confirmation `handle` names: of two answers, one gets it.
+    pub async fn take_confirmation(
+        &self,
+        handle: &str,
+    ) -> Result<Option<ConfirmationRecord>, StateError> {
+        match self.store.take(Kind::Confirmation, digest(handle)).await? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Succeeds when the store answers (/readyz).
+    pub async fn ping(&self) -> Result<(), StateError> {
+        Ok(self.store.ping().await?)
+    }
+}
+
+/// A confirmation of a destructive call waiting for the person's answer. Holds no argument
+/// values: only a digest of the exact arguments the answer must match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmationRecord {
+    /// The person asked (team mode): nobody else's answer confirms their call.
+    pub owner: Option<String>,
+    pub tool: String,
+    /// SHA-256 of the arguments as canonical JSON (all of them: a changed value, secret or
+    /// not, is a different call).
+    pub args_sha256: String,
 }
 
 fn refresh_token_for(grant_id: &str) -> Secret {

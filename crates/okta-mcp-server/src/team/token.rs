@@ -34,7 +34,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     token_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
-        "the server's state store is unavailable",
+        "the server's state store is unreachable; nothing was done: retry in a moment",
     )
 }
 

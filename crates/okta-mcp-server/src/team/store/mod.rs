@@ -1,11 +1,15 @@
 //! The team server's state behind one small trait: a namespaced key-value store with the
-//! three atomic operations the OAuth flows need (take-once for codes and pending sign-ins,
-//! compare-and-swap for refresh token rotation, put with a time to live). The embedded
-//! default is SQLite ([`sqlite::SqliteStore`]); a Redis implementation can provide the same
-//! operations (GETDEL, a WATCH/MULTI or Lua swap, SET EX).
+//! atomic operations the OAuth flows need (take-once for codes and pending sign-ins,
+//! compare-and-swap for refresh token rotation, put with a time to live) and a lock with
+//! expiry (one refresh of a person's Okta token at a time, across replicas). The embedded
+//! default is SQLite ([`sqlite::SqliteStore`], one instance); with OKTA_MCP_STATE_URL it is
+//! Redis ([`redis::RedisStore`]: GETDEL, a Lua swap, SET PX, SET NX PX), shared by replicas.
 //!
 //! Values are opaque bytes; [`super::state`] gives them types and seals what is secret.
 
+#[cfg(test)]
+mod contract_tests;
+pub mod redis;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -34,6 +38,11 @@ pub enum Kind {
     Upstream,
     /// When a grant was last used, by grant id (kept apart so a use never races a rotation).
     LastUsed,
+    /// Confirmations of destructive calls waiting for the person's answer, by hash of the
+    /// handle (single use; answered on whichever replica the answer reaches).
+    Confirmation,
+    /// Locks with expiry ([`StateStore::lock`]), by name.
+    Lock,
 }
 
 impl Kind {
@@ -47,6 +56,8 @@ impl Kind {
             Kind::Grant => "grant",
             Kind::Upstream => "upstream",
             Kind::LastUsed => "last_used",
+            Kind::Confirmation => "confirmation",
+            Kind::Lock => "lock",
         }
     }
 }
@@ -87,6 +98,14 @@ pub trait StateStore: Send + Sync + 'static {
     fn delete(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<bool>>;
     /// Every live record of a kind (for `sessions list` and revocation by person).
     fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>>;
+    /// Takes the lock `name` for `owner` (a fresh random value) unless another owner holds
+    /// it; the lock lapses after `ttl` whatever becomes of its holder, so a holder that died
+    /// never blocks for longer. True when taken.
+    fn lock(&self, name: String, owner: String, ttl: Duration) -> BoxFuture<StoreResult<bool>>;
+    /// Releases the lock if `owner` still holds it (after expiry it may be another's).
+    fn unlock(&self, name: String, owner: String) -> BoxFuture<StoreResult<bool>>;
+    /// Succeeds when the store answers (readiness).
+    fn ping(&self) -> BoxFuture<StoreResult<()>>;
 }
 
 /// `<user data dir>/okta-mcp-server/state.sqlite3`: XDG_DATA_HOME or ~/.local/share on

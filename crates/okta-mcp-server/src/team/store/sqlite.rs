@@ -161,6 +161,41 @@ impl StateStore for SqliteStore {
             Ok(rows)
         })
     }
+
+    fn lock(&self, name: String, owner: String, ttl: Duration) -> BoxFuture<StoreResult<bool>> {
+        // Whole seconds, at least one: a lock shorter than the clock's grain would not hold.
+        let ttl = Duration::from_secs(ttl.as_secs_f64().ceil().max(1.0) as u64);
+        self.run(move |conn, now| {
+            // Inserted when free; taken over only when the holder's time ran out.
+            let changed = conn.execute(
+                "INSERT INTO state (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+                 WHERE state.expires_at IS NOT NULL AND state.expires_at <= ?5",
+                params![
+                    Kind::Lock.as_str(),
+                    name,
+                    owner.into_bytes(),
+                    expiry(now, Some(ttl)),
+                    now
+                ],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn unlock(&self, name: String, owner: String) -> BoxFuture<StoreResult<bool>> {
+        self.run(move |conn, _| {
+            let changed = conn.execute(
+                "DELETE FROM state WHERE kind = ?1 AND key = ?2 AND value = ?3",
+                params![Kind::Lock.as_str(), name, owner.into_bytes()],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<StoreResult<()>> {
+        self.run(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())))
+    }
 }
 
 #[cfg(unix)]
