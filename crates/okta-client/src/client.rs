@@ -103,6 +103,7 @@ impl Inner {
             let rate_limit = ratelimit::parse(&headers);
             let skew = ratelimit::server_skew(&headers);
             permit.observe(&rate_limit, skew);
+            self.limiter.report(&family, &rate_limit);
             tracing::debug!(request = %what, status, remaining = ?rate_limit.remaining, "okta response");
 
             if status == 401 && !reauthorized {

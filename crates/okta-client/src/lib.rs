@@ -38,7 +38,9 @@ pub use client::REQUEST_ID_HEADER;
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
 pub use paging::{FetchLimits, FetchOutcome, Progress};
 pub use path::ApiPath;
-pub use ratelimit::{RateLimitWait, WaitObserver, with_rate_limit_waits};
+pub use ratelimit::{
+    Claim, RateLimitWait, SharedRateView, SharedWindow, WaitObserver, with_rate_limit_waits,
+};
 pub use transport::USER_AGENT;
 pub use upload::Upload;
 
@@ -381,6 +383,21 @@ impl OktaClient {
             }),
             writes: None,
         })
+    }
+
+    /// The same client pacing with `view` beside its own rate-limit view: several processes
+    /// acting on one org share what Okta's headers last said. Call it before cloning (the
+    /// clones made earlier keep the view they had).
+    pub fn with_shared_rate_view(self, view: Arc<dyn SharedRateView>) -> Self {
+        Self {
+            inner: Arc::new(client::Inner {
+                config: self.inner.config.clone(),
+                auth: self.inner.auth.clone(),
+                http: self.inner.http.clone(),
+                limiter: Arc::new(ratelimit::Limiter::with_shared(view)),
+            }),
+            writes: self.writes,
+        }
     }
 
     /// The same client (org, connections, rate-limit view) authorizing its requests with

@@ -23,6 +23,39 @@ pub struct RateLimitWait {
 /// Hears every rate-limit wait of a call (at its start and every few seconds while it lasts).
 pub type WaitObserver = Arc<dyn Fn(&RateLimitWait) + Send + Sync>;
 
+/// One endpoint family's window as Okta's `X-Rate-Limit-*` headers described it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedWindow {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix seconds (the org's clock) when the window resets.
+    pub reset: u64,
+}
+
+/// What a [`SharedRateView`] said to one request about to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Counted against the shared window; `remaining` is what is left after it.
+    Granted(SharedWindow),
+    /// The shared window is used up until its reset: wait, as for a 429.
+    Exhausted(SharedWindow),
+}
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The rate-limit view kept outside this process, so that several processes acting on one
+/// org (the team server's replicas) pace together instead of each assuming the whole budget.
+/// The in-process view still decides; this one tells it what the others have spent. Both
+/// methods must fail quietly (None, nothing recorded): a view that cannot be reached leaves
+/// each process pacing on its own, as without one.
+pub trait SharedRateView: Send + Sync + 'static {
+    /// Counts one request about to go to `family`; None when the window is unknown or the
+    /// view unreachable.
+    fn claim<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Option<Claim>>;
+    /// Records what a response's headers said about `family`'s window.
+    fn report(&self, family: &str, window: SharedWindow);
+}
+
 /// While a wait lasts, the observer hears of it this often.
 const REPORT_EVERY: Duration = Duration::from_secs(5);
 
@@ -252,10 +285,12 @@ impl Family {
     }
 }
 
-/// Shared by every clone of a client: one window per endpoint family.
+/// Shared by every clone of a client: one window per endpoint family, and the view other
+/// processes share when there is one.
 #[derive(Default)]
 pub(crate) struct Limiter {
     families: Mutex<HashMap<String, Arc<Family>>>,
+    shared: Option<Arc<dyn SharedRateView>>,
 }
 
 /// What the limiter decided for one request.
@@ -270,6 +305,29 @@ enum Decision {
 }
 
 impl Limiter {
+    pub fn with_shared(shared: Arc<dyn SharedRateView>) -> Self {
+        Self {
+            families: Mutex::default(),
+            shared: Some(shared),
+        }
+    }
+
+    /// Passes a response's window on to the shared view, when there is one.
+    pub fn report(&self, family: &str, rate: &RateLimit) {
+        if let (Some(shared), Some(limit), Some(remaining), Some(reset)) =
+            (&self.shared, rate.limit, rate.remaining, rate.reset)
+        {
+            shared.report(
+                family,
+                SharedWindow {
+                    limit,
+                    remaining,
+                    reset,
+                },
+            );
+        }
+    }
+
     fn family(&self, key: &str) -> Arc<Family> {
         let mut map = self
             .families
@@ -302,6 +360,14 @@ impl Limiter {
                         family: fam.clone(),
                         probe,
                     };
+                    if let Some(shared) = &self.shared
+                        && let Some(claim) = shared.claim(family).await
+                        && !merge_shared(&mut fam.lock(), claim, Instant::now())
+                    {
+                        // The others used the window up: this request waits like theirs.
+                        drop(permit);
+                        continue;
+                    }
                     if !delay.is_zero() {
                         wait_out(family, delay, None).await;
                     }
@@ -366,6 +432,31 @@ fn decide(st: &mut FamilyState, now: Instant, max_wait: Duration) -> Decision {
         probe: false,
         delay: (slot - now).min(max_wait),
     }
+}
+
+/// Folds what the shared view said into the local window; false when the shared window is
+/// used up (the local one then is too, so the next decision waits for the reset).
+fn merge_shared(st: &mut FamilyState, claim: Claim, now: Instant) -> bool {
+    let (shared, granted) = match claim {
+        Claim::Granted(w) => (w, true),
+        Claim::Exhausted(w) => (w, false),
+    };
+    let remaining = if granted { shared.remaining } else { 0 };
+    match st.window.as_mut() {
+        Some(w) if w.reset_unix == shared.reset => w.remaining = w.remaining.min(remaining),
+        Some(w) if w.reset_unix > shared.reset => {}
+        _ => {
+            st.untracked = false;
+            st.window = Some(Window {
+                limit: shared.limit,
+                remaining,
+                reset_unix: shared.reset,
+                reset_at: now + until_reset(shared.reset, 0),
+            });
+            st.next_slot = None;
+        }
+    }
+    granted
 }
 
 /// A reserved request slot. Report the response's headers with [`Permit::observe`];
@@ -597,5 +688,69 @@ mod tests {
         let many: Vec<Permit> =
             futures::future::join_all((0..20).map(|_| limiter.acquire("/oauth2", max))).await;
         assert!(many.iter().all(|p| !p.probe));
+    }
+
+    /// A view shared in memory, standing in for the server crate's Redis one: the
+    /// claim/report contract is what is tested here, the Redis script in the server crate.
+    #[derive(Default)]
+    struct MemoryView(Mutex<HashMap<String, SharedWindow>>);
+
+    impl SharedRateView for MemoryView {
+        fn claim<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Option<Claim>> {
+            let mut map = self.0.lock().unwrap();
+            let claim = map.get_mut(family).map(|w| {
+                if w.remaining == 0 {
+                    Claim::Exhausted(*w)
+                } else {
+                    w.remaining -= 1;
+                    Claim::Granted(*w)
+                }
+            });
+            Box::pin(async move { claim })
+        }
+        fn report(&self, family: &str, window: SharedWindow) {
+            let mut map = self.0.lock().unwrap();
+            let w = map.entry(family.to_owned()).or_insert(window);
+            if window.reset > w.reset {
+                *w = window;
+            } else if window.reset == w.reset {
+                w.remaining = w.remaining.min(window.remaining);
+            }
+        }
+    }
+
+    /// Two processes' limiters over one shared view: what one spent, the other does not
+    /// spend again; once the window is used up the other waits for the reset instead of
+    /// sending into a 429.
+    #[tokio::test]
+    async fn limiters_sharing_a_view_pace_together() {
+        let view: Arc<MemoryView> = Arc::default();
+        let a = Limiter::with_shared(view.clone());
+        let b = Limiter::with_shared(view.clone());
+        let max = Duration::from_secs(30);
+        let now = unix_now_secs();
+        // A learns the window (10 requests) from Okta and spends 5 more.
+        let probe = a.acquire("/api/v1/users", max).await;
+        let headers = rate(10, 9, now + 20);
+        probe.observe(&headers, 0);
+        a.report("/api/v1/users", &headers);
+        for _ in 0..5 {
+            drop(a.acquire("/api/v1/users", max).await);
+        }
+        // B has never sent a request, yet knows only 4 are left.
+        let first = b.acquire("/api/v1/users", max).await;
+        drop(first);
+        let left = b.family("/api/v1/users").lock().window.as_ref().map(|w| w.remaining);
+        assert!(left.is_some_and(|n| n <= 4), "{left:?}");
+        // Spend the rest through A; B's next request waits for the reset.
+        for _ in 0..3 {
+            drop(a.acquire("/api/v1/users", max).await);
+        }
+        let waited = tokio::time::timeout(
+            Duration::from_millis(300),
+            b.acquire("/api/v1/users", max),
+        )
+        .await;
+        assert!(waited.is_err(), "B sent into a window A had used up");
     }
 }

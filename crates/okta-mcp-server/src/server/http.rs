@@ -100,7 +100,8 @@ pub async fn serve(
         .await
         .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
-    let front = Arc::new(Front::new(settings, local));
+    let shared = team.as_ref().map(|t| t.state.store());
+    let front = Arc::new(Front::new(settings, local, shared));
     let stop = CancellationToken::new();
     let app = router(server, front.clone(), stop.clone(), team);
     tracing::info!(address = %local, public_url = ?settings.public_url.as_ref().map(|u| u.as_str()), "serving MCP over Streamable HTTP at {MCP_PATH}");
@@ -149,11 +150,15 @@ fn router(
     stop: CancellationToken,
     team: Option<Arc<crate::team::Team>>,
 ) -> axum::Router {
-    let config = StreamableHttpServerConfig::default()
+    let mut config = StreamableHttpServerConfig::default()
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_max_request_body_bytes(front.max_body_bytes)
         .with_cancellation_token(stop);
+    if front.sessions.is_shared() {
+        // A session opened on another replica continues here (see `sessions`).
+        config.session_store = Some(front.sessions.clone());
+    }
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), front.sessions.clone(), config);
     // Team mode layers its authorization on `mcp` after `admission` (so it runs first and
@@ -228,7 +233,12 @@ struct AllowedHost {
 }
 
 impl Front {
-    fn new(settings: &Settings, local: SocketAddr) -> Self {
+    /// `shared`: the team state store, where MCP sessions are kept for the other replicas.
+    fn new(
+        settings: &Settings,
+        local: SocketAddr,
+        shared: Option<Arc<dyn crate::team::store::StateStore>>,
+    ) -> Self {
         let http = &settings.http;
         let mut hosts = Vec::new();
         let mut origins = Vec::new();
@@ -287,6 +297,7 @@ impl Front {
             sessions: Arc::new(CappedSessions::new(
                 http.max_sessions,
                 http.session_idle_timeout,
+                shared,
             )),
             session_idle: http.session_idle_timeout,
             calls: Arc::new(CallSlots::new(http.max_concurrent_calls)),
@@ -557,6 +568,8 @@ async fn admission(State(front): State<Arc<Front>>, request: Request, next: Next
             1,
         );
     };
+    // Which replica served a request, for operators reading several replicas' logs.
+    tracing::debug!(user = ?who, initialize, "admitted an MCP request");
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -585,16 +598,26 @@ async fn one_person_per_session(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(session) = session {
-        if front
-            .sessions
-            .owner_of(&session)
-            .is_some_and(|owner| owner != person)
-        {
-            tracing::warn!(user = %person, "refused a request naming another person's MCP session");
-            return reject(
-                StatusCode::NOT_FOUND,
-                "Not Found: no such session; initialize a new one",
-            );
+        match front.sessions.owner_of(&session).await {
+            Ok(Some(owner)) if owner != person => {
+                tracing::warn!(user = %person, "refused a request naming another person's MCP session");
+                return reject(
+                    StatusCode::NOT_FOUND,
+                    "Not Found: no such session; initialize a new one",
+                );
+            }
+            Ok(Some(_)) => front.sessions.renew(&session).await,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look up an MCP session in the state store");
+                return with_retry_after(
+                    reject(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Service Unavailable: the state store that holds MCP sessions is unreachable; retry in a moment",
+                    ),
+                    2,
+                );
+            }
         }
         return next.run(request).await;
     }
@@ -739,7 +762,7 @@ mod tests {
         .unwrap();
         settings.public_url = public.map(|u| url::Url::parse(u).unwrap());
         settings.http.allowed_hosts = extra_hosts.iter().map(|s| s.to_string()).collect();
-        Front::new(&settings, "127.0.0.1:8765".parse().unwrap())
+        Front::new(&settings, "127.0.0.1:8765".parse().unwrap(), None)
     }
 
     #[test]

@@ -162,6 +162,11 @@ impl State {
         Self { store, keys }
     }
 
+    /// The store underneath, for state kept beside the OAuth records (MCP sessions).
+    pub fn store(&self) -> Arc<dyn StateStore> {
+        self.store.clone()
+    }
+
     // ---- clients
 
     pub async fn register_client(&self, client: &ClientRecord) -> Result<(), StateError> {

@@ -374,5 +374,6 @@ pub fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
 pub fn unconfirmed(org: &TestOrg) -> Mcp {
     server(org, &[("OKTA_MCP_CONFIRM", "never")])
 }
+pub mod cluster;
 pub mod redis;
 pub mod team;

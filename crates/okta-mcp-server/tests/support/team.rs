@@ -169,6 +169,27 @@ impl Drop for TeamServer {
     }
 }
 
+/// Where a test client reaches a team server: one replica, or the load balancer in front of
+/// several ([`super::cluster`]).
+pub trait Endpoint {
+    /// `http://127.0.0.1:PORT`, the issuer clients see.
+    fn base(&self) -> String;
+    fn mcp_url(&self) -> String {
+        format!("{}/mcp", self.base())
+    }
+    /// The server's log (every replica's, for a cluster), for failure messages.
+    fn stderr(&self) -> String;
+}
+
+impl Endpoint for TeamServer {
+    fn base(&self) -> String {
+        self.base.clone()
+    }
+    fn stderr(&self) -> String {
+        TeamServer::stderr(self)
+    }
+}
+
 /// The audit journal's records (one JSON object a line).
 pub fn journal(state_dir: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(state_dir.join("audit.jsonl"))
@@ -216,9 +237,9 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 /// Registers a client (RFC 7591) and returns its client_id.
-pub async fn register(server: &TeamServer, name: &str, redirect_uri: &str) -> String {
+pub async fn register(server: &impl Endpoint, name: &str, redirect_uri: &str) -> String {
     let response = http()
-        .post(format!("{}/register", server.base))
+        .post(format!("{}/register", server.base()))
         .json(&json!({"client_name": name, "redirect_uris": [redirect_uri]}))
         .send()
         .await
@@ -231,7 +252,7 @@ pub async fn register(server: &TeamServer, name: &str, redirect_uri: &str) -> St
 /// Authorization code + PKCE through the server and the sandbox's sign-in, then /token.
 pub async fn sign_in(
     org: &TestOrg,
-    server: &TeamServer,
+    server: &impl Endpoint,
     client_id: &str,
     redirect_uri: &str,
     login: &str,
@@ -240,7 +261,7 @@ pub async fn sign_in(
     let http = http();
     let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
-    let mut authorize = url::Url::parse(&format!("{}/authorize", server.base)).unwrap();
+    let mut authorize = url::Url::parse(&format!("{}/authorize", server.base())).unwrap();
     authorize
         .query_pairs_mut()
         .append_pair("response_type", "code")
@@ -298,7 +319,7 @@ pub async fn sign_in(
     let code = query_param(&back, "code")
         .unwrap_or_else(|| panic!("a code for the client: {back}\n{}", server.stderr()));
     let tokens: Value = http
-        .post(format!("{}/token", server.base))
+        .post(format!("{}/token", server.base()))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -329,9 +350,9 @@ pub async fn sign_in(
 }
 
 /// A refresh token grant at the server's /token; the answer's status and body.
-pub async fn refresh(server: &TeamServer, client_id: &str, refresh_token: &str) -> (u16, Value) {
+pub async fn refresh(server: &impl Endpoint, client_id: &str, refresh_token: &str) -> (u16, Value) {
     let response = http()
-        .post(format!("{}/token", server.base))
+        .post(format!("{}/token", server.base()))
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -361,7 +382,7 @@ pub struct Exchange {
 }
 
 impl McpHttp {
-    pub fn new(server: &TeamServer, token: Option<&str>) -> Self {
+    pub fn new(server: &impl Endpoint, token: Option<&str>) -> Self {
         Self {
             url: server.mcp_url(),
             token: token.map(str::to_owned),

@@ -43,6 +43,9 @@ pub enum Kind {
     Confirmation,
     /// Locks with expiry ([`StateStore::lock`]), by name.
     Lock,
+    /// An MCP session's owner and `initialize` handshake, by session id, so another
+    /// replica can continue the session (`server::http::sessions`).
+    McpSession,
 }
 
 impl Kind {
@@ -58,6 +61,7 @@ impl Kind {
             Kind::LastUsed => "last_used",
             Kind::Confirmation => "confirmation",
             Kind::Lock => "lock",
+            Kind::McpSession => "mcp_session",
         }
     }
 }
