@@ -148,13 +148,6 @@ pub fn render(table: &mut Table, http: &HttpBench, checks: &[Check]) {
                 "",
                 find(&memory_name(http.plan.idle_people)),
             );
-            table.row([
-                "RSS of the same replica before anyone signed in",
-                &format!("{:.1} MiB", m.before_rss_kib as f64 / MIB),
-                "",
-                "",
-                "",
-            ]);
         }
         (None, error) => table.checked(
             "FAILED",
@@ -258,6 +251,8 @@ mod tests {
             idle_memory: rss_kib.map(|rss_kib| IdleMemory {
                 people: 1000,
                 before_rss_kib: 9000,
+                signed_in_rss_kib: rss_kib,
+                connected_rss_kib: rss_kib,
                 rss_kib,
                 anon_kib: rss_kib / 2,
                 peak_kib: rss_kib,

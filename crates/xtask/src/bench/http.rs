@@ -86,7 +86,13 @@ pub struct IdleMemory {
     pub people: usize,
     /// Fresh replica, nobody signed in yet.
     pub before_rss_kib: u64,
-    /// After every person signed in and opened an MCP session, and the replica settled.
+    /// Everyone signed in (grants, sealed Okta tokens), their connections closed, no session.
+    pub signed_in_rss_kib: u64,
+    /// Everyone also holds an MCP session and keeps its own idle keep-alive connection open
+    /// (as clients reaching a replica directly do).
+    pub connected_rss_kib: u64,
+    /// The same after the clients closed their connections (as behind a load balancer,
+    /// which holds the clients' connections itself): the judged figure.
     pub rss_kib: u64,
     pub anon_kib: u64,
     pub peak_kib: u64,
@@ -146,22 +152,16 @@ pub fn measure(
         pair: [team::free_port()?, team::free_port()?],
         balancer: team::free_port()?,
     };
-    let keys = work.join("http-keys");
-    std::fs::create_dir_all(&keys).context("creating the key directory")?;
-    let mut sandbox_args = vec![
-        "--extra-admins".to_owned(),
-        plan.idle_people.max(CLIENTS[2]).to_string(),
-    ];
-    for port in [ports.single, ports.idle, ports.single_redis, ports.balancer] {
-        sandbox_args.push("--redirect-uri".into());
-        sandbox_args.push(format!("http://127.0.0.1:{port}/oauth/callback"));
-    }
-    let sandbox = SandboxProcess::start_with(
+    // The call rows' org holds CLIENTS[2] extra people; the memory row starts its own with
+    // `idle_people` (the sandbox's user list clones every user, so a bigger org would slow
+    // the list_users floor).
+    let sandbox = start_sandbox(
         bin,
-        0,
-        &keys,
-        &log_dir.join("sandbox-http.log"),
-        &sandbox_args,
+        work,
+        log_dir,
+        "calls",
+        CLIENTS[2],
+        &[ports.single, ports.single_redis, ports.balancer],
     )?;
     let scopes = scopes_of(&sandbox.org_url)?;
     let pem = std::fs::read(&sandbox.private_key_file).context("reading the sandbox key")?;
@@ -209,7 +209,15 @@ pub fn measure(
         "bench: HTTP, memory with {} signed-in idle people",
         plan.idle_people
     );
-    let (idle_memory, idle_memory_failed) = match context.idle_memory(&runtime, ports.idle) {
+    let idle_memory = start_sandbox(bin, work, log_dir, "idle", plan.idle_people, &[ports.idle])
+        .and_then(|idle_org| {
+            Harness {
+                sandbox: &idle_org,
+                ..context.clone()
+            }
+            .idle_memory(&runtime, ports.idle)
+        });
+    let (idle_memory, idle_memory_failed) = match idle_memory {
         Ok(m) => (Some(m), None),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
@@ -298,7 +306,33 @@ fn first_user_id(floor: &Floor) -> anyhow::Result<String> {
         .context("the sandbox has no users")
 }
 
+/// A sandbox org with `people` extra admins that accepts sign-ins returning to `ports`.
+fn start_sandbox(
+    bin: &Path,
+    work: &Path,
+    log_dir: &Path,
+    name: &str,
+    people: usize,
+    ports: &[u16],
+) -> anyhow::Result<SandboxProcess> {
+    let keys = work.join(format!("keys-{name}"));
+    std::fs::create_dir_all(&keys).context("creating the key directory")?;
+    let mut args = vec!["--extra-admins".to_owned(), people.to_string()];
+    for port in ports {
+        args.push("--redirect-uri".into());
+        args.push(format!("http://127.0.0.1:{port}/oauth/callback"));
+    }
+    SandboxProcess::start_with(
+        bin,
+        0,
+        &keys,
+        &log_dir.join(format!("sandbox-http-{name}.log")),
+        &args,
+    )
+}
+
 /// What every deployment shares.
+#[derive(Clone)]
 struct Harness<'a> {
     bin: &'a Path,
     sandbox: &'a SandboxProcess,
@@ -570,14 +604,25 @@ impl Harness<'_> {
         let replica = &running.replicas[0];
         std::thread::sleep(Duration::from_millis(200));
         let before = replica.memory()?;
-        let clients = runtime.block_on(async {
+        let signed_in = runtime.block_on(async {
             let people =
                 sign_in_people(self.sandbox, &running.base, 0..self.plan.idle_people).await?;
-            let sessions = futures::stream::iter(people)
-                .map(|(http, token)| {
+            // Each person's sign-in connections close with their HTTP client; the tokens stay.
+            anyhow::Ok(
+                people
+                    .into_iter()
+                    .map(|(_, token)| token)
+                    .collect::<Vec<_>>(),
+            )
+        })?;
+        std::thread::sleep(IDLE_SETTLE);
+        let after_sign_in = replica.memory()?;
+        let clients = runtime.block_on(async {
+            let sessions = futures::stream::iter(signed_in)
+                .map(|token| {
                     let base = running.base.clone();
                     async move {
-                        let mut client = McpClient::new(http, &base, &token);
+                        let mut client = McpClient::new(team::http_client()?, &base, &token);
                         client.initialize().await.context("initialize")?;
                         anyhow::Ok(client)
                     }
@@ -588,23 +633,30 @@ impl Harness<'_> {
             sessions.into_iter().collect::<anyhow::Result<Vec<_>>>()
         })?;
         std::thread::sleep(IDLE_SETTLE);
-        let after = replica.memory()?;
+        let connected = replica.memory()?;
+        let sessions = clients.len();
+        drop(clients);
+        std::thread::sleep(IDLE_SETTLE);
+        let idle = replica.memory()?;
         let memory = IdleMemory {
             people: self.plan.idle_people,
             before_rss_kib: before.rss_kib,
-            rss_kib: after.rss_kib,
-            anon_kib: after.anon_kib,
-            peak_kib: after.peak_kib,
-            sessions: clients.len(),
+            signed_in_rss_kib: after_sign_in.rss_kib,
+            connected_rss_kib: connected.rss_kib,
+            rss_kib: idle.rss_kib,
+            anon_kib: idle.anon_kib,
+            peak_kib: idle.peak_kib,
+            sessions,
         };
         eprintln!(
-            "bench:   {} idle people: RSS {:.1} MiB (anon {:.1}), {:.1} MiB before",
+            "bench:   {} idle people: RSS {:.1} MiB before, {:.1} signed in, {:.1} with sessions and connections, {:.1} (anon {:.1}) with sessions after the connections closed",
             memory.people,
+            memory.before_rss_kib as f64 / 1024.0,
+            memory.signed_in_rss_kib as f64 / 1024.0,
+            memory.connected_rss_kib as f64 / 1024.0,
             memory.rss_kib as f64 / 1024.0,
             memory.anon_kib as f64 / 1024.0,
-            memory.before_rss_kib as f64 / 1024.0
         );
-        drop(clients);
         Ok(memory)
     }
 }
