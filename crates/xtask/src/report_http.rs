@@ -134,10 +134,23 @@ pub fn render(table: &mut Table, http: &HttpBench, checks: &[Check]) {
     ));
     match (&http.idle_memory, &http.idle_memory_failed) {
         (Some(m), _) => {
+            for (label, kib) in [
+                ("RSS before anyone signed in", m.before_rss_kib),
+                (
+                    "RSS with everyone signed in (no session, no connection)",
+                    m.signed_in_rss_kib,
+                ),
+                (
+                    "RSS with sessions and each client's idle connection open",
+                    m.connected_rss_kib,
+                ),
+            ] {
+                table.row([label, &format!("{:.1} MiB", kib as f64 / MIB), "", "", ""]);
+            }
             table.checked(
                 &format!(
-                    "RSS with {} people signed in ({} sessions)",
-                    m.people, m.sessions
+                    "RSS with {} sessions, connections closed (as behind a load balancer)",
+                    m.sessions
                 ),
                 &format!(
                     "{:.1} MiB (anon {:.1}, peak {:.1})",
