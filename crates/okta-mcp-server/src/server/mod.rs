@@ -581,8 +581,9 @@ impl ServerHandler for OktaMcp {
             input_responses: request.input_responses.as_ref(),
         };
         let arguments = request.arguments.clone().unwrap_or_default();
-        self.run_tool(&request.name, arguments, gate, progress, context.ct.clone())
-            .await
+        // Boxed: the SDK moves the request's future by value (into its task, between
+        // states), and a tool call's state machine is large; a pointer is cheap to move.
+        Box::pin(self.run_tool(&request.name, arguments, gate, progress, context.ct.clone())).await
     }
 }
 
