@@ -37,6 +37,14 @@ enum Person {
 }
 
 /// The cache ladder behind [`RequestAuthorizer`].
+/// An access token's expiry as last computed, keyed by the token and the record's stored
+/// expiry (the answer depends on both).
+struct ExpiryMemo {
+    token: Secret,
+    expires_at: Option<i64>,
+    expiry: Option<i64>,
+}
+
 pub struct Authenticator {
     settings: AuthSettings,
     http: reqwest::Client,
@@ -48,8 +56,7 @@ pub struct Authenticator {
     current: Mutex<Option<TokenRecord>>,
     /// The expiry of the current access token, with that token: reading a JWT's `exp`
     /// (base64 and JSON) was a tenth of a tool call's work when done on every call.
-    /// Keyed by the token and the record's stored expiry, which the answer depends on.
-    expiry_memo: Mutex<Option<(Secret, Option<i64>, Option<i64>)>>,
+    expiry_memo: Mutex<Option<ExpiryMemo>>,
     source: Mutex<Option<TokenSource>>,
     /// Single flight: one refresh or grant at a time in this process.
     flight: tokio::sync::Mutex<()>,
@@ -289,14 +296,18 @@ impl Authenticator {
     fn current_expiry(&self, record: &TokenRecord) -> Option<i64> {
         let token = record.access_token.as_ref()?;
         let mut memo = lock(&self.expiry_memo);
-        if let Some((seen, expires_at, expiry)) = memo.as_ref()
-            && seen == token
-            && *expires_at == record.expires_at
+        if let Some(seen) = memo.as_ref()
+            && seen.token == *token
+            && seen.expires_at == record.expires_at
         {
-            return *expiry;
+            return seen.expiry;
         }
         let expiry = record.access_expiry();
-        *memo = Some((token.clone(), record.expires_at, expiry));
+        *memo = Some(ExpiryMemo {
+            token: token.clone(),
+            expires_at: record.expires_at,
+            expiry,
+        });
         expiry
     }
 
