@@ -152,6 +152,9 @@ pub struct SandboxArgs {
         value_delimiter = ','
     )]
     pub redirect_uris: Vec<String>,
+    /// Extra SUPER_ADMIN people to seed (bench.admin.0000@example.com, ...), for load runs with many users.
+    #[arg(long, env = "OKTA_SANDBOX_EXTRA_ADMINS", default_value_t = 0)]
+    pub extra_admins: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

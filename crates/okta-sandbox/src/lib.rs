@@ -23,6 +23,7 @@ pub mod org;
 mod seed;
 
 pub use org::OrgHandle;
+pub use seed::admins::extra_admin_login;
 
 /// The System Log event types every seeded org contains, so that clients of the sandbox (the
 /// server's event-type completions) can check they know each one.
@@ -58,6 +59,10 @@ pub struct SandboxConfig {
     /// Sign-in redirect URIs registered on both web clients at start (more can be added
     /// later with `oauth().add_redirect_uri`).
     pub redirect_uris: Vec<String>,
+    /// SUPER_ADMINs added beside the three seeded admins, signed in as
+    /// `bench.admin.0000@example.com`, ... (see [`extra_admin_login`]): load
+    /// runs need many distinct people.
+    pub extra_admins: usize,
 }
 
 impl Default for SandboxConfig {
@@ -74,6 +79,7 @@ impl Default for SandboxConfig {
             faults: faults::FaultConfig::default(),
             epoch: None,
             redirect_uris: Vec::new(),
+            extra_admins: 0,
         }
     }
 }

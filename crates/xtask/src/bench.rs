@@ -1,12 +1,18 @@
 //! The benchmark: cold start, idle memory, per-call latency and throughput against the direct
-//! HTTP floor, a full System Log sweep, and the size of tools/list, at 0 and 50 ms API latency.
+//! HTTP floor, a full System Log sweep, and the size of tools/list, at 0 and 50 ms API latency
+//! (over stdio); then the team server over HTTP with many signed-in people (see [`http`]).
 
 mod calls;
 mod cold;
+mod http;
+mod load;
 mod logs;
 
 pub use calls::CallRow;
 pub use cold::{ColdStart, ToolsListSize};
+pub use http::{Deployment, HttpBench, HttpRow};
+#[cfg(test)]
+pub use http::{HttpPlan, IdleMemory};
 pub use logs::LogsRow;
 
 use crate::floor::Floor;
@@ -25,6 +31,20 @@ pub struct Options {
     pub json: PathBuf,
     /// A server binary to use instead of building one.
     pub server: Option<PathBuf>,
+    pub part: Part,
+    /// Profile the one-replica team server's get_user row with callgrind into this directory.
+    pub callgrind: Option<PathBuf>,
+}
+
+/// Which rows to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Everything.
+    All,
+    /// The personal server over stdio: cold start, calls, System Log sweep, tools/list.
+    Stdio,
+    /// The team server over HTTP: signed-in clients, replicas, Redis, idle memory.
+    Http,
 }
 
 /// How much of everything to run.
@@ -92,7 +112,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let mut tools_list = None;
     let mut call_rows = Vec::new();
     let mut log_rows = Vec::new();
-    for latency in plan.latencies_ms {
+    let stdio_latencies: &[u64] = if options.part == Part::Http || options.callgrind.is_some() {
+        &[]
+    } else {
+        &plan.latencies_ms
+    };
+    for &latency in stdio_latencies {
         let home = work.path().join(format!("latency-{latency}"));
         let keys = home.join("keys");
         std::fs::create_dir_all(&keys).context("creating the key directory")?;
@@ -127,6 +152,18 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         eprintln!("bench: get_logs fetch_all at {latency} ms latency");
         log_rows.push(logs::measure(&bin, &env, &log_dir, &floor, &plan, latency)?);
     }
+    let http = if options.part == Part::Stdio {
+        None
+    } else {
+        Some(http::measure(
+            &bin,
+            management_scopes,
+            work.path(),
+            &log_dir,
+            options.quick,
+            options.callgrind.as_deref(),
+        )?)
+    };
     machine.finish();
     let results = Results {
         machine,
@@ -139,10 +176,11 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         ),
         quick: options.quick,
         plan,
-        cold_start: cold.context("no cold start measured")?,
-        tools_list: tools_list.context("no tools/list measured")?,
+        cold_start: cold,
+        tools_list,
         calls: call_rows,
         logs: log_rows,
+        http,
     };
     report::print(&results);
     report::write_json(&results, &options.json)?;

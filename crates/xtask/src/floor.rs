@@ -63,6 +63,12 @@ impl Floor {
         })
     }
 
+    /// The org's base URL and the `Bearer` header value, for a client of the harness's own
+    /// that sends the same requests (the HTTP rows' async floor). Never print the header.
+    pub fn base_and_authorization(&self) -> (&str, &str) {
+        (&self.base, &self.authorization)
+    }
+
     /// GET of a path (with query) or of an absolute URL; returns the body and when it was read.
     pub fn get(&self, path_or_url: &str) -> anyhow::Result<(Instant, Vec<u8>, Option<String>)> {
         let url = if path_or_url.starts_with("http") {

@@ -3,14 +3,17 @@
 //! tests every install package (wheel, npm, MCP Bundle, crates, release archive).
 
 mod bench;
+mod cluster;
 mod floor;
 mod machine;
 mod package;
 mod process;
 mod report;
+mod report_http;
 mod rpc;
 mod startup_order;
 mod stats;
+mod team;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -36,6 +39,13 @@ enum Task {
         /// Measure this server binary instead of building one.
         #[arg(long)]
         server: Option<PathBuf>,
+        /// Which rows: all, stdio (the personal server) or http (the team server).
+        #[arg(long, value_enum, default_value = "all")]
+        part: bench::Part,
+        /// Run only get_user with 10 clients on one team server replica run by callgrind
+        /// (instrumented during that row only), writing the profile into this directory.
+        #[arg(long, value_name = "DIR")]
+        callgrind: Option<PathBuf>,
     },
     /// Profile the release server's start-up (valgrind) and write the functions it runs to
     /// crates/okta-mcp-server/startup-order.txt, which the release link places first.
@@ -67,11 +77,15 @@ fn main() -> ExitCode {
             quick,
             json,
             server,
+            part,
+            callgrind,
         } => {
             let options = bench::Options {
                 quick,
                 json: json.unwrap_or_else(default_json_path),
                 server,
+                part,
+                callgrind,
             };
             report(bench::run(&options))
         }

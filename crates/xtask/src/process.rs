@@ -28,14 +28,31 @@ pub struct SandboxProcess {
     pub client_id: String,
     pub key_id: String,
     pub private_key_file: PathBuf,
+    /// The web app a team server signs people in through (client_secret auth).
+    pub web_client_id: String,
+    /// Its client secret; never printed.
+    pub web_client_secret: String,
 }
 
 impl SandboxProcess {
     /// Starts `okta-mcp-server sandbox` and reads the credentials it prints.
     pub fn start(bin: &Path, latency_ms: u64, key_dir: &Path, log: &Path) -> anyhow::Result<Self> {
+        Self::start_with(bin, latency_ms, key_dir, log, &[])
+    }
+
+    /// Like [`SandboxProcess::start`], with more `sandbox` arguments (`--extra-admins N`,
+    /// `--redirect-uri URI`).
+    pub fn start_with(
+        bin: &Path,
+        latency_ms: u64,
+        key_dir: &Path,
+        log: &Path,
+        extra_args: &[String],
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new(bin);
         command
             .args(["sandbox", "--port", "0", "--rate-limits", RATE_LIMITS])
+            .args(extra_args)
             .arg("--latency-ms")
             .arg(latency_ms.to_string())
             .arg("--key-dir")
@@ -69,10 +86,14 @@ impl SandboxProcess {
                 client_id: text(&service["OKTA_CLIENT_ID"])?,
                 key_id: text(&service["OKTA_KEY_ID"])?,
                 private_key_file: PathBuf::from(text(&service["OKTA_PRIVATE_KEY_FILE"])?),
+                web_client_id: text(&info["web_client"]["OKTA_CLIENT_ID"])?,
+                web_client_secret: text(&info["web_client"]["OKTA_CLIENT_SECRET"])?,
                 child,
             })
         })();
-        parsed.context("the sandbox's credentials JSON lacks org_url or the service client")
+        parsed.context(
+            "the sandbox's credentials JSON lacks org_url, the service client or the web client",
+        )
     }
 }
 

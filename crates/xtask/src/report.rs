@@ -1,6 +1,6 @@
 //! The results: targets judged PASS/FAIL, a table on stdout and the same data as JSON.
 
-use crate::bench::{CallRow, ColdStart, LogsRow, Plan, ToolsListSize};
+use crate::bench::{CallRow, ColdStart, HttpBench, LogsRow, Plan, ToolsListSize};
 use crate::machine::Machine;
 use crate::stats::Summary;
 use anyhow::Context;
@@ -19,10 +19,13 @@ pub struct Results {
     pub sandbox: String,
     pub quick: bool,
     pub plan: Plan,
-    pub cold_start: ColdStart,
-    pub tools_list: ToolsListSize,
+    /// None when only the HTTP rows were run (`--part http`).
+    pub cold_start: Option<ColdStart>,
+    pub tools_list: Option<ToolsListSize>,
     pub calls: Vec<CallRow>,
     pub logs: Vec<LogsRow>,
+    /// The team server over HTTP; None with `--part stdio`.
+    pub http: Option<HttpBench>,
 }
 
 /// One target from the performance issue and how the measurement compares.
@@ -38,7 +41,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn at_most(name: String, measured: f64, limit: f64, unit: &'static str) -> Check {
+    pub(crate) fn at_most(name: String, measured: f64, limit: f64, unit: &'static str) -> Check {
         Check {
             pass: measured <= limit,
             name,
@@ -49,7 +52,7 @@ impl Check {
         }
     }
 
-    fn at_least(name: String, measured: f64, limit: f64, unit: &'static str) -> Check {
+    pub(crate) fn at_least(name: String, measured: f64, limit: f64, unit: &'static str) -> Check {
         Check {
             pass: measured >= limit,
             name,
@@ -74,25 +77,26 @@ impl Check {
     }
 }
 
-const MIB: f64 = 1024.0;
+pub(crate) const MIB: f64 = 1024.0;
 
 /// The targets (medians, on a 2-core machine). Throughput and the get_logs time are judged
 /// with no injected latency only: with 50 ms per API call they are bounded by the sandbox.
 pub fn checks(r: &Results) -> Vec<Check> {
-    let mut checks = vec![
-        Check::at_most(
+    let mut checks = Vec::new();
+    if let Some(cold) = &r.cold_start {
+        checks.push(Check::at_most(
             "cold start to tools/list (median)".into(),
-            r.cold_start.to_tools_list_ms.median,
+            cold.to_tools_list_ms.median,
             30.0,
             "ms",
-        ),
-        Check::at_most(
+        ));
+        checks.push(Check::at_most(
             "idle RSS after tools/list (median)".into(),
-            r.cold_start.idle_rss_kib.median / MIB,
+            cold.idle_rss_kib.median / MIB,
             10.0,
             "MiB",
-        ),
-    ];
+        ));
+    }
     for row in &r.calls {
         checks.push(Check::at_most(
             format!(
@@ -128,12 +132,17 @@ pub fn checks(r: &Results) -> Vec<Check> {
             "MiB",
         ));
     }
-    checks.push(Check::at_most(
-        "tools/list response size".into(),
-        r.tools_list.response_bytes as f64 / 1000.0,
-        75.0,
-        "KB",
-    ));
+    if let Some(tools_list) = &r.tools_list {
+        checks.push(Check::at_most(
+            "tools/list response size".into(),
+            tools_list.response_bytes as f64 / 1000.0,
+            75.0,
+            "KB",
+        ));
+    }
+    if let Some(http) = &r.http {
+        checks.extend(crate::report_http::checks(http));
+    }
     checks
 }
 
@@ -171,45 +180,51 @@ fn render(r: &Results) -> String {
         "server: {} (built {})\nstart-up link order: {}\nsandbox: {}\n\n",
         r.server_binary, r.server_built, r.startup_order, r.sandbox
     );
-    let c = &r.cold_start;
     let mut table = Table::default();
-    table.section(&format!(
-        "Cold start ({} runs, {} token cache: {})",
-        c.to_tools_list_ms.n, c.token_cache, c.token_cache_note
-    ));
-    table.row([
-        "spawn -> initialize result",
-        &spread(&c.to_initialize_ms),
-        "",
-        "",
-        "",
-    ]);
     let all = checks(r);
     let find = |name: &str| all.iter().find(|k| k.name == name);
-    table.checked(
-        "spawn -> tools/list result",
-        &spread(&c.to_tools_list_ms),
-        "",
-        find("cold start to tools/list (median)"),
-    );
-    table.row([
-        "first tool call after start (list_users)",
-        &spread(&c.first_call_ms),
-        "",
-        "",
-        "",
-    ]);
-    table.checked(
-        "idle RSS after tools/list (median)",
-        &format!(
-            "{:.1} MiB (anon {:.1})",
-            c.idle_rss_kib.median / MIB,
-            c.idle_anon_kib.median / MIB
-        ),
-        "",
-        find("idle RSS after tools/list (median)"),
-    );
-    for latency in r.plan.latencies_ms {
+    if let Some(c) = &r.cold_start {
+        table.section(&format!(
+            "Cold start ({} runs, {} token cache: {})",
+            c.to_tools_list_ms.n, c.token_cache, c.token_cache_note
+        ));
+        table.row([
+            "spawn -> initialize result",
+            &spread(&c.to_initialize_ms),
+            "",
+            "",
+            "",
+        ]);
+        table.checked(
+            "spawn -> tools/list result",
+            &spread(&c.to_tools_list_ms),
+            "",
+            find("cold start to tools/list (median)"),
+        );
+        table.row([
+            "first tool call after start (list_users)",
+            &spread(&c.first_call_ms),
+            "",
+            "",
+            "",
+        ]);
+        table.checked(
+            "idle RSS after tools/list (median)",
+            &format!(
+                "{:.1} MiB (anon {:.1})",
+                c.idle_rss_kib.median / MIB,
+                c.idle_anon_kib.median / MIB
+            ),
+            "",
+            find("idle RSS after tools/list (median)"),
+        );
+    }
+    let stdio_latencies: &[u64] = if r.calls.is_empty() {
+        &[]
+    } else {
+        &r.plan.latencies_ms
+    };
+    for &latency in stdio_latencies {
         table.section(&format!(
             "Tool calls, {latency} ms API latency ({} sequential calls, {} calls with {} in flight)",
             r.plan.sequential_calls, r.plan.pipelined_calls, r.plan.in_flight
@@ -305,16 +320,20 @@ fn render(r: &Results) -> String {
             ]);
         }
     }
-    let t = &r.tools_list;
-    table.section(&format!("tools/list ({} tools)", t.tools));
-    table.checked(
-        "tools/list response",
-        &format!("{} bytes", t.response_bytes),
-        "",
-        find("tools/list response size"),
-    );
-    for (name, bytes) in &t.largest {
-        table.row([&format!("  {name}"), &format!("{bytes} bytes"), "", "", ""]);
+    if let Some(t) = &r.tools_list {
+        table.section(&format!("tools/list ({} tools)", t.tools));
+        table.checked(
+            "tools/list response",
+            &format!("{} bytes", t.response_bytes),
+            "",
+            find("tools/list response size"),
+        );
+        for (name, bytes) in &t.largest {
+            table.row([&format!("  {name}"), &format!("{bytes} bytes"), "", "", ""]);
+        }
+    }
+    if let Some(http) = &r.http {
+        crate::report_http::render(&mut table, http, &all);
     }
     out += &table.render();
     let failed = all.iter().filter(|k| !k.pass).count();
@@ -339,7 +358,7 @@ fn render(r: &Results) -> String {
 }
 
 /// `median ms (min .. max)`.
-fn spread(s: &Summary) -> String {
+pub(crate) fn spread(s: &Summary) -> String {
     format!(
         "{} ms ({} .. {})",
         number(s.median),
@@ -349,7 +368,7 @@ fn spread(s: &Summary) -> String {
 }
 
 /// Two decimals below 10, one below 100, none above: enough precision, no noise.
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if v.abs() < 10.0 {
         format!("{v:.2}")
     } else if v.abs() < 100.0 {
@@ -361,7 +380,7 @@ fn number(v: f64) -> String {
 
 /// Rows of (metric, measured, floor, target, verdict) with section headings.
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     lines: Vec<Line>,
 }
 
@@ -371,15 +390,21 @@ enum Line {
 }
 
 impl Table {
-    fn section(&mut self, title: &str) {
+    pub(crate) fn section(&mut self, title: &str) {
         self.lines.push(Line::Section(title.to_owned()));
     }
 
-    fn row(&mut self, cells: [&str; 5]) {
+    pub(crate) fn row(&mut self, cells: [&str; 5]) {
         self.lines.push(Line::Row(cells.map(str::to_owned)));
     }
 
-    fn checked(&mut self, metric: &str, measured: &str, floor: &str, check: Option<&Check>) {
+    pub(crate) fn checked(
+        &mut self,
+        metric: &str,
+        measured: &str,
+        floor: &str,
+        check: Option<&Check>,
+    ) {
         let (target, verdict) = check.map_or((String::new(), ""), |c| (c.target(), c.verdict()));
         self.row([metric, measured, floor, &target, verdict]);
     }

@@ -3,12 +3,13 @@
 use serde::Serialize;
 use std::time::Duration;
 
-/// Median, p95, min and max of one series, in milliseconds (or the series' own unit).
+/// Median, p95, p99, min and max of one series, in milliseconds (or the series' own unit).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Summary {
     pub n: usize,
     pub median: f64,
     pub p95: f64,
+    pub p99: f64,
     pub min: f64,
     pub max: f64,
 }
@@ -25,6 +26,7 @@ impl Summary {
             n: sorted.len(),
             median: median_sorted(&sorted),
             p95: percentile_sorted(&sorted, 95.0),
+            p99: percentile_sorted(&sorted, 99.0),
             min: sorted[0],
             max: sorted[sorted.len() - 1],
         })
@@ -74,6 +76,7 @@ mod tests {
     fn p95_is_nearest_rank() {
         let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(Summary::of(&hundred).unwrap().p95, 95.0);
+        assert_eq!(Summary::of(&hundred).unwrap().p99, 99.0);
         let twenty: Vec<f64> = (1..=20).map(f64::from).collect();
         assert_eq!(Summary::of(&twenty).unwrap().p95, 19.0);
         // With fewer than 20 samples p95 is the maximum.

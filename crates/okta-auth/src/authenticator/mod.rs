@@ -12,7 +12,7 @@ use crate::hints::{Step, to_auth_error};
 use crate::jwt::now_secs;
 use crate::key::SigningKey;
 use crate::oauth::{self, ASSERTION_TYPE, CallError, DpopSession, Endpoints};
-use crate::record::TokenRecord;
+use crate::record::{EXPIRY_MARGIN_SECS, TokenRecord};
 use crate::store::{CacheKey, TokenStore};
 use crate::{
     AuthError, AuthMethod, AuthSettings, BoxFuture, RequestAuth, RequestAuthorizer, Secret,
@@ -37,6 +37,14 @@ enum Person {
 }
 
 /// The cache ladder behind [`RequestAuthorizer`].
+/// An access token's expiry as last computed, keyed by the token and the record's stored
+/// expiry (the answer depends on both).
+struct ExpiryMemo {
+    token: Secret,
+    expires_at: Option<i64>,
+    expiry: Option<i64>,
+}
+
 pub struct Authenticator {
     settings: AuthSettings,
     http: reqwest::Client,
@@ -46,6 +54,9 @@ pub struct Authenticator {
     signing_key: Option<SigningKey>,
     this: Weak<Authenticator>,
     current: Mutex<Option<TokenRecord>>,
+    /// The expiry of the current access token, with that token: reading a JWT's `exp`
+    /// (base64 and JSON) was a tenth of a tool call's work when done on every call.
+    expiry_memo: Mutex<Option<ExpiryMemo>>,
     source: Mutex<Option<TokenSource>>,
     /// Single flight: one refresh or grant at a time in this process.
     flight: tokio::sync::Mutex<()>,
@@ -105,6 +116,7 @@ impl Authenticator {
             signing_key,
             this: this.clone(),
             current: Mutex::new(initial),
+            expiry_memo: Mutex::new(None),
             source: Mutex::new(source),
             flight: tokio::sync::Mutex::new(()),
             api_nonce: Mutex::new(None),
@@ -274,10 +286,29 @@ impl Authenticator {
     }
 
     fn usable_current(&self) -> Option<TokenRecord> {
-        lock(&self.current)
-            .as_ref()
-            .filter(|r| self.usable(r))
-            .cloned()
+        let current = lock(&self.current);
+        let record = current.as_ref()?;
+        let expiry = self.current_expiry(record)?;
+        (expiry - EXPIRY_MARGIN_SECS > now_secs() && self.fits(record)).then(|| record.clone())
+    }
+
+    /// `record.access_expiry()`, remembered for as long as the access token stays the same.
+    fn current_expiry(&self, record: &TokenRecord) -> Option<i64> {
+        let token = record.access_token.as_ref()?;
+        let mut memo = lock(&self.expiry_memo);
+        if let Some(seen) = memo.as_ref()
+            && seen.token == *token
+            && seen.expires_at == record.expires_at
+        {
+            return seen.expiry;
+        }
+        let expiry = record.access_expiry();
+        *memo = Some(ExpiryMemo {
+            token: token.clone(),
+            expires_at: record.expires_at,
+            expiry,
+        });
+        expiry
     }
 
     fn usable(&self, record: &TokenRecord) -> bool {

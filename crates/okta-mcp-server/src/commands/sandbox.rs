@@ -15,6 +15,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         access_token_ttl: Duration::from_secs(args.token_ttl.max(1)),
         key_dir: args.key_dir.clone(),
         redirect_uris: args.redirect_uris.clone(),
+        extra_admins: args.extra_admins,
         ..Default::default()
     };
     config.faults.latency = Duration::from_millis(args.latency_ms);
@@ -54,6 +55,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
             "SUPER_ADMIN": okta_sandbox::oauth::SUPER_ADMIN_LOGIN,
             "HELP_DESK_ADMIN": okta_sandbox::oauth::HELP_DESK_ADMIN_LOGIN,
             "READ_ONLY_ADMIN": okta_sandbox::oauth::READ_ONLY_ADMIN_LOGIN,
+            "extra_super_admins": (0..args.extra_admins).map(okta_sandbox::extra_admin_login).collect::<Vec<_>>(),
         },
     }));
     stop.await;

@@ -25,6 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use futures::StreamExt;
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
@@ -101,6 +102,15 @@ pub async fn serve(
         .await
         .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
+    // A Streamable HTTP answer leaves in several small writes (headers, then each SSE
+    // event, then the end of the chunked body). With Nagle's algorithm on, each write after
+    // the first waits for the client's delayed ACK, about 40 ms on Linux: a signed-in
+    // client's get_user took 44 ms where the same Okta request took 0.35 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on an accepted connection");
+        }
+    });
     let shared = team.as_ref().map(|t| t.state.store());
     let front = Arc::new(Front::new(settings, local, shared));
     let stop = CancellationToken::new();

@@ -620,9 +620,11 @@ impl ServerHandler for OktaMcp {
             input_responses: request.input_responses.as_ref(),
         };
         let arguments = request.arguments.clone().unwrap_or_default();
-        let answer = self
-            .run_tool(&request.name, arguments, gate, progress, context.ct.clone())
-            .await;
+        // Boxed: the SDK moves the request's future by value (into its task, between
+        // states), and a tool call's state machine is large; a pointer is cheap to move.
+        let answer =
+            Box::pin(self.run_tool(&request.name, arguments, gate, progress, context.ct.clone()))
+                .await;
         let Some(replies) = &self.inner.rendered_replies else {
             return answer?.into_response();
         };

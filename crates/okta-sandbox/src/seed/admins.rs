@@ -88,15 +88,38 @@ pub fn role_assignment(
     })
 }
 
-/// Adds the admins, their role assignments and their Everyone membership to `org`.
-pub fn add(org: &mut Org, seed: u64, now: DateTime<Utc>) {
+/// The login of the `n`th extra admin (0-based): `bench.admin.0000@example.com`, ...
+pub fn extra_admin_login(n: usize) -> String {
+    format!("bench.admin.{n:04}@example.com")
+}
+
+/// Adds the admins, their role assignments and their Everyone membership to `org`, then
+/// `extra` more SUPER_ADMINs with generated logins ([`extra_admin_login`]), for load runs
+/// that need many distinct people signed in at once.
+pub fn add(org: &mut Org, seed: u64, now: DateTime<Utc>, extra: usize) {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x0ad4_1a5e_ed00_0000);
     let everyone = org
         .groups
         .iter()
         .find(|(_, g)| g["type"] == "BUILT_IN")
         .map(|(id, _)| id.clone());
-    for (index, admin) in ADMINS.iter().enumerate() {
+    let fixed = ADMINS.iter().map(|admin| Person {
+        id: admin.id.to_owned(),
+        role_assignment_id: admin.role_assignment_id.to_owned(),
+        login: admin.login.to_owned(),
+        first_name: admin.first_name.to_owned(),
+        last_name: admin.last_name.to_owned(),
+        role: admin.role,
+    });
+    let generated = (0..extra).map(|n| Person {
+        id: format!("00uzzzbenchadm{n:06}"),
+        role_assignment_id: format!("ra1zzzbenchadm{n:06}"),
+        login: extra_admin_login(n),
+        first_name: "Bench".to_owned(),
+        last_name: format!("Admin {n:04}"),
+        role: "SUPER_ADMIN",
+    });
+    for (index, admin) in fixed.chain(generated).enumerate() {
         let mut user = users::seed(&mut rng, 1, &org.base_url, now, &org.user_type_id)
             .pop()
             .unwrap_or_else(|| json!({"profile": {}}));
@@ -120,14 +143,13 @@ pub fn add(org: &mut Org, seed: u64, now: DateTime<Utc>) {
         user["statusChanged"] = json!(timestamp(created));
         user["passwordChanged"] = json!(timestamp(created));
         user["credentials"]["password"] = json!({});
-        user["_links"] = crate::links::user(&org.base_url, admin.id, "ACTIVE", &org.user_type_id);
-        org.users.insert(admin.id.to_owned(), user);
+        user["_links"] = crate::links::user(&org.base_url, &admin.id, "ACTIVE", &org.user_type_id);
         org.admin_roles.insert(
-            admin.id.to_owned(),
+            admin.id.clone(),
             vec![role_assignment(
                 &org.base_url,
-                admin.role_assignment_id,
-                admin.id,
+                &admin.role_assignment_id,
+                &admin.id,
                 admin.role,
                 created,
             )],
@@ -136,7 +158,18 @@ pub fn add(org: &mut Org, seed: u64, now: DateTime<Utc>) {
             org.memberships
                 .entry(everyone.clone())
                 .or_default()
-                .insert(admin.id.to_owned());
+                .insert(admin.id.clone());
         }
+        org.users.insert(admin.id, user);
     }
+}
+
+/// An admin about to be added: a fixed one or a generated extra.
+struct Person {
+    id: String,
+    role_assignment_id: String,
+    login: String,
+    first_name: String,
+    last_name: String,
+    role: &'static str,
 }

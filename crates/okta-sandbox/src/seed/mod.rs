@@ -96,7 +96,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         org.policy_rules.insert(id.clone(), seeded.rules);
         org.policies.insert(id, policy);
     }
-    admins::add(&mut org, config.seed, now);
+    admins::add(&mut org, config.seed, now, config.extra_admins);
     org
 }
 
@@ -218,6 +218,33 @@ mod tests {
                 .as_str()
                 .is_some_and(|id| user_ids.contains(id))
         }));
+    }
+
+    #[test]
+    fn extra_admins_are_active_super_admins_with_generated_logins() {
+        let now = Utc::now();
+        let plain = build(&SandboxConfig::default(), "http://127.0.0.1:1", now);
+        let config = SandboxConfig {
+            extra_admins: 3,
+            ..SandboxConfig::default()
+        };
+        let org = build(&config, "http://127.0.0.1:1", now);
+        assert_eq!(org.users.len(), plain.users.len() + 3);
+        // The rest of the org is unchanged by them.
+        for (id, user) in &plain.users {
+            assert_eq!(org.users.get(id), Some(user), "{id}");
+        }
+        for n in 0..3 {
+            let login = crate::extra_admin_login(n);
+            let (id, user) = org
+                .users
+                .iter()
+                .find(|(_, u)| u["profile"]["login"] == login.as_str())
+                .unwrap_or_else(|| panic!("{login} seeded"));
+            assert_eq!(id.len(), 20, "an Okta-shaped id: {id}");
+            assert_eq!(user["status"], "ACTIVE");
+            assert_eq!(org.admin_roles[id][0]["type"], "SUPER_ADMIN");
+        }
     }
 
     #[test]
