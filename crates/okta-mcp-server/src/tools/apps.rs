@@ -7,7 +7,7 @@ use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::arguments::require_delete_word;
 use crate::tools::support::ids::AppId;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -110,7 +110,7 @@ pub fn list_applications() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListAppsParams| async move {
             let fields = p.query.fields()?;
@@ -140,7 +140,7 @@ pub fn get_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GetAppParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -160,7 +160,7 @@ pub fn create_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateAppParams| async move {
             if !p.app_config.contains_key("signOnMode") {
@@ -186,7 +186,7 @@ pub fn update_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UpdateAppParams| async move {
             let req = ApiRequest::put(ApiPath::new(paths::APPS).id(&p.app_id))
@@ -205,7 +205,7 @@ pub fn delete_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: AppIdParams| async move { delete_app(&ctx, &p.app_id).await },
     )
@@ -223,7 +223,7 @@ pub fn confirm_delete_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ConfirmDeleteAppParams| async move {
             require_delete_word(&p.confirmation, "application")?;
@@ -245,7 +245,7 @@ pub fn activate_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: AppIdParams| async move {
             lifecycle(&ctx, &p.app_id, "lifecycle/activate", "activated").await
@@ -262,7 +262,7 @@ pub fn deactivate_application() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: AppIdParams| async move {
             lifecycle(&ctx, &p.app_id, "lifecycle/deactivate", "deactivated").await

@@ -1,7 +1,7 @@
 //! What every tool shares: the call context, the pagination parameters, single-object calls
 //! and the output schemas. List walking is in `listing`.
 
-use crate::tools::Output;
+use crate::tools::ResultKind;
 use crate::tools::error::ToolError;
 use crate::tools::field_selection::{self, Fields};
 use okta_client::{ApiRequest, OktaClient};
@@ -231,9 +231,9 @@ pub fn parse_fields(spec: Option<&str>) -> Result<Option<Fields>, ToolError> {
 }
 
 /// The outputSchema advertised for each result shape.
-pub fn output_schema(output: Output) -> Map<String, Value> {
-    let v = match output {
-        Output::List => json!({
+pub fn output_schema(result_kind: ResultKind) -> Map<String, Value> {
+    let v = match result_kind {
+        ResultKind::List => json!({
             "type": "object",
             "properties": {
                 "items": {"type": "array"},
@@ -242,7 +242,7 @@ pub fn output_schema(output: Output) -> Map<String, Value> {
             },
             "required": ["items"]
         }),
-        Output::Object => json!({"type": "object"}),
+        ResultKind::Object => json!({"type": "object"}),
     };
     match v {
         Value::Object(m) => m,

@@ -6,7 +6,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::ids::DeviceAssuranceId;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,7 @@ fn spec(
         toolset: Toolset::DeviceAssurance,
         scope: Some(scope),
         effect,
-        output: Output::Object,
+        result_kind: ResultKind::Object,
     }
 }
 

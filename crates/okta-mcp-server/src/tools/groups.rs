@@ -8,7 +8,7 @@ use crate::tools::listing;
 use crate::tools::support::arguments::require_delete_word;
 use crate::tools::support::ids::{GroupId, UserId};
 use crate::tools::support::labels::{group_label, user_label};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -107,7 +107,7 @@ pub fn list_groups() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListQuery<GroupList>| async move {
             let fields = p.fields()?;
@@ -126,7 +126,7 @@ pub fn get_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GroupIdParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -145,7 +145,7 @@ pub fn list_group_users() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListGroupUsersParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -164,7 +164,7 @@ pub fn list_group_apps() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListGroupUsersParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -183,7 +183,7 @@ pub fn create_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateGroupParams| async move {
             require_name(&p.profile)?;
@@ -203,7 +203,7 @@ pub fn update_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UpdateGroupParams| async move {
             require_name(&p.profile)?;
@@ -223,7 +223,7 @@ pub fn delete_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GroupOnlyParams| async move { delete_group_by_id(&ctx, &p.group_id).await },
     )
@@ -241,7 +241,7 @@ pub fn confirm_delete_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ConfirmDeleteGroupParams| async move {
             require_delete_word(&p.confirmation, "group")?;
@@ -263,7 +263,7 @@ pub fn add_user_to_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: MembershipParams| async move {
             let already = is_member(&ctx, &p.group_id, &p.user_id).await;
@@ -297,7 +297,7 @@ pub fn remove_user_from_group() -> ToolDef {
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: MembershipParams| async move {
             let path = ApiPath::new(paths::GROUPS)

@@ -83,7 +83,7 @@ fn every_tool_has_scope_annotations_and_a_usable_schema() {
         }
         assert_eq!(
             def["outputSchema"].is_object(),
-            tool.spec.output == super::Output::List,
+            tool.spec.result_kind == super::ResultKind::List,
             "{name}: only list envelopes declare an outputSchema"
         );
         let schema = &def["inputSchema"];
@@ -432,7 +432,7 @@ fn the_layout_check_sees_each_kind_of_cross_import() {
         1
     );
     // Allowed: shared modules, the registry's items, an area's own submodules, tests' `super::*`.
-    assert!(check("groups.rs", "use crate::tools::support::arguments::non_empty;\nuse crate::tools::{Effect, Output, ToolDef, common};").is_empty());
+    assert!(check("groups.rs", "use crate::tools::support::arguments::non_empty;\nuse crate::tools::{Effect, ResultKind, ToolDef, common};").is_empty());
     assert!(
         check(
             "users.rs",

@@ -1,7 +1,7 @@
 //! Tools about the server itself.
 
 use crate::tools::common::ToolCtx;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -21,7 +21,7 @@ pub fn get_scope_status() -> ToolDef {
             toolset: Toolset::Meta,
             scope: None,
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, _: NoParams| async move { Ok((ctx.scope_status)()) },
     )

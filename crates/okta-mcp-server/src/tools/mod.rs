@@ -48,7 +48,7 @@ pub enum Effect {
 
 /// The shape of a tool's structured result, for its outputSchema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
+pub enum ResultKind {
     /// `{items, has_more, next_cursor, ...}`.
     List,
     /// One Okta object (or an acknowledgement object).
@@ -65,7 +65,7 @@ pub struct ToolSpec {
     /// Okta scope the call needs; None for tools that make no Okta call.
     pub scope: Option<&'static str>,
     pub effect: Effect,
-    pub output: Output,
+    pub result_kind: ResultKind,
 }
 
 /// What a handler answers: a JSON value, or a list already rendered to JSON text as its
@@ -237,11 +237,11 @@ impl ToolDef {
         )
         .with_title(self.spec.title)
         .with_annotations(annotations);
-        match self.spec.output {
-            Output::List => {
-                tool.with_raw_output_schema(Arc::new(common::output_schema(self.spec.output)))
+        match self.spec.result_kind {
+            ResultKind::List => {
+                tool.with_raw_output_schema(Arc::new(common::output_schema(self.spec.result_kind)))
             }
-            Output::Object => tool,
+            ResultKind::Object => tool,
         }
     }
 }
@@ -372,7 +372,7 @@ mod tests {
         toolset: Toolset::Meta,
         scope: None,
         effect: Effect::Destructive { idempotent: true },
-        output: Output::Object,
+        result_kind: ResultKind::Object,
     };
 
     fn ctx() -> ToolCtx {

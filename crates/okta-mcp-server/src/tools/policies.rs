@@ -7,7 +7,7 @@ use crate::tools::common::{self, ListDocs, ListQuery, ListRules, Paging, ToolCtx
 use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::ids::{PolicyId, RuleId};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -133,7 +133,7 @@ fn spec(
     title: &'static str,
     description: &'static str,
     effect: Effect,
-    output: Output,
+    result_kind: ResultKind,
 ) -> ToolSpec {
     let scope = if effect == Effect::Read {
         "okta.policies.read"
@@ -147,7 +147,7 @@ fn spec(
         toolset: Toolset::Policies,
         scope: Some(scope),
         effect,
-        output,
+        result_kind,
     }
 }
 
@@ -184,7 +184,7 @@ pub fn list_policies() -> ToolDef {
             "List policies",
             "List policies of one type, in priority order.",
             Effect::Read,
-            Output::List,
+            ResultKind::List,
         ),
         |ctx: ToolCtx, p: ListPoliciesParams| async move {
             let fields = p.query.fields()?;
@@ -211,7 +211,7 @@ pub fn get_policy() -> ToolDef {
             "Get policy",
             "Get one policy.",
             Effect::Read,
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: PolicyIdParams| async move {
             common::object(&ctx, ApiRequest::get(policy_path(&p.policy_id)), None).await
@@ -226,7 +226,7 @@ pub fn create_policy() -> ToolDef {
             "Create policy",
             "Create a policy from Okta policy JSON (type, name, …). Returns the policy.",
             Effect::Write { idempotent: false },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: CreatePolicyParams| async move {
             require_keys(&p.policy_data, "policy_data", &["type", "name"])?;
@@ -244,7 +244,7 @@ pub fn update_policy() -> ToolDef {
             "Replace policy",
             "Replace a policy (full PUT).",
             Effect::Write { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: UpdatePolicyParams| async move {
             let req = ApiRequest::put(policy_path(&p.policy_id)).json(Value::Object(p.policy_data));
@@ -260,7 +260,7 @@ pub fn delete_policy() -> ToolDef {
             "Delete policy",
             "Delete a policy and its rules.",
             Effect::Destructive { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: PolicyIdParams| async move {
             ctx.client
@@ -284,7 +284,7 @@ pub fn activate_policy() -> ToolDef {
             "Activate policy",
             "Activate a policy.",
             Effect::Write { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: PolicyIdParams| async move {
             let path = policy_path(&p.policy_id).lit("lifecycle/activate");
@@ -300,7 +300,7 @@ pub fn deactivate_policy() -> ToolDef {
             "Deactivate policy",
             "Deactivate a policy; Okta stops evaluating it.",
             Effect::Destructive { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: PolicyIdParams| async move {
             let path = policy_path(&p.policy_id).lit("lifecycle/deactivate");
@@ -334,7 +334,7 @@ pub fn list_policy_rules() -> ToolDef {
             "List policy rules",
             "List a policy's rules in priority order.",
             Effect::Read,
-            Output::List,
+            ResultKind::List,
         ),
         |ctx: ToolCtx, p: ListRulesParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -356,7 +356,7 @@ pub fn get_policy_rule() -> ToolDef {
             "Get policy rule",
             "Get one policy rule.",
             Effect::Read,
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: RuleIdParams| async move {
             let req = ApiRequest::get(rule_path(&p.policy_id, &p.rule_id));
@@ -372,7 +372,7 @@ pub fn create_policy_rule() -> ToolDef {
             "Create policy rule",
             "Add a rule to a policy from Okta rule JSON. Returns the rule.",
             Effect::Write { idempotent: false },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: CreateRuleParams| async move {
             require_keys(&p.rule_data, "rule_data", &["name"])?;
@@ -390,7 +390,7 @@ pub fn update_policy_rule() -> ToolDef {
             "Replace policy rule",
             "Replace a policy rule (full PUT).",
             Effect::Write { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: UpdateRuleParams| async move {
             let req = ApiRequest::put(rule_path(&p.policy_id, &p.rule_id))
@@ -407,7 +407,7 @@ pub fn delete_policy_rule() -> ToolDef {
             "Delete policy rule",
             "Delete a policy rule.",
             Effect::Destructive { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: RuleIdParams| async move {
             ctx.client
@@ -434,7 +434,7 @@ pub fn activate_policy_rule() -> ToolDef {
             "Activate policy rule",
             "Activate a policy rule.",
             Effect::Write { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: RuleIdParams| async move {
             let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/activate");
@@ -450,7 +450,7 @@ pub fn deactivate_policy_rule() -> ToolDef {
             "Deactivate policy rule",
             "Deactivate a policy rule; later rules decide.",
             Effect::Destructive { idempotent: true },
-            Output::Object,
+            ResultKind::Object,
         ),
         |ctx: ToolCtx, p: RuleIdParams| async move {
             let path = rule_path(&p.policy_id, &p.rule_id).lit("lifecycle/deactivate");

@@ -7,7 +7,7 @@ use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::ids::UserId;
 use crate::tools::support::labels::{describe_user, user_label};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -119,7 +119,7 @@ pub fn list_users() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListQuery<UserList>| async move {
             let fields = p.fields()?;
@@ -138,7 +138,7 @@ pub fn get_user_profile_attributes() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.schemas.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, _p: NoParams| async move {
             let response = ctx
@@ -159,7 +159,7 @@ pub fn get_user() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GetUserParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;
@@ -178,7 +178,7 @@ pub fn create_user() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateUserParams| async move {
             if p.profile.is_empty() {
@@ -207,7 +207,7 @@ pub fn update_user() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UpdateUserParams| async move {
             if p.profile.is_empty() {
@@ -233,7 +233,7 @@ pub fn deactivate_user() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UserIdParams| async move {
             let path = ApiPath::new(paths::USERS)
@@ -266,7 +266,7 @@ pub fn delete_deactivated_user() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UserIdParams| async move {
             let user = ctx
@@ -315,7 +315,7 @@ pub fn list_user_groups() -> ToolDef {
             toolset: Toolset::Users,
             scope: Some("okta.users.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListUserGroupsParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;

@@ -8,7 +8,7 @@ use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::CatalogAppName;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset, common};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset, common};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use okta_client::{ApiError, ApiPath, ApiRequest, OktaClient, Page, paths};
@@ -77,7 +77,7 @@ pub fn list_catalog_apps() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListCatalogParams| async move { list(&ctx, p).await },
     )
@@ -92,7 +92,7 @@ pub fn get_catalog_app() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GetCatalogParams| async move {
             let req =
@@ -111,7 +111,7 @@ pub fn install_oin_app() -> ToolDef {
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: InstallParams| async move {
             non_empty("name", &p.name)?;

@@ -10,7 +10,7 @@ use crate::tools::support::ids::{BrandId, EmailDomainId};
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,7 @@ pub fn list_brands() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: ListBrandsParams| async move {
             let fields = p.query.fields()?;
@@ -157,7 +157,7 @@ pub fn get_brand() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GetBrandParams| async move {
             let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(&p.brand_id))
@@ -176,7 +176,7 @@ pub fn list_brand_domains() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BrandIdParams| async move {
             let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(&p.brand_id).lit("domains"));
@@ -195,7 +195,7 @@ pub fn create_brand() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateBrandParams| async move {
             let name = p.name.trim();
@@ -236,7 +236,7 @@ pub fn replace_brand() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ReplaceBrandParams| async move {
             non_empty("name", &p.name)?;
@@ -298,7 +298,7 @@ pub fn delete_brand() -> ToolDef {
             toolset: Toolset::Brands,
             scope: Some("okta.brands.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BrandIdParams| async move {
             let label = brand_label(&ctx, &p.brand_id).await;

@@ -10,7 +10,7 @@ use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::files::{self, FileRules};
 use crate::tools::support::ids::{BrandId, DomainId};
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -149,7 +149,7 @@ pub fn list_custom_domains() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, _p: NoParams| async move {
             Ok(whole_list(
@@ -169,7 +169,7 @@ pub fn get_custom_domain() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: DomainIdParams| async move {
             common::object(&ctx, ApiRequest::get(domain_path(&p.domain_id)), None).await
@@ -186,7 +186,7 @@ pub fn create_custom_domain() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateDomainParams| async move {
             let name = normalise_fqdn(&p.domain, "login.example.com")?;
@@ -229,7 +229,7 @@ pub fn replace_custom_domain() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ReplaceDomainParams| async move {
             let req = ApiRequest::put(domain_path(&p.domain_id))
@@ -248,7 +248,7 @@ pub fn delete_custom_domain() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: DomainIdParams| async move {
             refuse_default(&p.domain_id)?;
@@ -283,7 +283,7 @@ pub fn upsert_custom_domain_certificate() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CertificateParams| async move {
             let certificate = pem_certificate("certificate", &p.certificate)?;
@@ -320,7 +320,7 @@ pub fn verify_custom_domain() -> ToolDef {
             toolset: Toolset::CustomDomains,
             scope: Some("okta.domains.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: DomainIdParams| async move {
             let current = ctx

@@ -10,7 +10,7 @@ use crate::tools::support::ids::BrandId;
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -129,7 +129,7 @@ fn spec(
         toolset: Toolset::CustomPages,
         scope: Some(scope),
         effect,
-        output: Output::Object,
+        result_kind: ResultKind::Object,
     }
 }
 

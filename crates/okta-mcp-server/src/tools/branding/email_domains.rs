@@ -10,7 +10,7 @@ use crate::tools::support::arguments::non_empty;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::ids::{BrandId, EmailDomainId};
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -108,7 +108,7 @@ pub fn list_email_domains() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ListParams| async move {
             let req = ApiRequest::get(ApiPath::new(paths::EMAIL_DOMAINS))
@@ -128,7 +128,7 @@ pub fn get_email_domain() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: GetParams| async move {
             let req = ApiRequest::get(domain_path(&p.email_domain_id))
@@ -147,7 +147,7 @@ pub fn create_email_domain() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.manage"),
             effect: Effect::Write { idempotent: false },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: CreateParams| async move {
             non_empty("display_name", &p.display_name)?;
@@ -190,7 +190,7 @@ pub fn replace_email_domain() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ReplaceParams| async move {
             non_empty("display_name", &p.display_name)?;
@@ -213,7 +213,7 @@ pub fn delete_email_domain() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: IdParams| async move {
             ctx.client
@@ -250,7 +250,7 @@ pub fn verify_email_domain() -> ToolDef {
             toolset: Toolset::EmailDomains,
             scope: Some("okta.emailDomains.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: IdParams| async move {
             let current = ctx

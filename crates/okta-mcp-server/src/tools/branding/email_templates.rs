@@ -13,7 +13,7 @@ use crate::tools::support::ids::{BrandId, CustomizationId, TemplateName};
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::ack;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -167,7 +167,7 @@ fn spec(
         toolset: Toolset::EmailTemplates,
         scope: Some(scope),
         effect,
-        output: Output::Object,
+        result_kind: ResultKind::Object,
     }
 }
 
@@ -329,7 +329,7 @@ pub fn tools() -> Vec<ToolDef> {
 pub fn list_email_templates() -> ToolDef {
     ToolDef::new(
         ToolSpec {
-            output: Output::List,
+            result_kind: ResultKind::List,
             ..spec(
                 "list_email_templates",
                 "List email templates",
@@ -368,7 +368,7 @@ pub fn get_email_template() -> ToolDef {
 pub fn list_email_customizations() -> ToolDef {
     ToolDef::new(
         ToolSpec {
-            output: Output::List,
+            result_kind: ResultKind::List,
             ..spec(
                 "list_email_customizations",
                 "List email customizations",

@@ -9,7 +9,7 @@ use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::{BrandId, ThemeId};
 use crate::tools::support::labels::brand_label;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, Upload, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -219,7 +219,7 @@ fn delete_image_tool(image: Image) -> ToolDef {
             toolset: Toolset::Themes,
             scope: Some("okta.brands.manage"),
             effect: Effect::Destructive { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         move |ctx: ToolCtx, p: ThemeParams| async move {
             let req = ApiRequest::delete(theme_path(&p.brand_id, &p.theme_id).lit(image.segment));
@@ -292,7 +292,7 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
             toolset: Toolset::Themes,
             scope: Some("okta.brands.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         move |ctx: ToolCtx, p: UploadParams| async move {
             non_empty("file_path", &p.file_path)?;
@@ -600,7 +600,7 @@ pub fn list_brand_themes() -> ToolDef {
             toolset: Toolset::Themes,
             scope: Some("okta.brands.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BrandIdParams| async move {
             let req = ApiRequest::get(ApiPath::new(paths::BRANDS).id(&p.brand_id).lit("themes"));
@@ -619,7 +619,7 @@ pub fn get_brand_theme() -> ToolDef {
             toolset: Toolset::Themes,
             scope: Some("okta.brands.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ThemeParams| async move {
             common::object(
@@ -641,7 +641,7 @@ pub fn replace_brand_theme() -> ToolDef {
             toolset: Toolset::Themes,
             scope: Some("okta.brands.manage"),
             effect: Effect::Write { idempotent: true },
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ReplaceThemeParams| async move {
             let body = theme_body(&p)?;

@@ -6,7 +6,7 @@ use crate::tools::error::ToolError;
 use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::time_window::iso8601;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -58,7 +58,7 @@ pub fn get_login_failures() -> ToolDef {
             toolset: Toolset::Logs,
             scope: Some("okta.logs.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: LoginFailuresParams| async move { login_failures(&ctx, p).await },
     )

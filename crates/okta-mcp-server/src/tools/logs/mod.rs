@@ -5,7 +5,7 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::listing;
 use crate::tools::support::time_window::iso8601;
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -71,7 +71,7 @@ pub fn get_logs() -> ToolDef {
             toolset: Toolset::Logs,
             scope: Some("okta.logs.read"),
             effect: Effect::Read,
-            output: Output::List,
+            result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: GetLogsParams| async move {
             let fields = common::parse_fields(p.fields.as_deref())?;

@@ -7,7 +7,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::time_window::{iso8601, split_window, stamp};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use chrono::{DateTime, FixedOffset, Utc};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -50,7 +50,7 @@ pub fn summarize_logs() -> ToolDef {
             toolset: Toolset::Logs,
             scope: Some("okta.logs.read"),
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: SummarizeLogsParams| async move { summarize(&ctx, p).await },
     )

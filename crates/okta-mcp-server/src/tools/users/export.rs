@@ -5,7 +5,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::files::{self, FileRules, WriteTarget};
-use crate::tools::{Effect, Output, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -73,7 +73,7 @@ pub fn export_users_csv() -> ToolDef {
             scope: Some("okta.users.read"),
             // Reads the org; the only thing written is a new local file in an allowed dir.
             effect: Effect::Read,
-            output: Output::Object,
+            result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ExportUsersParams| async move { export(&ctx, p).await },
     )
