@@ -504,21 +504,8 @@ fn resources_tool(page: Page) -> ToolDef {
     )
 }
 
-pub fn tools() -> Vec<ToolDef> {
-    let mut tools = Vec::new();
-    for page in [Page::Error, Page::SignIn] {
-        tools.extend([
-            resources_tool(page),
-            get_tool(page, "customized"),
-            replace_tool(page, "customized"),
-            delete_tool(page, "customized"),
-            get_tool(page, "default"),
-            get_tool(page, "preview"),
-            replace_tool(page, "preview"),
-            delete_tool(page, "preview"),
-        ]);
-    }
-    tools.push(ToolDef::new(
+pub fn list_sign_in_widget_versions() -> ToolDef {
+    ToolDef::new(
         spec(
             "list_sign_in_widget_versions",
             "List sign-in widget versions",
@@ -530,8 +517,11 @@ pub fn tools() -> Vec<ToolDef> {
             let body = ctx.client.send(req).await?.body;
             Ok(whole_list("versions", body))
         },
-    ));
-    tools.push(ToolDef::new(
+    )
+}
+
+pub fn get_sign_out_page_settings() -> ToolDef {
+    ToolDef::new(
         spec(
             "get_sign_out_page_settings",
             "Get sign-out page settings",
@@ -542,13 +532,23 @@ pub fn tools() -> Vec<ToolDef> {
             let req = ApiRequest::get(sign_out_path(&p.brand_id));
             common::object(&ctx, req, None).await
         },
-    ));
-    tools.push(ToolDef::new(
-        spec("replace_sign_out_page_settings", "Replace sign-out page settings", "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).", Effect::Write { idempotent: true }),
+    )
+}
+
+pub fn replace_sign_out_page_settings() -> ToolDef {
+    ToolDef::new(
+        spec(
+            "replace_sign_out_page_settings",
+            "Replace sign-out page settings",
+            "Send users to Okta's sign-out page (OKTA_DEFAULT) or to your own URL (EXTERNALLY_HOSTED, with url).",
+            Effect::Write { idempotent: true },
+        ),
         |ctx: ToolCtx, p: SignOutParams| async move {
             let kind = p.kind.trim().to_ascii_uppercase();
             let body = match (kind.as_str(), p.url.as_deref().map(str::trim)) {
-                ("EXTERNALLY_HOSTED", Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                ("EXTERNALLY_HOSTED", Some(url))
+                    if url.starts_with("https://") || url.starts_with("http://") =>
+                {
                     json!({"type": kind, "url": url})
                 }
                 ("EXTERNALLY_HOSTED", _) => {
@@ -564,13 +564,31 @@ pub fn tools() -> Vec<ToolDef> {
                     )));
                 }
             };
-            let req = ApiRequest::put(
-                sign_out_path(&p.brand_id),
-            )
-            .json(body);
+            let req = ApiRequest::put(sign_out_path(&p.brand_id)).json(body);
             common::object(&ctx, req, None).await
         },
-    ));
+    )
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    let mut tools = Vec::new();
+    for page in [Page::Error, Page::SignIn] {
+        tools.extend([
+            resources_tool(page),
+            get_tool(page, "customized"),
+            replace_tool(page, "customized"),
+            delete_tool(page, "customized"),
+            get_tool(page, "default"),
+            get_tool(page, "preview"),
+            replace_tool(page, "preview"),
+            delete_tool(page, "preview"),
+        ]);
+    }
+    tools.extend([
+        list_sign_in_widget_versions(),
+        get_sign_out_page_settings(),
+        replace_sign_out_page_settings(),
+    ]);
     tools
 }
 
