@@ -14,7 +14,6 @@ use support::team::*;
 const SUPER: &str = okta_sandbox::oauth::SUPER_ADMIN_LOGIN;
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// The protocol revision whose confirmations are an `InputRequiredResult` round trip.
-const STATELESS_PROTOCOL: &str = "2026-07-28";
 
 /// The harness itself: a redis-server on a free port answers, goes away when stopped, and
 /// comes back on the same port.
@@ -74,42 +73,6 @@ async fn get(url: &str) -> (u16, Value) {
     let response = http().get(url).send().await.expect("GET");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A `tools/call` of the stateless protocol revision (no MCP session; the client's
-/// capabilities travel with the request), as a client of 2026-07-28 sends it.
-async fn stateless_call(server: &TeamServer, token: &str, params: Value) -> (u16, Value) {
-    let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": STATELESS_PROTOCOL,
-        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
-        "io.modelcontextprotocol/clientInfo": {"name": "team-redis-test", "version": "1"},
-    });
-    let response = http()
-        .post(server.mcp_url())
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", STATELESS_PROTOCOL)
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", params["name"].as_str().unwrap_or_default())
-        .body(
-            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params})
-                .to_string(),
-        )
-        .send()
-        .await
-        .expect("tools/call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    let body = serde_json::from_str::<Value>(&text).unwrap_or_else(|_| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-            .find(|v| v.get("id") == Some(&json!(7)))
-            .unwrap_or(Value::Null)
-    });
-    (status, body)
 }
 
 /// `okta-mcp-server audit --json` with the servers' environment: the shared stream's records.

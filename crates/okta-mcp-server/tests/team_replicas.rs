@@ -7,7 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use support::TestOrg;
 use support::cluster::Cluster;
-use support::team::{Endpoint, McpHttp, register, sign_in};
+use support::team::{Endpoint, McpHttp, register, sign_in, stateless_call};
 
 const SUPER: &str = okta_sandbox::oauth::SUPER_ADMIN_LOGIN;
 const HELP_DESK: &str = okta_sandbox::oauth::HELP_DESK_ADMIN_LOGIN;
@@ -169,44 +169,6 @@ fn a_replica_killed_mid_run_leaves_every_later_call_to_the_other() {
             support::team::refresh(&cluster, &client, &person.refresh_token).await;
         assert_eq!(status, 200, "{rotated}");
     });
-}
-
-/// The protocol revision whose confirmations are an `InputRequiredResult` round trip.
-const STATELESS_PROTOCOL: &str = "2026-07-28";
-
-/// A `tools/call` of the stateless protocol revision, through the balancer.
-async fn stateless_call(cluster: &Cluster, token: &str, params: Value) -> (u16, Value) {
-    let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": STATELESS_PROTOCOL,
-        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
-        "io.modelcontextprotocol/clientInfo": {"name": "replicas-test", "version": "1"},
-    });
-    let response = support::team::http()
-        .post(cluster.mcp_url())
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", STATELESS_PROTOCOL)
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", params["name"].as_str().unwrap_or_default())
-        .body(
-            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params})
-                .to_string(),
-        )
-        .send()
-        .await
-        .expect("tools/call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    let body = serde_json::from_str::<Value>(&text).unwrap_or_else(|_| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-            .find(|v| v.get("id") == Some(&json!(7)))
-            .unwrap_or(Value::Null)
-    });
-    (status, body)
 }
 
 /// A deletion's confirmation asked by one replica is answered through the balancer on the

@@ -543,3 +543,43 @@ pub fn assert_no_secrets(text: &str, secrets: &[(&str, String)]) {
         );
     }
 }
+
+/// The protocol revision whose confirmations are an `InputRequiredResult` round trip.
+pub const STATELESS_PROTOCOL: &str = "2026-07-28";
+
+/// A `tools/call` of the stateless protocol revision (no MCP session; the client's
+/// capabilities travel with the request), as a client of 2026-07-28 sends it, to one server
+/// or through a load balancer. Returns the HTTP status and the JSON-RPC response (id 7).
+pub async fn stateless_call(endpoint: &impl Endpoint, token: &str, params: Value) -> (u16, Value) {
+    let mut params = params;
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": STATELESS_PROTOCOL,
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
+        "io.modelcontextprotocol/clientInfo": {"name": "team-test", "version": "1"},
+    });
+    let response = http()
+        .post(endpoint.mcp_url())
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", STATELESS_PROTOCOL)
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", params["name"].as_str().unwrap_or_default())
+        .body(
+            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("tools/call");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str::<Value>(&text).unwrap_or_else(|_| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|v| v.get("id") == Some(&json!(7)))
+            .unwrap_or(Value::Null)
+    });
+    (status, body)
+}
