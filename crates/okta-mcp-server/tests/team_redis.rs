@@ -13,7 +13,6 @@ use support::team::*;
 
 const SUPER: &str = okta_sandbox::oauth::SUPER_ADMIN_LOGIN;
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
-/// The protocol revision whose confirmations are an `InputRequiredResult` round trip.
 
 /// The harness itself: a redis-server on a free port answers, goes away when stopped, and
 /// comes back on the same port.
