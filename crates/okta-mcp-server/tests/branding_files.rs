@@ -8,12 +8,16 @@ use support::{Mcp, TestOrg};
 
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGVGb3JUZXN0c09ubHkwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----";
 const CHAIN: &str = "-----BEGIN CERTIFICATE-----\nMIIBtDCCAVqgAwIBAgIUSW50ZXJtZWRpYXRlRm9yVGVzdHMwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----";
-/// Not a real key: only its PEM shape matters to the tools and the sandbox.
-const KEY_BODY: &str =
-    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgU2VjcmV0S2V5TWF0ZXJpYWxOZXZlckVjaG8=";
-
-fn key_pem() -> String {
-    format!("-----BEGIN PRIVATE KEY-----\n{KEY_BODY}\n-----END PRIVATE KEY-----\n")
+/// The key these tests hand to the tools: the sandbox's throwaway key, generated when it
+/// started (nothing committed), and a line of its body, which no output may contain.
+fn key_pem(org: &TestOrg) -> (String, String) {
+    let pem = org.throwaway_private_key_pem();
+    let body_line = pem
+        .lines()
+        .find(|l| !l.is_empty() && !l.starts_with("-----"))
+        .expect("a PEM body")
+        .to_owned();
+    (pem, body_line)
 }
 
 fn server(org: &TestOrg, allowed: &std::path::Path) -> Mcp {
@@ -48,9 +52,10 @@ fn certificate_key_comes_only_from_allowed_files_and_is_never_echoed() {
     let outside = tempfile::tempdir().unwrap();
     let mut mcp = server(&org, allowed.path());
     let id = new_domain(&mut mcp);
+    let (key_pem, key_body) = key_pem(&org);
 
     let key = allowed.path().join("tls..key.pem");
-    std::fs::write(&key, key_pem()).unwrap();
+    std::fs::write(&key, &key_pem).unwrap();
     let done = mcp.call_ok(
         "upsert_custom_domain_certificate",
         json!({"domain_id": id, "certificate": CERT, "certificate_chain": CHAIN, "private_key_file_path": key.display().to_string()}),
@@ -58,10 +63,10 @@ fn certificate_key_comes_only_from_allowed_files_and_is_never_echoed() {
     assert_eq!(done["success"], true);
     assert_eq!(done["domain"]["certificateSourceType"], "MANUAL");
     assert!(done["domain"]["publicCertificate"]["fingerprint"].is_string());
-    assert!(!done.to_string().contains(KEY_BODY));
+    assert!(!done.to_string().contains(&key_body));
 
     let secret = outside.path().join("key.pem");
-    std::fs::write(&secret, key_pem()).unwrap();
+    std::fs::write(&secret, &key_pem).unwrap();
     let attempts = vec![
         secret.display().to_string(),
         format!(
@@ -84,23 +89,23 @@ fn certificate_key_comes_only_from_allowed_files_and_is_never_echoed() {
             json!({"domain_id": id, "certificate": CERT, "certificate_chain": CHAIN, "private_key_file_path": path}),
         ));
         assert_eq!(refused["error"], "refused", "{path}: {refused}");
-        assert!(!refused.to_string().contains(KEY_BODY));
+        assert!(!refused.to_string().contains(&key_body));
     }
 
     let not_a_key = allowed.path().join("notes.txt");
-    std::fs::write(&not_a_key, format!("my key is {KEY_BODY}")).unwrap();
+    std::fs::write(&not_a_key, format!("my key is {key_body}")).unwrap();
     let refused = error_of(&mcp.call(
         "upsert_custom_domain_certificate",
         json!({"domain_id": id, "certificate": CERT, "certificate_chain": CHAIN, "private_key_file_path": not_a_key.display().to_string()}),
     ));
-    assert!(!refused.to_string().contains(KEY_BODY), "{refused}");
+    assert!(!refused.to_string().contains(&key_body), "{refused}");
 
     let bad_cert = error_of(&mcp.call(
         "upsert_custom_domain_certificate",
         json!({"domain_id": id, "certificate": "hello", "certificate_chain": CHAIN, "private_key_file_path": key.display().to_string()}),
     ));
     assert_eq!(bad_cert["error"], "invalid_arguments");
-    assert!(!mcp.stderr().contains(KEY_BODY));
+    assert!(!mcp.stderr().contains(&key_body));
 }
 
 #[test]
@@ -109,10 +114,11 @@ fn the_private_key_cannot_be_passed_inline() {
     let allowed = tempfile::tempdir().unwrap();
     let mut mcp = server(&org, allowed.path());
     let id = new_domain(&mut mcp);
+    let (key_pem, key_body) = key_pem(&org);
     let refused = mcp.call(
         "upsert_custom_domain_certificate",
-        json!({"domain_id": id, "certificate": CERT, "certificate_chain": CHAIN, "private_key": key_pem(), "private_key_file_path": "x"}),
+        json!({"domain_id": id, "certificate": CERT, "certificate_chain": CHAIN, "private_key": key_pem, "private_key_file_path": "x"}),
     );
     assert_eq!(refused["isError"], true, "{refused}");
-    assert!(!refused.to_string().contains(KEY_BODY));
+    assert!(!refused.to_string().contains(&key_body));
 }
