@@ -15,26 +15,6 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const HELP_DESK_SCOPES: &str =
     "okta.users.read okta.users.manage okta.groups.read okta.groups.manage";
 
-fn secrets_of(server: &TeamServer, people: &[&SignedIn]) -> Vec<(&'static str, String)> {
-    let mut secrets = vec![
-        ("state key", STATE_KEY.to_owned()),
-        ("state key", NEXT_STATE_KEY.to_owned()),
-    ];
-    for (k, v) in &server.env {
-        if k == "OKTA_CLIENT_SECRET" {
-            secrets.push(("client secret", v.clone()));
-        }
-    }
-    for person in people {
-        secrets.push(("access token", person.access_token.clone()));
-        secrets.push(("refresh token", person.refresh_token.clone()));
-        for s in &person.secrets {
-            secrets.push(("code, verifier or state", s.clone()));
-        }
-    }
-    secrets
-}
-
 fn group_names(org: &TestOrg) -> Vec<String> {
     org.sandbox
         .org()

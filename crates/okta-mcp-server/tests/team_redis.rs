@@ -51,23 +51,6 @@ fn replica_env(env: Vec<(String, String)>, public_port: u16) -> Vec<(String, Str
     )
 }
 
-fn secrets(server: &TeamServer, people: &[&SignedIn]) -> Vec<(&'static str, String)> {
-    let mut secrets = vec![("state key", STATE_KEY.to_owned())];
-    for (k, v) in &server.env {
-        if k == "OKTA_CLIENT_SECRET" {
-            secrets.push(("client secret", v.clone()));
-        }
-    }
-    for person in people {
-        secrets.push(("access token", person.access_token.clone()));
-        secrets.push(("refresh token", person.refresh_token.clone()));
-        for s in &person.secrets {
-            secrets.push(("code, verifier or state", s.clone()));
-        }
-    }
-    secrets
-}
-
 async fn get(url: &str) -> (u16, Value) {
     let response = http().get(url).send().await.expect("GET");
     let status = response.status().as_u16();
@@ -256,7 +239,7 @@ fn two_servers_on_one_redis_share_sign_ins_confirmations_and_the_audit_stream() 
             assert_eq!(after.request("tools/list", json!({})).await.status, 401);
         }
 
-        let mut secrets = secrets(&a, &[&person]);
+        let mut secrets = secrets_of(&a, &[&person]);
         secrets.push((
             "rotated refresh token",
             rotated["refresh_token"].as_str().unwrap().to_owned(),
@@ -326,7 +309,7 @@ fn two_servers_on_one_redis_refresh_a_persons_okta_token_once() {
             1,
             "one refresh for eight calls on two servers"
         );
-        let secrets = secrets(&a, &[&person]);
+        let secrets = secrets_of(&a, &[&person]);
         assert_no_secrets(&a.stderr(), &secrets);
         assert_no_secrets(&b.stderr(), &secrets);
     });
@@ -432,7 +415,7 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
 
         let log = server.stderr();
         assert!(!log.contains("panicked"), "{log}");
-        let mut secrets = secrets(&server, &[&person]);
+        let mut secrets = secrets_of(&server, &[&person]);
         secrets.push((
             "rotated refresh token",
             rotated["refresh_token"].as_str().unwrap().to_owned(),

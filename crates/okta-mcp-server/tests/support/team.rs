@@ -533,6 +533,28 @@ impl McpHttp {
     }
 }
 
+/// Every secret a team-server test knows of (both state keys, the client secret, each person's
+/// tokens, codes, verifiers and states), named by kind, for [`assert_no_secrets`].
+pub fn secrets_of(server: &TeamServer, people: &[&SignedIn]) -> Vec<(&'static str, String)> {
+    let mut secrets = vec![
+        ("state key", STATE_KEY.to_owned()),
+        ("state key", NEXT_STATE_KEY.to_owned()),
+    ];
+    for (k, v) in &server.env {
+        if k == "OKTA_CLIENT_SECRET" {
+            secrets.push(("client secret", v.clone()));
+        }
+    }
+    for person in people {
+        secrets.push(("access token", person.access_token.clone()));
+        secrets.push(("refresh token", person.refresh_token.clone()));
+        for s in &person.secrets {
+            secrets.push(("code, verifier or state", s.clone()));
+        }
+    }
+    secrets
+}
+
 /// Panics if any of `secrets` occurs in `text` (a log); names which kind leaked, not the value.
 pub fn assert_no_secrets(text: &str, secrets: &[(&str, String)]) {
     for (kind, secret) in secrets {
