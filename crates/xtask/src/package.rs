@@ -693,6 +693,7 @@ impl Packager {
     /// `cargo package` of every published crate: each is built from its own .crate, against
     /// the others' .crate files (not the workspace), as crates.io will see them.
     fn cargo_package(&mut self) -> anyhow::Result<String> {
+        forget_stale_local_registry_sources(self.version)?;
         let mut cargo = cargo();
         cargo
             .current_dir(&self.root)
@@ -791,6 +792,38 @@ fn with_cargo_env_of_a_shell(mut command: Command) -> Command {
         }
     }
     command
+}
+
+/// Removes what earlier `cargo package` runs left of our crates in `$CARGO_HOME/registry/src`.
+///
+/// Why: packaging several crates at once "publishes" them to a local registry under
+/// `target/package/tmp-registry` and verifies each against the others from there. Cargo
+/// unpacks those into `$CARGO_HOME/registry/src/-<hash of that path>/<crate>-<version>` and
+/// reuses an unpacked directory without comparing it to the new .crate, so a machine whose
+/// cargo home outlives the checkout (a CI cache, a second run from the same path) verifies
+/// against last run's sources and fails on anything added since. Our crates are not on
+/// crates.io, so nothing else is removed; cargo unpacks the fresh ones again.
+fn forget_stale_local_registry_sources(version: &str) -> anyhow::Result<()> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
+                .join(".cargo")
+        }
+    };
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(()); // a fresh cargo home: nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        for krate in PUBLISHED_CRATES {
+            let unpacked = registry.path().join(format!("{krate}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("removing the stale {}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn cargo() -> Command {
