@@ -112,6 +112,8 @@ pub struct ToolDef {
     parser: Parser,
     handler: Handler,
     confirmer: Option<Confirmer>,
+    /// The outputSchema this tool declares, when it names one (see `returns`).
+    output_schema: Option<Arc<Map<String, Value>>>,
 }
 
 impl ToolDef {
@@ -149,7 +151,21 @@ impl ToolDef {
                 })
             }),
             confirmer: None,
+            output_schema: None,
         }
+    }
+
+    /// Declares the JSON Schema of this tool's structured result (its MCP outputSchema); the
+    /// result must validate against it. Without it, the schema of the result kind is used.
+    pub fn returns(mut self, schema: Value) -> Self {
+        self.output_schema = match schema {
+            Value::Object(map) => Some(Arc::new(map)),
+            other => panic!(
+                "{}: an outputSchema must be a JSON object, not {other}",
+                self.spec.name
+            ),
+        };
+        self
     }
 
     /// Adds the message shown when asking the user to confirm (it may look the object up,
@@ -237,6 +253,9 @@ impl ToolDef {
         )
         .with_title(self.spec.title)
         .with_annotations(annotations);
+        if let Some(schema) = &self.output_schema {
+            return tool.with_raw_output_schema(schema.clone());
+        }
         match self.spec.result_kind {
             ResultKind::List => {
                 tool.with_raw_output_schema(Arc::new(common::output_schema(self.spec.result_kind)))

@@ -255,6 +255,15 @@ pub fn deactivate_user() -> ToolDef {
             "Deactivate user {who}? This ends their sessions and removes their app access."
         ))
     })
+    .returns(json!({
+        "type": "object",
+        "properties": {
+            "success": {"type": "boolean"},
+            "user_id": {"type": "string"},
+            "message": {"type": "string"}
+        },
+        "required": ["success", "user_id", "message"]
+    }))
 }
 
 pub fn delete_deactivated_user() -> ToolDef {
