@@ -52,6 +52,27 @@ pub fn user(base: &str, id: &str, status: &str, type_id: &str) -> Value {
     Value::Object(links)
 }
 
+/// Links of an enrolled MFA factor: itself (GET, DELETE to unenroll), its user, and the next
+/// step its status allows (verify an active factor, activate a pending one).
+pub fn factor(base: &str, user_id: &str, id: &str, factor_type: &str, status: &str) -> Value {
+    let user = format!("{base}/api/v1/users/{user_id}");
+    let factor = format!("{user}/factors/{id}");
+    let allow = |methods: &[&str]| json!({ "allow": methods });
+    let mut links = json!({
+        "self": {"href": factor.clone(), "hints": allow(&["GET", "DELETE"])},
+        "user": {"href": user, "hints": allow(&["GET"])},
+    });
+    if status == "PENDING_ACTIVATION" {
+        links["next"] = json!({"name": "activate", "href": format!("{factor}/lifecycle/activate"), "hints": allow(&["POST"])});
+    } else if factor_type == "question" {
+        links["questions"] =
+            json!({"href": format!("{user}/factors/questions"), "hints": allow(&["GET"])});
+    } else {
+        links["verify"] = json!({"href": format!("{factor}/verify"), "hints": allow(&["POST"])});
+    }
+    links
+}
+
 pub fn group(base: &str, id: &str, source_app: Option<&str>) -> Value {
     let mut links = json!({
         "logo": [

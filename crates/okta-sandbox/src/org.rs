@@ -40,6 +40,8 @@ pub struct Org {
     pub device_assurances: BTreeMap<String, Value>,
     /// user id → the user's admin role assignments (as `/api/v1/users/{id}/roles` lists them).
     pub admin_roles: BTreeMap<String, Vec<Value>>,
+    /// user id → the user's enrolled MFA factors, in enrollment order (`/users/{id}/factors`).
+    pub factors: BTreeMap<String, Vec<Value>>,
     /// The id of the default user type (`oty…`), shared by every user.
     pub user_type_id: String,
     /// Source of ids for objects created at run time (seeded, so runs are repeatable).
@@ -208,6 +210,16 @@ impl OrgHandle {
             .unwrap_or_default();
         rules.sort_by_key(|r| r["priority"].as_i64().unwrap_or(i64::MAX));
         rules
+    }
+
+    /// The MFA factors `user_id` has enrolled, as `GET /api/v1/users/{id}/factors` lists them.
+    pub fn factors(&self, user_id: &str) -> Vec<Value> {
+        self.org
+            .read()
+            .factors
+            .get(user_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn device_assurances(&self) -> Vec<Value> {

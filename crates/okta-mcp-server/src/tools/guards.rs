@@ -8,7 +8,21 @@ use std::collections::{BTreeMap, BTreeSet};
 const LOCAL_WRITERS: &[&str] = &["export_users_csv"];
 
 /// Tools this server adds to the Python server's catalogue.
-const NEW_TOOLS: &[&str] = &["summarize_logs"];
+const NEW_TOOLS: &[&str] = &[
+    "summarize_logs",
+    // Help-desk lifecycle and MFA factors (issue 14).
+    "unlock_user",
+    "suspend_user",
+    "unsuspend_user",
+    "activate_user",
+    "reactivate_user",
+    "reset_user_password",
+    "expire_user_password",
+    "clear_user_sessions",
+    "list_user_factors",
+    "reset_user_factor",
+    "reset_all_user_factors",
+];
 
 fn reference_names() -> BTreeSet<String> {
     let tsv = include_str!("../../tests/reference/anchor-tool-names.tsv");
@@ -81,11 +95,13 @@ fn every_tool_has_scope_annotations_and_a_usable_schema() {
         for hint in hints {
             assert!(!ann[hint].is_null(), "{name} lacks an explicit {hint}");
         }
-        assert_eq!(
-            def["outputSchema"].is_object(),
-            tool.spec.result_kind == super::ResultKind::List,
-            "{name}: only list envelopes declare an outputSchema"
-        );
+        // A list always declares its envelope; other tools may declare theirs (`returns`).
+        if tool.spec.result_kind == super::ResultKind::List {
+            assert!(
+                def["outputSchema"].is_object(),
+                "{name}: a list declares its envelope"
+            );
+        }
         let schema = &def["inputSchema"];
         assert_eq!(schema["type"], "object", "{name}");
         for combinator in ["anyOf", "oneOf", "allOf"] {
@@ -169,6 +185,10 @@ fn tool_definitions_match_the_committed_snapshot() {
     }
 }
 
+/// Bytes of the full tools/list. Raised from 75,000 for issue 14's eleven help-desk tools
+/// (each ~700 bytes, an outputSchema included); the lead sets it for the merged catalogue.
+const TOOLS_LIST_BUDGET: usize = 80_000;
+
 #[test]
 fn tools_list_fits_the_size_budget() {
     let defs: Vec<_> = all_tools().iter().map(ToolDef::mcp_tool).collect();
@@ -176,8 +196,8 @@ fn tools_list_fits_the_size_budget() {
         .unwrap()
         .len();
     assert!(
-        bytes <= 75_000,
-        "tools/list is {bytes} bytes; the budget is 75,000"
+        bytes <= TOOLS_LIST_BUDGET,
+        "tools/list is {bytes} bytes; the budget is {TOOLS_LIST_BUDGET}"
     );
 }
 

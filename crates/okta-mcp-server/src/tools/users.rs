@@ -1,4 +1,4 @@
-//! Users: list, read, profile schema, lifecycle and CSV export.
+//! Users: list, read, profile schema, lifecycle, help-desk actions, MFA factors and CSV export.
 // ToolError inlines Okta's error body (a cold path); boxing it is error.rs's call.
 #![allow(clippy::result_large_err)]
 
@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod export;
+mod factors;
+mod lifecycle;
 mod profile_schema;
 
 /// `/users/{id}/groups` takes no page size; Okta decides, and `after` continues.
@@ -108,6 +110,10 @@ pub fn tools() -> Vec<ToolDef> {
         export::export_users_csv(),
         list_user_groups(),
     ]
+    .into_iter()
+    .chain(lifecycle::tools())
+    .chain(factors::tools())
+    .collect()
 }
 
 pub fn list_users() -> ToolDef {

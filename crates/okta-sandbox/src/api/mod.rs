@@ -11,6 +11,7 @@ mod device_assurance;
 mod domains;
 mod email_domains;
 mod email_templates;
+mod factors;
 mod groups;
 mod logs;
 mod pages;
@@ -123,6 +124,7 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(users::routes())
+        .merge(factors::routes())
         .merge(roles::routes())
         .merge(groups::routes())
         .merge(apps::routes())

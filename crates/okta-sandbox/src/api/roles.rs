@@ -89,6 +89,11 @@ const PERMISSIONS: &[Permission] = &[
     ),
     row(
         Methods::Writes,
+        "/api/v1/users/*/lifecycle/expire_password_with_temp_password",
+        HELP_DESK,
+    ),
+    row(
+        Methods::Writes,
         "/api/v1/users/*/lifecycle/unlock",
         HELP_DESK,
     ),

@@ -532,21 +532,16 @@ async fn lifecycle(
     let id = find(&org, &id)?;
     let mut user = org.users[&id].clone();
     let status = user["status"].as_str().unwrap_or_default().to_owned();
-    let send_email = truthy(&query, "sendEmail", true)?;
+    // Okta sends the activation email by default, but not the reactivation one.
+    let send_email = truthy(&query, "sendEmail", operation != "reactivate")?;
+    let revoke_sessions = truthy(&query, "revokeSessions", false)?;
+    // Sessions are ended once the org's lock is released (see `clear_sessions`).
+    let mut end_sessions = false;
     let base = org.base_url.clone();
     let body = match operation.as_str() {
-        "activate" | "reactivate" => {
-            let allowed = if operation == "activate" {
-                matches!(status.as_str(), "STAGED" | "DEPROVISIONED")
-            } else {
-                status == "PROVISIONED"
-            };
-            if !allowed {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "E0000016",
-                    "Activation failed because the user is already active",
-                ));
+        "activate" => {
+            if !matches!(status.as_str(), "STAGED" | "DEPROVISIONED") {
+                return Err(already_active());
             }
             let next = if has_password(&user) {
                 "ACTIVE"
@@ -554,13 +549,17 @@ async fn lifecycle(
                 "PROVISIONED"
             };
             set_status(&org, &mut user, next);
-            if send_email {
-                json!({})
-            } else {
-                let token = base62(&mut org.rng, 20);
-                json!({"activationUrl": format!("{base}/welcome/{token}"), "activationToken": token})
-            }
+            activation_token(&mut org, &base, send_email)
         }
+        // Restarts an activation that was never completed; the status stays until it is.
+        "reactivate" => match status.as_str() {
+            "PROVISIONED" | "RECOVERY" => {
+                user["lastUpdated"] = json!(timestamp(Utc::now()));
+                activation_token(&mut org, &base, send_email)
+            }
+            "ACTIVE" => return Err(already_active()),
+            _ => return Err(wrong_status()),
+        },
         "deactivate" => {
             if status != "DEPROVISIONED" {
                 set_status(&org, &mut user, "DEPROVISIONED");
@@ -610,6 +609,7 @@ async fn lifecycle(
                 ));
             }
             set_status(&org, &mut user, "RECOVERY");
+            end_sessions = revoke_sessions;
             if send_email {
                 json!({})
             } else {
@@ -617,7 +617,7 @@ async fn lifecycle(
                 json!({"resetPasswordUrl": format!("{base}/reset_password/{token}")})
             }
         }
-        "expire_password" => {
+        "expire_password" | "expire_password_with_temp_password" => {
             if !matches!(
                 status.as_str(),
                 "ACTIVE" | "RECOVERY" | "LOCKED_OUT" | "PASSWORD_EXPIRED"
@@ -628,7 +628,18 @@ async fn lifecycle(
                 ));
             }
             set_status(&org, &mut user, "PASSWORD_EXPIRED");
-            user.clone()
+            // `expire_password?tempPassword=true` is the older spelling of the second form.
+            let temporary = operation == "expire_password_with_temp_password"
+                || truthy(&query, "tempPassword", false)?;
+            if temporary {
+                // The new password is handed out once and never stored, as with set passwords.
+                user["credentials"]["password"] = json!({});
+                user["passwordChanged"] = json!(timestamp(Utc::now()));
+                end_sessions = revoke_sessions;
+                json!({"tempPassword": base62(&mut org.rng, 10)})
+            } else {
+                user.clone()
+            }
         }
         "reset_factors" => {
             if status != "ACTIVE" {
@@ -637,6 +648,7 @@ async fn lifecycle(
                     "Cannot reset the factors of a user that is not active",
                 ));
             }
+            org.factors.remove(&id);
             json!({})
         }
         _ => {
@@ -659,8 +671,39 @@ async fn lifecycle(
         "reset_factors" => ("user.mfa.factor.reset_all", "Reset all factors for user"),
         _ => ("user.account.expire_password", "Expire user password"),
     };
-    keep::USER.record_and_store(&mut org, &audit, event, id, user);
+    keep::USER.record_and_store(&mut org, &audit, event, id.clone(), user);
+    drop(org);
+    if end_sessions {
+        state.auth.end_sessions(&id, false);
+    }
     Ok(Json(body).into_response())
+}
+
+/// 403 E0000016: activating a user who is already active.
+fn already_active() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "E0000016",
+        "Activation failed because the user is already active",
+    )
+}
+
+/// 403 E0000038: a lifecycle operation the user's status does not allow.
+fn wrong_status() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "E0000038",
+        "This operation is not allowed in the user's current status.",
+    )
+}
+
+/// `UserActivationToken`: empty when Okta emails the link, else the one-time link and token.
+fn activation_token(org: &mut Org, base: &str, send_email: bool) -> Value {
+    if send_email {
+        return json!({});
+    }
+    let token = base62(&mut org.rng, 20);
+    json!({"activationUrl": format!("{base}/welcome/{token}"), "activationToken": token})
 }
 
 /// DELETE /api/v1/users/{id}/sessions?oauthTokens=true|false: ends the person's sessions

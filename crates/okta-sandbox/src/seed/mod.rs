@@ -2,6 +2,7 @@
 
 pub mod admins;
 pub mod apps;
+mod factors;
 mod groups;
 pub mod logs;
 pub mod policies;
@@ -77,6 +78,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         policy_rules: BTreeMap::new(),
         device_assurances: device_assurances.into_iter().map(by_id).collect(),
         admin_roles: BTreeMap::new(),
+        factors: BTreeMap::new(),
         user_type_id,
         rng: StdRng::seed_from_u64(config.seed.wrapping_add(1)),
     };
@@ -97,6 +99,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         org.policies.insert(id, policy);
     }
     admins::add(&mut org, config.seed, now, config.extra_admins);
+    factors::add(&mut org, config.seed, now);
     org
 }
 

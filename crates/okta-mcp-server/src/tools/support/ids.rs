@@ -87,6 +87,8 @@ ids! {
     PolicyId, "00p1abcd2EFGH3ijk4l5";
     /// A policy rule's ID (0pr…).
     RuleId, "0pr1abcd2EFGH3ijk4l5";
+    /// An enrolled MFA factor's ID (e.g. mbl…, emf…, opf…, ost…).
+    FactorId, "mbl1abcd2EFGH3ijk4l5";
     /// A device assurance policy's ID (dae…).
     DeviceAssuranceId, "dae1abcd2EFGH3ijk4l5";
     /// A brand's ID (bnd…).
