@@ -102,7 +102,13 @@ pub fn list_user_factors() -> ToolDef {
             result_kind: ResultKind::List,
         },
         |ctx: ToolCtx, p: UserFactorsParams| async move {
-            let items: Vec<Value> = enrolled(&ctx, &p.user_id)
+            // Factor paths take the user's id; a login is looked up first.
+            let user_id = if p.user_id.contains('@') {
+                read_owner(&ctx, &p.user_id).await?.id
+            } else {
+                p.user_id.to_string()
+            };
+            let items: Vec<Value> = enrolled(&ctx, &user_id)
                 .await?
                 .into_iter()
                 .map(shown)
@@ -188,14 +194,20 @@ pub fn reset_user_factor() -> ToolDef {
         },
     )
     .confirm_with(|ctx: ToolCtx, p: FactorParams| async move {
-        let who = user_label(&ctx, &p.user_id).await;
-        let path = ApiPath::new(paths::USERS)
-            .id(&p.user_id)
-            .lit("factors")
-            .id(&p.factor_id);
-        let what = match ctx.client.send(ApiRequest::get(path)).await {
-            Ok(found) => describe_factor(&found.body),
-            Err(_) => format!("factor {}", p.factor_id),
+        // The factor is looked up under the user's id: factor paths take no login.
+        let (who, what) = match read_owner(&ctx, &p.user_id).await {
+            Ok(owner) => {
+                let path = ApiPath::new(paths::USERS)
+                    .id(&owner.id)
+                    .lit("factors")
+                    .id(&p.factor_id);
+                let what = match ctx.client.send(ApiRequest::get(path)).await {
+                    Ok(found) => describe_factor(&found.body),
+                    Err(_) => format!("factor {}", p.factor_id),
+                };
+                (owner.label, what)
+            }
+            Err(_) => (p.user_id.to_string(), format!("factor {}", p.factor_id)),
         };
         Ok(format!(
             "Reset the {what} of {who}? They must enroll it again before using it."
