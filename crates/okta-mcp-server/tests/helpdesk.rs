@@ -615,3 +615,126 @@ fn read_only_mode_keeps_list_user_factors_and_hides_every_help_desk_write() {
     );
     assert!(writes_for(&org, &id).is_empty());
 }
+
+#[test]
+fn every_help_desk_tool_names_an_unknown_user_and_sends_no_write() {
+    let org = TestOrg::start();
+    let mut mcp = unconfirmed(&org);
+    let nobody = "00unosuchuser0000002";
+    for tool in WRITES.iter().chain(&["list_user_factors"]) {
+        let mut args = json!({"user_id": nobody});
+        if *tool == "reset_user_factor" {
+            args["factor_id"] = json!("mbl1nosuchfactor0001");
+        }
+        let out = mcp.call(tool, args);
+        assert_eq!(out["isError"], true, "{tool}: {out}");
+        let error = &out["structuredContent"];
+        assert_eq!(error["status"], 404, "{tool}: {error}");
+        assert_eq!(error["errorCode"], "E0000007", "{tool}: {error}");
+        assert!(
+            error["errorSummary"].as_str().unwrap().contains(nobody),
+            "{tool}: {error}"
+        );
+    }
+    assert!(
+        writes_for(&org, nobody).is_empty(),
+        "{:?}",
+        writes_for(&org, nobody)
+    );
+}
+
+#[test]
+fn every_destructive_help_desk_tool_sends_nothing_when_declined() {
+    let org = TestOrg::start();
+    let (id, login, factors) = enrolled(&org, "ACTIVE");
+    let mut mcp = prompting(&org, &[]);
+    let calls = [
+        ("suspend_user", json!({"user_id": id})),
+        (
+            "reset_user_password",
+            json!({"user_id": id, "send_email": false}),
+        ),
+        (
+            "expire_user_password",
+            json!({"user_id": id, "temp_password": true}),
+        ),
+        ("clear_user_sessions", json!({"user_id": id})),
+        (
+            "reset_user_factor",
+            json!({"user_id": id, "factor_id": factors[0]["id"]}),
+        ),
+        ("reset_all_user_factors", json!({"user_id": id})),
+    ];
+    for (n, (tool, args)) in calls.into_iter().enumerate() {
+        let (asked, declined) = answer_prompt(&mut mcp, 900 + n as u64, tool, args, "decline");
+        assert!(asked.contains(&login), "{tool}: {asked}");
+        assert_eq!(
+            declined["structuredContent"]["cancelled"], true,
+            "{tool}: {declined}"
+        );
+    }
+    assert!(
+        writes_for(&org, &id).is_empty(),
+        "{:?}",
+        writes_for(&org, &id)
+    );
+    assert_eq!(status_of(&mut mcp, &id), "ACTIVE");
+    assert_eq!(org.sandbox.org().factors(&id), factors);
+}
+
+#[test]
+fn refusals_for_the_users_status_say_which_status_and_what_is_needed() {
+    let org = TestOrg::start();
+    let (id, login) = user_in(&org, "DEPROVISIONED");
+    let mut mcp = unconfirmed(&org);
+    let cases = [
+        ("unlock_user", json!({}), "only a LOCKED_OUT user"),
+        ("suspend_user", json!({}), "only an ACTIVE user"),
+        ("unsuspend_user", json!({}), "only a SUSPENDED user"),
+        (
+            "reactivate_user",
+            json!({}),
+            "only a PROVISIONED or RECOVERY user",
+        ),
+        (
+            "reset_user_password",
+            json!({}),
+            "a password can be reset only",
+        ),
+        (
+            "expire_user_password",
+            json!({"temp_password": true}),
+            "only the password of",
+        ),
+        (
+            "reset_all_user_factors",
+            json!({}),
+            "only for an ACTIVE user",
+        ),
+    ];
+    for (tool, extra, needs) in cases {
+        let mut args = json!({"user_id": id});
+        args.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let out = mcp.call(tool, args);
+        assert_eq!(out["isError"], true, "{tool}: {out}");
+        assert_eq!(
+            out["structuredContent"]["error"], "refused",
+            "{tool}: {out}"
+        );
+        let message = out["structuredContent"]["message"].as_str().unwrap();
+        for needle in [
+            login.as_str(),
+            "is DEPROVISIONED",
+            needs,
+            "Nothing was changed",
+        ] {
+            assert!(
+                message.contains(needle),
+                "{tool}: {needle:?} not in {message}"
+            );
+        }
+    }
+    assert_eq!(status_of(&mut mcp, &id), "DEPROVISIONED");
+}
