@@ -345,6 +345,24 @@ mod tests {
             (
                 HELP_DESK_ADMIN,
                 Method::POST,
+                "/api/v1/users/00u1/lifecycle/expire_password_with_temp_password",
+                true,
+            ),
+            (
+                HELP_DESK_ADMIN,
+                Method::DELETE,
+                "/api/v1/users/00u1/factors/mbl1",
+                true,
+            ),
+            (
+                HELP_DESK_ADMIN,
+                Method::POST,
+                "/api/v1/users/00u1/lifecycle/suspend",
+                false,
+            ),
+            (
+                HELP_DESK_ADMIN,
+                Method::POST,
                 "/api/v1/users/00u1/lifecycle/deactivate",
                 false,
             ),
