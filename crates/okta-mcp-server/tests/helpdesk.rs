@@ -738,3 +738,105 @@ fn refusals_for_the_users_status_say_which_status_and_what_is_needed() {
     }
     assert_eq!(status_of(&mut mcp, &id), "DEPROVISIONED");
 }
+
+/// Team mode: the help-desk admin acts as themselves, so Okta's Help Desk role decides. They
+/// unlock, reset factors and hand out a temporary password; suspending is not theirs, and
+/// that comes back as Okta's permission error, not as a status refusal. The temporary
+/// password never reaches the server's trace log or the journal.
+#[test]
+fn the_help_desk_admin_acts_within_their_okta_role_in_team_mode() {
+    use support::team::*;
+    const REDIRECT: &str = "http://127.0.0.1:9/callback";
+    let org = TestOrg::start();
+    let (locked, _) = user_in(&org, "LOCKED_OUT");
+    let (enrolled_id, _, factors) = enrolled(&org, "ACTIVE");
+    let state = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(&org, &team_env(&org, state.path()), free_port(), "helpdesk");
+    org.block_on(async {
+        let client = register(&server, "help desk's assistant", REDIRECT).await;
+        let desk = sign_in(
+            &org,
+            &server,
+            &client,
+            REDIRECT,
+            okta_sandbox::oauth::HELP_DESK_ADMIN_LOGIN,
+            Some("okta.users.read okta.users.manage"),
+        )
+        .await;
+        let mut mcp = support::team::McpHttp::new(&server, Some(&desk.access_token));
+        mcp.initialize().await;
+        let tools = mcp.tool_names().await;
+        for tool in WRITES.iter().chain(&["list_user_factors"]) {
+            assert!(tools.iter().any(|t| t == tool), "{tool} not in {tools:?}");
+        }
+        let result = |e: &Exchange| e.body["result"].clone();
+
+        let unlocked = mcp.call("unlock_user", json!({"user_id": locked})).await;
+        assert_eq!(
+            result(&unlocked)["structuredContent"]["status"],
+            "ACTIVE",
+            "{unlocked:?}"
+        );
+        let factor = factors[0]["id"].clone();
+        let reset = mcp
+            .call(
+                "reset_user_factor",
+                json!({"user_id": enrolled_id, "factor_id": factor, "confirm": true}),
+            )
+            .await;
+        assert_eq!(result(&reset)["isError"], false, "{reset:?}");
+        let temp = mcp
+            .call(
+                "expire_user_password",
+                json!({"user_id": locked, "temp_password": true, "confirm": true}),
+            )
+            .await;
+        let temp_password = result(&temp)["structuredContent"]["temp_password"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a temporary password: {temp:?}"))
+            .to_owned();
+
+        let suspend = mcp
+            .call(
+                "suspend_user",
+                json!({"user_id": enrolled_id, "confirm": true}),
+            )
+            .await;
+        let refused = result(&suspend)["structuredContent"].clone();
+        assert_eq!(refused["error"], "okta_api_error", "{suspend:?}");
+        assert_eq!(refused["errorCode"], "E0000006", "{refused}");
+
+        // The System Log names the person, not the server.
+        let unlock_event = org
+            .sandbox
+            .org()
+            .log_events()
+            .into_iter()
+            .rfind(|e| e["eventType"] == "user.account.unlock")
+            .expect("the unlock in the System Log");
+        assert_eq!(
+            unlock_event["actor"]["alternateId"],
+            okta_sandbox::oauth::HELP_DESK_ADMIN_LOGIN
+        );
+
+        let journal_text = std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap();
+        assert_absent(
+            &journal_text,
+            &temp_password,
+            "a temporary password (journal)",
+        );
+        assert_absent(&server.stderr(), &temp_password, "a temporary password");
+        let secrets = secrets_of(&server, &[&desk]);
+        assert_no_secrets(&server.stderr(), &secrets);
+    });
+    // The refused suspension changed nothing; the unlocked user's password is now expired.
+    assert_eq!(status_of_in(&org, &enrolled_id), "ACTIVE");
+    assert_eq!(status_of_in(&org, &locked), "PASSWORD_EXPIRED");
+}
+
+fn status_of_in(org: &TestOrg, id: &str) -> String {
+    org.sandbox.org().user(id).unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
