@@ -89,6 +89,10 @@ ids! {
     RuleId, "0pr1abcd2EFGH3ijk4l5";
     /// A device assurance policy's ID (dae…).
     DeviceAssuranceId, "dae1abcd2EFGH3ijk4l5";
+    /// A group rule's ID (0pr…).
+    GroupRuleId, "0pr1abcd2EFGH3ijk4l5";
+    /// A network zone's ID (nzo…).
+    ZoneId, "nzo1abcd2EFGH3ijk4l5";
     /// A brand's ID (bnd…).
     BrandId, "bnd1abcd2EFGH3ijk4l5";
     /// A theme's ID (thd…).
