@@ -27,7 +27,7 @@ pub fn list_authenticators() -> ToolDef {
         ToolSpec {
             name: "list_authenticators",
             title: "List authenticators",
-            description: "List the org's authenticators (key, type, ACTIVE/INACTIVE, settings such as allowedFor), e.g. to see which factors people can enroll.",
+            description: "List the org's authenticators (key, type, status, settings): which factors people can enroll.",
             toolset: Toolset::Authenticators,
             scope: Some("okta.authenticators.read"),
             effect: Effect::Read,
@@ -44,16 +44,7 @@ pub fn list_authenticators() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string"},
-                    "key": {"type": "string"},
-                    "type": {"type": "string"},
-                    "name": {"type": "string"},
-                    "status": {"type": "string"}
-                }
-            }},
+            "items": {"type": "array"},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}

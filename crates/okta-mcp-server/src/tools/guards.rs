@@ -184,6 +184,10 @@ fn tool_definitions_match_the_committed_snapshot() {
     }
 }
 
+/// The whole tools/list, in bytes. Raised from 75,000 for the twelve access-review tools
+/// (admin roles, group rules, network zones, authenticators: about 9 KB with their schemas).
+const TOOLS_LIST_BUDGET: usize = 80_000;
+
 #[test]
 fn tools_list_fits_the_size_budget() {
     let defs: Vec<_> = all_tools().iter().map(ToolDef::mcp_tool).collect();
@@ -191,8 +195,8 @@ fn tools_list_fits_the_size_budget() {
         .unwrap()
         .len();
     assert!(
-        bytes <= 75_000,
-        "tools/list is {bytes} bytes; the budget is 75,000"
+        bytes <= TOOLS_LIST_BUDGET,
+        "tools/list is {bytes} bytes; the budget is {TOOLS_LIST_BUDGET}"
     );
 }
 

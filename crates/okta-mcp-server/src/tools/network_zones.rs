@@ -19,9 +19,8 @@ const ZONES: &str = "/api/v1/zones";
 pub struct ZoneList;
 
 impl ListDocs for ZoneList {
-    const FILTER: Option<&'static str> = Some(
-        "Okta filter on id, usage (POLICY, BLOCKLIST) or system, e.g. `usage eq \"BLOCKLIST\"` or `system eq true`.",
-    );
+    const FILTER: Option<&'static str> =
+        Some("Filter on id, usage or system, e.g. `usage eq \"BLOCKLIST\"`.");
     const FIELDS: &'static str = "Fields to return, e.g. `id,name,type,usage,status`.";
 }
 
@@ -57,7 +56,7 @@ pub fn list_network_zones() -> ToolDef {
         ToolSpec {
             name: "list_network_zones",
             title: "List network zones",
-            description: "List network zones (IP gateways/proxies, dynamic locations and ASNs, anonymizer categories) with their usage: POLICY (used by sign-on rules) or BLOCKLIST.",
+            description: "List network zones (IP ranges, locations, ASNs) and their usage: POLICY or BLOCKLIST.",
             toolset: Toolset::NetworkZones,
             scope: Some("okta.networkZones.read"),
             effect: Effect::Read,
@@ -72,7 +71,7 @@ pub fn list_network_zones() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": zone_schema()},
+            "items": {"type": "array"},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}
@@ -86,7 +85,7 @@ pub fn get_network_zone() -> ToolDef {
         ToolSpec {
             name: "get_network_zone",
             title: "Get network zone",
-            description: "Get one network zone by ID, with its gateways, proxies, locations or ASNs.",
+            description: "Get one network zone with its gateways, proxies, locations or ASNs.",
             toolset: Toolset::NetworkZones,
             scope: Some("okta.networkZones.read"),
             effect: Effect::Read,

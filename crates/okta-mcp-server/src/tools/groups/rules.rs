@@ -48,7 +48,7 @@ pub struct RuleIdParams {
 pub struct CreateGroupRuleParams {
     /// Rule name, 1–50 characters, e.g. `Engineering by department`.
     pub name: String,
-    /// Okta expression that is true for the users to add, e.g. `user.department=="Engineering"`.
+    /// Okta expression, e.g. `user.department=="Engineering"`.
     pub expression: String,
     /// Groups (OKTA_GROUP) the matching users are added to.
     pub group_ids: Vec<GroupId>,
@@ -61,7 +61,7 @@ pub struct CreateGroupRuleParams {
 pub struct DeleteGroupRuleParams {
     /// Group rule ID (0pr…).
     pub rule_id: GroupRuleId,
-    /// Also remove the users this rule added from its groups (default false: they stay).
+    /// Also remove the users the rule added (default false).
     #[serde(default)]
     pub remove_users: bool,
 }
@@ -71,7 +71,7 @@ pub fn list_group_rules() -> ToolDef {
         ToolSpec {
             name: "list_group_rules",
             title: "List group rules",
-            description: "List group rules (expression, target groups with names, status ACTIVE/INACTIVE/INVALID).",
+            description: "List group rules: expression, target groups (named), status.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
@@ -88,7 +88,7 @@ pub fn list_group_rules() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": {"type": "object"}},
+            "items": {"type": "array"},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}
@@ -102,7 +102,7 @@ pub fn get_group_rule() -> ToolDef {
         ToolSpec {
             name: "get_group_rule",
             title: "Get group rule",
-            description: "Get one group rule by ID, with the names of its target groups.",
+            description: "Get one group rule, its target groups named.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.read"),
             effect: Effect::Read,
@@ -122,7 +122,7 @@ pub fn create_group_rule() -> ToolDef {
         ToolSpec {
             name: "create_group_rule",
             title: "Create group rule",
-            description: "Create a group rule adding users who match an Okta expression to groups. Okta creates it INACTIVE; activate_group_rule starts it. Returns the rule.",
+            description: "Create a rule adding users matching an Okta expression to groups; created INACTIVE (activate_group_rule starts it).",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: false },
@@ -142,7 +142,7 @@ pub fn activate_group_rule() -> ToolDef {
         ToolSpec {
             name: "activate_group_rule",
             title: "Activate group rule",
-            description: "Activate a group rule: Okta adds every matching user to its groups now and as profiles change.",
+            description: "Activate a group rule: matching users are added to its groups.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: true },
@@ -152,9 +152,7 @@ pub fn activate_group_rule() -> ToolDef {
             let path = ApiPath::new(GROUP_RULES)
                 .id(&p.rule_id)
                 .lit("lifecycle/activate");
-            ctx.client
-                .send(ApiRequest::post(path).retryable())
-                .await?;
+            ctx.client.send(ApiRequest::post(path).retryable()).await?;
             Ok(lifecycle_ack(
                 &p.rule_id,
                 "ACTIVE",
@@ -173,7 +171,7 @@ pub fn deactivate_group_rule() -> ToolDef {
         ToolSpec {
             name: "deactivate_group_rule",
             title: "Deactivate group rule",
-            description: "Deactivate a group rule: it stops adding users (those it added stay). Needed before changing or deleting it.",
+            description: "Deactivate a group rule (users it added stay); needed before deleting it.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
@@ -210,7 +208,7 @@ pub fn delete_group_rule() -> ToolDef {
         ToolSpec {
             name: "delete_group_rule",
             title: "Delete group rule",
-            description: "Permanently delete an INACTIVE group rule (deactivate_group_rule first); remove_users=true also takes the users it added out of its groups.",
+            description: "Delete an INACTIVE group rule; remove_users=true also removes the users it added.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
