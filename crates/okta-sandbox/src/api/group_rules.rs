@@ -422,3 +422,201 @@ async fn deactivate(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::TestOrg;
+    use crate::SandboxConfig;
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    async fn call(org: &TestOrg, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = org.send(method, path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn rule(name: &str, expression: &str, group: &str) -> Value {
+        json!({
+            "type": "group_rule",
+            "name": name,
+            "conditions": {"expression": {"value": expression, "type": "urn:okta:expression:1.0"}},
+            "actions": {"assignUserToGroups": {"groupIds": [group]}},
+        })
+    }
+
+    #[tokio::test]
+    async fn only_inactive_rules_change_and_their_actions_never_do() {
+        let org = TestOrg::start(SandboxConfig {
+            users: 30,
+            log_events: 10,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let (_, groups) = call(
+            &org,
+            Method::GET,
+            "/api/v1/groups?filter=type%20eq%20%22OKTA_GROUP%22",
+            None,
+        )
+        .await;
+        let a = groups[1]["id"].as_str().unwrap().to_owned();
+        let b = groups[2]["id"].as_str().unwrap().to_owned();
+        let (s, created) = call(
+            &org,
+            Method::POST,
+            "/api/v1/groups/rules",
+            Some(rule("R", "user.title==\"SRE\"", &a)),
+        )
+        .await;
+        assert_eq!((s, created["status"].as_str()), (200, Some("INACTIVE")));
+        let id = created["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/groups/rules/{id}");
+
+        // The same name twice, a bad expression type, an unknown group in the expression.
+        let (s, dup) = call(
+            &org,
+            Method::POST,
+            "/api/v1/groups/rules",
+            Some(rule("R", "user.title==\"x\"", &a)),
+        )
+        .await;
+        assert_eq!(
+            (s, dup["errorCode"].as_str()),
+            (400, Some("E0000001")),
+            "{dup}"
+        );
+        let mut wrong = rule("T", "user.title==\"x\"", &a);
+        wrong["conditions"]["expression"]["type"] = json!("urn:okta:expression:2.0");
+        assert_eq!(
+            call(&org, Method::POST, "/api/v1/groups/rules", Some(wrong))
+                .await
+                .0,
+            400
+        );
+        let (s, body) = call(
+            &org,
+            Method::POST,
+            "/api/v1/groups/rules",
+            Some(rule("G", "isMemberOfGroup(\"00gNope\")", &a)),
+        )
+        .await;
+        assert_eq!(s, 400, "{body}");
+
+        let (s, renamed) = call(
+            &org,
+            Method::PUT,
+            &path,
+            Some(rule("R2", "user.title==\"SRE\"", &a)),
+        )
+        .await;
+        assert_eq!((s, renamed["name"].as_str()), (200, Some("R2")));
+        let (s, body) = call(
+            &org,
+            Method::PUT,
+            &path,
+            Some(rule("R2", "user.title==\"SRE\"", &b)),
+        )
+        .await;
+        assert_eq!(s, 400, "actions cannot change: {body}");
+
+        assert_eq!(
+            call(
+                &org,
+                Method::POST,
+                &format!("{path}/lifecycle/activate"),
+                None
+            )
+            .await
+            .0,
+            204
+        );
+        let (s, body) = call(
+            &org,
+            Method::PUT,
+            &path,
+            Some(rule("R3", "user.title==\"SRE\"", &a)),
+        )
+        .await;
+        assert_eq!(s, 400, "{body}");
+        assert!(body.to_string().contains("deactivate it first"), "{body}");
+        assert_eq!(call(&org, Method::DELETE, &path, None).await.0, 400);
+        assert_eq!(
+            call(
+                &org,
+                Method::POST,
+                &format!("{path}/lifecycle/deactivate"),
+                None
+            )
+            .await
+            .0,
+            204
+        );
+        assert_eq!(
+            call(
+                &org,
+                Method::DELETE,
+                &format!("{path}?removeUsers=maybe"),
+                None
+            )
+            .await
+            .0,
+            400
+        );
+        assert_eq!(call(&org, Method::DELETE, &path, None).await.0, 202);
+        assert_eq!(call(&org, Method::GET, &path, None).await.0, 404);
+    }
+
+    #[tokio::test]
+    async fn assignees_page_by_the_body_link_and_targets_follow_the_role_type() {
+        let org = TestOrg::start(SandboxConfig {
+            users: 30,
+            log_events: 10,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let mut ids = Vec::new();
+        let mut path = "/api/v1/iam/assignees/users?limit=2".to_owned();
+        loop {
+            let (s, page) = call(&org, Method::GET, &path, None).await;
+            assert_eq!(s, 200, "{page}");
+            ids.extend(
+                page["value"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u["id"].as_str().unwrap().to_owned()),
+            );
+            match page["_links"]["next"]["href"].as_str() {
+                Some(next) => {
+                    path = next
+                        .split_once("/api/")
+                        .map(|(_, p)| format!("/api/{p}"))
+                        .unwrap()
+                }
+                None => break,
+            }
+        }
+        assert_eq!(ids.len(), 5, "3 seeded admins and 2 seeded people: {ids:?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+
+        let super_role = "ra1sandboxsuperadm01";
+        let (s, body) = call(
+            &org,
+            Method::GET,
+            &format!("/api/v1/users/00uzzzsandboxsuper01/roles/{super_role}/targets/groups"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 400, "SUPER_ADMIN has no group targets: {body}");
+        let (s, _) = call(
+            &org,
+            Method::GET,
+            "/api/v1/users/00uzzzsandboxsuper01/roles/ra1Nope/targets/groups",
+            None,
+        )
+        .await;
+        assert_eq!(s, 404);
+    }
+}
