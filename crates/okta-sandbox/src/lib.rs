@@ -14,6 +14,7 @@
 pub mod api;
 mod catalog;
 pub mod error;
+mod expression;
 pub mod faults;
 pub mod filter;
 mod ids;

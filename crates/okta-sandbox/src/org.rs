@@ -42,6 +42,18 @@ pub struct Org {
     pub admin_roles: BTreeMap<String, Vec<Value>>,
     /// user id → the user's enrolled MFA factors, in enrollment order (`/users/{id}/factors`).
     pub factors: BTreeMap<String, Vec<Value>>,
+    /// group id → the group's admin role assignments (`/api/v1/groups/{id}/roles`).
+    pub group_roles: BTreeMap<String, Vec<Value>>,
+    /// role assignment id → the groups and apps the role is limited to (none: all of them).
+    pub role_targets: BTreeMap<String, crate::seed::access::RoleTargets>,
+    /// Group rules by id (`/api/v1/groups/rules`).
+    pub group_rules: BTreeMap<String, Value>,
+    /// rule id → the (group id, user id) memberships the rule added, for `removeUsers`.
+    pub group_rule_grants: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// Network zones by id (`/api/v1/zones`).
+    pub network_zones: BTreeMap<String, Value>,
+    /// Authenticators by id (`/api/v1/authenticators`).
+    pub authenticators: BTreeMap<String, Value>,
     /// The id of the default user type (`oty…`), shared by every user.
     pub user_type_id: String,
     /// Source of ids for objects created at run time (seeded, so runs are repeatable).
@@ -220,6 +232,45 @@ impl OrgHandle {
             .get(user_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The admin role assignments a person holds, theirs and their groups', as
+    /// `/api/v1/users/{id}/roles` lists them.
+    pub fn user_roles(&self, user_id: &str) -> Vec<Value> {
+        crate::api::admin_access::roles_of_user(&self.org.read(), user_id)
+    }
+
+    /// Every (assignee id, assignment) the org holds: people's own, then groups'.
+    pub fn role_assignments(&self) -> Vec<(String, Value)> {
+        let org = self.org.read();
+        let people = org.admin_roles.iter();
+        let groups = org.group_roles.iter();
+        people
+            .chain(groups)
+            .flat_map(|(id, roles)| roles.iter().map(move |r| (id.clone(), r.clone())))
+            .collect()
+    }
+
+    /// The group ids a role assignment is limited to (none: unrestricted).
+    pub fn role_group_targets(&self, assignment_id: &str) -> Vec<String> {
+        self.org
+            .read()
+            .role_targets
+            .get(assignment_id)
+            .map(|t| t.groups.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn group_rules(&self) -> Vec<Value> {
+        self.org.read().group_rules.values().cloned().collect()
+    }
+
+    pub fn network_zones(&self) -> Vec<Value> {
+        self.org.read().network_zones.values().cloned().collect()
+    }
+
+    pub fn authenticators(&self) -> Vec<Value> {
+        self.org.read().authenticators.values().cloned().collect()
     }
 
     pub fn device_assurances(&self) -> Vec<Value> {

@@ -14,6 +14,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod rules;
+
 /// list_groups' query parameters.
 #[derive(Clone, Debug)]
 pub struct GroupList;
@@ -95,6 +97,12 @@ pub fn tools() -> Vec<ToolDef> {
         confirm_delete_group(),
         add_user_to_group(),
         remove_user_from_group(),
+        rules::list_group_rules(),
+        rules::get_group_rule(),
+        rules::create_group_rule(),
+        rules::activate_group_rule(),
+        rules::deactivate_group_rule(),
+        rules::delete_group_rule(),
     ]
 }
 

@@ -22,6 +22,18 @@ const NEW_TOOLS: &[&str] = &[
     "list_user_factors",
     "reset_user_factor",
     "reset_all_user_factors",
+    "list_user_admin_roles",
+    "list_group_admin_roles",
+    "list_admins",
+    "list_group_rules",
+    "get_group_rule",
+    "create_group_rule",
+    "activate_group_rule",
+    "deactivate_group_rule",
+    "delete_group_rule",
+    "list_network_zones",
+    "get_network_zone",
+    "list_authenticators",
 ];
 
 fn reference_names() -> BTreeSet<String> {

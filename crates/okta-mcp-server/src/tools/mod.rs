@@ -3,7 +3,9 @@
 //! module (or folder) per Okta area; what areas share is in `support`, the catalogue in
 //! `registry`.
 
+pub mod admin_roles;
 pub mod apps;
+pub mod authenticators;
 pub mod branding;
 pub mod common;
 pub mod device_assurance;
@@ -13,6 +15,7 @@ pub mod groups;
 pub mod listing;
 pub mod logs;
 pub mod meta;
+pub mod network_zones;
 pub mod page_walk;
 pub mod policies;
 pub mod registry;

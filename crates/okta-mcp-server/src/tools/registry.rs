@@ -2,7 +2,10 @@
 //! that declares its tools), and the catalogue assembled from it. A new area is one row.
 
 use crate::tools::ToolDef;
-use crate::tools::{apps, branding, device_assurance, groups, logs, meta, policies, users};
+use crate::tools::{
+    admin_roles, apps, authenticators, branding, device_assurance, groups, logs, meta,
+    network_zones, policies, users,
+};
 
 /// Declares the `Toolset` enum, its names and its tools from one row per toolset, so the
 /// variant, the name `--toolsets` takes and the catalogue cannot drift apart.
@@ -48,6 +51,9 @@ toolsets! {
     EmailTemplates => "email_templates", branding::email_templates::tools;
     CustomDomains => "custom_domains", branding::custom_domains::tools;
     EmailDomains => "email_domains", branding::email_domains::tools;
+    AdminRoles => "admin_roles", admin_roles::tools;
+    NetworkZones => "network_zones", network_zones::tools;
+    Authenticators => "authenticators", authenticators::tools;
     Meta => "meta", meta::tools;
 }
 

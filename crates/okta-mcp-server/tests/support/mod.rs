@@ -117,6 +117,9 @@ pub const ALL_SCOPES: &[&str] = &[
     "okta.emailDomains.read",
     "okta.emailDomains.manage",
     "okta.schemas.read",
+    "okta.roles.read",
+    "okta.networkZones.read",
+    "okta.authenticators.read",
 ];
 
 /// The server binary speaking JSON-RPC over its stdio.

@@ -2,8 +2,10 @@
 //! guards every `/api/v1` call. Adding an area is one `.merge(area::routes())` line below
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
+pub(crate) mod admin_access;
 mod apps;
 pub(crate) mod audit;
+mod authenticators;
 mod branding;
 mod brands;
 mod catalog;
@@ -12,8 +14,10 @@ mod domains;
 mod email_domains;
 mod email_templates;
 mod factors;
+mod group_rules;
 mod groups;
 mod logs;
+mod network_zones;
 mod pages;
 pub mod paging;
 mod respond;
@@ -83,6 +87,10 @@ pub struct AppState {
 /// GET/HEAD need `{family}.read`; every other method needs `{family}.manage`.
 pub const SCOPES: &[(&str, &str)] = &[
     ("/api/v1/users/*/roles", "okta.roles"),
+    ("/api/v1/groups/*/roles", "okta.roles"),
+    ("/api/v1/iam/assignees", "okta.roles"),
+    ("/api/v1/zones", "okta.networkZones"),
+    ("/api/v1/authenticators", "okta.authenticators"),
     ("/api/v1/users", "okta.users"),
     ("/api/v1/groups", "okta.groups"),
     ("/api/v1/apps", "okta.apps"),
@@ -126,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(factors::routes())
         .merge(roles::routes())
+        .merge(admin_access::routes())
+        .merge(group_rules::routes())
+        .merge(network_zones::routes())
+        .merge(authenticators::routes())
         .merge(groups::routes())
         .merge(apps::routes())
         .merge(catalog::routes())

@@ -76,6 +76,10 @@ const PERMISSIONS: &[Permission] = &[
     // Viewing and changing who is an administrator is the super admin's alone.
     row(Methods::Reads, "/api/v1/users/*/roles/**", SUPER),
     row(Methods::Writes, "/api/v1/users/*/roles/**", SUPER),
+    row(Methods::Reads, "/api/v1/groups/*/roles/**", SUPER),
+    row(Methods::Writes, "/api/v1/groups/*/roles/**", SUPER),
+    row(Methods::Reads, "/api/v1/iam/**", SUPER),
+    row(Methods::Writes, "/api/v1/iam/**", SUPER),
     // The help desk's fixed permissions: reset passwords and factors, unlock, clear sessions.
     row(
         Methods::Writes,
@@ -115,17 +119,12 @@ const PERMISSIONS: &[Permission] = &[
 
 /// Whether the person `user_id` may make this request, by their admin roles.
 pub fn permits(org: &Org, user_id: &str, method: &Method, path: &str) -> bool {
-    let roles: Vec<&str> = org
-        .admin_roles
-        .get(user_id)
-        .map(|assignments| {
-            assignments
-                .iter()
-                .filter(|a| a["status"] == "ACTIVE")
-                .filter_map(|a| a["type"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let assignments = super::admin_access::roles_of_user(org, user_id);
+    let roles: Vec<&str> = assignments
+        .iter()
+        .filter(|a| a["status"] == "ACTIVE")
+        .filter_map(|a| a["type"].as_str())
+        .collect();
     if roles.is_empty() {
         return false;
     }
@@ -172,9 +171,9 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let org = state.org.read();
     let id = user_id(&org, &id)?;
-    Ok(Json(Value::Array(
-        org.admin_roles.get(&id).cloned().unwrap_or_default(),
-    )))
+    Ok(Json(Value::Array(super::admin_access::roles_of_user(
+        &org, &id,
+    ))))
 }
 
 /// POST /api/v1/users/{id}/roles `{"type": "HELP_DESK_ADMIN"}`

@@ -38,6 +38,12 @@ const BASE: &[(&str, &str, &str, bool)] = &[
     ("manager", "Manager", "string", false),
 ];
 
+/// Whether `name` is a property of the user profile schema (group rule expressions may read
+/// only those).
+pub fn is_profile_attribute(name: &str) -> bool {
+    BASE.iter().any(|(base, ..)| *base == name)
+}
+
 pub fn user_schema(base_url: &str) -> Value {
     let mut properties = Map::new();
     for (name, title, kind, required) in BASE {

@@ -129,6 +129,16 @@ impl Dialect {
         case_insensitive: false,
     };
 
+    /// `GET /api/v1/zones?filter=`: eq on `id`, `usage` and `system`, joined by `or`/`and`.
+    pub const ZONES_FILTER: Dialect = Dialect {
+        ops: &[Op::Eq],
+        restricted: &[],
+        attributes: Some(&["id", "usage", "system"]),
+        allow_or: true,
+        allow_not: false,
+        case_insensitive: false,
+    };
+
     /// Refuses anything this dialect does not support.
     pub fn check(&self, expr: &Expr) -> Result<(), FilterError> {
         match expr {

@@ -29,6 +29,10 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "okta.schemas.manage",
     "okta.roles.read",
     "okta.roles.manage",
+    "okta.networkZones.read",
+    "okta.networkZones.manage",
+    "okta.authenticators.read",
+    "okta.authenticators.manage",
 ];
 
 /// OpenID Connect scopes a device-flow client may also ask for.

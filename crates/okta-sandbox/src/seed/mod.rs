@@ -1,5 +1,6 @@
 //! Deterministic seeding: the same seed, sizes and start time build the same org.
 
+pub mod access;
 pub mod admins;
 pub mod apps;
 mod factors;
@@ -79,6 +80,12 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         device_assurances: device_assurances.into_iter().map(by_id).collect(),
         admin_roles: BTreeMap::new(),
         factors: BTreeMap::new(),
+        group_roles: BTreeMap::new(),
+        role_targets: BTreeMap::new(),
+        group_rules: BTreeMap::new(),
+        group_rule_grants: BTreeMap::new(),
+        network_zones: BTreeMap::new(),
+        authenticators: BTreeMap::new(),
         user_type_id,
         rng: StdRng::seed_from_u64(config.seed.wrapping_add(1)),
     };
@@ -100,6 +107,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
     }
     admins::add(&mut org, config.seed, now, config.extra_admins);
     factors::add(&mut org, config.seed, now);
+    access::add(&mut org, config.seed, now);
     org
 }
 

@@ -91,6 +91,10 @@ ids! {
     FactorId, "mbl1abcd2EFGH3ijk4l5";
     /// A device assurance policy's ID (dae…).
     DeviceAssuranceId, "dae1abcd2EFGH3ijk4l5";
+    /// A group rule's ID (0pr…).
+    GroupRuleId, "0pr1abcd2EFGH3ijk4l5";
+    /// A network zone's ID (nzo…).
+    ZoneId, "nzo1abcd2EFGH3ijk4l5";
     /// A brand's ID (bnd…).
     BrandId, "bnd1abcd2EFGH3ijk4l5";
     /// A theme's ID (thd…).
