@@ -40,6 +40,8 @@ pub struct Org {
     pub device_assurances: BTreeMap<String, Value>,
     /// user id → the user's admin role assignments (as `/api/v1/users/{id}/roles` lists them).
     pub admin_roles: BTreeMap<String, Vec<Value>>,
+    /// A SAML app's signing key id → its certificate (DER), made when first asked for.
+    pub saml_certificates: BTreeMap<String, Vec<u8>>,
     /// The id of the default user type (`oty…`), shared by every user.
     pub user_type_id: String,
     /// Source of ids for objects created at run time (seeded, so runs are repeatable).
@@ -145,14 +147,13 @@ impl OrgHandle {
         self.org.read().apps.values().cloned().collect()
     }
 
-    /// App user assignments of `app_id`.
+    /// App users of `app_id`: assigned directly (scope USER) or through a group (GROUP).
     pub fn app_users(&self, app_id: &str) -> Vec<Value> {
         self.org
             .read()
-            .app_users
-            .get(app_id)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
+            .effective_app_users(app_id)
+            .into_values()
+            .collect()
     }
 
     /// Group assignments of `app_id`.

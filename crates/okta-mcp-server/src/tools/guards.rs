@@ -8,7 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 const LOCAL_WRITERS: &[&str] = &["export_users_csv"];
 
 /// Tools this server adds to the Python server's catalogue.
-const NEW_TOOLS: &[&str] = &["summarize_logs"];
+const NEW_TOOLS: &[&str] = &[
+    "summarize_logs",
+    // Issue 14, app assignments:
+    "list_application_users",
+    "list_application_groups",
+    "assign_user_to_application",
+    "update_application_user",
+    "unassign_user_from_application",
+    "assign_group_to_application",
+    "unassign_group_from_application",
+    "get_application_saml_metadata",
+    "list_user_applications",
+];
 
 fn reference_names() -> BTreeSet<String> {
     let tsv = include_str!("../../tests/reference/anchor-tool-names.tsv");

@@ -2,6 +2,7 @@
 //! guards every `/api/v1` call. Adding an area is one `.merge(area::routes())` line below
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
+mod app_access;
 mod apps;
 pub(crate) mod audit;
 mod branding;
@@ -17,6 +18,7 @@ mod pages;
 pub mod paging;
 mod respond;
 pub mod roles;
+mod saml_metadata;
 mod schema;
 mod themes;
 
@@ -126,6 +128,8 @@ pub fn router(state: AppState) -> Router {
         .merge(roles::routes())
         .merge(groups::routes())
         .merge(apps::routes())
+        .merge(app_access::routes())
+        .merge(saml_metadata::routes())
         .merge(catalog::routes())
         .merge(logs::routes())
         .merge(policies::routes())

@@ -77,6 +77,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         policy_rules: BTreeMap::new(),
         device_assurances: device_assurances.into_iter().map(by_id).collect(),
         admin_roles: BTreeMap::new(),
+        saml_certificates: BTreeMap::new(),
         user_type_id,
         rng: StdRng::seed_from_u64(config.seed.wrapping_add(1)),
     };
