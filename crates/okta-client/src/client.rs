@@ -38,6 +38,9 @@ pub(crate) struct Fetched {
     pub request_id: Option<String>,
 }
 
+/// What every request asks for unless it says otherwise.
+const JSON: &str = "application/json";
+
 /// The header in which Okta names each request (also the System Log's `transaction.id`).
 pub const REQUEST_ID_HEADER: &str = "x-okta-request-id";
 
@@ -66,6 +69,20 @@ impl Inner {
         body: Payload<'_>,
         idempotent: bool,
     ) -> Result<Fetched, ApiError> {
+        self.execute_accepting(method, url, body, idempotent, JSON)
+            .await
+    }
+
+    /// [`Inner::execute`] asking for `accept` instead of JSON (e.g. SAML metadata XML);
+    /// error bodies are still Okta's JSON.
+    pub async fn execute_accepting(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Payload<'_>,
+        idempotent: bool,
+        accept: &'static str,
+    ) -> Result<Fetched, ApiError> {
         let what = format!("{} {}", method.as_str(), url.path());
         let family = ratelimit::family(url.path());
         let backoff = self.backoff();
@@ -80,7 +97,7 @@ impl Inner {
                 .acquire(&family, self.config.max_rate_limit_wait)
                 .await;
             let auth = self.auth.authorize(method.as_str(), url).await?;
-            let builder = self.request(method, url, body, &auth)?;
+            let builder = self.request(method, url, body, &auth, accept)?;
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(err) => {
@@ -191,19 +208,20 @@ impl Inner {
         }
     }
 
-    /// One attempt's request: the method and URL, JSON in and out, and the credentials.
+    /// One attempt's request: the method and URL, JSON in, `accept` out, and the credentials.
     fn request(
         &self,
         method: Method,
         url: &Url,
         body: Payload<'_>,
         auth: &okta_auth::RequestAuth,
+        accept: &'static str,
     ) -> Result<reqwest::RequestBuilder, ApiError> {
         let mut builder = self
             .http
             .request(method.to_reqwest(), url.clone())
             .header(AUTHORIZATION, sensitive(&auth.authorization)?)
-            .header(ACCEPT, "application/json");
+            .header(ACCEPT, accept);
         if let Some(proof) = &auth.dpop_proof {
             builder = builder.header("DPoP", sensitive(proof)?);
         }

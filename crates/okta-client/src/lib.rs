@@ -259,6 +259,14 @@ pub struct ApiResponse {
     pub request_id: Option<String>,
 }
 
+/// A document answer (see [`OktaClient::get_text`]).
+#[derive(Clone, Debug)]
+pub struct TextResponse {
+    pub status: u16,
+    pub text: String,
+    pub request_id: Option<String>,
+}
+
 /// One page of a list endpoint. Debug output counts the items instead of printing them.
 /// Items are JSON values by default; [`OktaClient::raw_pages`] keeps each item's text
 /// instead, for callers that re-render items without needing a tree of the whole page.
@@ -456,6 +464,36 @@ impl OktaClient {
             next_cursor,
             unfollowed_next,
             rate_limit: fetched.rate_limit,
+            request_id: fetched.request_id,
+        })
+    }
+
+    /// Sends a GET that answers a document rather than JSON (e.g. SAML metadata with
+    /// `accept` = `application/xml`): the body comes back as text, Okta's errors as usual.
+    pub async fn get_text(
+        &self,
+        request: ApiRequest,
+        accept: &'static str,
+    ) -> Result<TextResponse, ApiError> {
+        if request.method != Method::Get {
+            return Err(ApiError::InvalidRequest(
+                "get_text sends GET requests only".into(),
+            ));
+        }
+        let url = self.url_for(&request)?;
+        let fetched = self
+            .inner
+            .execute_accepting(request.method, &url, request.payload(), true, accept)
+            .await?;
+        let text = String::from_utf8(fetched.body).map_err(|_| {
+            ApiError::Decode(format!(
+                "{}: the response body is not UTF-8 text",
+                fetched.what
+            ))
+        })?;
+        Ok(TextResponse {
+            status: fetched.status,
+            text,
             request_id: fetched.request_id,
         })
     }

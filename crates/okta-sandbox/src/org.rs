@@ -54,6 +54,8 @@ pub struct Org {
     pub network_zones: BTreeMap<String, Value>,
     /// Authenticators by id (`/api/v1/authenticators`).
     pub authenticators: BTreeMap<String, Value>,
+    /// A SAML app's signing key id → its certificate (DER), made when first asked for.
+    pub saml_certificates: BTreeMap<String, Vec<u8>>,
     /// The id of the default user type (`oty…`), shared by every user.
     pub user_type_id: String,
     /// Source of ids for objects created at run time (seeded, so runs are repeatable).
@@ -159,14 +161,13 @@ impl OrgHandle {
         self.org.read().apps.values().cloned().collect()
     }
 
-    /// App user assignments of `app_id`.
+    /// App users of `app_id`: assigned directly (scope USER) or through a group (GROUP).
     pub fn app_users(&self, app_id: &str) -> Vec<Value> {
         self.org
             .read()
-            .app_users
-            .get(app_id)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
+            .effective_app_users(app_id)
+            .into_values()
+            .collect()
     }
 
     /// Group assignments of `app_id`.

@@ -1,6 +1,6 @@
-//! `completion/complete`: suggestions for arguments whose values are known. This server has
-//! no prompts, so a `ref/prompt` naming a tool completes that tool's arguments; any other
-//! reference completes by argument name alone.
+//! `completion/complete`: suggestions for arguments whose values are known. A `ref/prompt`
+//! naming a tool completes that tool's arguments; any other reference (the prompts in
+//! `prompts.rs` included: their `user` argument takes logins) completes by argument name.
 //!
 //! Known values: the fixed values in a tool's input schema (enums such as policy types),
 //! toolset names, user logins by prefix (one bounded search against the org), and System Log

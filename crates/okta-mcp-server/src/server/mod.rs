@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod exposure;
 pub mod http;
 pub mod params;
+pub mod prompts;
 pub mod stdio;
 
 use crate::audit::{self, Actor, AuditJournal, AuditRecord, CallOutcome};
@@ -541,6 +542,7 @@ impl ServerHandler for OktaMcp {
         let capabilities = ServerCapabilities::builder()
             .enable_logging()
             .enable_completions()
+            .enable_prompts()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
@@ -563,6 +565,32 @@ impl ServerHandler for OktaMcp {
                 .map(ToolDef::mcp_tool)
                 .collect(),
         ))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    /// A prompt rendered for its arguments; it names the tools it uses that this caller is
+    /// not offered (read-only, toolsets, scopes), so those steps are skipped, not attempted.
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let offered: BTreeSet<&str> = self
+            .visible_tools_for(Caller::of(&context))
+            .into_iter()
+            .map(|t| t.spec.name)
+            .collect();
+        prompts::get(&request.name, request.arguments.as_ref(), &|tool| {
+            offered.contains(tool)
+        })
+        .map(Into::into)
     }
 
     /// Log notifications for this client from now on, at `level` and above.

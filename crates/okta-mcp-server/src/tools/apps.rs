@@ -13,7 +13,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod assignments;
 mod catalog;
+mod saml_metadata;
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct ListAppsParams {
@@ -98,6 +100,14 @@ pub fn tools() -> Vec<ToolDef> {
         catalog::list_catalog_apps(),
         catalog::get_catalog_app(),
         catalog::install_oin_app(),
+        assignments::list_application_users(),
+        assignments::list_application_groups(),
+        assignments::assign_user_to_application(),
+        assignments::update_application_user(),
+        assignments::unassign_user_from_application(),
+        assignments::assign_group_to_application(),
+        assignments::unassign_group_from_application(),
+        saml_metadata::get_application_saml_metadata(),
     ]
 }
 

@@ -34,6 +34,16 @@ const NEW_TOOLS: &[&str] = &[
     "list_network_zones",
     "get_network_zone",
     "list_authenticators",
+    // Issue 14, app assignments:
+    "list_application_users",
+    "list_application_groups",
+    "assign_user_to_application",
+    "update_application_user",
+    "unassign_user_from_application",
+    "assign_group_to_application",
+    "unassign_group_from_application",
+    "get_application_saml_metadata",
+    "list_user_applications",
 ];
 
 fn reference_names() -> BTreeSet<String> {

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod applications;
 mod export;
 mod factors;
 mod lifecycle;
@@ -109,6 +110,7 @@ pub fn tools() -> Vec<ToolDef> {
         delete_deactivated_user(),
         export::export_users_csv(),
         list_user_groups(),
+        applications::list_user_applications(),
     ]
     .into_iter()
     .chain(lifecycle::tools())

@@ -88,10 +88,10 @@ fn filterable(org: &Org, app: &Value) -> Value {
     let mut view = app.clone();
     let id = app["id"].as_str().unwrap_or_default();
     let users: Vec<Value> = org
-        .app_users
-        .get(id)
-        .map(|m| m.keys().map(|k| json!({"id": k})).collect())
-        .unwrap_or_default();
+        .effective_app_users(id)
+        .keys()
+        .map(|k| json!({"id": k}))
+        .collect();
     let groups: Vec<Value> = org
         .app_groups
         .get(id)
@@ -153,8 +153,7 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
             if let Some(user) = &expand_user
                 && let Some(assigned) = a["id"]
                     .as_str()
-                    .and_then(|id| org.app_users.get(id))
-                    .and_then(|m| m.get(user))
+                    .and_then(|id| org.effective_app_users(id).remove(user))
             {
                 a["_embedded"] = json!({ "user": assigned });
             }
@@ -566,12 +565,19 @@ async fn list_users(
     app(&org, &id)?;
     let limit = parse_limit(query.get("limit"), USERS_LIMIT)?;
     let q = query.non_empty("q").map(str::to_lowercase);
+    let embed_user = match query.non_empty("expand") {
+        None => false,
+        Some("user") => true,
+        Some(e) => {
+            return Err(ApiError::validation(
+                "expand",
+                format!("expand: '{e}' is not supported"),
+            ));
+        }
+    };
     let users = org
-        .app_users
-        .get(&id)
-        .map(|m| m.values().cloned().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
+        .effective_app_users(&id)
+        .into_values()
         .filter(|au| {
             q.as_ref().is_none_or(|q| {
                 let user = au["id"].as_str().and_then(|u| org.users.get(u));
@@ -587,7 +593,12 @@ async fn list_users(
                     .any(|f| f.to_lowercase().starts_with(q))
             })
         })
-        .map(respond::by_id)
+        .map(|mut au| {
+            if embed_user && let Some(user) = au["id"].as_str().and_then(|u| org.users.get(u)) {
+                au["_embedded"] = json!({ "user": links::collection_view(user) });
+            }
+            respond::by_id(au)
+        })
         .collect();
     let page = paginate(users, false, respond::after(&query)?.as_ref(), limit);
     Ok(respond::page(
@@ -604,7 +615,10 @@ async fn get_user(
 ) -> Result<Json<Value>, ApiError> {
     let org = state.org.read();
     app(&org, &id)?;
-    assignment(&org.app_users, &id, &user_id, "AppUser")
+    org.effective_app_users(&id)
+        .remove(&user_id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(&user_id, "AppUser"))
 }
 
 /// One assignment of app `app_id`, or Okta's 404 naming `member` as a missing `kind`.
@@ -634,7 +648,7 @@ async fn assign_user(
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| ApiError::validation("appUser", "id: The field cannot be left blank"))?;
-    assign(&state, &audit, &id, &user_id, &body)
+    assign(&state, &audit, &id, &user_id, &body, Assignment::Direct)
 }
 
 /// POST /api/v1/apps/{appId}/users/{userId}: update an assignment's credentials/profile.
@@ -647,16 +661,27 @@ async fn assign_user_at(
     {
         let org = state.org.read();
         app(&org, &id)?;
-        if org
-            .app_users
-            .get(&id)
-            .is_none_or(|m| !m.contains_key(&user_id))
-        {
+        if !org.effective_app_users(&id).contains_key(&user_id) {
             return Err(ApiError::not_found(&user_id, "AppUser"));
         }
     }
-    assign(&state, &audit, &id, &user_id, &body)
+    assign(&state, &audit, &id, &user_id, &body, Assignment::Keep)
 }
+
+/// What a write does to the app user's scope: a direct assignment makes it `USER` (a group
+/// member assigned directly keeps the app when the group goes); an update keeps it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Assignment {
+    Direct,
+    Keep,
+}
+
+/// Sign-on schemes under which each user has their own password for the app.
+const PASSWORD_SCHEMES: &[&str] = &[
+    "EDIT_USERNAME_AND_PASSWORD",
+    "ADMIN_SETS_CREDENTIALS",
+    "EDIT_PASSWORD_ONLY",
+];
 
 fn assign(
     state: &AppState,
@@ -664,9 +689,31 @@ fn assign(
     app_id: &str,
     user_id: &str,
     body: &Map<String, Value>,
+    scope: Assignment,
 ) -> Result<Json<Value>, ApiError> {
     let mut org = state.org.write();
-    app(&org, app_id)?;
+    let the_app = app(&org, app_id)?;
+    let password = body.get("credentials").and_then(|c| c.get("password"));
+    if let Some(password) = password.filter(|p| !p.is_null()) {
+        let scheme = the_app["credentials"]["scheme"]
+            .as_str()
+            .unwrap_or_default();
+        if !PASSWORD_SCHEMES.contains(&scheme) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "E0000041",
+                "Credentials should not be set on this resource based on the scheme.",
+            )
+            .with_cause("User level credentials should not be provided for this scheme."));
+        }
+        if password["value"].as_str().is_none_or(|v| v.is_empty()) {
+            return Err(ApiError::validation(
+                "appUser",
+                "credentials.password.value: The field cannot be left blank",
+            ));
+        }
+    }
+    let current = org.effective_app_users(app_id).remove(user_id);
     let user = org
         .users
         .get(user_id)
@@ -677,10 +724,18 @@ fn assign(
         .to_owned();
     let base = org.base_url.clone();
     let assigned = org.app_users.entry(app_id.to_owned()).or_default();
-    let mut app_user = assigned
-        .get(user_id)
-        .cloned()
-        .unwrap_or_else(|| app_user(&base, app_id, user_id, &login, "USER", Utc::now()));
+    let mut app_user =
+        current.unwrap_or_else(|| app_user(&base, app_id, user_id, &login, "USER", Utc::now()));
+    if scope == Assignment::Direct && app_user["scope"] != "USER" {
+        app_user["scope"] = json!("USER");
+        if let Some(links) = app_user["_links"].as_object_mut() {
+            links.remove("group");
+        }
+    }
+    // Okta keeps the password and answers that one is set, never with its value.
+    if password.is_some_and(|p| !p.is_null()) {
+        app_user["credentials"]["password"] = json!({});
+    }
     if let Some(name) = body
         .get("credentials")
         .and_then(|c| c.get("userName"))
@@ -694,7 +749,8 @@ fn assign(
     app_user["lastUpdated"] = json!(timestamp(Utc::now()));
     let is_new = assigned
         .insert(user_id.to_owned(), app_user.clone())
-        .is_none();
+        .is_none_or(|before| before["scope"] != "USER")
+        && scope == Assignment::Direct;
     if is_new {
         let targets = vec![
             audit::user(&org.users[user_id]),
@@ -717,13 +773,21 @@ async fn unassign_user(
 ) -> Result<StatusCode, ApiError> {
     let mut org = state.org.write();
     app(&org, &id)?;
-    if org
-        .app_users
-        .get_mut(&id)
-        .and_then(|m| m.remove(&user_id))
-        .is_none()
-    {
-        return Err(ApiError::not_found(&user_id, "AppUser"));
+    match org.effective_app_users(&id).get(&user_id) {
+        None => return Err(ApiError::not_found(&user_id, "AppUser")),
+        // The app comes with a group: only removing the group (or the membership) ends it.
+        Some(member) if member["scope"] == "GROUP" => {
+            return Err(ApiError::validation(
+                "appUser",
+                format!(
+                    "User {user_id} is assigned to this app through a group; remove the group's assignment or the user's membership instead."
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    if let Some(m) = org.app_users.get_mut(&id) {
+        m.remove(&user_id);
     }
     let mut targets = vec![audit::app(&org.apps[&id])];
     targets.extend(org.users.get(&user_id).map(audit::user));
@@ -744,10 +808,24 @@ async fn list_groups(
     let org = state.org.read();
     app(&org, &id)?;
     let limit = parse_limit(query.get("limit"), GROUPS_LIMIT)?;
+    // `q` matches the start of the group's name (Okta: startsWith only).
+    let q = query.non_empty("q").map(str::to_lowercase);
     let groups = org
         .app_groups
         .get(&id)
-        .map(|m| m.values().cloned().map(respond::by_id).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(group_id, _)| {
+                    q.as_ref().is_none_or(|q| {
+                        org.groups
+                            .get(*group_id)
+                            .and_then(|g| g["profile"]["name"].as_str())
+                            .is_some_and(|n| n.to_lowercase().starts_with(q))
+                    })
+                })
+                .map(|(_, g)| respond::by_id(g.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let page = paginate(groups, false, respond::after(&query)?.as_ref(), limit);
     Ok(respond::page(

@@ -3,6 +3,7 @@
 //! (and, for a new path prefix, one row in [`SCOPES`]).
 
 pub(crate) mod admin_access;
+mod app_access;
 mod apps;
 pub(crate) mod audit;
 mod authenticators;
@@ -22,6 +23,7 @@ mod pages;
 pub mod paging;
 mod respond;
 pub mod roles;
+mod saml_metadata;
 mod schema;
 mod themes;
 
@@ -140,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .merge(authenticators::routes())
         .merge(groups::routes())
         .merge(apps::routes())
+        .merge(app_access::routes())
+        .merge(saml_metadata::routes())
         .merge(catalog::routes())
         .merge(logs::routes())
         .merge(policies::routes())

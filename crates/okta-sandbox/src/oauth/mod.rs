@@ -19,7 +19,7 @@ mod directory;
 mod dpop;
 mod errors;
 mod jwt;
-mod keys;
+pub(crate) mod keys;
 mod knobs;
 mod mint;
 mod state;

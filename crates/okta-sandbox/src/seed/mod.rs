@@ -86,6 +86,7 @@ pub fn build(config: &SandboxConfig, base_url: &str, now: DateTime<Utc>) -> Org 
         group_rule_grants: BTreeMap::new(),
         network_zones: BTreeMap::new(),
         authenticators: BTreeMap::new(),
+        saml_certificates: BTreeMap::new(),
         user_type_id,
         rng: StdRng::seed_from_u64(config.seed.wrapping_add(1)),
     };
