@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod bulk;
 mod catalog;
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -98,6 +99,7 @@ pub fn tools() -> Vec<ToolDef> {
         catalog::list_catalog_apps(),
         catalog::get_catalog_app(),
         catalog::install_oin_app(),
+        bulk::assign_users_to_application(),
     ]
 }
 

@@ -14,6 +14,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod bulk;
+
 /// list_groups' query parameters.
 #[derive(Clone, Debug)]
 pub struct GroupList;
@@ -95,6 +97,8 @@ pub fn tools() -> Vec<ToolDef> {
         confirm_delete_group(),
         add_user_to_group(),
         remove_user_from_group(),
+        bulk::add_users_to_group(),
+        bulk::remove_users_from_group(),
     ]
 }
 

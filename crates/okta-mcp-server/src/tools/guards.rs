@@ -8,7 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 const LOCAL_WRITERS: &[&str] = &["export_users_csv"];
 
 /// Tools this server adds to the Python server's catalogue.
-const NEW_TOOLS: &[&str] = &["summarize_logs"];
+const NEW_TOOLS: &[&str] = &[
+    "summarize_logs",
+    "add_users_to_group",
+    "remove_users_from_group",
+    "deactivate_users",
+    "unlock_users",
+    "assign_users_to_application",
+];
 
 fn reference_names() -> BTreeSet<String> {
     let tsv = include_str!("../../tests/reference/anchor-tool-names.tsv");
@@ -107,8 +114,13 @@ fn destructive_tools_require_confirmation() {
     for tool in all_tools() {
         let def = serde_json::to_value(tool.mcp_tool()).unwrap();
         let destructive = def["annotations"]["destructiveHint"] == true;
-        assert_eq!(destructive, tool.needs_confirmation(), "{}", tool.spec.name);
-        if destructive {
+        // Destructive tools ask; a bulk write asks too (one question for many users).
+        assert!(
+            !destructive || tool.needs_confirmation(),
+            "{} is destructive but does not ask",
+            tool.spec.name
+        );
+        if tool.needs_confirmation() {
             assert!(
                 def["inputSchema"]["properties"]["confirm"].is_object(),
                 "{} offers no confirm parameter",
@@ -125,6 +137,22 @@ fn destructive_tools_require_confirmation() {
                 "{name} deletes or deactivates but does not confirm"
             );
         }
+    }
+}
+
+/// Every tool that writes offers a dry run (the server answers it; no tool declares it).
+#[test]
+fn every_write_tool_offers_a_dry_run() {
+    for tool in all_tools() {
+        let def = serde_json::to_value(tool.mcp_tool()).unwrap();
+        let offered = def["inputSchema"]["properties"]["dry_run"].is_object();
+        assert_eq!(
+            offered,
+            tool.spec.effect != Effect::Read,
+            "{}: dry_run offered {offered}",
+            tool.spec.name
+        );
+        assert_eq!(offered, tool.takes_dry_run(), "{}", tool.spec.name);
     }
 }
 

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+mod bulk;
 mod export;
 mod profile_schema;
 
@@ -107,6 +108,8 @@ pub fn tools() -> Vec<ToolDef> {
         delete_deactivated_user(),
         export::export_users_csv(),
         list_user_groups(),
+        bulk::deactivate_users(),
+        bulk::unlock_users(),
     ]
 }
 
