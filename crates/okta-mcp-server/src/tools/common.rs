@@ -321,7 +321,11 @@ mod tests {
         };
         assert_eq!(step(1).progress_after(0.0), Some((1.0, "1/3".to_owned())));
         assert_eq!(step(1).total(), Some(3.0));
-        assert_eq!(step(1).progress_after(1.0), None, "never the same value twice");
+        assert_eq!(
+            step(1).progress_after(1.0),
+            None,
+            "never the same value twice"
+        );
         let summary = ProgressEvent::Waiting("cancelled after 2 of 3".into());
         let (value, _) = summary.progress_after(2.0).unwrap();
         assert!(value > 2.0 && value < 3.0);

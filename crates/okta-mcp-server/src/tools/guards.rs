@@ -88,11 +88,13 @@ fn every_tool_has_scope_annotations_and_a_usable_schema() {
         for hint in hints {
             assert!(!ann[hint].is_null(), "{name} lacks an explicit {hint}");
         }
-        assert_eq!(
-            def["outputSchema"].is_object(),
-            tool.spec.result_kind == super::ResultKind::List,
-            "{name}: only list envelopes declare an outputSchema"
-        );
+        // A list's envelope always has a schema; other results have one when they declare it.
+        if tool.spec.result_kind == super::ResultKind::List {
+            assert!(
+                def["outputSchema"].is_object(),
+                "{name}: a list declares its envelope"
+            );
+        }
         let schema = &def["inputSchema"];
         assert_eq!(schema["type"], "object", "{name}");
         for combinator in ["anyOf", "oneOf", "allOf"] {
@@ -203,9 +205,10 @@ fn tools_list_fits_the_size_budget() {
     let bytes = serde_json::to_vec(&serde_json::json!({"tools": defs}))
         .unwrap()
         .len();
+    // 80,000 since `dry_run` went into every tool that writes (~70) and the bulk tools came.
     assert!(
-        bytes <= 75_000,
-        "tools/list is {bytes} bytes; the budget is 75,000"
+        bytes <= 80_000,
+        "tools/list is {bytes} bytes; the budget is 80,000"
     );
 }
 

@@ -374,10 +374,9 @@ fn add_dry_run_property(schema: &mut Map<String, Value>) {
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         props.insert(
             "dry_run".into(),
-            serde_json::json!({
-                "type": "boolean",
-                "description": "Send nothing; return the request and the change it would make"
-            }),
+            // No description: the name says it, and the server's instructions explain it
+            // once instead of in each of the ~70 tools that write.
+            serde_json::json!({"type": "boolean"}),
         );
     }
 }

@@ -42,7 +42,7 @@ pub fn assign_users_to_application() -> ToolDef {
         ToolSpec {
             name: "assign_users_to_application",
             title: "Assign users to application",
-            description: "Assign up to 500 users (IDs or logins) to an application directly, with one confirmation. Reports each user: ok, already assigned, or failed with Okta's error.",
+            description: "Assign up to 500 users (IDs or logins) to an application, with one confirmation. Reports each user.",
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: true },

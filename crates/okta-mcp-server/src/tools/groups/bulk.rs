@@ -43,7 +43,7 @@ pub fn add_users_to_group() -> ToolDef {
         ToolSpec {
             name: "add_users_to_group",
             title: "Add users to group",
-            description: "Add up to 500 users (IDs or logins) to a group with one confirmation; reports each user: ok, already a member, or failed with Okta's error.",
+            description: "Add up to 500 users (IDs or logins) to a group, with one confirmation; reports each user.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: true },
@@ -86,7 +86,7 @@ pub fn remove_users_from_group() -> ToolDef {
         ToolSpec {
             name: "remove_users_from_group",
             title: "Remove users from group",
-            description: "Remove up to 500 users (IDs or logins) from a group with one confirmation; reports each user: ok, not a member, or failed with Okta's error.",
+            description: "Remove up to 500 users (IDs or logins) from a group, with one confirmation; reports each user.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },

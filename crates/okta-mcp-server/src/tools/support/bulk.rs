@@ -292,7 +292,7 @@ where
     }
 }
 
-/// The outputSchema every bulk tool declares.
+/// The outputSchema every bulk tool declares (compact: every byte goes into tools/list).
 pub fn output_schema() -> Value {
     json!({
         "type": "object",
@@ -307,20 +307,7 @@ pub fn output_schema() -> Value {
             "would_change": {"type": "integer"},
             "stopped": {"type": "string"},
             "message": {"type": "string"},
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "target": {"type": "string"},
-                        "user_id": {"type": "string"},
-                        "result": {"enum": ["ok", "already", "failed", "not_done", "would_change"]},
-                        "detail": {"type": "string"},
-                        "request": {"type": "object"}
-                    },
-                    "required": ["target", "result"]
-                }
-            }
+            "items": {"type": "array", "items": {"type": "object", "required": ["target", "result"]}}
         },
         "required": ["tool", "dry_run", "total", "ok", "already", "failed", "not_done", "message", "items"]
     })

@@ -39,7 +39,7 @@ pub fn deactivate_users() -> ToolDef {
         ToolSpec {
             name: "deactivate_users",
             title: "Deactivate users",
-            description: "Deactivate up to 500 users (IDs or logins) with one confirmation: ends their sessions and app access. Reports each user: ok, already deactivated, or failed with Okta's error.",
+            description: "Deactivate up to 500 users (IDs or logins), with one confirmation: ends sessions and app access. Reports each user.",
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Destructive { idempotent: true },
@@ -71,7 +71,7 @@ pub fn unlock_users() -> ToolDef {
         ToolSpec {
             name: "unlock_users",
             title: "Unlock users",
-            description: "Unlock up to 500 locked-out users (IDs or logins) with one confirmation; they sign in with their current password. Reports each user: ok, not locked out, or failed with Okta's error.",
+            description: "Unlock up to 500 locked-out users (IDs or logins), with one confirmation. Reports each user.",
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Write { idempotent: true },
