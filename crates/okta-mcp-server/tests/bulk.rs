@@ -450,10 +450,9 @@ fn cancelling_mid_bulk_stops_between_items_and_says_what_was_done() {
     let last = mcp
         .notifications
         .iter()
-        .filter(|n| {
+        .rfind(|n| {
             n["method"] == "notifications/progress" && n["params"]["progressToken"] == "stop-me"
         })
-        .next_back()
         .expect("progress for the bulk call")["params"]["message"]
         .as_str()
         .unwrap()

@@ -70,7 +70,7 @@ pub fn assign_users_to_application() -> ToolDef {
                     }
                     let assign = ApiRequest::post(ApiPath::new(paths::APPS).id(&app_id).lit("users"))
                         .json(json!({"id": id, "scope": "USER"}));
-                    Ok(Step::Change(assign, "assigned"))
+                    Ok(Step::change(assign, "assigned"))
                 }
             })
             .await

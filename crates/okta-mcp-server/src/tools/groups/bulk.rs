@@ -60,7 +60,7 @@ pub fn add_users_to_group() -> ToolDef {
                     if super::is_member(&ctx, &group_id, &id).await == Some(true) {
                         return Ok(Step::Already("already a member".into()));
                     }
-                    Ok(Step::Change(
+                    Ok(Step::change(
                         ApiRequest::put(membership(&group_id, &id)),
                         "added",
                     ))
@@ -103,7 +103,7 @@ pub fn remove_users_from_group() -> ToolDef {
                     if super::is_member(&ctx, &group_id, &id).await == Some(false) {
                         return Ok(Step::Already("not a member".into()));
                     }
-                    Ok(Step::Change(
+                    Ok(Step::change(
                         ApiRequest::delete(membership(&group_id, &id)),
                         "removed",
                     ))

@@ -26,7 +26,14 @@ pub enum Step {
     /// Nothing to do; the text says why ("already a member").
     Already(String),
     /// The write that makes the change; the text says what it did ("added").
-    Change(ApiRequest, &'static str),
+    Change(Box<ApiRequest>, &'static str),
+}
+
+impl Step {
+    /// `request` makes the change; `done` says what it did ("added").
+    pub fn change(request: ApiRequest, done: &'static str) -> Self {
+        Step::Change(Box::new(request), done)
+    }
 }
 
 /// How one item ended.
@@ -281,7 +288,7 @@ where
         Err(e) => return failed(Some(&id), &e, stop),
     };
     let planned = PlannedRequest::of(&request);
-    match ctx.client.send(request).await {
+    match ctx.client.send(*request).await {
         Ok(_) => (Outcome::Ok, item(target, Some(&id), Outcome::Ok, done)),
         Err(ApiError::NotSent { .. }) => {
             let mut line = item(target, Some(&id), Outcome::WouldChange, "");

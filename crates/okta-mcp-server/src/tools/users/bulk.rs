@@ -49,7 +49,7 @@ pub fn deactivate_users() -> ToolDef {
             bulk::run(&ctx, "deactivate_users", &p.users, |user| async move {
                 Ok(match status(&user) {
                     "DEPROVISIONED" => Step::Already("already deactivated".into()),
-                    _ => Step::Change(lifecycle(&user, "deactivate"), "deactivated"),
+                    _ => Step::change(lifecycle(&user, "deactivate"), "deactivated"),
                 })
             })
             .await
@@ -80,7 +80,7 @@ pub fn unlock_users() -> ToolDef {
         |ctx: ToolCtx, p: BulkUsersParams| async move {
             bulk::run(&ctx, "unlock_users", &p.users, |user| async move {
                 Ok(match status(&user) {
-                    "LOCKED_OUT" => Step::Change(lifecycle(&user, "unlock"), "unlocked"),
+                    "LOCKED_OUT" => Step::change(lifecycle(&user, "unlock"), "unlocked"),
                     other => Step::Already(format!("not locked out (status {other})")),
                 })
             })
