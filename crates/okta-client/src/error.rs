@@ -93,6 +93,9 @@ pub enum ApiError {
     /// org URL); nothing was sent.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A dry run's write: captured as the plan, never sent (see [`crate::WritePlan`]).
+    #[error("dry run: {method} {path} was not sent to Okta")]
+    NotSent { method: &'static str, path: String },
     /// Okta's rate limit for an endpoint family is used up, and its reset is further away
     /// than the call may still wait (or the call already waited out several 429s).
     #[error("{}", rate_limited_message(family, *retry_in, *max_wait))]
@@ -156,6 +159,11 @@ impl ApiError {
             }
             ApiError::InvalidRequest(_) => {
                 "Fix the argument named in the message and call again; nothing was sent to Okta."
+                    .to_owned()
+            }
+            ApiError::NotSent { .. } => {
+                "This was a dry run: the request was shown, not sent; call again without \
+                 dry_run to make the change."
                     .to_owned()
             }
             ApiError::RateLimited {

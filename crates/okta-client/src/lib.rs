@@ -30,6 +30,7 @@ mod error;
 mod link;
 mod paging;
 mod path;
+mod plan;
 mod ratelimit;
 mod transport;
 mod upload;
@@ -37,6 +38,7 @@ mod upload;
 pub use client::REQUEST_ID_HEADER;
 pub use error::{ApiError, ErrorCause, OktaErrorBody};
 pub use path::{ApiPath, MAX_ID_CHARS};
+pub use plan::{PlannedRequest, WritePlan};
 pub use ratelimit::{
     Claim, RateLimitWait, SharedRateView, SharedWindow, WaitObserver, with_rate_limit_waits,
 };
@@ -332,6 +334,8 @@ pub struct OktaClient {
     inner: Arc<client::Inner>,
     /// Where this clone notes the request ids of its writes (see [`WriteRecorder`]).
     writes: Option<WriteRecorder>,
+    /// Set on a dry run's clone: writes are captured here instead of sent (see [`WritePlan`]).
+    plan: Option<WritePlan>,
 }
 
 /// Collects Okta's `X-Okta-Request-Id` of every write (any method but GET and HEAD) sent
@@ -387,6 +391,7 @@ impl OktaClient {
                 limiter: Arc::default(),
             }),
             writes: None,
+            plan: None,
         })
     }
 
@@ -402,6 +407,7 @@ impl OktaClient {
                 limiter: Arc::new(ratelimit::Limiter::with_shared(view)),
             }),
             writes: self.writes,
+            plan: self.plan,
         }
     }
 
@@ -416,6 +422,7 @@ impl OktaClient {
                 limiter: self.inner.limiter.clone(),
             }),
             writes: None,
+            plan: None,
         }
     }
 
@@ -425,6 +432,36 @@ impl OktaClient {
         OktaClient {
             inner: self.inner.clone(),
             writes: Some(recorder.clone()),
+            plan: self.plan.clone(),
+        }
+    }
+
+    /// A clone (sharing connections and rate limits) for a dry run: reads are sent, every
+    /// write is captured in `plan` and answered with [`ApiError::NotSent`] instead.
+    pub fn planning(&self, plan: &WritePlan) -> OktaClient {
+        OktaClient {
+            inner: self.inner.clone(),
+            writes: self.writes.clone(),
+            plan: Some(plan.clone()),
+        }
+    }
+
+    /// Whether this client captures its writes instead of sending them (a dry run).
+    pub fn is_planning(&self) -> bool {
+        self.plan.is_some()
+    }
+
+    /// On a dry run, captures a write and says it was not sent.
+    fn intercept(&self, request: &ApiRequest) -> Result<(), ApiError> {
+        match &self.plan {
+            Some(plan) if !matches!(request.method, Method::Get | Method::Head) => {
+                let planned = plan.capture(request);
+                Err(ApiError::NotSent {
+                    method: planned.method.as_str(),
+                    path: planned.path,
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -435,6 +472,7 @@ impl OktaClient {
     /// Sends one request (with rate-limit waits and retries as its method allows).
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
         let url = self.url_for(&request)?;
+        self.intercept(&request)?;
         let result = self
             .inner
             .execute(request.method, &url, request.payload(), request.idempotent)
@@ -501,7 +539,10 @@ impl OktaClient {
     /// Pages of a list endpoint, following `next` links on the org's own origin only.
     /// Dropping the stream stops further fetches.
     pub fn pages(&self, first: ApiRequest) -> BoxStream<'static, Result<Page, ApiError>> {
-        let start = self.url_for(&first).map(|url| (first, url));
+        let start = self
+            .url_for(&first)
+            .and_then(|url| self.intercept(&first).map(|()| url))
+            .map(|url| (first, url));
         paging::pages(self.inner.clone(), start)
     }
 
@@ -511,7 +552,10 @@ impl OktaClient {
         &self,
         first: ApiRequest,
     ) -> BoxStream<'static, Result<Page<Box<RawValue>>, ApiError>> {
-        let start = self.url_for(&first).map(|url| (first, url));
+        let start = self
+            .url_for(&first)
+            .and_then(|url| self.intercept(&first).map(|()| url))
+            .map(|url| (first, url));
         paging::pages(self.inner.clone(), start)
     }
 

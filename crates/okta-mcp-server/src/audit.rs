@@ -56,6 +56,9 @@ pub enum Outcome {
     /// The call stopped to ask the person first (nothing done yet); the confirmed call
     /// that may follow is a record of its own.
     ConfirmationRequested,
+    /// A dry run (`dry_run: true`): the plan was shown, nothing was sent to Okta. Journaled
+    /// so admins see who prepared which change, and never mistaken for the change itself.
+    DryRun,
 }
 
 /// One line of the journal.
@@ -182,6 +185,8 @@ pub enum CallOutcome {
     Failed(String),
     Declined,
     Asked,
+    /// A dry run answered with its plan.
+    DryRun,
 }
 
 impl CallOutcome {
@@ -237,6 +242,7 @@ pub fn complete(
         CallOutcome::Failed(code) => (Outcome::Error, Some(code)),
         CallOutcome::Declined => (Outcome::Declined, None),
         CallOutcome::Asked => (Outcome::ConfirmationRequested, None),
+        CallOutcome::DryRun => (Outcome::DryRun, None),
     };
     if record.outcome == Outcome::Ok
         && let rmcp::model::CallToolResponse::Complete(result) = response
@@ -483,7 +489,7 @@ const SECRET_KEY_PARTS: &[&str] = &[
     "apikey",
 ];
 
-fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     let folded: String = key
         .chars()
         .filter(|c| *c != '_' && *c != '-')
@@ -493,7 +499,7 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// A value that is (or contains) key material, whatever field it came in.
-fn is_key_material(text: &str) -> bool {
+pub(crate) fn is_key_material(text: &str) -> bool {
     text.contains("PRIVATE KEY-----") || text.contains("\"d\":") && text.contains("\"kty\"")
 }
 

@@ -41,8 +41,10 @@ pub fn tools_table() -> String {
     for tool in crate::tools::all_tools() {
         let kind = if tool.is_read_only() {
             "read"
-        } else if tool.needs_confirmation() {
+        } else if matches!(tool.spec.effect, crate::tools::Effect::Destructive { .. }) {
             "destructive (confirms)"
+        } else if tool.needs_confirmation() {
+            "write (confirms)"
         } else {
             "write"
         };

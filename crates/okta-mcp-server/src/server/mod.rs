@@ -16,6 +16,7 @@ use crate::rendered_json::RenderedJson;
 use crate::settings::Settings;
 use crate::tools::common::{ProgressEvent, ProgressFn};
 use crate::tools::error::ToolError;
+use crate::tools::support::plan;
 use crate::tools::{Reply, ToolCtx, ToolDef};
 use okta_auth::{AuthError, Authenticator};
 use okta_client::ApiError;
@@ -30,7 +31,7 @@ use stdio::rendered_replies::{Hold, RenderedReplies};
 
 const INSTRUCTIONS: &str = "Administer an Okta org: users, groups, applications, policies, device assurance, the System Log and branding. \
 Prefer search/filter parameters and `fields` over fetching everything; list results carry `next_cursor` for the next page. \
-Destructive tools (delete, deactivate, reset) ask the user to confirm first. If a tool says sign-in is needed, show the user the URL and code it gives.";
+Destructive tools (delete, deactivate, reset) ask the user to confirm first; any tool that writes takes `dry_run: true` to show its plan without sending it. If a tool says sign-in is needed, show the user the URL and code it gives.";
 
 /// Shared state of one server process (cheap to clone per connection).
 #[derive(Clone)]
@@ -319,6 +320,20 @@ impl OktaMcp {
             }
             None => false,
         };
+        let dry_run = match arguments.remove("dry_run") {
+            Some(Value::Bool(b)) if tool.takes_dry_run() => b,
+            Some(other) if tool.takes_dry_run() => {
+                return (
+                    invalid_args(name, format!("dry_run must be a boolean, got {other}")).into(),
+                    CallOutcome::failed("invalid_arguments"),
+                );
+            }
+            Some(other) => {
+                arguments.insert("dry_run".into(), other);
+                false
+            }
+            None => false,
+        };
         if let Some(unknown) = unknown_argument(tool, &arguments) {
             return (
                 invalid_args(name, unknown).into(),
@@ -328,12 +343,21 @@ impl OktaMcp {
         let args = Value::Object(arguments);
         let deadline = mcp_context.and_then(|c| http::call_deadline(c, &self.inner.settings));
         let team_mode = caller.is_some();
+        // A dry run's client sends reads and captures writes (see tools::support::plan).
+        let write_plan = dry_run.then(okta_client::WritePlan::default);
+        let client = match &write_plan {
+            Some(captured) => client.planning(captured),
+            None => client,
+        };
         let ctx = self.ctx(progress, cancel.clone(), client, caller, writes);
+        let plan_ctx = ctx.clone();
         // Read once: the confirmation question and the handler share these params.
         let parsed = tool.parse(args.clone());
+        // A dry run changes nothing, so it asks nothing.
         if let Ok(parsed) = &parsed
             && tool.needs_confirmation()
             && self.inner.settings.confirm_destructive
+            && !dry_run
         {
             match confirm::confirm(
                 &self.inner.confirmations,
@@ -353,7 +377,18 @@ impl OktaMcp {
                 }
             }
         }
-        let call = async move { tool.call(ctx, parsed?).await };
+        let call = async move {
+            let result = tool.call(ctx, parsed?).await;
+            match write_plan {
+                Some(captured) if !tool.answers_dry_run() => {
+                    let outcome = result.and_then(reply_value);
+                    plan::answer(&plan_ctx, name, &captured.requests(), outcome)
+                        .await
+                        .map(Reply::Value)
+                }
+                _ => result,
+            }
+        };
         let result = match deadline {
             None => call.await,
             Some(limit) => match tokio::time::timeout(limit, call).await {
@@ -374,6 +409,7 @@ impl OktaMcp {
             },
         };
         match result {
+            Ok(reply) if dry_run => (ToolAnswer::from_reply(reply), CallOutcome::DryRun),
             Ok(reply) => (ToolAnswer::from_reply(reply), CallOutcome::Done),
             Err(e) => {
                 tracing::info!(tool = name, error = %e, "tool call failed");
@@ -438,6 +474,16 @@ impl OktaMcp {
                 tracing::debug!(error = %e, "URL elicitation for the device sign-in was not shown");
             }
         });
+    }
+}
+
+/// A handler's reply as a value (a rendered list read back), for a dry run's plan.
+fn reply_value(reply: Reply) -> Result<Value, ToolError> {
+    match reply {
+        Reply::Value(value) => Ok(value),
+        Reply::Rendered(json) => json
+            .to_value()
+            .map_err(|e| ToolError::Refused(format!("the result could not be read back: {e}"))),
     }
 }
 
@@ -683,7 +729,9 @@ fn progress_reporter(peer: rmcp::Peer<RoleServer>, token: ProgressToken) -> Prog
                 continue;
             };
             last = value;
-            let param = ProgressNotificationParam::new(token.clone(), value).with_message(message);
+            let mut param =
+                ProgressNotificationParam::new(token.clone(), value).with_message(message);
+            param.total = event.total();
             if peer.notify_progress(param).await.is_err() {
                 break;
             }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod assignments;
+mod bulk;
 mod catalog;
 mod saml_metadata;
 
@@ -108,6 +109,7 @@ pub fn tools() -> Vec<ToolDef> {
         assignments::assign_group_to_application(),
         assignments::unassign_group_from_application(),
         saml_metadata::get_application_saml_metadata(),
+        bulk::assign_users_to_application(),
     ]
 }
 

@@ -21,9 +21,23 @@ pub enum ProgressEvent {
     Fetched { pages: u64, items: u64 },
     /// The call is waiting, e.g. for Okta's rate limit to reset; the text says for what.
     Waiting(String),
+    /// A bulk tool finished item `done` of `total`; the text says which and how it went.
+    Step {
+        done: u64,
+        total: u64,
+        message: String,
+    },
 }
 
 impl ProgressEvent {
+    /// How many steps the call has in all, when it knows (a bulk tool's item count).
+    pub fn total(&self) -> Option<f64> {
+        match self {
+            ProgressEvent::Step { total, .. } => Some(*total as f64),
+            _ => None,
+        }
+    }
+
     /// The progress value to send after `last`, and the message; None when nothing can be
     /// sent. MCP requires the value to rise with every notification: items counts do, and a
     /// wait takes a value between the last one and the next whole number (halving the gap),
@@ -33,6 +47,10 @@ impl ProgressEvent {
             ProgressEvent::Fetched { pages, items } => {
                 let value = *items as f64;
                 (value > last).then(|| (value, format!("fetched {pages} pages, {items} items")))
+            }
+            ProgressEvent::Step { done, message, .. } => {
+                let value = *done as f64;
+                (value > last).then(|| (value, message.clone()))
             }
             ProgressEvent::Waiting(message) => {
                 let value = last + (last.floor() + 1.0 - last) / 2.0;
@@ -292,5 +310,25 @@ mod tests {
         assert_eq!(sent[2], (200.0, "fetched 1 pages, 200 items".to_owned()));
         assert_eq!(sent[3].0, 200.5);
         assert_eq!(sent[4].0, 201.0);
+    }
+
+    #[test]
+    fn bulk_steps_count_items_and_carry_the_total() {
+        let step = |done| ProgressEvent::Step {
+            done,
+            total: 3,
+            message: format!("{done}/3"),
+        };
+        assert_eq!(step(1).progress_after(0.0), Some((1.0, "1/3".to_owned())));
+        assert_eq!(step(1).total(), Some(3.0));
+        assert_eq!(
+            step(1).progress_after(1.0),
+            None,
+            "never the same value twice"
+        );
+        let summary = ProgressEvent::Waiting("cancelled after 2 of 3".into());
+        let (value, _) = summary.progress_after(2.0).unwrap();
+        assert!(value > 2.0 && value < 3.0);
+        assert_eq!(summary.total(), None);
     }
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod rules;
+mod bulk;
 
 /// list_groups' query parameters.
 #[derive(Clone, Debug)]
@@ -103,6 +104,8 @@ pub fn tools() -> Vec<ToolDef> {
         rules::activate_group_rule(),
         rules::deactivate_group_rule(),
         rules::delete_group_rule(),
+        bulk::add_users_to_group(),
+        bulk::remove_users_from_group(),
     ]
 }
 

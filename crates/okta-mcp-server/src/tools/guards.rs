@@ -44,6 +44,11 @@ const NEW_TOOLS: &[&str] = &[
     "unassign_group_from_application",
     "get_application_saml_metadata",
     "list_user_applications",
+    "add_users_to_group",
+    "remove_users_from_group",
+    "deactivate_users",
+    "unlock_users",
+    "assign_users_to_application",
 ];
 
 fn reference_names() -> BTreeSet<String> {
@@ -145,8 +150,13 @@ fn destructive_tools_require_confirmation() {
     for tool in all_tools() {
         let def = serde_json::to_value(tool.mcp_tool()).unwrap();
         let destructive = def["annotations"]["destructiveHint"] == true;
-        assert_eq!(destructive, tool.needs_confirmation(), "{}", tool.spec.name);
-        if destructive {
+        // Destructive tools ask; a bulk write asks too (one question for many users).
+        assert!(
+            !destructive || tool.needs_confirmation(),
+            "{} is destructive but does not ask",
+            tool.spec.name
+        );
+        if tool.needs_confirmation() {
             assert!(
                 def["inputSchema"]["properties"]["confirm"].is_object(),
                 "{} offers no confirm parameter",
@@ -163,6 +173,22 @@ fn destructive_tools_require_confirmation() {
                 "{name} deletes or deactivates but does not confirm"
             );
         }
+    }
+}
+
+/// Every tool that writes offers a dry run (the server answers it; no tool declares it).
+#[test]
+fn every_write_tool_offers_a_dry_run() {
+    for tool in all_tools() {
+        let def = serde_json::to_value(tool.mcp_tool()).unwrap();
+        let offered = def["inputSchema"]["properties"]["dry_run"].is_object();
+        assert_eq!(
+            offered,
+            tool.spec.effect != Effect::Read,
+            "{}: dry_run offered {offered}",
+            tool.spec.name
+        );
+        assert_eq!(offered, tool.takes_dry_run(), "{}", tool.spec.name);
     }
 }
 
@@ -217,6 +243,7 @@ fn tools_list_fits_the_size_budget() {
     let bytes = serde_json::to_vec(&serde_json::json!({"tools": defs}))
         .unwrap()
         .len();
+    // 80,000 since `dry_run` went into every tool that writes (~70) and the bulk tools came.
     assert!(
         bytes <= TOOLS_LIST_BUDGET,
         "tools/list is {bytes} bytes; the budget is {TOOLS_LIST_BUDGET}"

@@ -117,6 +117,9 @@ pub struct ToolDef {
     confirmer: Option<Confirmer>,
     /// The outputSchema this tool declares, when it names one (see `returns`).
     output_schema: Option<Arc<Map<String, Value>>>,
+    /// The handler answers a dry run itself (bulk tools list each item's plan); others get
+    /// the generic plan of their first write (see `support::plan`).
+    plans_itself: bool,
 }
 
 impl ToolDef {
@@ -131,6 +134,9 @@ impl ToolDef {
         let mut schema = schema_for::<P>();
         if matches!(spec.effect, Effect::Destructive { .. }) {
             add_confirm_property(&mut schema);
+        }
+        if spec.effect != Effect::Read {
+            add_dry_run_property(&mut schema);
         }
         let handler = Arc::new(handler);
         let name = spec.name;
@@ -155,7 +161,21 @@ impl ToolDef {
             }),
             confirmer: None,
             output_schema: None,
+            plans_itself: false,
         }
+    }
+
+    /// Marks a handler that answers a dry run itself (it sees `ctx.client.is_planning()` and
+    /// reports what each of its writes would do); other tools' dry runs end at their first
+    /// write with the generic plan.
+    pub fn plans_itself(mut self) -> Self {
+        self.plans_itself = true;
+        self
+    }
+
+    /// Whether the handler answers a dry run itself (see `plans_itself`).
+    pub fn answers_dry_run(&self) -> bool {
+        self.plans_itself
     }
 
     /// Declares the JSON Schema of this tool's structured result (its MCP outputSchema); the
@@ -173,7 +193,8 @@ impl ToolDef {
 
     /// Adds the message shown when asking the user to confirm (it may look the object up,
     /// so the prompt names it: "Deactivate user jane@acme.com (00u…)?"). It gets a copy of
-    /// the arguments the handler gets; `P` must be the handler's params type.
+    /// the arguments the handler gets; `P` must be the handler's params type. A write tool
+    /// that declares a question asks it too (a bulk grant: one confirmation for many users).
     pub fn confirm_with<P, F, Fut>(mut self, confirmer: F) -> Self
     where
         P: Clone + Send + Sync + 'static,
@@ -188,6 +209,7 @@ impl ToolDef {
         );
         let confirmer = Arc::new(confirmer);
         let name = self.spec.name;
+        add_confirm_property(Arc::make_mut(&mut self.input_schema));
         self.confirmer = Some(Arc::new(move |ctx, args: &ParsedArgs| {
             let confirmer = confirmer.clone();
             let params = args.params.downcast_ref::<P>().cloned();
@@ -199,8 +221,8 @@ impl ToolDef {
         self
     }
 
-    /// Reads `args` (without the `confirm` flag, which the server strips) into the params
-    /// type, once for the whole call.
+    /// Reads `args` (without the `confirm` and `dry_run` flags, which the server strips)
+    /// into the params type, once for the whole call.
     pub fn parse(&self, args: Value) -> Result<ParsedArgs, ToolError> {
         (self.parser)(args)
     }
@@ -209,8 +231,14 @@ impl ToolDef {
         self.spec.effect == Effect::Read
     }
 
+    /// Destructive tools ask, and so does a write tool that declares its question.
     pub fn needs_confirmation(&self) -> bool {
-        matches!(self.spec.effect, Effect::Destructive { .. })
+        matches!(self.spec.effect, Effect::Destructive { .. }) || self.confirmer.is_some()
+    }
+
+    /// Every tool that writes takes `dry_run: true` (see `support::plan`).
+    pub fn takes_dry_run(&self) -> bool {
+        self.spec.effect != Effect::Read
     }
 
     /// Runs the handler on arguments this tool parsed.
@@ -340,6 +368,19 @@ fn tidy_property(prop: &mut Value) {
     }
     if let Some(Value::Object(inner)) = p.get_mut("properties") {
         inner.values_mut().for_each(tidy_property);
+    }
+}
+
+/// `dry_run`, offered by every tool that writes; the server strips it before the params
+/// are read, so no tool declares it.
+fn add_dry_run_property(schema: &mut Map<String, Value>) {
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        props.insert(
+            "dry_run".into(),
+            // No description: the name says it, and the server's instructions explain it
+            // once instead of in each of the ~70 tools that write.
+            serde_json::json!({"type": "boolean"}),
+        );
     }
 }
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod applications;
+mod bulk;
 mod export;
 mod factors;
 mod lifecycle;
@@ -111,6 +112,8 @@ pub fn tools() -> Vec<ToolDef> {
         export::export_users_csv(),
         list_user_groups(),
         applications::list_user_applications(),
+        bulk::deactivate_users(),
+        bulk::unlock_users(),
     ]
     .into_iter()
     .chain(lifecycle::tools())

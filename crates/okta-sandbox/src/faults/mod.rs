@@ -171,6 +171,19 @@ impl Faults {
         self.lock().journal.iter().map(|(_, e)| e.clone()).collect()
     }
 
+    /// The Management API requests received that could change the org (any method but GET
+    /// and HEAD; OAuth's token POSTs are not org changes), oldest first: what a dry run must
+    /// never send.
+    pub fn writes(&self) -> Vec<JournalEntry> {
+        self.lock()
+            .journal
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.path.starts_with("/api/") && !matches!(e.method.as_str(), "GET" | "HEAD"))
+            .cloned()
+            .collect()
+    }
+
     pub fn clear_journal(&self) {
         self.lock().journal.clear();
     }
