@@ -8,6 +8,7 @@ use crate::tools::listing;
 use crate::tools::support::arguments::require_delete_word;
 use crate::tools::support::ids::{GroupId, UserId};
 use crate::tools::support::labels::{group_label, user_label};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -115,6 +116,7 @@ pub fn list_groups() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::group()))
 }
 
 pub fn get_group() -> ToolDef {
@@ -134,6 +136,7 @@ pub fn get_group() -> ToolDef {
             common::object(&ctx, req, fields.as_ref()).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn list_group_users() -> ToolDef {
@@ -153,6 +156,7 @@ pub fn list_group_users() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::user()))
 }
 
 pub fn list_group_apps() -> ToolDef {
@@ -172,6 +176,7 @@ pub fn list_group_apps() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::application()))
 }
 
 pub fn create_group() -> ToolDef {
@@ -192,6 +197,7 @@ pub fn create_group() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn update_group() -> ToolDef {
@@ -212,6 +218,7 @@ pub fn update_group() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn delete_group() -> ToolDef {
@@ -230,6 +237,7 @@ pub fn delete_group() -> ToolDef {
     .confirm_with(|ctx: ToolCtx, p: GroupOnlyParams| async move {
         Ok(delete_question(&group_label(&ctx, &p.group_id).await))
     })
+    .returns(schemas::ack(&[("group_id", "string")]))
 }
 
 pub fn confirm_delete_group() -> ToolDef {
@@ -252,6 +260,7 @@ pub fn confirm_delete_group() -> ToolDef {
         require_delete_word(&p.confirmation, "group")?;
         Ok(delete_question(&group_label(&ctx, &p.group_id).await))
     })
+    .returns(schemas::ack(&[("group_id", "string")]))
 }
 
 pub fn add_user_to_group() -> ToolDef {
@@ -286,6 +295,7 @@ pub fn add_user_to_group() -> ToolDef {
             }))
         },
     )
+    .returns(schemas::ack(&[("already_member", "boolean|null")]))
 }
 
 pub fn remove_user_from_group() -> ToolDef {
@@ -320,6 +330,7 @@ pub fn remove_user_from_group() -> ToolDef {
             "Remove user {user} from group {group}? They lose the access granted through this group."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 async fn delete_group_by_id(ctx: &ToolCtx, group_id: &str) -> Result<Value, ToolError> {

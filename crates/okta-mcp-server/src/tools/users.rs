@@ -7,6 +7,7 @@ use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::ids::UserId;
 use crate::tools::support::labels::{describe_user, user_label};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -127,6 +128,7 @@ pub fn list_users() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::user()))
 }
 
 pub fn get_user_profile_attributes() -> ToolDef {
@@ -148,6 +150,7 @@ pub fn get_user_profile_attributes() -> ToolDef {
             Ok(profile_schema::attributes(&response.body))
         },
     )
+    .returns(schemas::requiring(schemas::object(&[("schema_id", "string"), ("total", "integer"), ("base_count", "integer"), ("custom_count", "integer"), ("required", "array"), ("attributes", "array")]), &["total", "attributes"]))
 }
 
 pub fn get_user() -> ToolDef {
@@ -167,6 +170,7 @@ pub fn get_user() -> ToolDef {
             common::object(&ctx, req, fields.as_ref()).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn create_user() -> ToolDef {
@@ -196,6 +200,7 @@ pub fn create_user() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn update_user() -> ToolDef {
@@ -222,6 +227,7 @@ pub fn update_user() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn deactivate_user() -> ToolDef {
@@ -255,15 +261,7 @@ pub fn deactivate_user() -> ToolDef {
             "Deactivate user {who}? This ends their sessions and removes their app access."
         ))
     })
-    .returns(json!({
-        "type": "object",
-        "properties": {
-            "success": {"type": "boolean"},
-            "user_id": {"type": "string"},
-            "message": {"type": "string"}
-        },
-        "required": ["success", "user_id", "message"]
-    }))
+    .returns(schemas::ack(&[("user_id", "string")]))
 }
 
 pub fn delete_deactivated_user() -> ToolDef {
@@ -313,6 +311,7 @@ pub fn delete_deactivated_user() -> ToolDef {
             )),
         }
     })
+    .returns(schemas::ack(&[("user_id", "string")]))
 }
 
 pub fn list_user_groups() -> ToolDef {
@@ -337,6 +336,7 @@ pub fn list_user_groups() -> ToolDef {
             listing::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::group()))
 }
 
 /// Okta's DELETE on a user who is not DEPROVISIONED only deactivates them; refusing here

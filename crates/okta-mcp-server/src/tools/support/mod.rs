@@ -6,6 +6,7 @@ pub mod domain_names;
 pub mod files;
 pub mod ids;
 pub mod labels;
+pub mod output_schemas;
 pub mod query;
 pub mod replies;
 pub mod time_window;
