@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
+use support::http::{HttpClient, HttpServer};
 use support::output_schemas::{PendingCalls, check, violations};
 use support::{TestOrg, server, unconfirmed};
 
@@ -87,7 +88,10 @@ fn confirmation_answers_fit_the_destructive_tools_schema() {
     let mut mcp = server(&org, &[]);
     let user_id = org.users()[0]["id"].as_str().unwrap().to_owned();
     let asked = mcp.call("deactivate_user", json!({"user_id": user_id}));
-    assert_eq!(asked["structuredContent"]["confirmation_required"], true, "{asked}");
+    assert_eq!(
+        asked["structuredContent"]["confirmation_required"], true,
+        "{asked}"
+    );
     check("deactivate_user", &asked);
     // Run without asking, the acknowledgement fits as well.
     let mut mcp = unconfirmed(&org);
@@ -98,4 +102,23 @@ fn confirmation_answers_fit_the_destructive_tools_schema() {
         panic!("{done}")
     };
     assert_eq!(body["user_id"], json!(user_id));
+}
+
+/// The check is wired into both test clients: each tool result they receive is counted as
+/// checked (an error result too, which passes as exempt).
+#[test]
+fn the_stdio_and_http_clients_check_every_tool_result() {
+    let org = TestOrg::start();
+    let mut mcp = server(&org, &[]);
+    assert_eq!(mcp.results_checked(), 0);
+    mcp.call_ok("list_groups", json!({"limit": 3}));
+    mcp.call("get_group", json!({"group_id": "00gnothere"}));
+    assert_eq!(mcp.results_checked(), 2);
+
+    let http = HttpServer::start(&org.service_env());
+    let mut client = HttpClient::new(&http);
+    client.initialize();
+    client.call("list_groups", json!({"limit": 3}));
+    client.call("get_scope_status", json!({}));
+    assert_eq!(client.results_checked(), 2);
 }

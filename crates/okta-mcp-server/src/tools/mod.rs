@@ -264,7 +264,8 @@ impl ToolDef {
         }
     }
 
-    /// Whether this tool declared its outputSchema with `returns`.
+    /// Whether this tool declared its outputSchema with `returns` (guards.rs requires it).
+    #[cfg(test)]
     pub fn declares_output(&self) -> bool {
         self.output_schema.is_some()
     }

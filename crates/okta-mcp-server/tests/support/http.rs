@@ -84,6 +84,8 @@ pub struct HttpClient {
     base: String,
     pub session: Option<String>,
     next_id: u64,
+    /// How many tool results were checked against their tool's outputSchema.
+    checked: std::cell::Cell<usize>,
 }
 
 impl HttpClient {
@@ -104,6 +106,7 @@ impl HttpClient {
             base: base.to_owned(),
             session: None,
             next_id: 1,
+            checked: Default::default(),
         }
     }
 
@@ -170,9 +173,15 @@ impl HttpClient {
                 message.get("result"),
             ) {
                 super::output_schemas::check(tool, result);
+                self.checked.set(self.checked.get() + 1);
             }
         }
         Ok(response)
+    }
+
+    /// How many tool results this client checked against their tool's outputSchema.
+    pub fn results_checked(&self) -> usize {
+        self.checked.get()
     }
 
     pub fn initialize_request() -> Value {

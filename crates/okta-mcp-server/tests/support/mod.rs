@@ -191,6 +191,11 @@ impl Mcp {
         }
     }
 
+    /// How many tool results this client checked against their tool's outputSchema.
+    pub fn results_checked(&self) -> usize {
+        self.calls.checked()
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()

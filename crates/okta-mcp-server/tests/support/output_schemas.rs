@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Each tool's outputSchema validator, by tool name, as the server binary declares them
@@ -78,12 +79,15 @@ pub fn calls_in(message: &Value) -> Vec<(String, String)> {
 
 /// The `tools/call` requests a client sent and has not seen answered yet, by JSON-RPC id.
 #[derive(Default)]
-pub struct PendingCalls(Mutex<HashMap<String, String>>);
+pub struct PendingCalls {
+    pending: Mutex<HashMap<String, String>>,
+    checked: AtomicUsize,
+}
 
 impl PendingCalls {
     /// Notes the `tools/call` requests of a message about to be sent.
     pub fn sent(&self, message: &Value) {
-        let mut pending = self.0.lock().unwrap();
+        let mut pending = self.pending.lock().unwrap();
         pending.extend(calls_in(message));
     }
 
@@ -102,9 +106,15 @@ impl PendingCalls {
         if message.get("method").is_some() {
             return;
         }
-        let tool = self.0.lock().unwrap().remove(&id.to_string());
+        let tool = self.pending.lock().unwrap().remove(&id.to_string());
         if let Some(tool) = tool {
             check(&tool, result);
+            self.checked.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    /// How many tool results were checked (for the test that the check is wired in).
+    pub fn checked(&self) -> usize {
+        self.checked.load(Ordering::SeqCst)
     }
 }
