@@ -288,9 +288,23 @@ fn respond(result: CallToolResult) -> Decision {
 }
 
 fn cancelled(tool: &str, why: &str) -> CallToolResult {
-    CallToolResult::structured(
-        json!({"success": false, "cancelled": true, "tool": tool, "message": format!("Not done: {why}")}),
-    )
+    CallToolResult::structured(cancelled_answer(tool, why))
+}
+
+/// The structured answer of a call the user did not confirm: a success result of the tool,
+/// so it validates against the tool's outputSchema (guards.rs checks it for every tool).
+pub(crate) fn cancelled_answer(tool: &str, why: &str) -> Value {
+    json!({"success": false, "cancelled": true, "tool": tool, "message": format!("Not done: {why}")})
+}
+
+/// The structured answer that asks the client to confirm (see `cancelled_answer`).
+pub(crate) fn confirmation_answer(tool: &str, question: String, how: String) -> Value {
+    json!({
+        "confirmation_required": true,
+        "tool": tool,
+        "message": question,
+        "next_step": how,
+    })
 }
 
 /// The answer for a client that cannot show a prompt: ask the user, then re-call with confirm.
@@ -312,12 +326,9 @@ async fn needs_confirmation(
     } else {
         "Run the command again with \"confirm\": true in the arguments to go ahead.".to_string()
     };
-    respond(CallToolResult::structured(json!({
-        "confirmation_required": true,
-        "tool": name,
-        "message": question,
-        "next_step": how,
-    })))
+    respond(CallToolResult::structured(confirmation_answer(
+        name, question, how,
+    )))
 }
 
 #[cfg(test)]

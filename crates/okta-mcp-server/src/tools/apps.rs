@@ -7,6 +7,7 @@ use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::arguments::require_delete_word;
 use crate::tools::support::ids::AppId;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -141,6 +142,7 @@ pub fn list_applications() -> ToolDef {
             .await
         },
     )
+    .returns(schemas::list_of(schemas::application()))
 }
 
 pub fn get_application() -> ToolDef {
@@ -161,6 +163,7 @@ pub fn get_application() -> ToolDef {
             common::object(&ctx, req, fields.as_ref()).await
         },
     )
+    .returns(schemas::application())
 }
 
 pub fn create_application() -> ToolDef {
@@ -187,6 +190,7 @@ pub fn create_application() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::application())
 }
 
 pub fn update_application() -> ToolDef {
@@ -206,6 +210,7 @@ pub fn update_application() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::application())
 }
 
 pub fn delete_application() -> ToolDef {
@@ -221,9 +226,10 @@ pub fn delete_application() -> ToolDef {
         },
         |ctx: ToolCtx, p: AppIdParams| async move { delete_app(&ctx, &p.app_id).await },
     )
-    .confirm_with(|ctx: ToolCtx, p: AppIdParams| async move {
-        delete_question(&ctx, &p.app_id).await
-    })
+    .confirm_with(
+        |ctx: ToolCtx, p: AppIdParams| async move { delete_question(&ctx, &p.app_id).await },
+    )
+    .returns(schemas::ack(&[("app_id", "string")]))
 }
 
 pub fn confirm_delete_application() -> ToolDef {
@@ -246,6 +252,7 @@ pub fn confirm_delete_application() -> ToolDef {
         require_delete_word(&p.confirmation, "application")?;
         delete_question(&ctx, &p.app_id).await
     })
+    .returns(schemas::ack(&[("app_id", "string")]))
 }
 
 pub fn activate_application() -> ToolDef {
@@ -263,6 +270,7 @@ pub fn activate_application() -> ToolDef {
             lifecycle(&ctx, &p.app_id, "lifecycle/activate", "activated").await
         },
     )
+    .returns(schemas::ack(&[("app_id", "string")]))
 }
 
 pub fn deactivate_application() -> ToolDef {
@@ -286,6 +294,7 @@ pub fn deactivate_application() -> ToolDef {
             "Deactivate app {app}? Assigned users lose access to it until it is activated again."
         ))
     })
+    .returns(schemas::ack(&[("app_id", "string")]))
 }
 
 async fn lifecycle(

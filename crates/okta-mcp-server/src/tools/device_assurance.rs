@@ -6,6 +6,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::ids::DeviceAssuranceId;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -109,6 +110,7 @@ pub fn list_device_assurance_policies() -> ToolDef {
         ),
         |ctx: ToolCtx, p: ListParams| async move { list(&ctx, p).await },
     )
+    .returns(schemas::requiring(schemas::with(schemas::object(&[("total", "integer"), ("retrieved_at", "string"), ("stopped_early", "boolean"), ("stop_reason", "string"), ("note", "string"), ("version_threshold", "string"), ("below_threshold", "array")]), vec![("policies", schemas::array_of(schemas::device_assurance()))]), &["total", "retrieved_at", "policies"]))
 }
 
 pub fn get_device_assurance_policy() -> ToolDef {
@@ -127,6 +129,7 @@ pub fn get_device_assurance_policy() -> ToolDef {
             Ok(shaped(found.body))
         },
     )
+    .returns(schemas::device_assurance())
 }
 
 pub fn create_device_assurance_policy() -> ToolDef {
@@ -145,6 +148,7 @@ pub fn create_device_assurance_policy() -> ToolDef {
             Ok(shaped(created.body))
         },
     )
+    .returns(schemas::device_assurance())
 }
 
 pub fn replace_device_assurance_policy() -> ToolDef {
@@ -178,6 +182,7 @@ pub fn replace_device_assurance_policy() -> ToolDef {
             }))
         },
     )
+    .returns(schemas::requiring(schemas::object(&[("changes", "array"), ("before", "object"), ("after", "object"), ("_display_required", "boolean")]), &["changes", "before", "after"]))
 }
 
 pub fn delete_device_assurance_policy() -> ToolDef {
@@ -211,6 +216,7 @@ pub fn delete_device_assurance_policy() -> ToolDef {
             "Delete device assurance policy {name}? Sign-in rules that relied on it stop checking these devices. This cannot be undone."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 fn shaped(policy: Value) -> Value {

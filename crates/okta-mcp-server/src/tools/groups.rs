@@ -8,6 +8,7 @@ use crate::tools::listing;
 use crate::tools::support::arguments::require_delete_word;
 use crate::tools::support::ids::{GroupId, UserId};
 use crate::tools::support::labels::{group_label, user_label};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -126,6 +127,7 @@ pub fn list_groups() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::group()))
 }
 
 pub fn get_group() -> ToolDef {
@@ -145,6 +147,7 @@ pub fn get_group() -> ToolDef {
             common::object(&ctx, req, fields.as_ref()).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn list_group_users() -> ToolDef {
@@ -164,6 +167,7 @@ pub fn list_group_users() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::user()))
 }
 
 pub fn list_group_apps() -> ToolDef {
@@ -183,6 +187,7 @@ pub fn list_group_apps() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::application()))
 }
 
 pub fn create_group() -> ToolDef {
@@ -203,6 +208,7 @@ pub fn create_group() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn update_group() -> ToolDef {
@@ -223,6 +229,7 @@ pub fn update_group() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::group())
 }
 
 pub fn delete_group() -> ToolDef {
@@ -241,6 +248,7 @@ pub fn delete_group() -> ToolDef {
     .confirm_with(|ctx: ToolCtx, p: GroupOnlyParams| async move {
         Ok(delete_question(&group_label(&ctx, &p.group_id).await))
     })
+    .returns(schemas::ack(&[("group_id", "string")]))
 }
 
 pub fn confirm_delete_group() -> ToolDef {
@@ -263,6 +271,7 @@ pub fn confirm_delete_group() -> ToolDef {
         require_delete_word(&p.confirmation, "group")?;
         Ok(delete_question(&group_label(&ctx, &p.group_id).await))
     })
+    .returns(schemas::ack(&[("group_id", "string")]))
 }
 
 pub fn add_user_to_group() -> ToolDef {
@@ -297,6 +306,7 @@ pub fn add_user_to_group() -> ToolDef {
             }))
         },
     )
+    .returns(schemas::ack(&[("already_member", "boolean|null")]))
 }
 
 pub fn remove_user_from_group() -> ToolDef {
@@ -331,6 +341,7 @@ pub fn remove_user_from_group() -> ToolDef {
             "Remove user {user} from group {group}? They lose the access granted through this group."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 async fn delete_group_by_id(ctx: &ToolCtx, group_id: &str) -> Result<Value, ToolError> {

@@ -1,6 +1,7 @@
 //! Tools about the server itself.
 
 use crate::tools::common::ToolCtx;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -25,4 +26,5 @@ pub fn get_scope_status() -> ToolDef {
         },
         |ctx: ToolCtx, _: NoParams| async move { Ok((ctx.scope_status)()) },
     )
+    .returns(schemas::requiring(schemas::object(&[("configured_scopes", "array"), ("granted_scopes", "array|null"), ("missing_scopes", "array"), ("read_only", "boolean"), ("toolsets", "array"), ("instructions", "string")]), &["missing_scopes", "read_only", "instructions"]))
 }

@@ -178,8 +178,9 @@ impl ToolDef {
         self.plans_itself
     }
 
-    /// Declares the JSON Schema of this tool's structured result (its MCP outputSchema); the
-    /// result must validate against it. Without it, the schema of the result kind is used.
+    /// Declares the JSON Schema of this tool's structured result (its MCP outputSchema), built
+    /// from `support::output_schemas`; every success result must validate against it (the
+    /// e2e test clients check each one). Every tool declares one: guards.rs fails without it.
     pub fn returns(mut self, schema: Value) -> Self {
         self.output_schema = match schema {
             Value::Object(map) => Some(Arc::new(map)),
@@ -262,8 +263,7 @@ impl ToolDef {
 
     /// The MCP definition sent in tools/list. Every byte here is paid by every conversation,
     /// so hints the spec calls meaningless for read-only tools (destructive, idempotent) are
-    /// left out for them, and only list results, which have a fixed envelope, declare an
-    /// outputSchema (an Okta object's schema would be just `object`).
+    /// left out for them, and output schemas hold names and types only.
     pub fn mcp_tool(&self) -> rmcp::model::Tool {
         let annotations = match self.spec.effect {
             Effect::Read => rmcp::model::ToolAnnotations::new().read_only(true),
@@ -284,15 +284,21 @@ impl ToolDef {
         )
         .with_title(self.spec.title)
         .with_annotations(annotations);
-        if let Some(schema) = &self.output_schema {
-            return tool.with_raw_output_schema(schema.clone());
+        match &self.output_schema {
+            Some(schema) => tool.with_raw_output_schema(schema.clone()),
+            // Only a tool declared without `returns` (which guards.rs refuses) gets here.
+            None => match self.spec.result_kind {
+                ResultKind::List => tool
+                    .with_raw_output_schema(Arc::new(common::output_schema(self.spec.result_kind))),
+                ResultKind::Object => tool,
+            },
         }
-        match self.spec.result_kind {
-            ResultKind::List => {
-                tool.with_raw_output_schema(Arc::new(common::output_schema(self.spec.result_kind)))
-            }
-            ResultKind::Object => tool,
-        }
+    }
+
+    /// Whether this tool declared its outputSchema with `returns` (guards.rs requires it).
+    #[cfg(test)]
+    pub fn declares_output(&self) -> bool {
+        self.output_schema.is_some()
     }
 }
 

@@ -7,6 +7,7 @@ use crate::tools::common::{self, ListDocs, ListQuery, ListRules, Paging, ToolCtx
 use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::ids::{PolicyId, RuleId};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -202,6 +203,7 @@ pub fn list_policies() -> ToolDef {
             .await
         },
     )
+    .returns(schemas::list_of(schemas::policy()))
 }
 
 pub fn get_policy() -> ToolDef {
@@ -217,6 +219,7 @@ pub fn get_policy() -> ToolDef {
             common::object(&ctx, ApiRequest::get(policy_path(&p.policy_id)), None).await
         },
     )
+    .returns(schemas::policy())
 }
 
 pub fn create_policy() -> ToolDef {
@@ -235,6 +238,7 @@ pub fn create_policy() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::policy())
 }
 
 pub fn update_policy() -> ToolDef {
@@ -251,6 +255,7 @@ pub fn update_policy() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::policy())
 }
 
 pub fn delete_policy() -> ToolDef {
@@ -275,6 +280,7 @@ pub fn delete_policy() -> ToolDef {
             "Delete policy {policy} and all its rules? This cannot be undone."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn activate_policy() -> ToolDef {
@@ -291,6 +297,7 @@ pub fn activate_policy() -> ToolDef {
             lifecycle(&ctx, path, format!("Policy {} activated.", p.policy_id)).await
         },
     )
+    .returns(schemas::ack(&[]))
 }
 
 pub fn deactivate_policy() -> ToolDef {
@@ -313,6 +320,7 @@ pub fn deactivate_policy() -> ToolDef {
             "Deactivate policy {policy}? Okta stops evaluating it; users it covered fall through to the next policy."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 fn rule_tools() -> Vec<ToolDef> {
@@ -347,6 +355,7 @@ pub fn list_policy_rules() -> ToolDef {
             listing::list(&ctx, req, &paging, ListRules::OKTA_SIZED, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::policy_rule()))
 }
 
 pub fn get_policy_rule() -> ToolDef {
@@ -363,6 +372,7 @@ pub fn get_policy_rule() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::policy_rule())
 }
 
 pub fn create_policy_rule() -> ToolDef {
@@ -381,6 +391,7 @@ pub fn create_policy_rule() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::policy_rule())
 }
 
 pub fn update_policy_rule() -> ToolDef {
@@ -398,6 +409,7 @@ pub fn update_policy_rule() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::policy_rule())
 }
 
 pub fn delete_policy_rule() -> ToolDef {
@@ -425,6 +437,7 @@ pub fn delete_policy_rule() -> ToolDef {
             "Delete rule {rule}? The policy's later rules decide instead. This cannot be undone."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn activate_policy_rule() -> ToolDef {
@@ -441,6 +454,7 @@ pub fn activate_policy_rule() -> ToolDef {
             lifecycle(&ctx, path, format!("Rule {} activated.", p.rule_id)).await
         },
     )
+    .returns(schemas::ack(&[]))
 }
 
 pub fn deactivate_policy_rule() -> ToolDef {
@@ -463,6 +477,7 @@ pub fn deactivate_policy_rule() -> ToolDef {
             "Deactivate rule {rule}? The policy skips it and its later rules decide."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 fn done(message: String) -> Value {

@@ -7,6 +7,7 @@ use crate::tools::error::ToolError;
 use crate::tools::listing;
 use crate::tools::support::ids::UserId;
 use crate::tools::support::labels::{describe_user, user_label};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -138,6 +139,7 @@ pub fn list_users() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::USUAL, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::user()))
 }
 
 pub fn get_user_profile_attributes() -> ToolDef {
@@ -159,6 +161,7 @@ pub fn get_user_profile_attributes() -> ToolDef {
             Ok(profile_schema::attributes(&response.body))
         },
     )
+    .returns(schemas::requiring(schemas::object(&[("schema_id", "string"), ("total", "integer"), ("base_count", "integer"), ("custom_count", "integer"), ("required", "array"), ("attributes", "array")]), &["total", "attributes"]))
 }
 
 pub fn get_user() -> ToolDef {
@@ -178,6 +181,7 @@ pub fn get_user() -> ToolDef {
             common::object(&ctx, req, fields.as_ref()).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn create_user() -> ToolDef {
@@ -207,6 +211,7 @@ pub fn create_user() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn update_user() -> ToolDef {
@@ -233,6 +238,7 @@ pub fn update_user() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::user())
 }
 
 pub fn deactivate_user() -> ToolDef {
@@ -266,15 +272,7 @@ pub fn deactivate_user() -> ToolDef {
             "Deactivate user {who}? This ends their sessions and removes their app access."
         ))
     })
-    .returns(json!({
-        "type": "object",
-        "properties": {
-            "success": {"type": "boolean"},
-            "user_id": {"type": "string"},
-            "message": {"type": "string"}
-        },
-        "required": ["success", "user_id", "message"]
-    }))
+    .returns(schemas::ack(&[("user_id", "string")]))
 }
 
 pub fn delete_deactivated_user() -> ToolDef {
@@ -324,6 +322,7 @@ pub fn delete_deactivated_user() -> ToolDef {
             )),
         }
     })
+    .returns(schemas::ack(&[("user_id", "string")]))
 }
 
 pub fn list_user_groups() -> ToolDef {
@@ -348,6 +347,7 @@ pub fn list_user_groups() -> ToolDef {
             listing::list(&ctx, req, &paging, USER_GROUPS, fields.as_ref()).await
         },
     )
+    .returns(schemas::list_of(schemas::group()))
 }
 
 /// Okta's DELETE on a user who is not DEPROVISIONED only deactivates them; refusing here

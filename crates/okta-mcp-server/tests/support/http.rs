@@ -84,6 +84,8 @@ pub struct HttpClient {
     base: String,
     pub session: Option<String>,
     next_id: u64,
+    /// How many tool results were checked against their tool's outputSchema.
+    checked: std::cell::Cell<usize>,
 }
 
 impl HttpClient {
@@ -104,6 +106,7 @@ impl HttpClient {
             base: base.to_owned(),
             session: None,
             next_id: 1,
+            checked: Default::default(),
         }
     }
 
@@ -144,6 +147,12 @@ impl HttpClient {
         body: impl Into<reqwest::Body>,
         headers: &[(&str, &str)],
     ) -> reqwest::Result<RawResponse> {
+        let body: reqwest::Body = body.into();
+        let calls = body
+            .as_bytes()
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .map(|m| super::output_schemas::calls_in(&m))
+            .unwrap_or_default();
         let mut request = self
             .http
             .post(format!("{}/mcp", self.base))
@@ -155,7 +164,24 @@ impl HttpClient {
                 .header("mcp-session-id", session)
                 .header("mcp-protocol-version", "2025-06-18");
         }
-        self.send(request, headers)
+        let response = self.send(request, headers)?;
+        // Each tool result is checked against the tool's outputSchema.
+        for message in response.messages() {
+            let id = message.get("id").map(Value::to_string);
+            if let (Some((_, tool)), Some(result)) = (
+                calls.iter().find(|(call, _)| Some(call) == id.as_ref()),
+                message.get("result"),
+            ) {
+                super::output_schemas::check(tool, result);
+                self.checked.set(self.checked.get() + 1);
+            }
+        }
+        Ok(response)
+    }
+
+    /// How many tool results this client checked against their tool's outputSchema.
+    pub fn results_checked(&self) -> usize {
+        self.checked.get()
     }
 
     pub fn initialize_request() -> Value {

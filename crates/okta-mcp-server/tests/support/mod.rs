@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod output_schemas;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -131,6 +132,9 @@ pub struct Mcp {
     /// Notifications and server requests seen while waiting for responses.
     pub notifications: Vec<Value>,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// tools/call requests awaiting their result, whose structuredContent is checked against
+    /// the tool's outputSchema when it arrives.
+    calls: output_schemas::PendingCalls,
 }
 
 impl Mcp {
@@ -186,7 +190,13 @@ impl Mcp {
             next_id: 1,
             notifications: Vec::new(),
             stderr: log,
+            calls: Default::default(),
         }
+    }
+
+    /// How many tool results this client checked against their tool's outputSchema.
+    pub fn results_checked(&self) -> usize {
+        self.calls.checked()
     }
 
     /// Everything the server wrote to stderr so far.
@@ -195,6 +205,7 @@ impl Mcp {
     }
 
     pub fn send_raw(&mut self, line: &str) {
+        self.calls.sent_bytes(line.as_bytes());
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(line.as_bytes()).expect("write");
         stdin.write_all(b"\n").expect("write");
@@ -204,6 +215,9 @@ impl Mcp {
     /// Writes raw bytes to the server's stdin (no newline added): for lines that are not
     /// UTF-8, or too large to build in memory at once.
     pub fn send_bytes(&mut self, bytes: &[u8]) {
+        bytes
+            .split(|b| *b == b'\n')
+            .for_each(|line| self.calls.sent_bytes(line));
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(bytes).expect("write");
         stdin.flush().expect("flush");
@@ -222,10 +236,10 @@ impl Mcp {
     /// The next stdout line, or None if nothing arrives within `wait`.
     pub fn try_next_message(&mut self, wait: Duration) -> Option<Value> {
         let line = self.lines.recv_timeout(wait).ok()?;
-        Some(
-            serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}")),
-        )
+        let message = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}"));
+        self.calls.received(&message);
+        Some(message)
     }
 
     /// Waits for the server to exit on its own and returns its status.
@@ -246,8 +260,12 @@ impl Mcp {
 
     pub fn next_message(&mut self) -> Value {
         match self.lines.recv_timeout(TIMEOUT) {
-            Ok(line) => serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}")),
+            Ok(line) => {
+                let message = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("non-JSON line on stdout {line:?}: {e}"));
+                self.calls.received(&message);
+                message
+            }
             Err(RecvTimeoutError::Timeout) => panic!(
                 "no message from the server within {TIMEOUT:?}; stderr:\n{}",
                 self.stderr()

@@ -489,6 +489,13 @@ impl McpHttp {
                 .find(|v| id.is_some() && v.get("id") == id.as_ref())
                 .unwrap_or(Value::Null)
         });
+        // A tool result is checked against the tool's outputSchema.
+        if let (Some((_, tool)), Some(result)) = (
+            super::output_schemas::calls_in(message).first(),
+            body.get("result"),
+        ) {
+            super::output_schemas::check(tool, result);
+        }
         Exchange {
             status,
             www_authenticate,
@@ -603,5 +610,8 @@ pub async fn stateless_call(endpoint: &impl Endpoint, token: &str, params: Value
             .find(|v| v.get("id") == Some(&json!(7)))
             .unwrap_or(Value::Null)
     });
+    if let (Some(tool), Some(result)) = (params["name"].as_str(), body.get("result")) {
+        super::output_schemas::check(tool, result);
+    }
     (status, body)
 }

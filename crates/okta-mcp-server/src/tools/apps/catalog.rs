@@ -8,6 +8,7 @@ use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::CatalogAppName;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset, common};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -81,6 +82,7 @@ pub fn list_catalog_apps() -> ToolDef {
         },
         |ctx: ToolCtx, p: ListCatalogParams| async move { list(&ctx, p).await },
     )
+    .returns(schemas::list_of(schemas::catalog_app()))
 }
 
 pub fn get_catalog_app() -> ToolDef {
@@ -100,6 +102,7 @@ pub fn get_catalog_app() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::catalog_app())
 }
 
 pub fn install_oin_app() -> ToolDef {
@@ -131,6 +134,7 @@ pub fn install_oin_app() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::application())
 }
 
 async fn page(

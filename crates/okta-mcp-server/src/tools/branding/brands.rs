@@ -8,6 +8,7 @@ use crate::tools::listing;
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::{BrandId, EmailDomainId};
 use crate::tools::support::labels::brand_label;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
@@ -146,6 +147,7 @@ pub fn list_brands() -> ToolDef {
             .await
         },
     )
+    .returns(schemas::list_of(schemas::brand()))
 }
 
 pub fn get_brand() -> ToolDef {
@@ -165,6 +167,7 @@ pub fn get_brand() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::brand())
 }
 
 pub fn list_brand_domains() -> ToolDef {
@@ -184,6 +187,7 @@ pub fn list_brand_domains() -> ToolDef {
             Ok(whole_list("domains", body["domains"].clone()))
         },
     )
+    .returns(schemas::whole_list("domains", schemas::custom_domain()))
 }
 
 pub fn create_brand() -> ToolDef {
@@ -225,6 +229,7 @@ pub fn create_brand() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::brand())
 }
 
 pub fn replace_brand() -> ToolDef {
@@ -287,6 +292,7 @@ pub fn replace_brand() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::brand())
 }
 
 pub fn delete_brand() -> ToolDef {
@@ -316,6 +322,7 @@ pub fn delete_brand() -> ToolDef {
             "Delete brand {label} with its theme, custom pages and email customizations? This cannot be undone."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::tools::field_selection;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::files::{self, FileRules};
 use crate::tools::support::ids::{BrandId, DomainId};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -158,6 +159,7 @@ pub fn list_custom_domains() -> ToolDef {
             ))
         },
     )
+    .returns(schemas::whole_list("domains", schemas::custom_domain()))
 }
 
 pub fn get_custom_domain() -> ToolDef {
@@ -175,6 +177,7 @@ pub fn get_custom_domain() -> ToolDef {
             common::object(&ctx, ApiRequest::get(domain_path(&p.domain_id)), None).await
         },
     )
+    .returns(schemas::custom_domain())
 }
 
 pub fn create_custom_domain() -> ToolDef {
@@ -218,6 +221,7 @@ pub fn create_custom_domain() -> ToolDef {
                 })
         },
     )
+    .returns(schemas::custom_domain())
 }
 
 pub fn replace_custom_domain() -> ToolDef {
@@ -237,6 +241,7 @@ pub fn replace_custom_domain() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::custom_domain())
 }
 
 pub fn delete_custom_domain() -> ToolDef {
@@ -272,6 +277,7 @@ pub fn delete_custom_domain() -> ToolDef {
             "Delete custom domain {name}? Users can no longer sign in at that address."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn upsert_custom_domain_certificate() -> ToolDef {
@@ -309,6 +315,7 @@ pub fn upsert_custom_domain_certificate() -> ToolDef {
             }))
         },
     )
+    .returns(schemas::ack(&[("domain", "object")]))
 }
 
 pub fn verify_custom_domain() -> ToolDef {
@@ -340,6 +347,7 @@ pub fn verify_custom_domain() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::with(schemas::custom_domain(), vec![("domain", json!({"type": ["string", "object"]})), ("message", json!({"type": "string"}))]))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::tools::common::{self, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::support::ids::BrandId;
 use crate::tools::support::labels::brand_label;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
@@ -107,6 +108,14 @@ impl Page {
         match self {
             Page::Error => "error page",
             Page::SignIn => "sign-in page",
+        }
+    }
+
+    /// The page as the get and replace tools return it.
+    fn output_schema(self) -> Value {
+        match self {
+            Page::Error => schemas::error_page(),
+            Page::SignIn => schemas::sign_in_page(),
         }
     }
 }
@@ -328,6 +337,7 @@ fn get_tool(page: Page, variant: &'static str) -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(page.output_schema())
 }
 
 fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
@@ -387,6 +397,7 @@ fn delete_tool(page: Page, variant: &'static str) -> ToolDef {
             capitalise(effect)
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 fn capitalise(s: &str) -> String {
@@ -471,6 +482,7 @@ where
         let (brand_id, edit) = p.into_edit();
         replace_page(ctx, brand_id, page, variant, edit).await
     })
+    .returns(page.output_schema())
 }
 
 fn resources_tool(page: Page) -> ToolDef {
@@ -502,6 +514,10 @@ fn resources_tool(page: Page) -> ToolDef {
             Ok(body)
         },
     )
+    .returns(schemas::object(&[
+        ("_embedded", "object"),
+        ("links", "object"),
+    ]))
 }
 
 pub fn list_sign_in_widget_versions() -> ToolDef {
@@ -518,6 +534,7 @@ pub fn list_sign_in_widget_versions() -> ToolDef {
             Ok(whole_list("versions", body))
         },
     )
+    .returns(schemas::whole_list("versions", json!({"type": "string"})))
 }
 
 pub fn get_sign_out_page_settings() -> ToolDef {
@@ -533,6 +550,7 @@ pub fn get_sign_out_page_settings() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::hosted_page())
 }
 
 pub fn replace_sign_out_page_settings() -> ToolDef {
@@ -568,6 +586,7 @@ pub fn replace_sign_out_page_settings() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::hosted_page())
 }
 
 pub fn tools() -> Vec<ToolDef> {

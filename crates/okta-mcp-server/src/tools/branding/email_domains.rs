@@ -9,6 +9,7 @@ use crate::tools::field_selection;
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::ids::{BrandId, EmailDomainId};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -117,6 +118,7 @@ pub fn list_email_domains() -> ToolDef {
             Ok(whole_list("email_domains", body))
         },
     )
+    .returns(schemas::whole_list("email_domains", schemas::email_domain()))
 }
 
 pub fn get_email_domain() -> ToolDef {
@@ -136,6 +138,7 @@ pub fn get_email_domain() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_domain())
 }
 
 pub fn create_email_domain() -> ToolDef {
@@ -179,6 +182,7 @@ pub fn create_email_domain() -> ToolDef {
                 })
         },
     )
+    .returns(schemas::email_domain())
 }
 
 pub fn replace_email_domain() -> ToolDef {
@@ -202,6 +206,7 @@ pub fn replace_email_domain() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_domain())
 }
 
 pub fn delete_email_domain() -> ToolDef {
@@ -239,6 +244,7 @@ pub fn delete_email_domain() -> ToolDef {
             "Delete email domain {name}? Brands using it will send from Okta's default address."
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn verify_email_domain() -> ToolDef {
@@ -269,6 +275,7 @@ pub fn verify_email_domain() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::with(schemas::email_domain(), vec![("message", json!({"type": "string"})), ("email_domain", json!({"type": "object"}))]))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::{BrandId, CustomizationId, TemplateName};
 use crate::tools::support::labels::brand_label;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::ack;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
@@ -347,6 +348,7 @@ pub fn list_email_templates() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::OKTA_SIZED, None).await
         },
     )
+    .returns(schemas::list_of(schemas::email_template()))
 }
 
 pub fn get_email_template() -> ToolDef {
@@ -363,6 +365,7 @@ pub fn get_email_template() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_template())
 }
 
 pub fn list_email_customizations() -> ToolDef {
@@ -381,6 +384,7 @@ pub fn list_email_customizations() -> ToolDef {
             listing::list(&ctx, req, &p.paging, ListRules::OKTA_SIZED, None).await
         },
     )
+    .returns(schemas::list_of(schemas::email_customization()))
 }
 
 pub fn get_email_customization() -> ToolDef {
@@ -397,6 +401,7 @@ pub fn get_email_customization() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_customization())
 }
 
 pub fn get_email_customization_preview() -> ToolDef {
@@ -413,6 +418,7 @@ pub fn get_email_customization_preview() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_content())
 }
 
 pub fn get_email_default_content() -> ToolDef {
@@ -431,6 +437,7 @@ pub fn get_email_default_content() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_content())
 }
 
 pub fn get_email_default_content_preview() -> ToolDef {
@@ -452,6 +459,7 @@ pub fn get_email_default_content_preview() -> ToolDef {
             }
         },
     )
+    .returns(schemas::email_content())
 }
 
 pub fn get_email_settings() -> ToolDef {
@@ -467,6 +475,7 @@ pub fn get_email_settings() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_settings())
 }
 
 pub fn create_email_customization() -> ToolDef {
@@ -509,6 +518,7 @@ pub fn create_email_customization() -> ToolDef {
                 })
         },
     )
+    .returns(schemas::email_customization())
 }
 
 pub fn replace_email_customization() -> ToolDef {
@@ -533,6 +543,7 @@ pub fn replace_email_customization() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_customization())
 }
 
 pub fn delete_email_customization() -> ToolDef {
@@ -556,6 +567,7 @@ pub fn delete_email_customization() -> ToolDef {
             p.template_name, p.brand_id
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn delete_all_email_customizations() -> ToolDef {
@@ -589,6 +601,7 @@ pub fn delete_all_email_customizations() -> ToolDef {
             p.template_name
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 pub fn replace_email_settings() -> ToolDef {
@@ -612,6 +625,7 @@ pub fn replace_email_settings() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::email_settings())
 }
 
 pub fn send_test_email() -> ToolDef {
@@ -636,6 +650,7 @@ pub fn send_test_email() -> ToolDef {
             )))
         },
     )
+    .returns(schemas::ack(&[]))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::tools::error::ToolError;
 use crate::tools::support::arguments::non_empty;
 use crate::tools::support::ids::{BrandId, ThemeId};
 use crate::tools::support::labels::brand_label;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::replies::{ack, whole_list};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, Upload, paths};
@@ -237,6 +238,7 @@ fn delete_image_tool(image: Image) -> ToolDef {
             image.noun, p.theme_id, image.replacement
         ))
     })
+    .returns(schemas::ack(&[]))
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -309,6 +311,7 @@ fn upload_tool(upload: UploadTool) -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::image_upload())
 }
 
 /// The three theme images and Okta's documented rules for each: the type is judged by the
@@ -608,6 +611,7 @@ pub fn list_brand_themes() -> ToolDef {
             Ok(whole_list("themes", body))
         },
     )
+    .returns(schemas::whole_list("themes", schemas::theme()))
 }
 
 pub fn get_brand_theme() -> ToolDef {
@@ -630,6 +634,7 @@ pub fn get_brand_theme() -> ToolDef {
             .await
         },
     )
+    .returns(schemas::theme())
 }
 
 pub fn replace_brand_theme() -> ToolDef {
@@ -649,6 +654,7 @@ pub fn replace_brand_theme() -> ToolDef {
             common::object(&ctx, req, None).await
         },
     )
+    .returns(schemas::theme())
 }
 
 #[cfg(test)]

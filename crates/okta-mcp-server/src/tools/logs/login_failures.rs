@@ -5,6 +5,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::field_selection::{self, Fields};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
@@ -62,6 +63,7 @@ pub fn get_login_failures() -> ToolDef {
         },
         |ctx: ToolCtx, p: LoginFailuresParams| async move { login_failures(&ctx, p).await },
     )
+    .returns(schemas::requiring(schemas::object(&[("failures", "object"), ("denials", "object"), ("summary", "object"), ("time_window", "object"), ("scoped_to_user", "string"), ("warnings", "array")]), &["failures", "denials", "summary", "time_window"]))
 }
 
 async fn login_failures(ctx: &ToolCtx, p: LoginFailuresParams) -> Result<Value, ToolError> {

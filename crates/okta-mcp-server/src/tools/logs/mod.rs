@@ -4,6 +4,7 @@
 
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::listing;
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::time_window::iso8601;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -122,4 +123,5 @@ pub fn get_logs() -> ToolDef {
             }
         },
     )
+    .returns(schemas::list_of(schemas::log_event()))
 }

@@ -6,6 +6,7 @@
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::time_window::{iso8601, split_window, stamp};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -54,6 +55,7 @@ pub fn summarize_logs() -> ToolDef {
         },
         |ctx: ToolCtx, p: SummarizeLogsParams| async move { summarize(&ctx, p).await },
     )
+    .returns(schemas::requiring(schemas::object(&[("window", "object"), ("filter", "string|null"), ("q", "string|null"), ("total", "integer"), ("by_outcome", "object"), ("top_event_types", "array"), ("top_actors", "array"), ("top_client_ips", "array"), ("top_countries", "array"), ("distinct", "object"), ("pages_fetched", "integer"), ("stopped_early", "boolean"), ("stop_reason", "string|null")]), &["window", "total", "stopped_early"]))
 }
 
 async fn summarize(ctx: &ToolCtx, p: SummarizeLogsParams) -> Result<Value, ToolError> {

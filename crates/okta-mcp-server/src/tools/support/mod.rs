@@ -8,6 +8,7 @@ pub mod files;
 pub mod ids;
 pub mod labels;
 pub mod plan;
+pub mod output_schemas;
 pub mod query;
 pub mod replies;
 pub mod time_window;

@@ -5,6 +5,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::files::{self, FileRules, WriteTarget};
+use crate::tools::support::output_schemas as schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -77,6 +78,7 @@ pub fn export_users_csv() -> ToolDef {
         },
         |ctx: ToolCtx, p: ExportUsersParams| async move { export(&ctx, p).await },
     )
+    .returns(schemas::requiring(schemas::object(&[("output_path", "string"), ("total_users", "integer"), ("pages_fetched", "integer"), ("stopped_early", "boolean"), ("stop_reason", "string|null"), ("warning", "string"), ("note", "string")]), &["output_path", "total_users", "stopped_early"]))
 }
 
 async fn export(ctx: &ToolCtx, p: ExportUsersParams) -> Result<Value, ToolError> {
