@@ -34,6 +34,10 @@ pub(crate) fn to_auth_error(error: CallError, step: Step) -> AuthError {
             "the org's token endpoint failed {attempts} times in a row during {} (last: {last})",
             step.what()
         )),
+        CallError::NotResent { last } => AuthError::Unavailable(format!(
+            "the org's token endpoint failed during {} ({last}); it is not sent twice, since Okta may already have used the refresh token; call again",
+            step.what()
+        )),
         CallError::Protocol(e) => AuthError::Network(e),
         CallError::OAuth {
             status,

@@ -86,6 +86,10 @@ pub enum AuthError {
     /// Okta is having trouble, nothing in the configuration is wrong.
     #[error("{0}")]
     Unavailable(String),
+    /// The shared store that keeps the caller's tokens (the team server's state store) did
+    /// not answer: nothing was sent to the org, and the same call works once it is back.
+    #[error("{0}")]
+    StateStoreUnavailable(String),
     #[error("invalid auth configuration: {0}")]
     Config(String),
 }

@@ -45,6 +45,11 @@ pub(crate) enum CallError {
         attempts: u32,
         last: String,
     },
+    /// A grant that is never sent twice ([`Resend::Never`]) may have reached the org, but
+    /// its answer was a 5xx or was lost.
+    NotResent {
+        last: String,
+    },
     Protocol(String),
     Local(AuthError),
 }
@@ -95,10 +100,24 @@ pub(crate) struct DpopSession {
 pub(crate) type FormFn<'a> =
     &'a (dyn Fn() -> Result<Vec<(&'static str, String)>, AuthError> + Sync);
 
-/// Retries of a token request that failed with a 5xx or in transport. Every grant this
-/// crate sends may be repeated: a client assertion is made afresh per attempt, a device
-/// code is polled anyway, and Okta keeps a rotated refresh token valid for a grace period.
+/// Retries of a token request that failed with a 5xx or in transport, for the grants that
+/// may be repeated ([`Resend::Allowed`]).
 const TOKEN_RETRIES: u32 = 3;
+
+/// Whether a token request that may have reached the org (a 5xx, a connection lost after
+/// sending) is sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Retried with backoff: a client assertion is made afresh per attempt, a device code is
+    /// polled anyway.
+    Allowed,
+    /// Never: a refresh token grant. The org may have redeemed (and rotated) the token before
+    /// the failure, so sending it again could be refresh-token reuse, which ends the sign-in.
+    /// The call fails instead; the next one starts again from the token store, which holds
+    /// whatever the last complete refresh left. Only a connection never made is tried again
+    /// (nothing was sent), and DPoP nonce challenges are answered (the org redeemed nothing).
+    Never,
+}
 
 /// The wait before retry `n` (1-based): 250 ms, 500 ms, 1 s, each plus up to half again,
 /// so servers started together do not retry in step. About 2.6 s at most in all.
@@ -116,8 +135,9 @@ pub(crate) async fn token_request(
     form: FormFn<'_>,
     dpop: &mut DpopSession,
     requested_scopes: &[String],
+    resend: Resend,
 ) -> Result<TokenRecord, CallError> {
-    token_request_with_id_token(http, endpoint, form, dpop, requested_scopes)
+    token_request_with_id_token(http, endpoint, form, dpop, requested_scopes, resend)
         .await
         .map(|(record, _)| record)
 }
@@ -129,6 +149,7 @@ pub(crate) async fn token_request_with_id_token(
     form: FormFn<'_>,
     dpop: &mut DpopSession,
     requested_scopes: &[String],
+    resend: Resend,
 ) -> Result<(TokenRecord, Option<Secret>), CallError> {
     let mut attempts = 0;
     let mut transient = 0;
@@ -156,12 +177,18 @@ pub(crate) async fn token_request_with_id_token(
                 }
             }
             Attempt::Transient(why) => {
+                if resend == Resend::Never && !why.never_sent() {
+                    tracing::info!(error = %why, "the token endpoint failed; a refresh token is not sent twice");
+                    return Err(CallError::NotResent {
+                        last: why.to_string(),
+                    });
+                }
                 transient += 1;
                 if transient > TOKEN_RETRIES {
                     // Unreachable stays a network error (check the URL, the proxy); an org
                     // that answers but keeps failing is Okta's trouble, not the settings'.
                     return Err(match why {
-                        Transient::Transport(e) => {
+                        Transient::Unconnected(e) | Transient::Transport(e) => {
                             CallError::Network(format!("{e} (tried {transient} times)"))
                         }
                         Transient::Status(status) => CallError::Unavailable {
@@ -194,16 +221,33 @@ enum Attempt {
 }
 
 enum Transient {
-    /// The request or its answer was lost (connection refused or reset, timeout).
+    /// No connection could be made: nothing reached the org.
+    Unconnected(String),
+    /// The request or its answer was lost (connection reset, timeout).
     Transport(String),
     /// The org answered with this 5xx.
     Status(reqwest::StatusCode),
 }
 
+impl Transient {
+    fn lost(error: &reqwest::Error) -> Self {
+        if error.is_connect() {
+            Transient::Unconnected(describe(error))
+        } else {
+            Transient::Transport(describe(error))
+        }
+    }
+
+    /// Whether the request certainly never reached the org.
+    fn never_sent(&self) -> bool {
+        matches!(self, Transient::Unconnected(_))
+    }
+}
+
 impl std::fmt::Display for Transient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Transient::Transport(e) => f.write_str(e),
+            Transient::Unconnected(e) | Transient::Transport(e) => f.write_str(e),
             Transient::Status(status) => write!(f, "HTTP {status}"),
         }
     }
@@ -234,7 +278,7 @@ async fn token_attempt(
         }
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return Attempt::Transient(Transient::Transport(describe(&e))),
+            Err(e) => return Attempt::Transient(Transient::lost(&e)),
         };
         if let Some(nonce) = response
             .headers()

@@ -5,7 +5,7 @@
 
 use crate::hints::{Step, to_auth_error};
 use crate::key::SigningKey;
-use crate::oauth::{ASSERTION_TYPE, CallError, DpopSession};
+use crate::oauth::{ASSERTION_TYPE, CallError, DpopSession, Resend};
 use crate::{AuthError, Secret};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -191,10 +191,20 @@ impl WebClient {
         step: Step,
     ) -> Result<WebTokens, AuthError> {
         let mut dpop = DpopSession::default();
-        let (record, id_token) =
-            crate::oauth::token_request_with_id_token(&self.http, endpoint, form, &mut dpop, &[])
-                .await
-                .map_err(|e: CallError| to_auth_error(e, step))?;
+        let resend = match step {
+            Step::Refresh => Resend::Never,
+            _ => Resend::Allowed,
+        };
+        let (record, id_token) = crate::oauth::token_request_with_id_token(
+            &self.http,
+            endpoint,
+            form,
+            &mut dpop,
+            &[],
+            resend,
+        )
+        .await
+        .map_err(|e: CallError| to_auth_error(e, step))?;
         let access_token = record.access_token.clone().ok_or_else(|| {
             AuthError::Network("the token endpoint answered without a token".into())
         })?;

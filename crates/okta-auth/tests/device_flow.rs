@@ -169,6 +169,36 @@ async fn refresh_rotates_and_never_reuses_an_old_refresh_token() {
     assert_eq!(org.oauth.counters().device_authorizations, 1);
 }
 
+/// A refresh the org answers with a 503 is not sent again (the org may have used the token
+/// before failing): the call fails saying so, the cached record is kept, and the next call
+/// refreshes with it.
+#[tokio::test]
+async fn a_refresh_answered_with_a_5xx_is_not_sent_twice() {
+    let org = start_org().await;
+    let device_id = org.oauth.device_client().client_id;
+    org.oauth
+        .set_client_access_token_ttl(&device_id, Some(Duration::from_secs(30)));
+    let auth = authenticator(device_settings(&org, SCOPES), memory_store());
+    device_login(&org, &auth).await;
+    org.oauth.fail_next_refreshes(1);
+    let url = url::Url::parse(&format!("{}{PROBE_PATH}", org.url)).unwrap();
+    match auth.authorize("GET", &url).await {
+        Err(AuthError::Unavailable(message)) => {
+            assert!(
+                message.contains("503") && message.contains("not sent twice"),
+                "{message}"
+            );
+        }
+        other => panic!("expected the refresh to fail, got {other:?}"),
+    }
+    assert_eq!(org.oauth.token_calls("refresh_token"), 1, "sent once");
+    assert_eq!(call_probe(&org, auth.as_ref()).await.unwrap(), 200);
+    assert_eq!(org.oauth.token_calls("refresh_token"), 2);
+    assert_eq!(auth.status().await.source, Some(TokenSource::Refresh));
+    assert_eq!(org.oauth.counters().refresh_token_reuse, 0);
+    assert_eq!(org.oauth.counters().device_authorizations, 1);
+}
+
 #[tokio::test]
 async fn ten_concurrent_calls_at_expiry_cause_one_refresh() {
     let org = start_org().await;

@@ -294,10 +294,13 @@ fn auth_hint(err: &okta_auth::AuthError) -> String {
              HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE)."
                 .to_owned()
         }
-        AuthError::Unavailable(_) => {
-            "Okta's authorization server is failing (it was retried with backoff); nothing \
+        AuthError::Unavailable(_) => "Okta's authorization server is failing; nothing \
              in the configuration is wrong. Wait a minute and call again; \
              https://status.okta.com lists incidents."
+            .to_owned(),
+        AuthError::StateStoreUnavailable(_) => {
+            "The server's state store (which holds your sign-in) did not answer; nothing was \
+             sent to Okta. Call again in a moment; if it persists, tell the server's operator."
                 .to_owned()
         }
         AuthError::Config(_) => {

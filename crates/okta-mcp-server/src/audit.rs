@@ -630,7 +630,7 @@ mod tests {
             login: "ada@example.com".into(),
             client_id: "mcp-client-1".into(),
             client_name: Some("Claude".into()),
-            scopes: vec!["okta.users.read".into()],
+            scopes: ["okta.users.read".to_owned()].into(),
         };
         let record = AuditRecord::session_event(EventKind::SignIn, &caller);
         let line = serde_json::to_value(&record).unwrap();

@@ -6,6 +6,7 @@
 
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
+use std::sync::Arc;
 
 /// The signed-in person behind one request. Holds identifiers only, never a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +20,8 @@ pub struct Caller {
     /// The client's self-declared name, when it gave one.
     pub client_name: Option<String>,
     /// The scopes this server granted the client's token: tools/list is pruned by them.
-    pub scopes: Vec<String>,
+    /// Shared, not copied: a request's caller is cloned several times on its way.
+    pub scopes: Arc<[String]>,
 }
 
 impl Caller {

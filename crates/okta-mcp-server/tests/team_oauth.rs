@@ -614,6 +614,54 @@ fn a_persons_okta_token_is_refreshed_once_however_many_calls_wait() {
     });
 }
 
+/// The org's token endpoint answers a refresh with a 503: the refresh token is not sent a
+/// second time (Okta may have used it before failing, and a second use would be reuse),
+/// the call fails saying so, and the next call refreshes with what the store holds.
+#[test]
+fn a_refresh_the_org_answered_with_a_5xx_is_not_sent_again() {
+    let org = TestOrg::start();
+    let web = org.sandbox.web_client().client_id.clone();
+    // Okta tokens that live 61 s: 2 s after sign-in they are inside the 60 s safety margin.
+    org.sandbox
+        .oauth()
+        .set_client_access_token_ttl(&web, Some(std::time::Duration::from_secs(61)));
+    let state = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(
+        &org,
+        &team_env(&org, state.path()),
+        free_port(),
+        "no-resend",
+    );
+    org.block_on(async {
+        let client = register(&server, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
+        let mut mcp = McpHttp::new(&server, Some(&person.access_token));
+        mcp.initialize().await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let oauth = org.sandbox.oauth();
+        let before = oauth.token_calls("refresh_token");
+        oauth.fail_next_refreshes(1);
+        let failed = mcp.call("list_users", json!({"limit": 1})).await;
+        let result = &failed.body["result"];
+        assert_eq!(result["isError"], true, "{failed:?}");
+        assert_eq!(
+            oauth.token_calls("refresh_token") - before,
+            1,
+            "the refresh token was sent once: {failed:?}"
+        );
+        let message = result["structuredContent"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("503") && message.contains("not sent twice"),
+            "{message}"
+        );
+        let again = mcp.call("list_users", json!({"limit": 1})).await;
+        assert_eq!(again.body["result"]["isError"], false, "{again:?}");
+        assert_eq!(oauth.token_calls("refresh_token") - before, 2);
+        assert_eq!(oauth.refresh_grants_for(SUPER), 1, "one refresh redeemed");
+        assert_no_secrets(&server.stderr(), &secrets_of(&server, &[&person]));
+    });
+}
+
 #[test]
 fn the_web_app_may_authenticate_with_private_key_jwt() {
     let org = TestOrg::start();

@@ -433,6 +433,76 @@ fn a_redis_outage_fails_calls_clearly_and_the_server_recovers_when_redis_returns
     server.stop();
 }
 
+/// Redis goes away in the middle of a tool call, after the bearer check: the call's next
+/// Okta request cannot read the person's Okta token, and the result says so with its own
+/// errorCode (`state_store_unavailable`), not as a failed sign-in.
+#[test]
+fn a_redis_outage_in_the_middle_of_a_call_is_reported_as_the_state_store() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let org = TestOrg::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TeamServer::start(
+        &org,
+        &redis_env(&org, &redis, dir.path()),
+        free_port(),
+        "mid-call",
+    );
+    org.block_on(async {
+        let client = register(&server, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
+        let mut mcp = McpHttp::new(&server, Some(&person.access_token));
+        mcp.initialize().await;
+        // The call's first Okta request is slow and then fails (503), so the client sends it
+        // again, authorizing afresh: by then Redis is gone.
+        let users = "/api/v1/users";
+        org.sandbox.faults().update(|config| {
+            use okta_sandbox::faults::{Fault, FaultRule};
+            config.rules.push(
+                FaultRule::new(users, Fault::Latency(Duration::from_millis(1500)))
+                    .method("GET")
+                    .times(1),
+            );
+            config.rules.push(
+                FaultRule::new(users, Fault::ServerError { status: 503 })
+                    .method("GET")
+                    .times(1),
+            );
+        });
+        let before = org.sandbox.faults().count("GET", users);
+        let outage = async {
+            let asked = Instant::now();
+            while org.sandbox.faults().count("GET", users) == before {
+                assert!(
+                    asked.elapsed() < Duration::from_secs(20),
+                    "the call never reached the org"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            redis.stop();
+        };
+        let (answer, ()) = tokio::join!(mcp.call("list_users", json!({"limit": 1})), outage);
+        let result = &answer.body["result"];
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert_eq!(result["isError"], true, "{answer:?}");
+        let error = &result["structuredContent"];
+        assert_eq!(error["error"], "state_store_unavailable", "{error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("state store"), "{message}");
+        assert!(
+            error["hint"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Call again"),
+            "{error}"
+        );
+        let log = server.stderr();
+        assert!(!log.contains("panicked"), "{log}");
+        assert_no_secrets(&log, &secrets_of(&server, &[&person]));
+    });
+}
+
 /// A bad OKTA_MCP_STATE_URL stops start-up with one line naming the variable, and never
 /// echoes the password in it.
 #[test]

@@ -10,7 +10,7 @@ mod logs;
 
 pub use calls::CallRow;
 pub use cold::{ColdStart, ToolsListSize};
-pub use http::{Deployment, HttpBench, HttpRow};
+pub use http::{Deployment, HttpBench, HttpRow, SESSIONS_IDLE};
 #[cfg(test)]
 pub use http::{HttpPlan, IdleMemory};
 pub use logs::LogsRow;

@@ -144,13 +144,18 @@ pub fn render(table: &mut Table, http: &HttpBench, checks: &[Check]) {
                     "RSS with sessions and each client's idle connection open",
                     m.connected_rss_kib,
                 ),
+                (
+                    "RSS with sessions just after the connections closed",
+                    m.closed_rss_kib,
+                ),
             ] {
                 table.row([label, &format!("{:.1} MiB", kib as f64 / MIB), "", "", ""]);
             }
             table.checked(
                 &format!(
-                    "RSS with {} sessions, connections closed (as behind a load balancer)",
-                    m.sessions
+                    "RSS with {} sessions idle {} s, connections closed (as behind a load balancer)",
+                    m.sessions,
+                    crate::bench::SESSIONS_IDLE.as_secs()
                 ),
                 &format!(
                     "{:.1} MiB (anon {:.1}, peak {:.1})",
@@ -266,6 +271,7 @@ mod tests {
                 before_rss_kib: 9000,
                 signed_in_rss_kib: rss_kib,
                 connected_rss_kib: rss_kib,
+                closed_rss_kib: rss_kib,
                 rss_kib,
                 anon_kib: rss_kib / 2,
                 peak_kib: rss_kib,

@@ -160,7 +160,10 @@ impl Authenticator {
                 self.adopt(record.clone(), TokenSource::Cache);
                 return Ok(record);
             }
-            match self.token_call(&form, &mut dpop, &scopes).await {
+            match self
+                .token_call(&form, &mut dpop, &scopes, crate::oauth::Resend::Allowed)
+                .await
+            {
                 Ok(record) => {
                     self.save(&record).await;
                     tracing::info!(

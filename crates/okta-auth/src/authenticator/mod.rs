@@ -424,7 +424,9 @@ impl Authenticator {
             form.push(("refresh_token", refresh_token.expose().to_string()));
             Ok(form)
         };
-        let result = self.token_call(&form, &mut dpop, &record.scopes).await;
+        let result = self
+            .token_call(&form, &mut dpop, &record.scopes, oauth::Resend::Never)
+            .await;
         match result {
             Ok(mut fresh) => {
                 if fresh.refresh_token.is_none() {
@@ -460,7 +462,12 @@ impl Authenticator {
             Ok(form)
         };
         let record = self
-            .token_call(&form, &mut dpop, &self.settings.scopes)
+            .token_call(
+                &form,
+                &mut dpop,
+                &self.settings.scopes,
+                oauth::Resend::Allowed,
+            )
             .await
             .map_err(|e| to_auth_error(e, Step::ClientCredentials))?;
         self.save(&record).await;
@@ -486,9 +493,17 @@ impl Authenticator {
         form: oauth::FormFn<'_>,
         dpop: &mut DpopSession,
         scopes: &[String],
+        resend: oauth::Resend,
     ) -> Result<TokenRecord, CallError> {
-        let result =
-            oauth::token_request(&self.http, &self.endpoints.token, form, dpop, scopes).await;
+        let result = oauth::token_request(
+            &self.http,
+            &self.endpoints.token,
+            form,
+            dpop,
+            scopes,
+            resend,
+        )
+        .await;
         if let Some(nonce) = &dpop.nonce {
             *lock(&self.token_nonce) = Some(nonce.clone());
         }
@@ -660,6 +675,9 @@ fn describe_call_error(error: &CallError) -> String {
         CallError::Network(e) | CallError::Protocol(e) => e.clone(),
         CallError::Unavailable { attempts, last } => {
             format!("the token endpoint failed {attempts} times (last: {last})")
+        }
+        CallError::NotResent { last } => {
+            format!("the token endpoint failed ({last}) and the grant is not sent twice")
         }
         CallError::Local(e) => e.to_string(),
     }

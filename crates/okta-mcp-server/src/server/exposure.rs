@@ -2,7 +2,12 @@
 
 use crate::settings::Settings;
 use crate::tools::ToolDef;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeSet;
+
+/// Scopes held, owned (the server's own token) or borrowed from a caller (team mode, where
+/// they are looked up on every call and are not worth copying).
+pub type Granted<'a> = BTreeSet<Cow<'a, str>>;
 
 /// Why a tool is hidden; the text is what a caller of a hidden tool is told.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,20 +34,20 @@ impl Hidden {
 }
 
 /// True when `granted` covers `required`; `okta.X.manage` implies `okta.X.read`, as in Okta.
-pub fn scope_granted(granted: &BTreeSet<String>, required: &str) -> bool {
+pub fn scope_granted<S: Borrow<str> + Ord>(granted: &BTreeSet<S>, required: &str) -> bool {
     if granted.contains(required) {
         return true;
     }
     match required.strip_suffix(".read") {
-        Some(base) => granted.contains(&format!("{base}.manage")),
+        Some(base) => granted.contains(format!("{base}.manage").as_str()),
         None => false,
     }
 }
 
-pub fn check(
+pub fn check<S: Borrow<str> + Ord>(
     tool: &ToolDef,
     settings: &Settings,
-    granted: &BTreeSet<String>,
+    granted: &BTreeSet<S>,
 ) -> Result<(), Hidden> {
     if let Some(scope) = tool.spec.scope
         && !scope_granted(granted, scope)

@@ -53,6 +53,11 @@ pub const READY_PATH: &str = "/readyz";
 const RESPONSE_MARGIN: Duration = Duration::from_secs(5);
 /// After the grace period, how long open streams get to close before the process exits.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
+/// Team mode: a session with no request or event stream open this long leaves memory (its
+/// record stays in the state store, and its next request brings it back): 1,000 idle
+/// sessions held some 60 MB in rmcp's workers. Long enough that a client calling now and
+/// then keeps its session warm, short against the idle timeout that ends a session.
+pub const SESSION_RESIDENT_IDLE: Duration = Duration::from_secs(30);
 
 /// Refuses to serve on anything but loopback without authentication: the server acts on the
 /// org with its own token, so anyone who could reach the port would act as it. Only an IP
@@ -256,9 +261,29 @@ fn sessions(
     let sessions = Arc::new(CappedSessions::new(
         settings.http.max_sessions,
         settings.http.session_idle_timeout,
+        SESSION_RESIDENT_IDLE,
         shared,
         answers.clone(),
     ));
+    if let (Some(every), Ok(runtime)) = (
+        sessions.let_go_every(),
+        tokio::runtime::Handle::try_current(),
+    ) {
+        let weak = Arc::downgrade(&sessions);
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(sessions) = weak.upgrade() else {
+                    return;
+                };
+                if sessions.let_go_of_idle().await > 0 {
+                    crate::allocator::release_free_memory();
+                }
+            }
+        });
+    }
     let weak = Arc::downgrade(&sessions);
     answers.listen(move |session, message| {
         let weak = weak.clone();
@@ -650,7 +675,12 @@ async fn one_person_per_session(
                     "Not Found: no such session; initialize a new one",
                 );
             }
-            Ok(Some(_)) => front.sessions.renew(&session).await,
+            Ok(Some(_)) => {
+                front.sessions.renew(&session).await;
+                // In use until the answer (or the event stream) ends: not let go meanwhile.
+                let in_use = front.sessions.enter(&session).await;
+                return hold_until_body_ends(next.run(request).await, in_use);
+            }
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not look up an MCP session in the state store");
@@ -704,7 +734,7 @@ async fn read_limited(body: Body, max: usize) -> Result<Bytes, Option<Response>>
 
 /// Keeps `slot` until the response body is finished or dropped: a request's answer may
 /// stream (SSE) long after the handler returned its headers.
-fn hold_until_body_ends(response: Response, slot: Slot) -> Response {
+fn hold_until_body_ends<T: Send + 'static>(response: Response, slot: T) -> Response {
     let (parts, body) = response.into_parts();
     let stream = body.into_data_stream().map(move |chunk| {
         let _held = &slot;

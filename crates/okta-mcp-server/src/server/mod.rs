@@ -105,10 +105,18 @@ impl OktaMcp {
     }
 
     /// The scopes that decide what `caller` sees: theirs in team mode, else the server's.
-    pub(crate) fn granted_for(&self, caller: Option<&Caller>) -> BTreeSet<String> {
+    pub(crate) fn granted_for<'a>(&self, caller: Option<&'a Caller>) -> exposure::Granted<'a> {
         match caller {
-            Some(caller) => caller.scopes.iter().cloned().collect(),
-            None => self.granted_scopes(),
+            Some(caller) => caller
+                .scopes
+                .iter()
+                .map(|s| std::borrow::Cow::Borrowed(s.as_str()))
+                .collect(),
+            None => self
+                .granted_scopes()
+                .into_iter()
+                .map(std::borrow::Cow::Owned)
+                .collect(),
         }
     }
 
@@ -174,7 +182,7 @@ impl OktaMcp {
         json!({
             "configured_scopes": self.inner.settings.scopes,
             "granted_scopes": match caller {
-                Some(caller) => Some(caller.scopes.clone()),
+                Some(caller) => Some(caller.scopes.to_vec()),
                 None => self.inner.auth.granted_scopes(),
             },
             "missing_scopes": missing.iter().map(|(scope, tools)| json!({"scope": scope, "tools": tools})).collect::<Vec<_>>(),

@@ -365,7 +365,7 @@ pub async fn callback(
             login,
             client_id: pending.client_id,
             client_name: pending.client_name,
-            scopes,
+            scopes: scopes.into(),
         },
     )
     .await;

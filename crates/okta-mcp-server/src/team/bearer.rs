@@ -84,7 +84,7 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
         tracing::debug!(error = %e, "could not record a grant's last use");
     }
     let mut request = request;
-    request.extensions_mut().insert(Caller::from(&access));
+    request.extensions_mut().insert(Caller::from(&*access));
     next.run(request).await
 }
 
@@ -127,7 +127,7 @@ pub async fn require_scopes(
             .into_response();
     };
     if let Some((tool, scope)) = missing_scope(&team, &caller, &bytes) {
-        let mut wanted: Vec<String> = caller.scopes.clone();
+        let mut wanted: Vec<String> = caller.scopes.to_vec();
         wanted.push(scope.to_owned());
         return challenge(
             &team,
@@ -146,7 +146,7 @@ pub async fn require_scopes(
 /// The first `tools/call` in the message (or batch) whose tool needs a scope the caller lacks.
 fn missing_scope(team: &Team, caller: &Caller, body: &[u8]) -> Option<(String, &'static str)> {
     let message: Value = serde_json::from_slice(body).ok()?;
-    let granted: BTreeSet<String> = caller.scopes.iter().cloned().collect();
+    let granted: BTreeSet<&str> = caller.scopes.iter().map(String::as_str).collect();
     let calls: Vec<&Value> = match &message {
         Value::Array(batch) => batch.iter().collect(),
         single => vec![single],

@@ -14,6 +14,7 @@ mod authorize;
 mod bearer;
 mod clients;
 mod metadata;
+mod opened;
 pub mod people;
 pub mod rate_view;
 pub mod seal;
@@ -257,7 +258,7 @@ pub async fn on_revoked(journal: Option<&AuditJournal>, grant: &state::Grant, wh
         login: grant.login.clone(),
         client_id: grant.client_id.clone(),
         client_name: grant.client_name.clone(),
-        scopes: grant.scopes.clone(),
+        scopes: grant.scopes.clone().into(),
     };
     let mut record = match why {
         Revocation::ByClient => AuditRecord::session_event(EventKind::SignOut, &caller),

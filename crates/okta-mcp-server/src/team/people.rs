@@ -85,11 +85,11 @@ impl Shared {
         flights.entry(user_id.to_owned()).or_default().clone()
     }
 
-    async fn stored(&self, user_id: &str) -> Result<UpstreamTokens, AuthError> {
+    async fn stored(&self, user_id: &str) -> Result<Arc<UpstreamTokens>, AuthError> {
         self.state
             .upstream(user_id)
             .await
-            .map_err(store_unavailable)?
+            .map_err(state_error)?
             .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
     }
 
@@ -97,14 +97,14 @@ impl Shared {
     async fn access_token(&self, user_id: &str) -> Result<Secret, AuthError> {
         let tokens = self.stored(user_id).await?;
         if is_fresh(&tokens) {
-            return Ok(Secret::new(tokens.access_token));
+            return Ok(Secret::new(tokens.access_token.clone()));
         }
         let flight = self.flight(user_id);
         let _held = flight.lock().await;
         // Someone in this process may have refreshed while we waited: read again.
         let tokens = self.stored(user_id).await?;
         if is_fresh(&tokens) {
-            return Ok(Secret::new(tokens.access_token));
+            return Ok(Secret::new(tokens.access_token.clone()));
         }
         // Then across replicas: one holds the store's lock and refreshes; the others watch
         // the record until it is fresh, or take the lock when it is released or lapses.
@@ -115,7 +115,7 @@ impl Shared {
                 .state
                 .lock(&name, REFRESH_LOCK_TTL)
                 .await
-                .map_err(store_unavailable)?
+                .map_err(state_error)?
             {
                 break owner;
             }
@@ -127,7 +127,7 @@ impl Shared {
             tokio::time::sleep(LOCK_POLL).await;
             let tokens = self.stored(user_id).await?;
             if is_fresh(&tokens) {
-                return Ok(Secret::new(tokens.access_token));
+                return Ok(Secret::new(tokens.access_token.clone()));
             }
         };
         let refreshed = self.refresh_locked(user_id).await;
@@ -144,7 +144,7 @@ impl Shared {
         // (now spent) refresh token is never sent a second time.
         let tokens = self.stored(user_id).await?;
         if is_fresh(&tokens) {
-            return Ok(Secret::new(tokens.access_token));
+            return Ok(Secret::new(tokens.access_token.clone()));
         }
         let Some(refresh) = tokens.refresh_token.clone() else {
             return Err(sign_in_again("Your Okta session expired"));
@@ -173,17 +173,17 @@ impl Shared {
             refresh_token: fresh.refresh_token.as_ref().map(|s| s.expose().to_owned()),
             expires_at: fresh.expires_at,
             scopes: if fresh.scopes.is_empty() {
-                tokens.scopes
+                tokens.scopes.clone()
             } else {
                 fresh.scopes
             },
-            login: tokens.login,
+            login: tokens.login.clone(),
         };
         // Stored before use: a crash now loses nothing Okta has already rotated away.
         self.state
             .put_upstream(user_id, &record)
             .await
-            .map_err(store_unavailable)?;
+            .map_err(state_error)?;
         tracing::debug!(user_id, "refreshed a person's Okta token");
         Ok(fresh.access_token)
     }
@@ -202,13 +202,17 @@ fn is_fresh(tokens: &UpstreamTokens) -> bool {
     tokens.expires_at - EXPIRY_MARGIN_SECS > now()
 }
 
-/// The state store failed (Redis down or slow): the call fails, saying so and to retry.
-fn store_unavailable(e: super::state::StateError) -> AuthError {
-    AuthError::Rejected {
-        message: e.to_string(),
-        hint:
-            "The server's state store is unreachable; nothing was changed. Call again in a moment."
-                .into(),
+/// The state store failed. Unreachable (Redis down or slow): the call fails with its own
+/// error code (`state_store_unavailable`), saying so and to retry; the person stays signed
+/// in. A record that no longer opens (its state key was retired): they must sign in again.
+fn state_error(e: super::state::StateError) -> AuthError {
+    match e {
+        super::state::StateError::Store(e) => AuthError::StateStoreUnavailable(format!(
+            "the server's state store, which holds your Okta sign-in, could not be read ({e}); nothing was sent to Okta"
+        )),
+        unreadable => sign_in_again(&format!(
+            "Your Okta sign-in held by this server could not be opened: {unreadable}"
+        )),
     }
 }
 

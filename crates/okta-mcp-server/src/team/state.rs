@@ -3,6 +3,7 @@
 //! and codes this server issued) or sealed with the state key (people's Okta tokens, the
 //! PKCE verifier of a sign-in in progress).
 
+use super::opened::OpenedRecords;
 use super::seal::StateKeys;
 use super::store::{Kind, StateStore, StoreError};
 use base64::Engine;
@@ -10,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use okta_auth::Secret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::Digest;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a sign-in may wait for Okta's callback, and an issued code for its redemption.
@@ -24,6 +25,9 @@ pub const GRANT_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const CLIENT_TTL: Duration = Duration::from_secs(180 * 24 * 3600);
 /// How often a grant's last-used time is written (at most).
 const TOUCH_EVERY_SECS: i64 = 60;
+/// Opened records each kind keeps in memory ([`OpenedRecords`]): about the people calling
+/// one replica at once, a few KiB each.
+const OPENED_RECORDS: usize = 2048;
 
 const ACCESS_PREFIX: &str = "omcp_at_";
 const REFRESH_PREFIX: &str = "omcp_rt_";
@@ -87,7 +91,9 @@ pub struct AccessRecord {
     pub login: String,
     pub client_id: String,
     pub client_name: Option<String>,
-    pub scopes: Vec<String>,
+    /// Shared with every [`crate::caller::Caller`] made from this record, never copied.
+    #[serde(with = "shared_list")]
+    pub scopes: Arc<[String]>,
     /// The resource (our MCP URL) the token is for.
     pub audience: String,
     pub expires_at: i64,
@@ -130,6 +136,32 @@ pub enum StateError {
 pub struct State {
     store: Arc<dyn StateStore>,
     keys: StateKeys,
+    /// Access records decoded before (the bearer check reads one per request).
+    opened_access: Arc<OpenedRecords<AccessRecord>>,
+    /// People's Okta tokens unsealed before (every Okta request of a tool call reads them).
+    opened_upstream: Arc<OpenedRecords<UpstreamTokens>>,
+    /// When this replica last wrote each grant's last-used time, so a request within
+    /// TOUCH_EVERY_SECS of it needs no store read.
+    touched: Arc<Mutex<hashlink::LruCache<String, i64>>>,
+}
+
+/// (De)serialises a shared list as a plain JSON array.
+mod shared_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        list: &Arc<[String]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        list.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<[String]>, D::Error> {
+        Vec::<String>::deserialize(deserializer).map(Arc::from)
+    }
 }
 
 /// A fresh random token: 32 bytes from the OS, base64url.
@@ -159,7 +191,13 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StateError> {
 
 impl State {
     pub fn new(store: Arc<dyn StateStore>, keys: StateKeys) -> Self {
-        Self { store, keys }
+        Self {
+            store,
+            keys,
+            opened_access: Arc::new(OpenedRecords::new(OPENED_RECORDS)),
+            opened_upstream: Arc::new(OpenedRecords::new(OPENED_RECORDS)),
+            touched: Arc::new(Mutex::new(hashlink::LruCache::new(OPENED_RECORDS))),
+        }
     }
 
     /// The store underneath, for state kept beside the OAuth records (MCP sessions).
@@ -285,7 +323,7 @@ impl State {
             login: grant.login.clone(),
             client_id: grant.client_id.clone(),
             client_name: grant.client_name.clone(),
-            scopes: grant.scopes.clone(),
+            scopes: grant.scopes.clone().into(),
             audience: audience.to_owned(),
             expires_at: now() + ACCESS_TTL.as_secs() as i64,
         };
@@ -301,15 +339,31 @@ impl State {
     }
 
     /// The live access token `token` names: issued by us, unexpired, its grant not revoked.
-    pub async fn access(&self, token: &str) -> Result<Option<AccessRecord>, StateError> {
+    pub async fn access(&self, token: &str) -> Result<Option<Arc<AccessRecord>>, StateError> {
         if !token.starts_with(ACCESS_PREFIX) {
             return Ok(None);
         }
-        let Some(bytes) = self.store.get(Kind::Access, digest(token)).await? else {
+        let key = digest(token);
+        let Some(bytes) = self.store.get(Kind::Access, key.clone()).await? else {
+            self.opened_access.forget(&key);
             return Ok(None);
         };
-        let record: AccessRecord = decode(&bytes)?;
-        if record.expires_at <= now() || self.grant(&record.grant_id).await?.is_none() {
+        let record = match self.opened_access.get(&key, &bytes) {
+            Some(record) => record,
+            None => {
+                let record = Arc::new(decode::<AccessRecord>(&bytes)?);
+                self.opened_access.insert(&key, bytes, record.clone());
+                record
+            }
+        };
+        // The grant is read on every use: revoking it on any replica ends its tokens at once.
+        if record.expires_at <= now()
+            || self
+                .store
+                .get(Kind::Grant, record.grant_id.clone())
+                .await?
+                .is_none()
+        {
             return Ok(None);
         }
         Ok(Some(record))
@@ -392,23 +446,41 @@ impl State {
         Ok(self.store.delete(Kind::Grant, grant_id.to_owned()).await?)
     }
 
-    /// Records that a grant was used now (at most once a minute per grant).
+    /// Records that a grant was used now (at most once a minute per grant, and without
+    /// reading the store when this replica wrote it less than a minute ago).
     pub async fn touch(&self, grant_id: &str) -> Result<(), StateError> {
         let now = now();
-        if let Some(last) = self.last_used(grant_id).await?
-            && now - last < TOUCH_EVERY_SECS
-        {
+        let recently = |at: i64| now - at < TOUCH_EVERY_SECS;
+        let touched_here = self.touched_at(grant_id);
+        if touched_here.is_some_and(recently) {
             return Ok(());
         }
-        Ok(self
-            .store
+        if let Some(last) = self.last_used(grant_id).await?
+            && recently(last)
+        {
+            self.remember_touch(grant_id, last);
+            return Ok(());
+        }
+        self.store
             .put(
                 Kind::LastUsed,
                 grant_id.to_owned(),
                 now.to_string().into_bytes(),
                 Some(GRANT_TTL),
             )
-            .await?)
+            .await?;
+        self.remember_touch(grant_id, now);
+        Ok(())
+    }
+
+    fn touched_at(&self, grant_id: &str) -> Option<i64> {
+        let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+        touched.get(grant_id).copied()
+    }
+
+    fn remember_touch(&self, grant_id: &str, at: i64) {
+        let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+        touched.insert(grant_id.to_owned(), at);
     }
 
     pub async fn last_used(&self, grant_id: &str) -> Result<Option<i64>, StateError> {
@@ -422,15 +494,24 @@ impl State {
 
     // ---- people's Okta tokens
 
-    pub async fn upstream(&self, user_id: &str) -> Result<Option<UpstreamTokens>, StateError> {
-        let record_key = format!("upstream/{user_id}");
+    /// The person's Okta tokens as the store holds them now (opened once per stored value:
+    /// see [`OpenedRecords`]).
+    pub async fn upstream(&self, user_id: &str) -> Result<Option<Arc<UpstreamTokens>>, StateError> {
         let Some(bytes) = self.store.get(Kind::Upstream, user_id.to_owned()).await? else {
+            self.opened_upstream.forget(user_id);
             return Ok(None);
         };
+        if let Some(tokens) = self.opened_upstream.get(user_id, &bytes) {
+            return Ok(Some(tokens));
+        }
+        let record_key = format!("upstream/{user_id}");
         let sealed = String::from_utf8(bytes).map_err(|_| StateError::Corrupt)?;
         let opened = self.keys.open(&record_key, &sealed)?;
-        let tokens: UpstreamTokens = decode(&opened.plaintext)?;
-        if opened.stale {
+        let tokens = Arc::new(decode::<UpstreamTokens>(&opened.plaintext)?);
+        if !opened.stale {
+            self.opened_upstream
+                .insert(user_id, sealed.into_bytes(), tokens.clone());
+        } else {
             // Sealed with an earlier state key: re-seal with the current one, unless
             // someone wrote a newer record meanwhile.
             let resealed = self.keys.seal(&record_key, &opened.plaintext);
@@ -505,6 +586,7 @@ impl State {
     }
 
     pub async fn delete_upstream(&self, user_id: &str) -> Result<bool, StateError> {
+        self.opened_upstream.forget(user_id);
         Ok(self
             .store
             .delete(Kind::Upstream, user_id.to_owned())

@@ -135,6 +135,7 @@ impl ToolError {
 fn error_kind(e: &ApiError) -> &'static str {
     match e {
         ApiError::Okta { .. } => "okta_api_error",
+        ApiError::Auth(okta_auth::AuthError::StateStoreUnavailable(_)) => "state_store_unavailable",
         ApiError::Auth(_) => "authentication_failed",
         ApiError::Network(_) => "network_error",
         ApiError::Decode(_) => "bad_response",

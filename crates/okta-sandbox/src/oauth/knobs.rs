@@ -129,6 +129,12 @@ impl OAuthServer {
         state.device_expires_in = expires_in_secs;
     }
 
+    /// Answers the next `count` refresh token grants with a 503 (counted, never redeemed), as
+    /// an org whose token endpoint fails for a moment.
+    pub fn fail_next_refreshes(&self, count: u32) {
+        self.state().failing_refreshes = count;
+    }
+
     /// Answers the next `count` polls of pending device codes with `slow_down`.
     pub fn force_device_slow_down(&self, count: u32) {
         self.state().forced_slow_downs = count;

@@ -197,6 +197,7 @@ impl OAuthServer {
             user_codes: HashMap::new(),
             dpop_nonces: (keys::random_token(16), keys::random_token(16)),
             forced_slow_downs: 0,
+            failing_refreshes: 0,
             pending_authorizations: HashMap::new(),
             codes: HashMap::new(),
             authorization_code_ttl: AUTHORIZATION_CODE_TTL,

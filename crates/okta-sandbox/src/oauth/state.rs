@@ -127,6 +127,8 @@ pub(crate) struct State {
     pub dpop_nonces: (String, String),
     /// Pending device polls still to be answered `slow_down` regardless of timing.
     pub forced_slow_downs: u32,
+    /// Refresh token grants still to be answered 503 before they are looked at.
+    pub failing_refreshes: u32,
     /// Sign-in page requests by request id.
     pub pending_authorizations: HashMap<String, PendingAuthorization>,
     pub codes: HashMap<String, AuthorizationCode>,

@@ -41,6 +41,20 @@ pub(crate) async fn token_endpoint(
         DEVICE_GRANT => &counters.device_code,
         _ => &counters.other_grant,
     });
+    if grant_type == "refresh_token" {
+        let mut state = server.state();
+        if state.failing_refreshes > 0 {
+            state.failing_refreshes -= 1;
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({
+                    "errorCode": "E0000009",
+                    "errorSummary": "Service Unavailable",
+                })),
+            )
+                .into_response();
+        }
+    }
     let endpoints = server.endpoint_urls(&headers, super::TOKEN_PATH);
     match server.token_request(&headers, &form, &endpoints) {
         Ok(body) => {

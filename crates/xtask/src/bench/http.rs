@@ -27,6 +27,11 @@ const SANDBOX_PASSWORD: &str = "Sandbox-Passw0rd!";
 const SIGN_IN_CONCURRENCY: usize = 8;
 /// Pause between signing the idle people in and reading the replica's memory.
 const IDLE_SETTLE: Duration = Duration::from_secs(2);
+/// How long the idle sessions are left alone before the judged reading: a replica lets a
+/// session unused for 30 s leave memory, looking every 10 s
+/// (okta_mcp_server::server::http::SESSION_RESIDENT_IDLE), so idle people cost what they
+/// cost once they are idle.
+pub const SESSIONS_IDLE: Duration = Duration::from_secs(45);
 const LIST_LIMIT: u64 = 20;
 
 /// How many calls each row makes.
@@ -91,8 +96,10 @@ pub struct IdleMemory {
     /// Everyone also holds an MCP session and keeps its own idle keep-alive connection open
     /// (as clients reaching a replica directly do).
     pub connected_rss_kib: u64,
-    /// The same after the clients closed their connections (as behind a load balancer,
-    /// which holds the clients' connections itself): the judged figure.
+    /// The same just after the clients closed their connections (as behind a load balancer,
+    /// which holds the clients' connections itself).
+    pub closed_rss_kib: u64,
+    /// The same once the sessions have been idle for [`SESSIONS_IDLE`]: the judged figure.
     pub rss_kib: u64,
     pub anon_kib: u64,
     pub peak_kib: u64,
@@ -637,19 +644,28 @@ impl Harness<'_> {
         let sessions = clients.len();
         drop(clients);
         std::thread::sleep(IDLE_SETTLE);
+        let closed = replica.memory()?;
+        eprintln!(
+            "bench:   {} idle people: RSS {:.1} MiB with sessions just after the connections closed; waiting {} s for the sessions to be idle",
+            self.plan.idle_people,
+            closed.rss_kib as f64 / 1024.0,
+            SESSIONS_IDLE.as_secs()
+        );
+        std::thread::sleep(SESSIONS_IDLE);
         let idle = replica.memory()?;
         let memory = IdleMemory {
             people: self.plan.idle_people,
             before_rss_kib: before.rss_kib,
             signed_in_rss_kib: after_sign_in.rss_kib,
             connected_rss_kib: connected.rss_kib,
+            closed_rss_kib: closed.rss_kib,
             rss_kib: idle.rss_kib,
             anon_kib: idle.anon_kib,
             peak_kib: idle.peak_kib,
             sessions,
         };
         eprintln!(
-            "bench:   {} idle people: RSS {:.1} MiB before, {:.1} signed in, {:.1} with sessions and connections, {:.1} (anon {:.1}) with sessions after the connections closed",
+            "bench:   {} idle people: RSS {:.1} MiB before, {:.1} signed in, {:.1} with sessions and connections, {:.1} (anon {:.1}) with the sessions idle",
             memory.people,
             memory.before_rss_kib as f64 / 1024.0,
             memory.signed_in_rss_kib as f64 / 1024.0,

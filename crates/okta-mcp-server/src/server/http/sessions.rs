@@ -10,6 +10,11 @@
 //! ([`SessionStore`], `restore_session`), after the owner check has passed. A session's
 //! transport tags this replica's requests to the client ([`Tagged`]), so that an answer that
 //! lands on another replica is passed back to this one ([`Answers`]).
+//!
+//! With the record in the store, a session need not stay in memory while nobody uses it:
+//! rmcp gives each session a worker with its own channels and caches (about 60 KB), so one
+//! unused for a while (no request and no event stream open) is let go, and its next request
+//! restores it from the store exactly as another replica would ([`CappedSessions::let_go_of_idle`]).
 
 use super::answers::Answers;
 use crate::team::store::{Kind, StateStore, StoreError};
@@ -42,6 +47,39 @@ pub struct CappedSessions {
     idle: Duration,
     /// Routes answers to this server's requests to the replica that asked.
     answers: Arc<Answers>,
+    /// With a shared store: how long a session sits unused in memory before it is let go.
+    resident_idle: Option<Duration>,
+    /// Requests (and event streams) open on each session in memory, and its last use.
+    usage: Mutex<HashMap<String, Usage>>,
+    /// Read while a request marks its session in use, written while sessions are let go, so a
+    /// request never reaches a session that is half closed.
+    letting_go: tokio::sync::RwLock<()>,
+    /// Sessions let go whose old worker has not reported its end yet: rmcp then closes the
+    /// session by id, which must not close the same id restored meanwhile.
+    stale_closes: Mutex<HashMap<String, usize>>,
+}
+
+/// How one session in memory is being used.
+struct Usage {
+    open: usize,
+    last: Instant,
+}
+
+/// A request (or event stream) open on a session; the session stays in memory meanwhile.
+pub struct InUse {
+    sessions: std::sync::Weak<CappedSessions>,
+    id: String,
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        if let Some(sessions) = self.sessions.upgrade()
+            && let Some(usage) = lock(&sessions.usage).get_mut(&self.id)
+        {
+            usage.open = usage.open.saturating_sub(1);
+            usage.last = Instant::now();
+        }
+    }
 }
 
 /// What this replica knows of one session.
@@ -74,12 +112,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl CappedSessions {
-    /// At most `max` sessions; one unused for `idle` is closed (and stops counting).
-    /// `shared`: the store other replicas read, so a session continues on any of them.
+    /// At most `max` sessions in memory; one unused for `idle` is closed (and stops counting).
+    /// `shared`: the store other replicas read, so a session continues on any of them; with
+    /// it, a session unused for `resident_idle` leaves memory (its record stays).
     /// `answers`: how answers to this server's requests find the replica that asked.
     pub fn new(
         max: usize,
         idle: Duration,
+        resident_idle: Duration,
         shared: Option<Arc<dyn StateStore>>,
         answers: Arc<Answers>,
     ) -> Self {
@@ -95,10 +135,75 @@ impl CappedSessions {
             creating: tokio::sync::Mutex::new(()),
             known: Mutex::new(HashMap::new()),
             handshakes: Mutex::new(HashMap::new()),
+            resident_idle: shared.as_ref().map(|_| resident_idle.min(idle)),
             shared,
             idle,
             answers,
+            usage: Mutex::new(HashMap::new()),
+            letting_go: tokio::sync::RwLock::new(()),
+            stale_closes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How often sessions are looked over for one to let go (None: they never are).
+    pub fn let_go_every(&self) -> Option<Duration> {
+        self.resident_idle
+            .map(|d| (d / 3).max(Duration::from_millis(10)))
+    }
+
+    /// Marks session `id` in use until the returned guard drops (with the response's body).
+    pub async fn enter(self: &Arc<Self>, id: &str) -> InUse {
+        let _not_while_letting_go = self.letting_go.read().await;
+        lock(&self.usage)
+            .entry(id.to_owned())
+            .or_insert_with(|| Usage {
+                open: 0,
+                last: Instant::now(),
+            })
+            .open += 1;
+        InUse {
+            sessions: Arc::downgrade(self),
+            id: id.to_owned(),
+        }
+    }
+
+    /// Lets go of the sessions in memory unused for the resident time: their workers end,
+    /// their records stay in the store, and their next request restores them. Returns how
+    /// many went.
+    pub async fn let_go_of_idle(&self) -> usize {
+        let Some(resident_idle) = self.resident_idle else {
+            return 0;
+        };
+        let _no_request_enters = self.letting_go.write().await;
+        let idle: Vec<String> = {
+            let mut usage = lock(&self.usage);
+            let idle: Vec<String> = usage
+                .iter()
+                .filter(|(_, u)| u.open == 0 && u.last.elapsed() >= resident_idle)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &idle {
+                usage.remove(id);
+            }
+            idle
+        };
+        for id in &idle {
+            *lock(&self.stale_closes).entry(id.clone()).or_default() += 1;
+            if let Err(e) = self
+                .inner
+                .close_session(&SessionId::from(id.as_str()))
+                .await
+            {
+                tracing::debug!(error = %e, "could not let an idle MCP session go");
+            }
+        }
+        if !idle.is_empty() {
+            tracing::debug!(
+                sessions = idle.len(),
+                "let idle MCP sessions go from memory (their records stay in the state store)"
+            );
+        }
+        idle.len()
     }
 
     /// Takes, in session `id`, an answer another replica passed on.
@@ -117,6 +222,15 @@ impl CappedSessions {
     /// for the other replicas. Entries of sessions that idled out are forgotten once the
     /// record outgrows the ceiling, so it stays bounded like the sessions themselves.
     pub async fn bind_owner(&self, id: &str, person: &str) {
+        if self.resident_idle.is_some() {
+            lock(&self.usage).insert(
+                id.to_owned(),
+                Usage {
+                    open: 0,
+                    last: Instant::now(),
+                },
+            );
+        }
         let handshake = lock(&self.handshakes).remove(id);
         self.remember(id, person, handshake.clone()).await;
         if let (Some(store), Some(handshake)) = (&self.shared, handshake) {
@@ -258,6 +372,7 @@ impl SessionStore for CappedSessions {
 
     async fn delete(&self, session_id: &str) -> Result<(), SessionStoreError> {
         lock(&self.known).remove(session_id);
+        lock(&self.usage).remove(session_id);
         if let Some(store) = &self.shared {
             store
                 .delete(Kind::McpSession, session_id.to_owned())
@@ -296,10 +411,23 @@ impl SessionManager for CappedSessions {
     /// Ends this replica's copy of the session. The shared record stays: the session may be
     /// in use on another replica (a client's DELETE removes it through [`SessionStore`]).
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        {
+            let mut stale = lock(&self.stale_closes);
+            if let Some(pending) = stale.get_mut(&**id) {
+                // The end of a worker let go of: already closed, and the id may be in use
+                // again by a restored session.
+                *pending -= 1;
+                if *pending == 0 {
+                    stale.remove(&**id);
+                }
+                return Ok(());
+            }
+        }
         if self.shared.is_none() {
             lock(&self.known).remove(&id.to_string());
         }
         lock(&self.handshakes).remove(&id.to_string());
+        lock(&self.usage).remove(&id.to_string());
         Ok(self.inner.close_session(id).await?)
     }
 
@@ -411,5 +539,86 @@ impl Transport<RoleServer> for Tagged {
 
     fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
         self.inner.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::team::store::sqlite::SqliteStore;
+
+    /// With the store behind them, a session nobody uses leaves memory while one in use
+    /// stays; the one let go is still known (its owner, for the check before a restore), is
+    /// restored on demand, and the late end of its old worker does not close the restored one.
+    #[tokio::test]
+    async fn an_unused_session_leaves_memory_and_comes_back_on_demand() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn StateStore> =
+            Arc::new(SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap());
+        let sessions = Arc::new(CappedSessions::new(
+            10,
+            Duration::from_secs(300),
+            Duration::from_millis(50),
+            Some(store),
+            Arc::new(Answers::local()),
+        ));
+        let (idle, _idle_transport) = sessions.create_session().await.unwrap();
+        let (busy, _busy_transport) = sessions.create_session().await.unwrap();
+        sessions.bind_owner(&idle, "00u1").await;
+        sessions.bind_owner(&busy, "00u2").await;
+        let in_use = sessions.enter(&busy).await;
+        assert_eq!(
+            sessions.let_go_of_idle().await,
+            0,
+            "nothing idle long enough yet"
+        );
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(sessions.let_go_of_idle().await, 1);
+        assert!(!sessions.has_session(&idle).await.unwrap());
+        assert!(sessions.has_session(&busy).await.unwrap(), "in use: kept");
+        assert_eq!(sessions.count().await, 1);
+        assert_eq!(
+            sessions.owner_of(&idle).await.unwrap().as_deref(),
+            Some("00u1")
+        );
+        // A request for it restores it; then its old worker's end is reported.
+        let RestoreOutcome::Restored(_restored) =
+            sessions.restore_session(idle.clone()).await.unwrap()
+        else {
+            panic!("the session let go was not restored");
+        };
+        sessions.close_session(&idle).await.unwrap();
+        assert!(
+            sessions.has_session(&idle).await.unwrap(),
+            "the old worker's end closed the restored session"
+        );
+        // A session's own close still closes it.
+        sessions.close_session(&idle).await.unwrap();
+        assert!(!sessions.has_session(&idle).await.unwrap());
+        drop(in_use);
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(
+            sessions.let_go_of_idle().await,
+            1,
+            "unused once its request ended"
+        );
+    }
+
+    /// Without a shared store a session is the only copy: nothing is ever let go.
+    #[tokio::test]
+    async fn without_a_store_sessions_stay() {
+        let sessions = Arc::new(CappedSessions::new(
+            10,
+            Duration::from_secs(300),
+            Duration::from_millis(1),
+            None,
+            Arc::new(Answers::local()),
+        ));
+        let (id, _transport) = sessions.create_session().await.unwrap();
+        sessions.bind_owner(&id, "00u1").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(sessions.let_go_every(), None);
+        assert_eq!(sessions.let_go_of_idle().await, 0);
+        assert!(sessions.has_session(&id).await.unwrap());
     }
 }
