@@ -573,3 +573,34 @@ fn zones_and_authenticators_read_as_the_org_holds_them_and_read_only_hides_rule_
         assert!(!visible.contains(write), "{write} writes");
     }
 }
+
+#[test]
+fn list_admins_with_only_the_roles_scope_says_what_it_could_not_read() {
+    let org = TestOrg::start();
+    let mut env = org.service_env();
+    env.retain(|(k, _)| k != "OKTA_SCOPES");
+    env.push(("OKTA_SCOPES".into(), "okta.roles.read".into()));
+    let mut mcp = Mcp::spawn(&env, &[]);
+    mcp.initialize();
+    let out = mcp.call_ok("list_admins", json!({"fetch_all": true}));
+    let people: BTreeSet<String> = out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["assignee_type"], "USER", "{a}");
+            assert!(a["login"].is_null(), "no users scope, no names: {a}");
+            a["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let expected: BTreeSet<String> = expected_admins(&org)
+        .into_iter()
+        .filter(|(kind, _)| kind == "USER")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(people, expected);
+    let warnings = out["warnings"].to_string();
+    assert!(warnings.contains("okta.groups.read"), "{warnings}");
+    assert!(warnings.contains("names were not read"), "{warnings}");
+    assert_eq!(out["has_more"], false);
+}

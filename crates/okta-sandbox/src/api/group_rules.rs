@@ -566,6 +566,51 @@ mod tests {
         );
         assert_eq!(call(&org, Method::DELETE, &path, None).await.0, 202);
         assert_eq!(call(&org, Method::GET, &path, None).await.0, 404);
+
+        // A rule whose group is deleted turns INVALID: it can no longer be activated.
+        let (_, doomed) = call(
+            &org,
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({"profile": {"name": "Doomed"}})),
+        )
+        .await;
+        let doomed = doomed["id"].as_str().unwrap().to_owned();
+        let (_, orphan) = call(
+            &org,
+            Method::POST,
+            "/api/v1/groups/rules",
+            Some(rule("O", "user.title==\"SRE\"", &doomed)),
+        )
+        .await;
+        let orphan = format!("/api/v1/groups/rules/{}", orphan["id"].as_str().unwrap());
+        assert_eq!(
+            call(
+                &org,
+                Method::DELETE,
+                &format!("/api/v1/groups/{doomed}"),
+                None
+            )
+            .await
+            .0,
+            204
+        );
+        assert_eq!(
+            call(&org, Method::GET, &orphan, None).await.1["status"],
+            "INVALID"
+        );
+        assert_eq!(
+            call(
+                &org,
+                Method::POST,
+                &format!("{orphan}/lifecycle/activate"),
+                None
+            )
+            .await
+            .0,
+            400
+        );
+        assert_eq!(call(&org, Method::DELETE, &orphan, None).await.0, 202);
     }
 
     #[tokio::test]

@@ -297,6 +297,16 @@ async fn delete(
     for assigned in org.app_groups.values_mut() {
         assigned.remove(&id);
     }
+    // As at Okta, a rule that assigns to a deleted group turns INVALID (it can only be deleted).
+    for rule in org.group_rules.values_mut() {
+        let targets = &rule["actions"]["assignUserToGroups"]["groupIds"];
+        if targets
+            .as_array()
+            .is_some_and(|ids| ids.iter().any(|g| g == id.as_str()))
+        {
+            rule["status"] = json!("INVALID");
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
