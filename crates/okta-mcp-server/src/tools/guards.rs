@@ -309,7 +309,7 @@ fn tools_list_fits_the_size_budget() {
     let bytes = serde_json::to_vec(&serde_json::json!({"tools": defs}))
         .unwrap()
         .len();
-    // 69.8 kB before every tool declared its outputSchema, 98.5 kB after (names and types
+    // 69.5 kB before every tool declared its outputSchema, 98.5 kB after (names and types
     // only, ~260 bytes a tool); the budget leaves room for a few more tools, not for bloat.
     eprintln!("tools/list: {} tools, {bytes} bytes", defs.len());
     assert!(
