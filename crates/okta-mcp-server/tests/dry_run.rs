@@ -90,7 +90,7 @@ fn a_create_shows_its_request_with_secrets_masked_and_creates_nothing() {
     assert_eq!(request["query"], json!({"activate": "false"}));
     assert_eq!(request["body"]["profile"]["login"], "planned@example.com");
     assert_eq!(request["body"]["credentials"]["password"]["value"], "****");
-    assert!(out.get("changes").is_none(), "a create has no diff: {out}");
+    assert!(out.get("diff").is_none(), "a create has no diff: {out}");
     assert!(
         out["message"]
             .as_str()
@@ -123,13 +123,13 @@ fn a_partial_update_lists_the_fields_it_changes() {
     assert_eq!(out["request"]["method"], "POST");
     assert_eq!(out["request"]["path"], format!("/api/v1/users/{id}"));
     assert_eq!(
-        out["changes"]["profile.title"],
+        out["diff"]["profile.title"],
         json!({"from": title_now, "to": "Chief Planner"}),
         "{out}"
     );
-    assert_eq!(out["changes"]["profile.nickName"]["to"], "Plan", "{out}");
+    assert_eq!(out["diff"]["profile.nickName"]["to"], "Plan", "{out}");
     assert!(
-        out["changes"].get("profile.city").is_none(),
+        out["diff"].get("profile.city").is_none(),
         "a partial update keeps what it does not send: {out}"
     );
     let after = org.sandbox.org().user(id).unwrap();
@@ -144,7 +144,7 @@ fn a_partial_update_lists_the_fields_it_changes() {
         "update_user",
         json!({"user_id": id, "profile": {"lastName": current}}),
     );
-    assert_eq!(same["changes"], json!({}), "{same}");
+    assert_eq!(same["diff"], json!({}), "{same}");
     assert_eq!(same["unchanged_fields"], 1);
 }
 
@@ -166,7 +166,7 @@ fn a_replace_lists_what_it_sets_and_what_it_drops() {
     assert_eq!(out["request"]["method"], "PUT");
     assert_eq!(out["request"]["path"], format!("/api/v1/groups/{id}"));
     assert_eq!(
-        out["changes"],
+        out["diff"],
         json!({
             "profile.name": {"from": "Planners", "to": "Planners Guild"},
             "profile.description": {"from": "people who plan", "to": null}

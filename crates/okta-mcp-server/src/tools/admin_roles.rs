@@ -155,7 +155,19 @@ pub fn list_admins() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array"},
+            "items": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "assignee_type": {"type": "string"},
+                    "id": {"type": "string"},
+                    "login": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]},
+                    "status": {"type": ["string", "null"]},
+                    "group_type": {"type": ["string", "null"]},
+                    "roles": {"type": "array"}
+                },
+                "required": ["assignee_type", "id", "roles"]
+            }},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"},

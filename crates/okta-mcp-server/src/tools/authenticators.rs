@@ -44,7 +44,20 @@ pub fn list_authenticators() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array"},
+            "items": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "key": {"type": "string"},
+                    "name": {"type": "string"},
+                    "type": {"type": "string"},
+                    "status": {"type": "string"},
+                    "created": {"type": "string"},
+                    "lastUpdated": {"type": "string"},
+                    "settings": {"type": "object"},
+                    "provider": {"type": "object"}
+                }
+            }},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}

@@ -15,8 +15,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-mod rules;
 mod bulk;
+mod rules;
 
 /// list_groups' query parameters.
 #[derive(Clone, Debug)]

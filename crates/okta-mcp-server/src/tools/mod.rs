@@ -284,8 +284,8 @@ impl ToolDef {
         )
         .with_title(self.spec.title)
         .with_annotations(annotations);
-        match &self.output_schema {
-            Some(schema) => tool.with_raw_output_schema(schema.clone()),
+        match self.advertised_output_schema() {
+            Some(schema) => tool.with_raw_output_schema(schema),
             // Only a tool declared without `returns` (which guards.rs refuses) gets here.
             None => match self.spec.result_kind {
                 ResultKind::List => tool
@@ -293,6 +293,39 @@ impl ToolDef {
                 ResultKind::Object => tool,
             },
         }
+    }
+
+    /// The declared outputSchema as clients see it. A tool that writes does not always answer
+    /// with its usual result: a dry run answers with the plan, and a tool that confirms may
+    /// answer "please confirm" or "not done". Those are success results too, and MCP wants
+    /// every success result to fit the schema, so such a tool requires at most the keys all of
+    /// them carry (`tool`, `message`); its properties and their types still hold.
+    fn advertised_output_schema(&self) -> Option<Arc<Map<String, Value>>> {
+        const EVERY_ANSWER_CARRIES: [&str; 2] = ["tool", "message"];
+        let schema = self.output_schema.as_ref()?;
+        let answers_otherwise = self.takes_dry_run() || self.needs_confirmation();
+        let Some(Value::Array(required)) = schema.get("required") else {
+            return Some(schema.clone());
+        };
+        if !answers_otherwise
+            || required
+                .iter()
+                .all(|key| EVERY_ANSWER_CARRIES.iter().any(|kept| key == kept))
+        {
+            return Some(schema.clone());
+        }
+        let kept: Vec<Value> = required
+            .iter()
+            .filter(|key| EVERY_ANSWER_CARRIES.iter().any(|kept| *key == kept))
+            .cloned()
+            .collect();
+        let mut schema = Map::clone(schema);
+        if kept.is_empty() {
+            schema.remove("required");
+        } else {
+            schema.insert("required".into(), Value::Array(kept));
+        }
+        Some(Arc::new(schema))
     }
 
     /// Whether this tool declared its outputSchema with `returns` (guards.rs requires it).

@@ -71,7 +71,7 @@ pub fn list_network_zones() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array"},
+            "items": {"type": "array", "items": zone_schema()},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}

@@ -88,7 +88,7 @@ pub fn list_group_rules() -> ToolDef {
     .returns(json!({
         "type": "object",
         "properties": {
-            "items": {"type": "array"},
+            "items": {"type": "array", "items": rule_item_schema()},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["string", "null"]},
             "total_fetched": {"type": "integer"}
@@ -257,6 +257,15 @@ pub fn delete_group_rule() -> ToolDef {
         },
         "required": ["success", "rule_id", "removed_users", "message"]
     }))
+}
+
+/// A rule in a list: the properties of `rule_schema`, none required (`fields` may drop any).
+fn rule_item_schema() -> Value {
+    let mut item = rule_schema();
+    if let Some(map) = item.as_object_mut() {
+        map.remove("required");
+    }
+    item
 }
 
 fn rule_schema() -> Value {

@@ -316,7 +316,8 @@ pub fn output_schema() -> Value {
             "message": {"type": "string"},
             "items": {"type": "array", "items": {"type": "object", "required": ["target", "result"]}}
         },
-        "required": ["tool", "dry_run", "total", "ok", "already", "failed", "not_done", "message", "items"]
+        // Only what the server's confirmation and "not done" answers carry as well.
+        "required": ["tool", "message"]
     })
 }
 

@@ -168,12 +168,12 @@ pub async fn describe(ctx: &ToolCtx, request: &PlannedRequest) -> Value {
             let body = request.body.as_ref().unwrap_or(&Value::Null);
             let replace = matches!(request.method, Method::Put);
             let (changes, unchanged) = diff(&found.body, body, replace);
-            plan["changes"] = Value::Object(changes);
+            plan["diff"] = Value::Object(changes);
             plan["unchanged_fields"] = json!(unchanged);
         }
         Ok(_) => {}
         Err(e) => {
-            plan["changes_unknown"] = json!(format!("the object could not be read: {e}"));
+            plan["diff_unknown"] = json!(format!("the object could not be read: {e}"));
         }
     }
     plan
@@ -200,13 +200,13 @@ pub async fn answer(
     };
     let mut plan = describe(ctx, first).await;
     let what = format!("{} {}", first.method.as_str(), first.path);
-    let changes = plan.get("changes").and_then(Value::as_object).map(Map::len);
+    let changes = plan.get("diff").and_then(Value::as_object).map(Map::len);
     let message = match changes {
         Some(0) => {
             format!("Dry run: nothing was sent. {tool} would send {what}, which changes no field.")
         }
         Some(n) => format!(
-            "Dry run: nothing was sent. {tool} would send {what}, changing {n} field(s) as listed in changes."
+            "Dry run: nothing was sent. {tool} would send {what}, changing {n} field(s) as listed in diff."
         ),
         None => format!("Dry run: nothing was sent. {tool} would send {what}."),
     };

@@ -5,11 +5,11 @@
 use crate::tools::common::{self, ListRules, Paging, ToolCtx};
 use crate::tools::listing;
 use crate::tools::support::ids::UserId;
+use crate::tools::support::output_schemas;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
 
 /// `/users/{id}/appLinks` answers every link at once: no page size, one page.
 const APP_LINKS: ListRules = ListRules {
@@ -53,5 +53,16 @@ pub fn list_user_applications() -> ToolDef {
             listing::list(&ctx, req, &paging, APP_LINKS, fields.as_ref()).await
         },
     )
-    .returns(json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}, "has_more": {"type": "boolean"}, "next_cursor": {"type": ["string", "null"]}}, "required": ["items"]}))
+    .returns(output_schemas::list_of(output_schemas::object(&[
+        ("id", "string"),
+        ("label", "string"),
+        ("linkUrl", "string"),
+        ("logoUrl", "string"),
+        ("appName", "string"),
+        ("appInstanceId", "string"),
+        ("appAssignmentId", "string"),
+        ("credentialsSetup", "boolean"),
+        ("hidden", "boolean"),
+        ("sortOrder", "integer"),
+    ])))
 }
