@@ -383,25 +383,10 @@ fn group_rules_are_checked_created_inactive_applied_and_removed() {
     );
 }
 
-/// Sends a destructive call from a client with elicitation and answers its question.
+/// Calls a destructive tool from a client with elicitation and accepts or declines.
 fn answer_confirmation(mcp: &mut Mcp, tool: &str, args: Value, accept: bool) -> (String, Value) {
-    mcp.send(&json!({"jsonrpc": "2.0", "id": 700, "method": "tools/call",
-        "params": {"name": tool, "arguments": args}}));
-    let ask = loop {
-        let message = mcp.next_message();
-        if message["method"] == "elicitation/create" {
-            break message;
-        }
-        mcp.notifications.push(message);
-    };
-    let question = ask["params"]["message"].as_str().unwrap().to_owned();
-    let answer = if accept {
-        json!({"action": "accept", "content": {"confirm": true}})
-    } else {
-        json!({"action": "decline"})
-    };
-    mcp.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": answer}));
-    (question, mcp.wait_response(700))
+    let action = if accept { "accept" } else { "decline" };
+    support::call_answering_confirmation(mcp, 700, tool, args, action)
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use support::{Mcp, TestOrg, server, unconfirmed};
+use support::{Mcp, TestOrg, call_answering_confirmation, server, unconfirmed};
 
 fn ids(items: &Value) -> BTreeSet<String> {
     items
@@ -35,41 +35,6 @@ fn unassigned_user(org: &TestOrg, app_id: &str, skip: usize) -> Value {
         .filter(|u| !assigned.contains(u["id"].as_str().unwrap()))
         .nth(skip)
         .expect("an unassigned active user")
-}
-
-/// Calls a destructive tool from a client that shows prompts and answers with `action`;
-/// returns the question asked and the call's response.
-fn answer_confirmation(
-    mcp: &mut Mcp,
-    id: u64,
-    tool: &str,
-    args: Value,
-    action: &str,
-) -> (String, Value) {
-    mcp.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                     "params": {"name": tool, "arguments": args}}));
-    let ask = loop {
-        let message = mcp.next_message();
-        if message["method"] == "elicitation/create" {
-            break message;
-        }
-        assert!(
-            message.get("id") != Some(&json!(id)),
-            "{tool} answered without asking: {message}"
-        );
-        mcp.notifications.push(message);
-    };
-    let result = if action == "accept" {
-        json!({"action": "accept", "content": {"confirm": true}})
-    } else {
-        json!({"action": action})
-    };
-    mcp.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": result}));
-    let question = ask["params"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    (question, mcp.wait_response(id))
 }
 
 fn prompting_server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
@@ -218,7 +183,7 @@ fn a_user_is_assigned_with_app_credentials_updated_and_unassigned_on_confirmatio
     );
 
     // Declined: still assigned. The question names the login and the app's label.
-    let (question, declined) = answer_confirmation(
+    let (question, declined) = call_answering_confirmation(
         &mut mcp,
         900,
         "unassign_user_from_application",
@@ -235,7 +200,7 @@ fn a_user_is_assigned_with_app_credentials_updated_and_unassigned_on_confirmatio
     );
     assert!(ids(&Value::Array(org.sandbox.org().app_users(&app_id))).contains(&user_id));
 
-    let (_, accepted) = answer_confirmation(
+    let (_, accepted) = call_answering_confirmation(
         &mut mcp,
         901,
         "unassign_user_from_application",
@@ -388,7 +353,7 @@ fn a_group_assignment_gives_its_members_the_app_until_it_is_removed() {
     assert!(ids(&Value::Array(handle.app_users(&app_id))).contains(&member_id));
 
     // Declined, then accepted; the question names the group and the app.
-    let (question, declined) = answer_confirmation(
+    let (question, declined) = call_answering_confirmation(
         &mut mcp,
         910,
         "unassign_group_from_application",
@@ -401,7 +366,7 @@ fn a_group_assignment_gives_its_members_the_app_until_it_is_removed() {
     );
     assert_eq!(declined["result"]["structuredContent"]["cancelled"], true);
     assert!(ids(&Value::Array(handle.app_groups(&app_id))).contains(&group_id));
-    let (_, accepted) = answer_confirmation(
+    let (_, accepted) = call_answering_confirmation(
         &mut mcp,
         911,
         "unassign_group_from_application",
@@ -424,7 +389,7 @@ fn a_group_assignment_gives_its_members_the_app_until_it_is_removed() {
     );
 
     // Again: Okta would answer 204; the tool says the group is not assigned.
-    let (_, again) = answer_confirmation(
+    let (_, again) = call_answering_confirmation(
         &mut mcp,
         912,
         "unassign_group_from_application",

@@ -7,17 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{Mcp, TestOrg, server, unconfirmed};
-
-/// Management API writes the sandbox received.
-fn writes_seen(org: &TestOrg) -> Vec<String> {
-    org.sandbox
-        .faults()
-        .writes()
-        .into_iter()
-        .map(|e| format!("{} {}", e.method, e.path))
-        .collect()
-}
+use support::{Mcp, TestOrg, server, unconfirmed, writes_seen};
 
 fn users_with(org: &TestOrg, status: &str, n: usize) -> Vec<Value> {
     let found: Vec<Value> = org

@@ -7,17 +7,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Mcp, TestOrg, server};
-
-/// Management API requests other than reads that reached the sandbox.
-fn writes_seen(org: &TestOrg) -> Vec<String> {
-    org.sandbox
-        .faults()
-        .writes()
-        .into_iter()
-        .map(|e| format!("{} {}", e.method, e.path))
-        .collect()
-}
+use support::{Mcp, TestOrg, server, writes_seen};
 
 /// Calls `tool` with `dry_run: true` and returns the plan, checking that no write went out.
 fn plan(org: &TestOrg, mcp: &mut Mcp, tool: &str, mut args: Value) -> Value {

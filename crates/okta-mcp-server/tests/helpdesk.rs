@@ -54,26 +54,10 @@ fn prompting(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
     mcp
 }
 
-/// Calls `tool` on a prompting server and answers its prompt with `action`; returns the
-/// prompt's message and the tool's result.
+/// Answers a destructive call's prompt with `action`; the question and the tool's result.
 fn answer_prompt(mcp: &mut Mcp, id: u64, tool: &str, args: Value, action: &str) -> (String, Value) {
-    mcp.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                     "params": {"name": tool, "arguments": args}}));
-    let ask = loop {
-        let message = mcp.next_message();
-        if message["method"] == "elicitation/create" {
-            break message;
-        }
-        mcp.notifications.push(message);
-    };
-    let result = match action {
-        "accept" => json!({"action": "accept", "content": {"confirm": true}}),
-        other => json!({"action": other}),
-    };
-    mcp.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": result}));
-    let response = mcp.wait_response(id);
-    let message = ask["params"]["message"].as_str().unwrap().to_owned();
-    (message, response["result"].clone())
+    let (question, response) = support::call_answering_confirmation(mcp, id, tool, args, action);
+    (question, response["result"].clone())
 }
 
 /// stderr once the server has exited, so nothing it wrote is missed.

@@ -405,6 +405,52 @@ pub fn server(org: &TestOrg, extra: &[(&str, &str)]) -> Mcp {
 pub fn unconfirmed(org: &TestOrg) -> Mcp {
     server(org, &[("OKTA_MCP_CONFIRM", "never")])
 }
+
+/// Calls `tool` as request `id` from a client that shows prompts (elicitation), answers the
+/// question with `action` ("accept" confirms; "decline" or "cancel"), and returns the question
+/// and the call's response. Fails if the tool answers without asking.
+pub fn call_answering_confirmation(
+    mcp: &mut Mcp,
+    id: u64,
+    tool: &str,
+    args: Value,
+    action: &str,
+) -> (String, Value) {
+    mcp.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                     "params": {"name": tool, "arguments": args}}));
+    let ask = loop {
+        let message = mcp.next_message();
+        if message["method"] == "elicitation/create" {
+            break message;
+        }
+        assert!(
+            message.get("id") != Some(&json!(id)),
+            "{tool} answered without asking: {message}"
+        );
+        mcp.notifications.push(message);
+    };
+    let result = if action == "accept" {
+        json!({"action": "accept", "content": {"confirm": true}})
+    } else {
+        json!({"action": action})
+    };
+    mcp.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": result}));
+    let question = ask["params"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (question, mcp.wait_response(id))
+}
+
+/// The Management API writes (method and path) the sandbox received, oldest first.
+pub fn writes_seen(org: &TestOrg) -> Vec<String> {
+    org.sandbox
+        .faults()
+        .writes()
+        .into_iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect()
+}
 pub mod cluster;
 pub mod redis;
 pub mod team;

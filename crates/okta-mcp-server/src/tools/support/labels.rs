@@ -2,6 +2,7 @@
 //! falling back to the id the caller gave when the lookup fails.
 
 use crate::tools::common::ToolCtx;
+use crate::tools::error::ToolError;
 use okta_client::{ApiPath, ApiRequest, paths};
 use serde_json::Value;
 
@@ -53,4 +54,27 @@ pub async fn brand_label(ctx: &ToolCtx, brand_id: &str) -> String {
         },
         Err(_) => brand_id.to_owned(),
     }
+}
+
+/// A user as Okta has it now, read before a write that depends on their status: the id
+/// Okta gives (a login resolves to it), `login (id)` for messages, and the status.
+pub struct UserNow {
+    pub id: String,
+    pub label: String,
+    pub status: String,
+}
+
+/// Reads `user_id` (an id or a login); an unknown user is Okta's 404, naming it.
+pub async fn read_user_now(ctx: &ToolCtx, user_id: &str) -> Result<UserNow, ToolError> {
+    let user = ctx
+        .client
+        .send(ApiRequest::get(ApiPath::new(paths::USERS).id(user_id)))
+        .await?
+        .body;
+    let id = user["id"].as_str().unwrap_or(user_id).to_owned();
+    Ok(UserNow {
+        label: describe_user(&user, &id),
+        status: user["status"].as_str().unwrap_or("UNKNOWN").to_owned(),
+        id,
+    })
 }

@@ -8,7 +8,7 @@ use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::field_selection;
 use crate::tools::support::ids::{FactorId, UserId};
-use crate::tools::support::labels::{describe_user, user_label};
+use crate::tools::support::labels::{UserNow, read_user_now, user_label};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -69,27 +69,6 @@ async fn enrolled(ctx: &ToolCtx, user_id: &str) -> Result<Vec<Value>, ToolError>
     })
 }
 
-/// The user a factor write is for, read before it: id, `login (id)` and status.
-struct Owner {
-    id: String,
-    label: String,
-    status: String,
-}
-
-async fn read_owner(ctx: &ToolCtx, user_id: &str) -> Result<Owner, ToolError> {
-    let user = ctx
-        .client
-        .send(ApiRequest::get(ApiPath::new(paths::USERS).id(user_id)))
-        .await?
-        .body;
-    let id = user["id"].as_str().unwrap_or(user_id).to_owned();
-    Ok(Owner {
-        label: describe_user(&user, &id),
-        status: user["status"].as_str().unwrap_or("UNKNOWN").to_owned(),
-        id,
-    })
-}
-
 pub fn list_user_factors() -> ToolDef {
     ToolDef::new(
         ToolSpec {
@@ -104,7 +83,7 @@ pub fn list_user_factors() -> ToolDef {
         |ctx: ToolCtx, p: UserFactorsParams| async move {
             // Factor paths take the user's id; a login is looked up first.
             let user_id = if p.user_id.contains('@') {
-                read_owner(&ctx, &p.user_id).await?.id
+                read_user_now(&ctx, &p.user_id).await?.id
             } else {
                 p.user_id.to_string()
             };
@@ -146,7 +125,7 @@ pub fn list_user_factors() -> ToolDef {
 
 /// Okta's refusal to touch the factors of a user in this status, in plain words; `allowed`
 /// says which statuses the operation needs.
-fn explain_refusal(error: ApiError, owner: &Owner, allowed: &str) -> ToolError {
+fn explain_refusal(error: ApiError, owner: &UserNow, allowed: &str) -> ToolError {
     match &error {
         ApiError::Okta { status, body, .. }
             if matches!(status, 400 | 403)
@@ -173,7 +152,7 @@ pub fn reset_user_factor() -> ToolDef {
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: FactorParams| async move {
-            let owner = read_owner(&ctx, &p.user_id).await?;
+            let owner = read_user_now(&ctx, &p.user_id).await?;
             let path = ApiPath::new(paths::USERS)
                 .id(&owner.id)
                 .lit("factors")
@@ -195,7 +174,7 @@ pub fn reset_user_factor() -> ToolDef {
     )
     .confirm_with(|ctx: ToolCtx, p: FactorParams| async move {
         // The factor is looked up under the user's id: factor paths take no login.
-        let (who, what) = match read_owner(&ctx, &p.user_id).await {
+        let (who, what) = match read_user_now(&ctx, &p.user_id).await {
             Ok(owner) => {
                 let path = ApiPath::new(paths::USERS)
                     .id(&owner.id)
@@ -238,7 +217,7 @@ pub fn reset_all_user_factors() -> ToolDef {
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: UserFactorsParams| async move {
-            let owner = read_owner(&ctx, &p.user_id).await?;
+            let owner = read_user_now(&ctx, &p.user_id).await?;
             let before = enrolled(&ctx, &owner.id).await?;
             let path = ApiPath::new(paths::USERS)
                 .id(&owner.id)

@@ -13,7 +13,7 @@
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
 use crate::tools::support::ids::UserId;
-use crate::tools::support::labels::{describe_user, user_label};
+use crate::tools::support::labels::{UserNow, read_user_now, user_label};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -135,35 +135,13 @@ const EXPIRE_WITH_TEMP_PASSWORD: Operation = Operation {
     ..EXPIRE_PASSWORD
 };
 
-/// The user as Okta has it now, read before any write.
-struct Target {
-    id: String,
-    /// `login (id)`.
-    label: String,
-    status: String,
-}
-
-async fn read_target(ctx: &ToolCtx, user_id: &str) -> Result<Target, ToolError> {
-    let user = ctx
-        .client
-        .send(ApiRequest::get(ApiPath::new(paths::USERS).id(user_id)))
-        .await?
-        .body;
-    let id = user["id"].as_str().unwrap_or(user_id).to_owned();
-    Ok(Target {
-        label: describe_user(&user, &id),
-        status: user["status"].as_str().unwrap_or("UNKNOWN").to_owned(),
-        id,
-    })
-}
-
 /// Okta error codes that mean "not in this status" (validation, already active, reset not
 /// allowed, unlock not allowed, operation not allowed in the current status).
 const WRONG_STATUS_CODES: [&str; 5] = ["E0000001", "E0000016", "E0000017", "E0000032", "E0000038"];
 
 /// Turns Okta's refusal of `op` for the user's status into plain words naming the user, the
 /// status and what the operation needs; any other error is passed on as it is.
-fn explain_refusal(error: ApiError, op: &Operation, target: &Target) -> ToolError {
+fn explain_refusal(error: ApiError, op: &Operation, target: &UserNow) -> ToolError {
     match &error {
         ApiError::Okta { status, body, .. }
             if matches!(status, 400 | 403)
@@ -187,7 +165,7 @@ fn explain_refusal(error: ApiError, op: &Operation, target: &Target) -> ToolErro
 async fn send(
     ctx: &ToolCtx,
     op: &Operation,
-    target: &Target,
+    target: &UserNow,
     query: &[(&str, bool)],
     retryable: bool,
 ) -> Result<Value, ToolError> {
@@ -205,7 +183,7 @@ async fn send(
 }
 
 /// The result every status change answers with; `extra` adds the one-time values.
-fn changed(target: &Target, status: &str, message: String, extra: Map<String, Value>) -> Value {
+fn changed(target: &UserNow, status: &str, message: String, extra: Map<String, Value>) -> Value {
     let mut out = Map::new();
     out.insert("success".into(), json!(true));
     out.insert("user_id".into(), json!(target.id));
@@ -246,7 +224,7 @@ async fn plain_change(
     status_after: &str,
     done: &str,
 ) -> Result<Value, ToolError> {
-    let target = read_target(ctx, user_id).await?;
+    let target = read_user_now(ctx, user_id).await?;
     send(ctx, op, &target, &[], true).await?;
     let message = format!(
         "User {} {done} ({} → {status_after}).",
@@ -337,7 +315,7 @@ async fn activation(
     op: &Operation,
     done: &str,
 ) -> Result<Value, ToolError> {
-    let target = read_target(ctx, &p.user_id).await?;
+    let target = read_user_now(ctx, &p.user_id).await?;
     let body = send(ctx, op, &target, &[("sendEmail", p.send_email)], false).await?;
     let after = ctx
         .client
@@ -410,7 +388,7 @@ pub fn reset_user_password() -> ToolDef {
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ResetPasswordParams| async move {
-            let target = read_target(&ctx, &p.user_id).await?;
+            let target = read_user_now(&ctx, &p.user_id).await?;
             let query = [
                 ("sendEmail", p.send_email),
                 ("revokeSessions", p.revoke_sessions),
@@ -474,7 +452,7 @@ pub fn expire_user_password() -> ToolDef {
         },
         |ctx: ToolCtx, p: ExpirePasswordParams| async move {
             check_expire_args(&p)?;
-            let target = read_target(&ctx, &p.user_id).await?;
+            let target = read_user_now(&ctx, &p.user_id).await?;
             if !p.temp_password {
                 let user = send(&ctx, &EXPIRE_PASSWORD, &target, &[], true).await?;
                 let status = user["status"].as_str().unwrap_or("PASSWORD_EXPIRED");
@@ -529,7 +507,7 @@ pub fn clear_user_sessions() -> ToolDef {
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: ClearSessionsParams| async move {
-            let target = read_target(&ctx, &p.user_id).await?;
+            let target = read_user_now(&ctx, &p.user_id).await?;
             let path = ApiPath::new(paths::USERS).id(&target.id).lit("sessions");
             ctx.client
                 .send(ApiRequest::delete(path).query("oauthTokens", p.oauth_tokens))
