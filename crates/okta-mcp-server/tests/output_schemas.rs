@@ -68,6 +68,11 @@ fn a_result_that_does_not_fit_its_schema_is_caught() {
     let failed = mcp.call("get_user", json!({"user_id": "00unknown"}));
     assert_eq!(failed["isError"], true, "{failed}");
     assert_eq!(violations("get_user", &failed), Vec::<String>::new());
+    // The stateless protocol's request for a confirmation is not the tool's result yet.
+    let asking = json!({"resultType": "input_required", "inputRequests": {}, "requestState": "s"});
+    assert_eq!(violations("delete_group", &asking), Vec::<String>::new());
+    let finished = json!({"resultType": "complete", "content": []});
+    assert!(!violations("delete_group", &finished).is_empty());
 }
 
 #[test]

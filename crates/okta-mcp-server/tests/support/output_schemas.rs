@@ -36,9 +36,13 @@ fn validators() -> &'static HashMap<String, jsonschema::Validator> {
 }
 
 /// What is wrong with `result`, the result of a `tools/call` of `tool`, against the tool's
-/// outputSchema (empty when it conforms, is an error result, or the tool is unknown).
+/// outputSchema (empty when it conforms, is an error result, or the tool is unknown). An
+/// InputRequiredResult of the stateless protocol (`resultType: input_required`, the server
+/// asking for a confirmation before it runs the tool) is no tool result yet: nothing to check.
 pub fn violations(tool: &str, result: &Value) -> Vec<String> {
-    if result.get("isError") == Some(&Value::Bool(true)) {
+    if result.get("isError") == Some(&Value::Bool(true))
+        || result.get("resultType").and_then(Value::as_str) == Some("input_required")
+    {
         return Vec::new();
     }
     let Some(validator) = validators().get(tool) else {
