@@ -6,6 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use support::{Mcp, TestOrg, server, unconfirmed, writes_seen};
 
@@ -467,4 +468,90 @@ fn cancelling_mid_bulk_stops_between_items_and_says_what_was_done() {
         settled,
         "{record}"
     );
+}
+
+#[test]
+fn a_search_chooses_the_targets_and_bad_target_arguments_are_refused_before_any_write() {
+    let org = TestOrg::start();
+    let mut mcp = unconfirmed(&org);
+    let locked: BTreeSet<String> = org
+        .users()
+        .iter()
+        .filter(|u| u["status"] == "LOCKED_OUT")
+        .map(id)
+        .collect();
+    assert!(locked.len() >= 2, "the seed has locked-out users");
+
+    let out = mcp.call_ok(
+        "unlock_users",
+        json!({"search": "status eq \"LOCKED_OUT\""}),
+    );
+    let unlocked: BTreeSet<String> = results(&out)
+        .into_iter()
+        .map(|(target, result)| {
+            assert_eq!(result, "ok", "{out}");
+            target
+        })
+        .collect();
+    assert_eq!(unlocked, locked, "every match, and only the matches: {out}");
+    for user in &locked {
+        assert_eq!(status_of(&org, user), "ACTIVE");
+    }
+
+    let writes_before = writes_seen(&org).len();
+    let refusals = [
+        (
+            json!({"users": [id(&users_with(&org, "ACTIVE", 1)[0])], "search": "status eq \"ACTIVE\""}),
+            "not both",
+        ),
+        (json!({}), "at least one"),
+        (json!({"search": "  "}), "search: empty"),
+        (
+            json!({"search": "status eq \"LOCKED_OUT\""}),
+            "no user matches",
+        ),
+    ];
+    for (args, expected) in refusals {
+        let failed = mcp.call("unlock_users", args.clone());
+        assert_eq!(failed["isError"], true, "{args}: {failed}");
+        let text = failed["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains(expected), "{args}: {text}");
+    }
+    assert_eq!(
+        writes_seen(&org).len(),
+        writes_before,
+        "a refusal writes nothing"
+    );
+}
+
+#[test]
+fn the_confirmation_of_a_search_names_what_it_matches() {
+    let org = TestOrg::start();
+    let mut mcp = Mcp::spawn(&org.service_env(), &[]);
+    mcp.initialize_with("2025-06-18", json!({"elicitation": {}}));
+    let locked = users_with(&org, "LOCKED_OUT", 1);
+    let (question, response) = support::call_answering_confirmation(
+        &mut mcp,
+        41,
+        "unlock_users",
+        json!({"search": "status eq \"LOCKED_OUT\""}),
+        "decline",
+    );
+    let matched = org
+        .users()
+        .iter()
+        .filter(|u| u["status"] == "LOCKED_OUT")
+        .count();
+    assert!(
+        question.starts_with(&format!("Unlock {matched} user")),
+        "{question}"
+    );
+    let named_a_match = org
+        .users()
+        .iter()
+        .filter(|u| u["status"] == "LOCKED_OUT")
+        .any(|u| question.contains(&id(u)));
+    assert!(named_a_match, "{question}");
+    assert_ne!(response["result"]["isError"], true, "{response}");
+    assert_eq!(status_of(&org, &id(&locked[0])), "LOCKED_OUT");
 }

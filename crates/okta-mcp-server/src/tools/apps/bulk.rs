@@ -4,8 +4,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::support::bulk::{self, Step};
-use crate::tools::support::ids::{AppId, UserId};
+use crate::tools::support::bulk::{self, BulkTargets, Step};
+use crate::tools::support::ids::AppId;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 pub struct BulkAssignParams {
     /// Application ID (0oa…).
     pub app_id: AppId,
-    /// Users by ID (00u…) or login, at most 500.
-    pub users: Vec<UserId>,
+    #[serde(flatten)]
+    pub targets: BulkTargets,
 }
 
 /// The app, read before any item so an unknown app fails the call, not every item.
@@ -42,17 +42,17 @@ pub fn assign_users_to_application() -> ToolDef {
         ToolSpec {
             name: "assign_users_to_application",
             title: "Assign users to application",
-            description: "Assign up to 500 users (IDs or logins) to an application, with one confirmation. Reports each user.",
+            description: "Assign up to 500 users (IDs, logins or a search) to an application, with one confirmation. Reports each user.",
             toolset: Toolset::Apps,
             scope: Some("okta.apps.manage"),
             effect: Effect::Write { idempotent: true },
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BulkAssignParams| async move {
-            bulk::targets(&p.users)?;
+            let users = p.targets.resolve(&ctx).await?;
             let app = application(&ctx, &p.app_id).await?;
             let app_id = app["id"].as_str().unwrap_or(&p.app_id).to_owned();
-            bulk::run(&ctx, "assign_users_to_application", &p.users, |user| {
+            bulk::run(&ctx, "assign_users_to_application", &users, |user| {
                 let (ctx, app_id) = (ctx.clone(), app_id.clone());
                 async move {
                     let id = user["id"].as_str().unwrap_or_default().to_owned();
@@ -77,10 +77,11 @@ pub fn assign_users_to_application() -> ToolDef {
         },
     )
     .confirm_with(|ctx: ToolCtx, p: BulkAssignParams| async move {
+        let users = p.targets.resolve(&ctx).await?;
         let app = app_label(&ctx, &p.app_id).await;
         bulk::question(
             &format!("Assign to application {app}"),
-            &p.users,
+            &users,
             "They can sign in to it, and it may provision accounts for them.",
         )
     })

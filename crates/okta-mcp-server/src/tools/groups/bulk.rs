@@ -4,8 +4,8 @@
 
 use crate::tools::common::ToolCtx;
 use crate::tools::error::ToolError;
-use crate::tools::support::bulk::{self, Step};
-use crate::tools::support::ids::{GroupId, UserId};
+use crate::tools::support::bulk::{self, BulkTargets, Step};
+use crate::tools::support::ids::GroupId;
 use crate::tools::support::labels::group_label;
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
@@ -17,8 +17,8 @@ use serde_json::Value;
 pub struct BulkMembershipParams {
     /// Group ID (00g…).
     pub group_id: GroupId,
-    /// Users by ID (00u…) or login, at most 500.
-    pub users: Vec<UserId>,
+    #[serde(flatten)]
+    pub targets: BulkTargets,
 }
 
 /// The group, read before any item so an unknown group fails the call, not every item.
@@ -43,17 +43,17 @@ pub fn add_users_to_group() -> ToolDef {
         ToolSpec {
             name: "add_users_to_group",
             title: "Add users to group",
-            description: "Add up to 500 users (IDs or logins) to a group, with one confirmation; reports each user.",
+            description: "Add up to 500 users (IDs, logins or a search) to a group, with one confirmation; reports each user.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Write { idempotent: true },
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BulkMembershipParams| async move {
-            bulk::targets(&p.users)?;
+            let users = p.targets.resolve(&ctx).await?;
             let group = group(&ctx, &p.group_id).await?;
             let group_id = group["id"].as_str().unwrap_or(&p.group_id).to_owned();
-            bulk::run(&ctx, "add_users_to_group", &p.users, |user| {
+            bulk::run(&ctx, "add_users_to_group", &users, |user| {
                 let (ctx, group_id) = (ctx.clone(), group_id.clone());
                 async move {
                     let id = user_id(&user);
@@ -70,10 +70,11 @@ pub fn add_users_to_group() -> ToolDef {
         },
     )
     .confirm_with(|ctx: ToolCtx, p: BulkMembershipParams| async move {
+        let users = p.targets.resolve(&ctx).await?;
         let group = group_label(&ctx, &p.group_id).await;
         bulk::question(
             &format!("Add to group {group}"),
-            &p.users,
+            &users,
             "They gain the apps and policies assigned through this group.",
         )
     })
@@ -86,17 +87,17 @@ pub fn remove_users_from_group() -> ToolDef {
         ToolSpec {
             name: "remove_users_from_group",
             title: "Remove users from group",
-            description: "Remove up to 500 users (IDs or logins) from a group, with one confirmation; reports each user.",
+            description: "Remove up to 500 users (IDs, logins or a search) from a group, with one confirmation; reports each user.",
             toolset: Toolset::Groups,
             scope: Some("okta.groups.manage"),
             effect: Effect::Destructive { idempotent: true },
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BulkMembershipParams| async move {
-            bulk::targets(&p.users)?;
+            let users = p.targets.resolve(&ctx).await?;
             let group = group(&ctx, &p.group_id).await?;
             let group_id = group["id"].as_str().unwrap_or(&p.group_id).to_owned();
-            bulk::run(&ctx, "remove_users_from_group", &p.users, |user| {
+            bulk::run(&ctx, "remove_users_from_group", &users, |user| {
                 let (ctx, group_id) = (ctx.clone(), group_id.clone());
                 async move {
                     let id = user_id(&user);
@@ -113,10 +114,11 @@ pub fn remove_users_from_group() -> ToolDef {
         },
     )
     .confirm_with(|ctx: ToolCtx, p: BulkMembershipParams| async move {
+        let users = p.targets.resolve(&ctx).await?;
         let group = group_label(&ctx, &p.group_id).await;
         bulk::question(
             &format!("Remove from group {group}"),
-            &p.users,
+            &users,
             "They lose the access granted through this group.",
         )
     })

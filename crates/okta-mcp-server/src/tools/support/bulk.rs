@@ -8,9 +8,12 @@
 
 use crate::tools::common::{ProgressEvent, ToolCtx};
 use crate::tools::error::ToolError;
+use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::ids::UserId;
 use crate::tools::support::plan;
 use okta_client::{ApiError, ApiPath, ApiRequest, PlannedRequest, paths};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::future::Future;
 
@@ -20,6 +23,94 @@ pub const MAX_TARGETS: usize = 500;
 
 /// Targets a confirmation question names before "and N more".
 const NAMED_IN_QUESTION: usize = 5;
+
+/// Users per page when a search chooses the targets: three pages cover [`MAX_TARGETS`] and
+/// show whether there are more.
+const SEARCH_PAGE: usize = 200;
+
+/// Whom a bulk call is for, as every bulk tool takes it (flattened into its params).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+pub struct BulkTargets {
+    /// Users by ID (00u…) or login, at most 500.
+    #[serde(default)]
+    pub users: Vec<UserId>,
+    /// Instead of users: an Okta user search expression, e.g. `profile.department eq "Sales"`
+    /// or `status eq "LOCKED_OUT"`; every match (at most 500).
+    #[serde(default)]
+    pub search: Option<String>,
+}
+
+impl BulkTargets {
+    /// The users as listed, or every user the search matches now (by ID). Exactly one of
+    /// the two; a search matching more than [`MAX_TARGETS`] users is refused, not cut.
+    /// The confirmation and the run each resolve it, so the question names what is there
+    /// when it is asked.
+    pub async fn resolve(&self, ctx: &ToolCtx) -> Result<Vec<UserId>, ToolError> {
+        let search = self.search.as_deref().map(str::trim);
+        match (self.users.is_empty(), search) {
+            (false, Some(_)) => Err(ToolError::InvalidArguments(
+                "give users or search, not both".into(),
+            )),
+            (false, None) => Ok(self.users.clone()),
+            (true, None) => Err(ToolError::InvalidArguments(
+                "users: give at least one user ID or login, or a search expression".into(),
+            )),
+            (true, Some("")) => Err(ToolError::InvalidArguments(
+                "search: empty; give an Okta user search expression such as profile.department eq \"Sales\"".into(),
+            )),
+            (true, Some(expression)) => users_matching(ctx, expression).await,
+        }
+    }
+}
+
+/// Every user Okta's user search matches, by ID; more than [`MAX_TARGETS`] is an error.
+async fn users_matching(ctx: &ToolCtx, expression: &str) -> Result<Vec<UserId>, ToolError> {
+    let request = ApiRequest::get(ApiPath::new(paths::USERS))
+        .query("search", expression)
+        .query("limit", SEARCH_PAGE);
+    let observer = Observer::new(ctx.cancel.clone(), None);
+    let pages = MAX_TARGETS.div_ceil(SEARCH_PAGE) + 1;
+    let mut walk = PageWalk::new(&observer, ctx.client.pages(request), pages);
+    let mut ids = Vec::new();
+    while let Some(page) = walk.next().await {
+        ids.extend(
+            page.items
+                .iter()
+                .filter_map(|user| user["id"].as_str().map(str::to_owned)),
+        );
+        if ids.len() > MAX_TARGETS {
+            walk.stop();
+        }
+    }
+    let too_many = || {
+        ToolError::InvalidArguments(format!(
+            "search: matches more than {MAX_TARGETS} users; one call takes at most {MAX_TARGETS}: narrow the expression"
+        ))
+    };
+    match walk.finish().end {
+        WalkEnd::Failed(error) => return Err(error.into()),
+        WalkEnd::Cancelled => {
+            return Err(ToolError::Refused(
+                "cancelled while reading the users the search matches; nothing was changed".into(),
+            ));
+        }
+        WalkEnd::Unfollowed(why) => {
+            return Err(ToolError::Refused(format!(
+                "could not read every user the search matches ({why}); nothing was changed"
+            )));
+        }
+        WalkEnd::PageCap { .. } | WalkEnd::Stopped => return Err(too_many()),
+        WalkEnd::Complete => {}
+    }
+    if ids.is_empty() {
+        return Err(ToolError::InvalidArguments(format!(
+            "search: no user matches {expression}; nothing to do"
+        )));
+    }
+    ids.into_iter()
+        .map(|id| UserId::try_from(id).map_err(|e| ToolError::InvalidArguments(e.to_string())))
+        .collect()
+}
 
 /// What a bulk tool decided for one user, after reading it.
 pub enum Step {

@@ -3,8 +3,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::tools::common::ToolCtx;
-use crate::tools::support::bulk::{self, Step};
-use crate::tools::support::ids::UserId;
+use crate::tools::support::bulk::{self, BulkTargets, Step};
 use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
@@ -13,8 +12,8 @@ use serde_json::Value;
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub struct BulkUsersParams {
-    /// Users by ID (00u…) or login, at most 500.
-    pub users: Vec<UserId>,
+    #[serde(flatten)]
+    pub targets: BulkTargets,
 }
 
 /// `POST /users/{id}/lifecycle/{operation}`: Okta documents lifecycle operations as safe to
@@ -39,14 +38,15 @@ pub fn deactivate_users() -> ToolDef {
         ToolSpec {
             name: "deactivate_users",
             title: "Deactivate users",
-            description: "Deactivate up to 500 users (IDs or logins), with one confirmation: ends sessions and app access. Reports each user.",
+            description: "Deactivate up to 500 users (IDs, logins or a search), with one confirmation: ends sessions and app access. Reports each user.",
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Destructive { idempotent: true },
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BulkUsersParams| async move {
-            bulk::run(&ctx, "deactivate_users", &p.users, |user| async move {
+            let users = p.targets.resolve(&ctx).await?;
+            bulk::run(&ctx, "deactivate_users", &users, |user| async move {
                 Ok(match status(&user) {
                     "DEPROVISIONED" => Step::Already("already deactivated".into()),
                     _ => Step::change(lifecycle(&user, "deactivate"), "deactivated"),
@@ -55,10 +55,11 @@ pub fn deactivate_users() -> ToolDef {
             .await
         },
     )
-    .confirm_with(|_ctx: ToolCtx, p: BulkUsersParams| async move {
+    .confirm_with(|ctx: ToolCtx, p: BulkUsersParams| async move {
+        let users = p.targets.resolve(&ctx).await?;
         bulk::question(
             "Deactivate",
-            &p.users,
+            &users,
             "This ends their sessions and removes their app access.",
         )
     })
@@ -71,14 +72,15 @@ pub fn unlock_users() -> ToolDef {
         ToolSpec {
             name: "unlock_users",
             title: "Unlock users",
-            description: "Unlock up to 500 locked-out users (IDs or logins), with one confirmation. Reports each user.",
+            description: "Unlock up to 500 locked-out users (IDs, logins or a search), with one confirmation. Reports each user.",
             toolset: Toolset::Users,
             scope: Some("okta.users.manage"),
             effect: Effect::Write { idempotent: true },
             result_kind: ResultKind::Object,
         },
         |ctx: ToolCtx, p: BulkUsersParams| async move {
-            bulk::run(&ctx, "unlock_users", &p.users, |user| async move {
+            let users = p.targets.resolve(&ctx).await?;
+            bulk::run(&ctx, "unlock_users", &users, |user| async move {
                 Ok(match status(&user) {
                     "LOCKED_OUT" => Step::change(lifecycle(&user, "unlock"), "unlocked"),
                     other => Step::Already(format!("not locked out (status {other})")),
@@ -87,10 +89,11 @@ pub fn unlock_users() -> ToolDef {
             .await
         },
     )
-    .confirm_with(|_ctx: ToolCtx, p: BulkUsersParams| async move {
+    .confirm_with(|ctx: ToolCtx, p: BulkUsersParams| async move {
+        let users = p.targets.resolve(&ctx).await?;
         bulk::question(
             "Unlock",
-            &p.users,
+            &users,
             "They can sign in again with their current password.",
         )
     })
