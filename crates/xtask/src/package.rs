@@ -693,7 +693,7 @@ impl Packager {
     /// `cargo package` of every published crate: each is built from its own .crate, against
     /// the others' .crate files (not the workspace), as crates.io will see them.
     fn cargo_package(&mut self) -> anyhow::Result<String> {
-        forget_stale_local_registry_sources(self.version)?;
+        forget_stale_local_registry_sources(self.version, &self.target)?;
         let mut cargo = cargo();
         cargo
             .current_dir(&self.root)
@@ -803,7 +803,27 @@ fn with_cargo_env_of_a_shell(mut command: Command) -> Command {
 /// cargo home outlives the checkout (a CI cache, a second run from the same path) verifies
 /// against last run's sources and fails on anything added since. Our crates are not on
 /// crates.io, so nothing else is removed; cargo unpacks the fresh ones again.
-fn forget_stale_local_registry_sources(version: &str) -> anyhow::Result<()> {
+///
+/// The same holds for what the verification compiled: cargo takes a registry crate of a
+/// given version as immutable and reuses its build from `target/debug` without looking at
+/// the source, so a kept target dir (a second run here) links last run's okta-auth. Our
+/// crates' build fingerprints are removed too; cargo rebuilds the four of them, nothing else.
+fn forget_stale_local_registry_sources(version: &str, target: &Path) -> anyhow::Result<()> {
+    let fingerprints = target.join("debug").join(".fingerprint");
+    if let Ok(entries) = std::fs::read_dir(&fingerprints) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED_CRATES.iter().any(|krate| {
+                name.strip_prefix(krate)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+            }
+        }
+    }
     let cargo_home = match std::env::var_os("CARGO_HOME") {
         Some(home) => PathBuf::from(home),
         None => {
