@@ -38,6 +38,14 @@ pub use directory::{
 };
 pub use errors::OAuthError;
 pub use keys::{ClientPublicKey, KeyAlg};
+
+/// A P-256 private key made now, as PKCS#8 PEM: for tests that need real key material in
+/// an argument or a body (to check it is masked or dropped) without a key in the source.
+pub fn throwaway_private_key_pem() -> String {
+    keys::generate_client_key(KeyAlg::Es256, "throwaway")
+        .expect("a P-256 key is generated from the OS's randomness")
+        .private_pem
+}
 pub use state::OAuthCounters;
 
 use axum::http::{HeaderMap, Method, StatusCode, header};
