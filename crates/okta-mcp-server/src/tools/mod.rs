@@ -189,6 +189,7 @@ impl ToolDef {
                 self.spec.name
             ),
         };
+        self.fit_required_to_every_answer();
         self
     }
 
@@ -219,6 +220,7 @@ impl ToolDef {
                 confirmer(ctx, params).await
             })
         }));
+        self.fit_required_to_every_answer();
         self
     }
 
@@ -284,8 +286,8 @@ impl ToolDef {
         )
         .with_title(self.spec.title)
         .with_annotations(annotations);
-        match self.advertised_output_schema() {
-            Some(schema) => tool.with_raw_output_schema(schema),
+        match &self.output_schema {
+            Some(schema) => tool.with_raw_output_schema(schema.clone()),
             // Only a tool declared without `returns` (which guards.rs refuses) gets here.
             None => match self.spec.result_kind {
                 ResultKind::List => tool
@@ -295,37 +297,38 @@ impl ToolDef {
         }
     }
 
-    /// The declared outputSchema as clients see it. A tool that writes does not always answer
-    /// with its usual result: a dry run answers with the plan, and a tool that confirms may
-    /// answer "please confirm" or "not done". Those are success results too, and MCP wants
-    /// every success result to fit the schema, so such a tool requires at most the keys all of
-    /// them carry (`tool`, `message`); its properties and their types still hold.
-    fn advertised_output_schema(&self) -> Option<Arc<Map<String, Value>>> {
+    /// Cuts the declared schema's `required` to what every answer of this tool carries. A
+    /// tool that writes does not always answer with its usual result: a dry run answers with
+    /// the plan, and a tool that confirms may answer "please confirm" or "not done". Those are
+    /// success results too, and MCP wants every success result to fit the schema, so such a
+    /// tool requires at most `tool` and `message`; its properties and their types still hold.
+    /// Done once, when declared (by `returns` and by `confirm_with`, whichever comes last),
+    /// since rmcp looks the tool up on every call.
+    fn fit_required_to_every_answer(&mut self) {
         const EVERY_ANSWER_CARRIES: [&str; 2] = ["tool", "message"];
-        let schema = self.output_schema.as_ref()?;
-        let answers_otherwise = self.takes_dry_run() || self.needs_confirmation();
-        let Some(Value::Array(required)) = schema.get("required") else {
-            return Some(schema.clone());
-        };
-        if !answers_otherwise
-            || required
-                .iter()
-                .all(|key| EVERY_ANSWER_CARRIES.iter().any(|kept| key == kept))
-        {
-            return Some(schema.clone());
+        if !(self.takes_dry_run() || self.needs_confirmation()) {
+            return;
         }
+        let Some(schema) = self.output_schema.as_mut() else {
+            return;
+        };
+        let Some(Value::Array(required)) = schema.get("required") else {
+            return;
+        };
         let kept: Vec<Value> = required
             .iter()
             .filter(|key| EVERY_ANSWER_CARRIES.iter().any(|kept| *key == kept))
             .cloned()
             .collect();
-        let mut schema = Map::clone(schema);
+        if kept.len() == required.len() {
+            return;
+        }
+        let schema = Arc::make_mut(schema);
         if kept.is_empty() {
             schema.remove("required");
         } else {
             schema.insert("required".into(), Value::Array(kept));
         }
-        Some(Arc::new(schema))
     }
 
     /// Whether this tool declared its outputSchema with `returns` (guards.rs requires it).
