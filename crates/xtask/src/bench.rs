@@ -45,6 +45,9 @@ pub enum Part {
     Stdio,
     /// The team server over HTTP: signed-in clients, replicas, Redis, idle memory.
     Http,
+    /// Only the team server's memory row (1,000 signed-in idle people): a minute, not ten,
+    /// for working on memory.
+    HttpMemory,
 }
 
 /// How much of everything to run.
@@ -112,11 +115,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let mut tools_list = None;
     let mut call_rows = Vec::new();
     let mut log_rows = Vec::new();
-    let stdio_latencies: &[u64] = if options.part == Part::Http || options.callgrind.is_some() {
-        &[]
-    } else {
-        &plan.latencies_ms
-    };
+    let stdio_latencies: &[u64] =
+        if matches!(options.part, Part::Http | Part::HttpMemory) || options.callgrind.is_some() {
+            &[]
+        } else {
+            &plan.latencies_ms
+        };
     for &latency in stdio_latencies {
         let home = work.path().join(format!("latency-{latency}"));
         let keys = home.join("keys");
@@ -162,6 +166,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             &log_dir,
             options.quick,
             options.callgrind.as_deref(),
+            options.part == Part::HttpMemory,
         )?)
     };
     machine.finish();

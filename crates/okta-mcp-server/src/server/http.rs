@@ -273,12 +273,16 @@ fn sessions(
         runtime.spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // A session let go frees most of its memory only when its tasks next run and
+            // see it closed, after this sweep has returned; so the pages are given back on
+            // the sweep after one that let sessions go, when that memory is free.
+            let mut let_go_last_sweep = false;
             loop {
                 ticks.tick().await;
                 let Some(sessions) = weak.upgrade() else {
                     return;
                 };
-                if sessions.let_go_of_idle().await > 0 {
+                if std::mem::replace(&mut let_go_last_sweep, sessions.let_go_of_idle().await > 0) {
                     crate::allocator::release_free_memory();
                 }
             }
