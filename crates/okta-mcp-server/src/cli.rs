@@ -292,6 +292,9 @@ pub struct HttpArgs {
     /// An MCP session unused this long is closed, e.g. 300s or 5m (default 5m).
     #[arg(long, env = "OKTA_MCP_SESSION_IDLE_TIMEOUT", global = true)]
     pub session_idle_timeout: Option<String>,
+    /// An HTTP connection that has sent nothing this long while no request is running on it is closed, e.g. 75s (default 75s; keep it above a load balancer's idle timeout).
+    #[arg(long, env = "OKTA_MCP_CONNECTION_IDLE_TIMEOUT", global = true)]
+    pub connection_idle_timeout: Option<String>,
     /// Most MCP requests one person (or, without sign-in, everyone together) may have running at once (default 16); past it, 429.
     #[arg(long, env = "OKTA_MCP_MAX_CONCURRENT_CALLS", global = true)]
     pub max_concurrent_calls: Option<usize>,

@@ -123,6 +123,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     pub max_sessions: usize,
     pub session_idle_timeout: Duration,
+    /// A connection waiting this long for its next request's headers (or its first byte) is
+    /// closed, so idle and half-open connections do not hold memory.
+    pub connection_idle_timeout: Duration,
     /// In-flight MCP requests per caller (or for everyone together without sign-in).
     pub max_concurrent_calls: usize,
     pub shutdown_grace: Duration,
@@ -137,6 +140,10 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(300),
             max_sessions: 1000,
             session_idle_timeout: Duration::from_secs(300),
+            // Above the usual load balancer idle timeouts (60 s for nginx's upstream
+            // keep-alive and AWS ALB), so the balancer, not this server, closes first and
+            // never sends a request down a connection this server is closing.
+            connection_idle_timeout: Duration::from_secs(75),
             max_concurrent_calls: 16,
             shutdown_grace: Duration::from_secs(30),
         }
@@ -325,6 +332,11 @@ fn http_settings(args: &HttpArgs) -> Result<HttpSettings, SettingsError> {
             "OKTA_MCP_SESSION_IDLE_TIMEOUT",
             &args.session_idle_timeout,
             defaults.session_idle_timeout,
+        )?,
+        connection_idle_timeout: duration(
+            "OKTA_MCP_CONNECTION_IDLE_TIMEOUT",
+            &args.connection_idle_timeout,
+            defaults.connection_idle_timeout,
         )?,
         max_concurrent_calls: at_least(
             "OKTA_MCP_MAX_CONCURRENT_CALLS",

@@ -393,3 +393,92 @@ fn a_tool_call_past_the_request_timeout_is_stopped_and_says_so() {
     assert_eq!(record["outcome"], "error");
     assert_eq!(record["error_code"], "timeout");
 }
+
+/// How long a raw socket waits to see the server close it, in the idle-connection test.
+const CLOSE_SEEN_WITHIN: Duration = Duration::from_secs(5);
+
+/// Reads until the server closes the socket (Ok(bytes read before)), or gives up after
+/// CLOSE_SEEN_WITHIN (Err).
+fn read_until_closed(socket: &mut std::net::TcpStream) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    socket.set_read_timeout(Some(CLOSE_SEEN_WITHIN)).unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => return Ok(seen),
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(seen),
+            Err(e) => {
+                return Err(format!(
+                    "still open after {CLOSE_SEEN_WITHIN:?} ({e}); read so far: {:?}",
+                    String::from_utf8_lossy(&seen)
+                ));
+            }
+        }
+    }
+}
+
+/// A connection that sends nothing, one that stops half-way through its headers, and a
+/// keep-alive connection left idle after its answer are all closed by the server after
+/// OKTA_MCP_CONNECTION_IDLE_TIMEOUT, so they cannot pile up and hold memory. A tool call
+/// that runs longer than that timeout is not cut: the clock runs only while the server waits
+/// for a request.
+#[test]
+fn silent_half_sent_and_idle_connections_are_closed_but_a_long_call_is_not() {
+    use std::io::Write;
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = Duration::from_millis(2000);
+    let org = TestOrg::with_config(config);
+    let server = HttpServer::start(&env(&org, &[("OKTA_MCP_CONNECTION_IDLE_TIMEOUT", "1s")]));
+    let address = format!("127.0.0.1:{}", server.port);
+    let connect = || std::net::TcpStream::connect(&address).unwrap();
+
+    let started = Instant::now();
+    let mut silent: Vec<_> = (0..20).map(|_| connect()).collect();
+    let mut half_sent = connect();
+    half_sent
+        .write_all(format!("POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Ty").as_bytes())
+        .unwrap();
+    let mut kept_alive = connect();
+    kept_alive
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .unwrap();
+    // The long call runs meanwhile on its own connection.
+    let base = server.base();
+    let long_call = std::thread::spawn(move || {
+        let mut client = HttpClient::at(&base);
+        client.initialize();
+        let started = Instant::now();
+        let answer = client.call_raw("list_groups", json!({"limit": 1}), &[]);
+        (answer, started.elapsed())
+    });
+
+    for (i, socket) in silent.iter_mut().enumerate() {
+        let seen = read_until_closed(socket).unwrap_or_else(|e| panic!("silent {i}: {e}"));
+        assert!(seen.is_empty(), "silent {i} got {seen:?}");
+    }
+    read_until_closed(&mut half_sent).unwrap_or_else(|e| panic!("half-sent headers: {e}"));
+    let answered = read_until_closed(&mut kept_alive)
+        .unwrap_or_else(|e| panic!("idle keep-alive connection: {e}"));
+    let answered = String::from_utf8_lossy(&answered);
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after >= Duration::from_millis(900),
+        "closed after {closed_after:?}, before the 1 s idle timeout"
+    );
+
+    let (answer, took) = long_call.join().unwrap();
+    assert!(took > Duration::from_millis(1500), "the call took {took:?}");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let result = answer
+        .messages()
+        .into_iter()
+        .find_map(|m| m.get("result").cloned())
+        .unwrap_or_else(|| panic!("the long call got no result: {answer:?}"));
+    assert_ne!(result["isError"], json!(true), "{result}");
+    // The server still serves new connections.
+    assert_eq!(HttpClient::new(&server).try_get("/healthz", &[]).unwrap().status, 200);
+}
