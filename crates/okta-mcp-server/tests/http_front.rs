@@ -480,5 +480,11 @@ fn silent_half_sent_and_idle_connections_are_closed_but_a_long_call_is_not() {
         .unwrap_or_else(|| panic!("the long call got no result: {answer:?}"));
     assert_ne!(result["isError"], json!(true), "{result}");
     // The server still serves new connections.
-    assert_eq!(HttpClient::new(&server).try_get("/healthz", &[]).unwrap().status, 200);
+    assert_eq!(
+        HttpClient::new(&server)
+            .try_get("/healthz", &[])
+            .unwrap()
+            .status,
+        200
+    );
 }
