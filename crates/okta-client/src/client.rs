@@ -119,8 +119,10 @@ impl Inner {
             let headers = response.headers().clone();
             let rate_limit = ratelimit::parse(&headers);
             let skew = ratelimit::server_skew(&headers);
+            self.limiter
+                .report(&family, &rate_limit, permit.is_probe())
+                .await;
             permit.observe(&rate_limit, skew);
-            self.limiter.report(&family, &rate_limit);
             tracing::debug!(request = %what, status, remaining = ?rate_limit.remaining, "okta response");
 
             if status == 401 && !reauthorized {

@@ -51,8 +51,9 @@ pub trait SharedRateView: Send + Sync + 'static {
     /// Counts one request about to go to `family`; None when the window is unknown or the
     /// view unreachable.
     fn claim<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Option<Claim>>;
-    /// Records what a response's headers said about `family`'s window.
-    fn report(&self, family: &str, window: SharedWindow);
+    /// Records what a response's headers said about `family`'s window; the future resolves
+    /// once the view has it (or has given up).
+    fn report(&self, family: &str, window: SharedWindow) -> BoxFuture<'static, ()>;
 }
 
 /// While a wait lasts, the observer hears of it this often.
@@ -311,12 +312,18 @@ impl Limiter {
         }
     }
 
-    /// Passes a response's window on to the shared view, when there is one.
-    pub fn report(&self, family: &str, rate: &RateLimit) {
+    /// Passes a response's window on to the shared view, when there is one. The answer to
+    /// a probe (`wait`) is passed on before it returns: the requests of this process that
+    /// waited for the probe go next, and their claims must find the new window in the view.
+    /// A claim that finds no window is not counted there, so without the wait each of them
+    /// went uncounted and the other processes spent their slots again (seen as bursts of
+    /// 429s at each reset with six calls in flight per replica). Other answers only refresh
+    /// a window the view already has, so they are passed on without holding up the call.
+    pub async fn report(&self, family: &str, rate: &RateLimit, wait: bool) {
         if let (Some(shared), Some(limit), Some(remaining), Some(reset)) =
             (&self.shared, rate.limit, rate.remaining, rate.reset)
         {
-            shared.report(
+            let stored = shared.report(
                 family,
                 SharedWindow {
                     limit,
@@ -324,6 +331,11 @@ impl Limiter {
                     reset,
                 },
             );
+            if wait {
+                stored.await;
+            } else {
+                tokio::spawn(stored);
+            }
         }
     }
 
@@ -466,6 +478,11 @@ pub(crate) struct Permit {
 }
 
 impl Permit {
+    /// This request was sent to learn the family's window; the others wait for its answer.
+    pub fn is_probe(&self) -> bool {
+        self.probe
+    }
+
     /// Folds a response's rate-limit headers into the family's window.
     pub fn observe(self, rate: &RateLimit, skew: i64) {
         let mut st = self.family.lock();
@@ -691,8 +708,15 @@ mod tests {
 
     /// A view shared in memory, standing in for the server crate's Redis one: the
     /// claim/report contract is what is tested here, the Redis script in the server crate.
+    /// Like a remote view, a report is stored only when its future runs.
     #[derive(Default)]
-    struct MemoryView(Mutex<HashMap<String, SharedWindow>>);
+    struct MemoryView(Arc<Mutex<HashMap<String, SharedWindow>>>);
+
+    impl MemoryView {
+        fn remaining(&self, family: &str) -> Option<u64> {
+            self.0.lock().unwrap().get(family).map(|w| w.remaining)
+        }
+    }
 
     impl SharedRateView for MemoryView {
         fn claim<'a>(&'a self, family: &'a str) -> BoxFuture<'a, Option<Claim>> {
@@ -707,14 +731,17 @@ mod tests {
             });
             Box::pin(async move { claim })
         }
-        fn report(&self, family: &str, window: SharedWindow) {
-            let mut map = self.0.lock().unwrap();
-            let w = map.entry(family.to_owned()).or_insert(window);
-            if window.reset > w.reset {
-                *w = window;
-            } else if window.reset == w.reset {
-                w.remaining = w.remaining.min(window.remaining);
-            }
+        fn report(&self, family: &str, window: SharedWindow) -> BoxFuture<'static, ()> {
+            let (map, family) = (self.0.clone(), family.to_owned());
+            Box::pin(async move {
+                let mut map = map.lock().unwrap();
+                let w = map.entry(family).or_insert(window);
+                if window.reset > w.reset {
+                    *w = window;
+                } else if window.reset == w.reset {
+                    w.remaining = w.remaining.min(window.remaining);
+                }
+            })
         }
     }
 
@@ -731,8 +758,8 @@ mod tests {
         // A learns the window (10 requests) from Okta and spends 5 more.
         let probe = a.acquire("/api/v1/users", max).await;
         let headers = rate(10, 9, now + 20);
+        a.report("/api/v1/users", &headers, probe.is_probe()).await;
         probe.observe(&headers, 0);
-        a.report("/api/v1/users", &headers);
         for _ in 0..5 {
             drop(a.acquire("/api/v1/users", max).await);
         }
@@ -753,5 +780,36 @@ mod tests {
         let waited =
             tokio::time::timeout(Duration::from_millis(300), b.acquire("/api/v1/users", max)).await;
         assert!(waited.is_err(), "B sent into a window A had used up");
+    }
+
+    /// The answer to a probe is in the shared view before the requests that waited for the
+    /// probe claim their slots: a claim that finds no window is not counted, and another
+    /// process would spend that slot again. Other answers are passed on in the background.
+    #[tokio::test]
+    async fn a_probe_answer_reaches_the_shared_view_before_its_waiters_claim() {
+        let view: Arc<MemoryView> = Arc::default();
+        let a = Limiter::with_shared(view.clone());
+        let max = Duration::from_secs(30);
+        let family = "/api/v1/users";
+        let now = unix_now_secs();
+        let probe = a.acquire(family, max).await;
+        assert!(probe.is_probe());
+        let headers = rate(10, 9, now + 20);
+        a.report(family, &headers, probe.is_probe()).await;
+        probe.observe(&headers, 0);
+        let next = a.acquire(family, max).await;
+        assert!(!next.is_probe());
+        assert_eq!(
+            view.remaining(family),
+            Some(8),
+            "the waiter's claim was counted"
+        );
+        // A later answer does not hold its call up: it lands when the runtime gets to it.
+        a.report(family, &rate(10, 5, now + 20), next.is_probe())
+            .await;
+        next.observe(&rate(10, 5, now + 20), 0);
+        assert_eq!(view.remaining(family), Some(8));
+        tokio::task::yield_now().await;
+        assert_eq!(view.remaining(family), Some(5));
     }
 }

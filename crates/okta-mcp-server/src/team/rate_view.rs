@@ -127,7 +127,7 @@ impl SharedRateView for RedisRateView {
         })
     }
 
-    fn report(&self, family: &str, window: SharedWindow) {
+    fn report(&self, family: &str, window: SharedWindow) -> BoxFuture<'static, ()> {
         let script = self.report.clone();
         let key = key(family);
         let op = self.redis.run(move |mut conn| async move {
@@ -141,11 +141,16 @@ impl SharedRateView for RedisRateView {
                 .await?;
             Ok(())
         });
-        // The response is not held up for it; a lost report only makes the view older.
-        tokio::spawn(async move {
-            if let Err(e) = op.await {
-                tracing::debug!(error = %e, "the shared rate-limit view could not be updated");
+        // A lost or late report only makes the view older; the client waits for it at most
+        // as long as for a claim.
+        Box::pin(async move {
+            match tokio::time::timeout(CLAIM_TIMEOUT, op).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "the shared rate-limit view could not be updated")
+                }
+                Err(_) => tracing::debug!("the shared rate-limit view took too long to update"),
             }
-        });
+        })
     }
 }
