@@ -16,6 +16,26 @@ fn env(org: &TestOrg, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     env
 }
 
+/// An org whose every answer takes `latency`, without rate limits: calls that stay in
+/// flight long enough to be overlapped, signalled or timed out.
+fn slow_org(latency: Duration) -> TestOrg {
+    let mut config = okta_sandbox::SandboxConfig::default();
+    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
+    config.faults.latency = latency;
+    TestOrg::with_config(config)
+}
+
+/// A tools/call answered 200 with a result that is not an error.
+fn assert_succeeded(response: &support::http::RawResponse, what: &str) {
+    assert_eq!(response.status, 200, "{what}: {response:?}");
+    let result = response
+        .messages()
+        .into_iter()
+        .find_map(|m| m.get("result").cloned())
+        .unwrap_or_else(|| panic!("{what} got no result: {response:?}"));
+    assert_ne!(result["isError"], json!(true), "{what}: {result}");
+}
+
 fn group_named(org: &TestOrg, name: &str) -> Option<Value> {
     org.sandbox
         .org()
@@ -235,10 +255,7 @@ fn sessions_are_capped_and_idle_ones_expire_so_memory_stays_bounded() {
 
 #[test]
 fn concurrent_requests_past_the_limit_get_429_with_retry_after() {
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
-    config.faults.latency = Duration::from_millis(1500);
-    let org = TestOrg::with_config(config);
+    let org = slow_org(Duration::from_millis(1500));
     let server = HttpServer::start(&env(&org, &[("OKTA_MCP_MAX_CONCURRENT_CALLS", "2")]));
     // Sessions first, one after another; then the slow calls all at once.
     let clients: Vec<HttpClient> = (0..5)
@@ -275,10 +292,7 @@ fn ctrl_c_lets_the_call_in_flight_finish_then_exits() {
 }
 
 fn stop_while_a_call_is_in_flight(signal: &str) {
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
-    config.faults.latency = Duration::from_millis(2500);
-    let org = TestOrg::with_config(config);
+    let org = slow_org(Duration::from_millis(2500));
     let mut server = HttpServer::start(&env(&org, &[]));
     let mut client = HttpClient::new(&server);
     client.initialize();
@@ -309,13 +323,7 @@ fn stop_while_a_call_is_in_flight(signal: &str) {
     );
 
     let response = in_flight.join().unwrap();
-    assert_eq!(response.status, 200, "{response:?}");
-    let result = response
-        .messages()
-        .into_iter()
-        .find_map(|m| m.get("result").cloned())
-        .unwrap_or_else(|| panic!("the in-flight call got no result: {response:?}"));
-    assert_ne!(result["isError"], json!(true), "{result}");
+    assert_succeeded(&response, "the in-flight call");
     assert!(group_named(&org, "made-during-shutdown").is_some());
     let exit = server
         .process
@@ -353,10 +361,7 @@ fn binding_beyond_loopback_without_sign_in_refuses_to_start() {
 
 #[test]
 fn a_tool_call_past_the_request_timeout_is_stopped_and_says_so() {
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
-    config.faults.latency = Duration::from_millis(2500);
-    let org = TestOrg::with_config(config);
+    let org = slow_org(Duration::from_millis(2500));
     let journal = tempfile::tempdir().unwrap();
     let journal_path = journal.path().join("audit.jsonl");
     let mut env = env(&org, &[("OKTA_MCP_REQUEST_TIMEOUT", "1s")]);
@@ -427,10 +432,7 @@ fn read_until_closed(socket: &mut std::net::TcpStream) -> Result<Vec<u8>, String
 #[test]
 fn silent_half_sent_and_idle_connections_are_closed_but_a_long_call_is_not() {
     use std::io::Write;
-    let mut config = okta_sandbox::SandboxConfig::default();
-    config.faults.rate_limits = okta_sandbox::faults::RateLimits::unenforced();
-    config.faults.latency = Duration::from_millis(2000);
-    let org = TestOrg::with_config(config);
+    let org = slow_org(Duration::from_millis(2000));
     let server = HttpServer::start(&env(&org, &[("OKTA_MCP_CONNECTION_IDLE_TIMEOUT", "1s")]));
     let address = format!("127.0.0.1:{}", server.port);
     let connect = || std::net::TcpStream::connect(&address).unwrap();
@@ -472,13 +474,7 @@ fn silent_half_sent_and_idle_connections_are_closed_but_a_long_call_is_not() {
 
     let (answer, took) = long_call.join().unwrap();
     assert!(took > Duration::from_millis(1500), "the call took {took:?}");
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let result = answer
-        .messages()
-        .into_iter()
-        .find_map(|m| m.get("result").cloned())
-        .unwrap_or_else(|| panic!("the long call got no result: {answer:?}"));
-    assert_ne!(result["isError"], json!(true), "{result}");
+    assert_succeeded(&answer, "the long call");
     // The server still serves new connections.
     assert_eq!(
         HttpClient::new(&server)
