@@ -29,6 +29,8 @@ use tokio_util::sync::CancellationToken;
 /// descriptors, say) before accepting again, so such an error does not spin a core.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
+/// Serves `app` on `listener` until `stop_accepting` resolves; then each connection closes
+/// once its response in flight is done, and this returns when all have.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
