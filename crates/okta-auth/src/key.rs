@@ -257,16 +257,26 @@ mod tests {
         let key = p256::SecretKey::random(&mut rand::thread_rng());
         let public = key.public_key().to_jwk_string();
         assert!(config_message(SigningKey::parse(&Secret::new(public))).contains("public key"));
-        let encrypted =
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----";
+        // The key just made, relabelled: the parser goes by the PEM label.
+        let generated = key
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        let encrypted = generated.replace("PRIVATE KEY", "ENCRYPTED PRIVATE KEY");
         assert!(config_message(SigningKey::parse(&Secret::new(encrypted))).contains("encrypted"));
         let garbage = "not a key at all";
         let message = config_message(SigningKey::parse(&Secret::new(garbage)));
         assert!(message.contains("OKTA_PRIVATE_KEY") && !message.contains(garbage));
-        // Test-only: a PEM frame around the base64 of "secret-bytes", not a key.
-        let broken = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----";
+        // The generated key's frame around a body cut short: framed like a key, unreadable.
+        let body = generated
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let cut = &body[..body.len() / 2];
+        let broken = generated.replace(&body, cut);
         let message = config_message(SigningKey::parse(&Secret::new(broken)));
-        assert!(!message.contains("c2VjcmV0LWJ5dGVz"));
+        assert!(!message.contains(cut), "{message}");
         let small = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
         let pem = small
             .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)

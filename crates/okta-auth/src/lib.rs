@@ -205,10 +205,17 @@ mod tests {
             !debug.contains("secret.value") && !debug.contains("proof.value"),
             "{debug}"
         );
+        use rsa::pkcs8::EncodePrivateKey;
+        let pem = p256::SecretKey::random(&mut rand::thread_rng())
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
         let method = AuthMethod::PrivateKeyJwt {
-            key: Secret::new("-----BEGIN PRIVATE KEY-----abc"),
+            key: Secret::new(pem.clone()),
             key_id: "kid1".into(),
         };
-        assert!(!format!("{method:?}").contains("BEGIN PRIVATE KEY"));
+        let debug = format!("{method:?}");
+        assert!(!debug.contains("PRIVATE KEY"), "{debug}");
+        assert!(pem.lines().all(|line| !debug.contains(line)), "{debug}");
     }
 }
