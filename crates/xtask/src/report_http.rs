@@ -34,6 +34,7 @@ pub fn checks(http: &HttpBench) -> Vec<Check> {
                 .find(|r| r.tool == "get_user" && r.clients == TARGET_CLIENTS)
         });
     match target_row {
+        // Only the memory row was asked for: the call targets are not judged.
         _ if !http.calls_measured => {}
         Some(row) => {
             checks.push(Check::at_least(
@@ -314,5 +315,17 @@ mod tests {
         let checks = checks_of(Vec::new(), None);
         assert_eq!(checks.len(), 3);
         assert!(checks.iter().all(|c| !c.pass), "{checks:?}");
+    }
+
+    /// `--part http-memory`: the call rows were not asked for, so only memory is judged
+    /// (not three targets with two failed for want of figures).
+    #[test]
+    fn a_memory_only_run_judges_only_memory() {
+        let mut memory_only = bench(Vec::new(), Some(40 * 1024));
+        memory_only.calls_measured = false;
+        let checks = checks(&memory_only);
+        let verdicts: Vec<(&str, bool)> =
+            checks.iter().map(|c| (c.name.as_str(), c.pass)).collect();
+        assert_eq!(verdicts, vec![(memory_name(1000).as_str(), true)]);
     }
 }

@@ -144,13 +144,10 @@ pub async fn serve(
     }
     // Ends the sessions and their open event streams, so the connections can close.
     stop.cancel();
-    match tokio::time::timeout(CLOSE_WAIT, serving).await {
-        Ok(()) => Ok(()),
-        Err(_) => {
-            tracing::warn!("connections still open after shutdown; closing them");
-            Ok(())
-        }
+    if tokio::time::timeout(CLOSE_WAIT, serving).await.is_err() {
+        tracing::warn!("connections still open after shutdown; closing them");
     }
+    Ok(())
 }
 
 /// The whole HTTP surface. Routes added by team mode join `app` before `guard` is layered.
@@ -276,9 +273,11 @@ fn sessions(
                 let Some(sessions) = weak.upgrade() else {
                     return;
                 };
-                if std::mem::replace(&mut let_go_last_sweep, sessions.let_go_of_idle().await > 0) {
+                let let_go = sessions.let_go_of_idle().await > 0;
+                if let_go_last_sweep {
                     crate::allocator::release_free_memory();
                 }
+                let_go_last_sweep = let_go;
             }
         });
     }
