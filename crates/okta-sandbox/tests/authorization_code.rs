@@ -1248,6 +1248,16 @@ async fn revoking_a_refresh_token_ends_the_sign_in() {
     let org = start().await;
     let tokens = org.tokens_for(SUPER_ADMIN_LOGIN).await;
     let web = org.sandbox.web_client();
+    // Used once first, so the sandbox has verified (and remembered) the access token.
+    let (status, _) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/users?limit=1",
+            tokens["access_token"].as_str().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let before = org.sandbox.oauth().counters().revocations;
     let response = org
         .http
@@ -1278,6 +1288,29 @@ async fn revoking_a_refresh_token_ends_the_sign_in() {
         ])
         .await;
     assert_eq!(body["error"], "invalid_grant");
+    // An access token revoked on its own, after a use, stops working too.
+    let tokens = org.tokens_for(SUPER_ADMIN_LOGIN).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let list = |token: &str| {
+        let token = token.to_owned();
+        let org = &org;
+        async move {
+            org.api(reqwest::Method::GET, "/api/v1/users?limit=1", &token, None)
+                .await
+                .0
+        }
+    };
+    assert_eq!(list(access).await, StatusCode::OK);
+    let response = org
+        .http
+        .post(org.url("/oauth2/v1/revoke"))
+        .basic_auth(&web.client_id, web.client_secret.as_deref())
+        .form(&[("token", access), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(list(access).await, StatusCode::UNAUTHORIZED);
     // Revoking needs the client's own authentication.
     let response = org
         .http

@@ -1,7 +1,7 @@
 //! Access-token resolution and the rejections a Management API call gets (E0000011 / 401).
 
-use super::jwt::{self, str_claim};
-use super::state::Grant;
+use super::jwt::{self, num_claim, str_claim};
+use super::state::{Grant, VERIFIED_JWTS_MAX, VerifiedJwt};
 use super::{BearerRejection, OAuthServer, keys};
 use axum::http::StatusCode;
 
@@ -29,6 +29,22 @@ impl OAuthServer {
                     return Err("The access token has been revoked.");
                 }
                 return Ok(opaque.grant.clone());
+            }
+            if let Some(known) = state.verified_jwts.get(&hash) {
+                // The same checks as below, bar the signature, which was good last time.
+                if check_exp && known.expires_at < now {
+                    return Err("The access token has expired.");
+                }
+                if state.revoked_access_jtis.contains(&known.jti)
+                    || known
+                        .grant
+                        .sign_in
+                        .as_ref()
+                        .is_some_and(|s| state.revoked_sign_ins.contains(s))
+                {
+                    return Err("The access token has been revoked.");
+                }
+                return Ok(known.grant.clone());
             }
         }
         if jwt::segment(token, 1).is_none() {
@@ -71,7 +87,7 @@ impl OAuthServer {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Grant {
+        let grant = Grant {
             client_id: str_claim(&claims, "cid").unwrap_or_default().to_string(),
             subject: str_claim(&claims, "sub").unwrap_or_default().to_string(),
             scopes,
@@ -83,7 +99,23 @@ impl OAuthServer {
             user_id: str_claim(&claims, "uid").map(str::to_string),
             sign_in,
             auth_time: None,
-        })
+        };
+        // Remembered only once valid now: an expired token read for revocation is not.
+        if let Some(expires_at) = num_claim(&claims, "exp").filter(|exp| *exp >= now) {
+            let mut state = self.state();
+            if state.verified_jwts.len() >= VERIFIED_JWTS_MAX {
+                state.verified_jwts.clear();
+            }
+            state.verified_jwts.insert(
+                hash,
+                VerifiedJwt {
+                    grant: grant.clone(),
+                    jti: jti.to_owned(),
+                    expires_at,
+                },
+            );
+        }
+        Ok(grant)
     }
 
     pub(super) fn unauthorized(&self, scheme: &str, why: &str) -> BearerRejection {

@@ -200,6 +200,7 @@ impl OAuthServer {
             used_dpop_jtis: HashMap::new(),
             revoked_access_jtis: HashSet::new(),
             opaque: HashMap::new(),
+            verified_jwts: HashMap::new(),
             refresh: HashMap::new(),
             devices: HashMap::new(),
             user_codes: HashMap::new(),

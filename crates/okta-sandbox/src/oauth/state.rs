@@ -105,6 +105,20 @@ pub(crate) struct OpaqueToken {
     pub expires_at: i64,
 }
 
+/// A JWT access token whose signature, issuer and audience were checked once, remembered by
+/// the hash of its value: RS256 verification was most of the sandbox's CPU when the same few
+/// tokens came back on every call, and the sandbox shares the machine with what it serves.
+/// Expiry and revocation are still checked on every use.
+#[derive(Clone, Debug)]
+pub(crate) struct VerifiedJwt {
+    pub grant: Grant,
+    pub jti: String,
+    pub expires_at: i64,
+}
+
+/// Verified JWTs remembered at most; past it the memo starts over (a re-verification only).
+pub(crate) const VERIFIED_JWTS_MAX: usize = 20_000;
+
 pub(crate) struct State {
     /// The org's people (set by the sandbox at start; nobody can sign in without it).
     pub directory: Option<Arc<dyn UserDirectory>>,
@@ -118,6 +132,7 @@ pub(crate) struct State {
     pub used_dpop_jtis: HashMap<String, i64>,
     pub revoked_access_jtis: HashSet<String>,
     pub opaque: HashMap<String, OpaqueToken>,
+    pub verified_jwts: HashMap<String, VerifiedJwt>,
     pub refresh: HashMap<String, RefreshRecord>,
     /// Keyed by the hash of the device code.
     pub devices: HashMap<String, DeviceAuth>,
@@ -150,6 +165,7 @@ impl State {
         self.used_assertion_jtis.retain(|_, exp| *exp + 120 > now);
         self.used_dpop_jtis.retain(|_, seen| *seen + 600 > now);
         self.opaque.retain(|_, t| t.expires_at + 600 > now);
+        self.verified_jwts.retain(|_, t| t.expires_at >= now);
         self.pending_authorizations
             .retain(|_, p| p.expires_at > now);
         // Redeemed codes are kept a while after expiry so a late replay is still detected.

@@ -188,6 +188,12 @@ async fn bearer_checks_map_to_okta_error_codes() {
 
     org.server.set_access_token_ttl(Duration::from_secs(1));
     let short = org.server.mint_access_token("0oax", &["okta.users.read"]);
+    // Good now (and remembered as verified), refused once it has expired.
+    assert!(
+        org.server
+            .authenticate(&get, &url, &bearer(&short), "okta.users.read")
+            .is_ok()
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let expired = org
         .server
