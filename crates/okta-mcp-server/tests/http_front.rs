@@ -484,3 +484,68 @@ fn silent_half_sent_and_idle_connections_are_closed_but_a_long_call_is_not() {
         200
     );
 }
+
+/// A call whose answer is ready at once comes back as one JSON body; a call that sends
+/// progress first keeps its event stream, progress then answer.
+#[test]
+fn a_quick_answer_is_one_json_body_and_a_call_with_progress_streams() {
+    let org = TestOrg::start();
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let user_id = org.sandbox.org().users()[0]["id"]
+        .as_str()
+        .expect("a user id")
+        .to_owned();
+
+    let quick = client.call_raw("get_user", json!({"user_id": user_id}), &[]);
+    assert_eq!(quick.status, 200, "{quick:?}");
+    assert_eq!(
+        quick.header("content-type"),
+        Some("application/json"),
+        "{quick:?}"
+    );
+    let answer: Value = serde_json::from_str(&quick.body).expect("the body is one JSON value");
+    assert_eq!(
+        answer["result"]["structuredContent"]["id"],
+        user_id.as_str()
+    );
+    assert_eq!(
+        quick.header("content-length"),
+        Some(quick.body.len().to_string().as_str()),
+        "{quick:?}"
+    );
+
+    let streamed = client.post(
+        json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call", "params": {
+            "name": "get_logs",
+            "arguments": {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z",
+                          "fetch_all": true, "limit": 500, "fields": "uuid"},
+            "_meta": {"progressToken": "p-http"}}})
+        .to_string(),
+        &[],
+    );
+    assert_eq!(streamed.status, 200, "{streamed:?}");
+    assert!(
+        streamed
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/event-stream")),
+        "{:?}",
+        streamed.headers
+    );
+    let messages = streamed.messages();
+    let progress = messages
+        .iter()
+        .take_while(|m| m["method"] == "notifications/progress")
+        .count();
+    assert!(progress >= 2, "progress first: {messages:?}");
+    assert_eq!(messages.len(), progress + 1, "then only the answer");
+    assert_eq!(messages[progress]["id"], 77);
+    assert!(
+        messages[progress]["result"]["structuredContent"]["total_fetched"]
+            .as_u64()
+            .is_some_and(|n| n > 500),
+        "{}",
+        messages[progress]
+    );
+}

@@ -14,6 +14,7 @@
 
 mod answers;
 mod connections;
+mod quick_answers;
 mod sessions;
 
 use crate::caller::Caller;
@@ -171,7 +172,9 @@ fn router(
     // Team mode layers its authorization on `mcp` after `admission` (so it runs first and
     // admission sees the Caller), and merges its OAuth routes next to `mcp` (so `guard`
     // covers them too).
-    let mut mcp = axum::Router::new().nest_service(MCP_PATH, service);
+    let mut mcp = axum::Router::new()
+        .nest_service(MCP_PATH, service)
+        .layer(middleware::from_fn(quick_answers::as_json_when_quick));
     if let Some(team) = &team {
         mcp = team.clone().check_scopes(mcp);
     }
@@ -731,13 +734,36 @@ async fn read_limited(body: Body, max: usize) -> Result<Bytes, Option<Response>>
 
 /// Keeps `slot` until the response body is finished or dropped: a request's answer may
 /// stream (SSE) long after the handler returned its headers.
-fn hold_until_body_ends<T: Send + 'static>(response: Response, slot: T) -> Response {
+fn hold_until_body_ends<T: Send + Unpin + 'static>(response: Response, slot: T) -> Response {
     let (parts, body) = response.into_parts();
-    let stream = body.into_data_stream().map(move |chunk| {
-        let _held = &slot;
-        chunk
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
+    Response::from_parts(parts, Body::new(Holding { body, _slot: slot }))
+}
+
+/// A body that holds something until it is dropped, and is otherwise the body it wraps (its
+/// length included, so a JSON answer keeps its Content-Length).
+struct Holding<T> {
+    body: Body,
+    _slot: T,
+}
+
+impl<T: Unpin> axum::body::HttpBody for Holding<T> {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Requests in flight per caller (the empty key: everyone, without sign-in), and in all.

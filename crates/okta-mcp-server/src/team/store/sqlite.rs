@@ -364,6 +364,8 @@ mod tests {
     /// A read whose connection another task is using goes to the writer's connection on a
     /// blocking thread, and still answers.
     #[tokio::test]
+    // Holding the reader across the read is the point: the read must be answered elsewhere.
+    #[allow(clippy::await_holding_lock)]
     async fn a_read_while_the_reader_is_in_use_is_still_answered() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap();
