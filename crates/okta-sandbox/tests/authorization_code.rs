@@ -178,6 +178,26 @@ impl Org {
         body
     }
 
+    /// The status of a one-user list with `token`.
+    async fn list_status(&self, token: &str) -> StatusCode {
+        self.api(reqwest::Method::GET, "/api/v1/users?limit=1", token, None)
+            .await
+            .0
+    }
+
+    /// The status of a revocation request by the web client authenticated with `secret`.
+    async fn revoke(&self, secret: Option<&str>, form: &[(&str, &str)]) -> StatusCode {
+        let web = self.sandbox.web_client();
+        self.http
+            .post(self.url("/oauth2/v1/revoke"))
+            .basic_auth(&web.client_id, secret)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     async fn api(
         &self,
         method: reqwest::Method,
@@ -1201,13 +1221,8 @@ async fn refresh_tokens_rotate_and_reuse_after_the_leeway_revokes_the_sign_in() 
         "the newest refresh token is revoked too"
     );
     for access in [&tokens, &second, &retried] {
-        let (status, _) = org
-            .api(
-                reqwest::Method::GET,
-                "/api/v1/users?limit=1",
-                access["access_token"].as_str().unwrap(),
-                None,
-            )
+        let status = org
+            .list_status(access["access_token"].as_str().unwrap())
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
@@ -1248,79 +1263,46 @@ async fn revoking_a_refresh_token_ends_the_sign_in() {
     let org = start().await;
     let tokens = org.tokens_for(SUPER_ADMIN_LOGIN).await;
     let web = org.sandbox.web_client();
+    let secret = web.client_secret.as_deref();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
     // Used once first, so the sandbox has verified (and remembered) the access token.
-    let (status, _) = org
-        .api(
-            reqwest::Method::GET,
-            "/api/v1/users?limit=1",
-            tokens["access_token"].as_str().unwrap(),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(org.list_status(access).await, StatusCode::OK);
     let before = org.sandbox.oauth().counters().revocations;
-    let response = org
-        .http
-        .post(org.url("/oauth2/v1/revoke"))
-        .basic_auth(&web.client_id, web.client_secret.as_deref())
-        .form(&[
-            ("token", tokens["refresh_token"].as_str().unwrap()),
-            ("token_type_hint", "refresh_token"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(org.sandbox.oauth().counters().revocations, before + 1);
-    let (status, _) = org
-        .api(
-            reqwest::Method::GET,
-            "/api/v1/users?limit=1",
-            tokens["access_token"].as_str().unwrap(),
-            None,
+    let revoked = org
+        .revoke(
+            secret,
+            &[
+                ("token", refresh_token),
+                ("token_type_hint", "refresh_token"),
+            ],
         )
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(revoked, StatusCode::OK);
+    assert_eq!(org.sandbox.oauth().counters().revocations, before + 1);
+    assert_eq!(org.list_status(access).await, StatusCode::UNAUTHORIZED);
     let (_, body) = org
         .token(&[
             ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("refresh_token", refresh_token),
         ])
         .await;
     assert_eq!(body["error"], "invalid_grant");
     // An access token revoked on its own, after a use, stops working too.
     let tokens = org.tokens_for(SUPER_ADMIN_LOGIN).await;
     let access = tokens["access_token"].as_str().unwrap();
-    let list = |token: &str| {
-        let token = token.to_owned();
-        let org = &org;
-        async move {
-            org.api(reqwest::Method::GET, "/api/v1/users?limit=1", &token, None)
-                .await
-                .0
-        }
-    };
-    assert_eq!(list(access).await, StatusCode::OK);
-    let response = org
-        .http
-        .post(org.url("/oauth2/v1/revoke"))
-        .basic_auth(&web.client_id, web.client_secret.as_deref())
-        .form(&[("token", access), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(list(access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(org.list_status(access).await, StatusCode::OK);
+    let revoked = org
+        .revoke(
+            secret,
+            &[("token", access), ("token_type_hint", "access_token")],
+        )
+        .await;
+    assert_eq!(revoked, StatusCode::OK);
+    assert_eq!(org.list_status(access).await, StatusCode::UNAUTHORIZED);
     // Revoking needs the client's own authentication.
-    let response = org
-        .http
-        .post(org.url("/oauth2/v1/revoke"))
-        .basic_auth(&web.client_id, Some("wrong"))
-        .form(&[("token", "anything")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let refused = org.revoke(Some("wrong"), &[("token", "anything")]).await;
+    assert_eq!(refused, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -20,12 +20,7 @@ impl OAuthServer {
                 if check_exp && opaque.expires_at <= now {
                     return Err("The access token has expired.");
                 }
-                if opaque
-                    .grant
-                    .sign_in
-                    .as_ref()
-                    .is_some_and(|s| state.revoked_sign_ins.contains(s))
-                {
+                if state.is_revoked(None, opaque.grant.sign_in.as_deref()) {
                     return Err("The access token has been revoked.");
                 }
                 return Ok(opaque.grant.clone());
@@ -35,13 +30,7 @@ impl OAuthServer {
                 if check_exp && known.expires_at < now {
                     return Err("The access token has expired.");
                 }
-                if state.revoked_access_jtis.contains(&known.jti)
-                    || known
-                        .grant
-                        .sign_in
-                        .as_ref()
-                        .is_some_and(|s| state.revoked_sign_ins.contains(s))
-                {
+                if state.is_revoked(Some(&known.jti), known.grant.sign_in.as_deref()) {
                     return Err("The access token has been revoked.");
                 }
                 return Ok(known.grant.clone());
@@ -69,11 +58,7 @@ impl OAuthServer {
         let sign_in = {
             let state = self.state();
             let sign_in = state.access_sign_ins.get(jti).cloned();
-            if state.revoked_access_jtis.contains(jti)
-                || sign_in
-                    .as_ref()
-                    .is_some_and(|s| state.revoked_sign_ins.contains(s))
-            {
+            if state.is_revoked(Some(jti), sign_in.as_deref()) {
                 return Err("The access token has been revoked.");
             }
             sign_in

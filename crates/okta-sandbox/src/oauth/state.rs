@@ -173,6 +173,13 @@ impl State {
         self.sessions.retain(|_, s| s.expires_at > now);
     }
 
+    /// Whether an access token with this `jti` (JWTs), descending from this sign-in, was
+    /// revoked, on its own or with its sign-in.
+    pub fn is_revoked(&self, jti: Option<&str>, sign_in: Option<&str>) -> bool {
+        jti.is_some_and(|jti| self.revoked_access_jtis.contains(jti))
+            || sign_in.is_some_and(|s| self.revoked_sign_ins.contains(s))
+    }
+
     /// Revokes every access and refresh token of one sign-in.
     pub fn revoke_sign_in(&mut self, sign_in: &str) {
         self.revoked_sign_ins.insert(sign_in.to_string());
