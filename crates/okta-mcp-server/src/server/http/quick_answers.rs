@@ -8,7 +8,7 @@
 //! request ("the client MUST support both"), so this layer waits a little for the stream's
 //! first message: if it is the answer, the client gets it as `application/json`; if it is a
 //! notification or a request first (progress, a confirmation the tool asks for), or nothing
-//! comes in time, the stream goes on as rmcp made it, the held events first.
+//! comes in time, the stream goes on byte for byte as rmcp made it.
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -18,8 +18,6 @@ use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use sse_stream::{Sse, SseStream};
-use std::convert::Infallible;
 use std::time::Duration;
 
 /// How long an answer is waited for before the stream is passed on as it is: well inside
@@ -37,16 +35,20 @@ pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let mut events = SseStream::new(body);
+    let mut chunks = body.into_data_stream();
+    // What was read while waiting, passed on untouched if the stream goes on.
     let mut held = Vec::new();
     let waited = tokio::time::timeout(QUICK, async {
-        while let Some(Ok(event)) = events.next().await {
-            match event.data.as_deref() {
-                // The priming event (or a keep-alive): nothing to answer with yet.
-                None | Some("") => held.push(event),
-                Some(data) if is_answer(data) => return Some(event),
-                Some(_) => {
-                    held.push(event);
+        while let Some(chunk) = chunks.next().await {
+            let data = chunk.as_ref().ok().and_then(event_data);
+            match data {
+                // The priming event, or a keep-alive: nothing to answer with yet.
+                Some(data) if data.is_empty() => held.push(chunk),
+                Some(data) if is_answer(&data) => return Some(data),
+                // A notification or a request first, a failed read, or not one whole event
+                // per chunk.
+                _ => {
+                    held.push(chunk);
                     return None;
                 }
             }
@@ -54,10 +56,7 @@ pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
         None
     })
     .await;
-    if let Ok(Some(Sse {
-        data: Some(answer), ..
-    })) = waited
-    {
+    if let Ok(Some(answer)) = waited {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -66,10 +65,36 @@ pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
         parts.headers.remove("x-accel-buffering");
         return Response::from_parts(parts, Body::from(answer));
     }
-    let rest = futures::stream::iter(held)
-        .chain(events.filter_map(|event| async move { event.ok() }))
-        .map(|event| Ok::<_, Infallible>(Bytes::from(event)));
-    Response::from_parts(parts, Body::from_stream(rest))
+    let stream = futures::stream::iter(held).chain(chunks);
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// The data of `chunk` when it is exactly one server-sent event (empty for an event without
+/// data, such as the priming event or a keep-alive comment); None otherwise. rmcp writes each
+/// event as one chunk, with `\n` line ends; anything else is left to the client to read.
+fn event_data(chunk: &Bytes) -> Option<Bytes> {
+    let lines = chunk.strip_suffix(b"\n\n")?;
+    if lines.contains(&b'\r') {
+        return None;
+    }
+    let mut data: Vec<&[u8]> = Vec::new();
+    for line in lines.split(|b| *b == b'\n') {
+        if line.is_empty() {
+            return None; // a second event
+        }
+        if let Some(value) = line.strip_prefix(b"data") {
+            match value {
+                [] => data.push(b""),
+                [b':', b' ', rest @ ..] | [b':', rest @ ..] => data.push(rest),
+                _ => {} // another field whose name starts with "data"
+            }
+        }
+    }
+    Some(match data.as_slice() {
+        [] => Bytes::new(),
+        [one] => chunk.slice_ref(one),
+        many => Bytes::from(many.join(&b'\n')),
+    })
 }
 
 fn accepts_json(headers: &axum::http::HeaderMap) -> bool {
@@ -94,13 +119,13 @@ fn is_event_stream(response: &Response) -> bool {
 
 /// A JSON-RPC response (result or error): a message with no `method`. A request-wise stream
 /// carries only what concerns its request, and the answer is the last of it.
-fn is_answer(data: &str) -> bool {
+fn is_answer(data: &[u8]) -> bool {
     #[derive(Deserialize)]
     struct Message {
         method: Option<IgnoredAny>,
         id: Option<IgnoredAny>,
     }
-    serde_json::from_str::<Message>(data).is_ok_and(|m| m.method.is_none() && m.id.is_some())
+    serde_json::from_slice::<Message>(data).is_ok_and(|m| m.method.is_none() && m.id.is_some())
 }
 
 #[cfg(test)]
@@ -110,18 +135,48 @@ mod tests {
     #[test]
     fn only_a_response_is_an_answer() {
         assert!(is_answer(
-            r#"{"jsonrpc":"2.0","id":3,"result":{"content":[]}}"#
+            br#"{"jsonrpc":"2.0","id":3,"result":{"content":[]}}"#
         ));
         assert!(is_answer(
-            r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32602,"message":"bad"}}"#
+            br#"{"jsonrpc":"2.0","id":"a","error":{"code":-32602,"message":"bad"}}"#
         ));
         assert!(!is_answer(
-            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}"#
+            br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}"#
         ));
         assert!(!is_answer(
-            r#"{"jsonrpc":"2.0","id":0,"method":"elicitation/create","params":{}}"#
+            br#"{"jsonrpc":"2.0","id":0,"method":"elicitation/create","params":{}}"#
         ));
-        assert!(!is_answer("not json"));
+        assert!(!is_answer(b"not json"));
+    }
+
+    fn data_of(chunk: &'static str) -> Option<String> {
+        event_data(&Bytes::from_static(chunk.as_bytes()))
+            .map(|d| String::from_utf8(d.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn one_whole_event_per_chunk_gives_its_data() {
+        // As rmcp writes them: the priming event, a message, a keep-alive comment.
+        assert_eq!(
+            data_of("data: \nid: 0/440\nretry: 3000\n\n").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            data_of("data: {\"id\":1}\nid: 0/441\n\n").as_deref(),
+            Some("{\"id\":1}")
+        );
+        assert_eq!(data_of(":ping\n\n").as_deref(), Some(""));
+        // The SSE rules: no space after the colon, several data lines, other fields.
+        assert_eq!(data_of("data:{}\n\n").as_deref(), Some("{}"));
+        assert_eq!(
+            data_of("event: message\ndata: [1,\ndata: 2]\n\n").as_deref(),
+            Some("[1,\n2]")
+        );
+        assert_eq!(data_of("datax: 1\ndata: 2\n\n").as_deref(), Some("2"));
+        // Not exactly one whole event: the stream is passed on as it is.
+        assert_eq!(data_of("data: {\"id\":1}\n"), None);
+        assert_eq!(data_of("data: 1\n\ndata: 2\n\n"), None);
+        assert_eq!(data_of("data: 1\r\n\r\n"), None);
     }
 
     #[test]
