@@ -74,11 +74,15 @@ pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
 /// event as one chunk, with `\n` line ends; anything else is left to the client to read.
 fn event_data(chunk: &Bytes) -> Option<Bytes> {
     let lines = chunk.strip_suffix(b"\n\n")?;
-    if lines.contains(&b'\r') {
+    if memchr::memchr(b'\r', lines).is_some() {
         return None;
     }
     let mut data: Vec<&[u8]> = Vec::new();
-    for line in lines.split(|b| *b == b'\n') {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', lines).chain([lines.len()]);
+    for end in ends {
+        let line = &lines[start..end];
+        start = end + 1;
         if line.is_empty() {
             return None; // a second event
         }
@@ -117,15 +121,46 @@ fn is_event_stream(response: &Response) -> bool {
         .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
-/// A JSON-RPC response (result or error): a message with no `method`. A request-wise stream
-/// carries only what concerns its request, and the answer is the last of it.
+/// A JSON-RPC response (result or error): a message with an `id` and no `method`. A
+/// request-wise stream carries only what concerns its request, and the answer is the last of
+/// it.
 fn is_answer(data: &[u8]) -> bool {
-    #[derive(Deserialize)]
-    struct Message {
-        method: Option<IgnoredAny>,
-        id: Option<IgnoredAny>,
+    match key_after_id(data) {
+        Some(key) => key == b"result" || key == b"error",
+        None => {
+            #[derive(Deserialize)]
+            struct Message {
+                method: Option<IgnoredAny>,
+                id: Option<IgnoredAny>,
+            }
+            serde_json::from_slice::<Message>(data)
+                .is_ok_and(|m| m.method.is_none() && m.id.is_some())
+        }
     }
-    serde_json::from_slice::<Message>(data).is_ok_and(|m| m.method.is_none() && m.id.is_some())
+}
+
+/// The key after the id when `data` begins as rmcp writes a message with an id:
+/// `{"jsonrpc":"2.0","id":ID,"KEY"` (`result` or `error` for a response, `method` for a
+/// request). Reading the whole answer to find its keys was a tenth of this layer's cost per
+/// call; any other shape (a notification, an escaped id, another writer) is read in full.
+fn key_after_id(data: &[u8]) -> Option<&[u8]> {
+    let id = data.strip_prefix(br#"{"jsonrpc":"2.0","id":"#)?;
+    let after_id = match id.first()? {
+        b'"' => {
+            let end = 1 + memchr::memchr(b'"', &id[1..])?;
+            if memchr::memchr(b'\\', &id[..end]).is_some() {
+                return None;
+            }
+            &id[end + 1..]
+        }
+        b'-' | b'0'..=b'9' => {
+            let end = id.iter().position(|b| !matches!(b, b'-' | b'0'..=b'9'))?;
+            &id[end..]
+        }
+        _ => return None,
+    };
+    let key = after_id.strip_prefix(b",\"")?;
+    Some(&key[..memchr::memchr(b'"', key)?])
 }
 
 #[cfg(test)]
@@ -147,6 +182,37 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":0,"method":"elicitation/create","params":{}}"#
         ));
         assert!(!is_answer(b"not json"));
+        // Other shapes than rmcp's are read in full.
+        assert!(is_answer(br#"{"id":"x","jsonrpc":"2.0","result":{}}"#));
+        assert!(!is_answer(br#"{"id":"x","method":"ping","jsonrpc":"2.0"}"#));
+        assert!(is_answer(br#"{"jsonrpc":"2.0","id":"a\"b","result":{}}"#));
+        assert!(!is_answer(br#"{"jsonrpc":"2.0","result":{}}"#));
+    }
+
+    /// The shortcut reads rmcp's own serialisation: if an rmcp upgrade changes its field
+    /// order, this fails (and the layer, reading in full, still works).
+    #[test]
+    fn rmcp_writes_the_id_before_what_the_message_is() {
+        use rmcp::model::{
+            EmptyResult, ErrorData, NumberOrString, PingRequest, RequestId, ServerJsonRpcMessage,
+            ServerRequest, ServerResult,
+        };
+        let id = |n| RequestId::from(NumberOrString::Number(n));
+        let response =
+            ServerJsonRpcMessage::response(ServerResult::EmptyResult(EmptyResult {}), id(7));
+        let error =
+            ServerJsonRpcMessage::error(ErrorData::invalid_params("bad", None), Some(id(8)));
+        let request = ServerJsonRpcMessage::request(
+            ServerRequest::PingRequest(PingRequest::default()),
+            id(9),
+        );
+        let key = |m: &ServerJsonRpcMessage| {
+            let bytes = serde_json::to_vec(m).unwrap();
+            key_after_id(&bytes).map(<[u8]>::to_vec)
+        };
+        assert_eq!(key(&response).as_deref(), Some(&b"result"[..]));
+        assert_eq!(key(&error).as_deref(), Some(&b"error"[..]));
+        assert_eq!(key(&request).as_deref(), Some(&b"method"[..]));
     }
 
     fn data_of(chunk: &'static str) -> Option<String> {
