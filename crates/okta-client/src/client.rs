@@ -222,7 +222,13 @@ impl Inner {
         let mut builder = self
             .http
             .request(method.to_reqwest(), url.clone())
-            .header(AUTHORIZATION, sensitive(&auth.authorization)?)
+            .header(
+                AUTHORIZATION,
+                match &auth.authorization_header {
+                    Some(prepared) => prepared.clone(),
+                    None => sensitive(&auth.authorization)?,
+                },
+            )
             .header(ACCEPT, accept);
         if let Some(proof) = &auth.dpop_proof {
             builder = builder.header("DPoP", sensitive(proof)?);
@@ -251,13 +257,11 @@ impl Inner {
 
 /// A header value the HTTP stack must never print (hyper and reqwest honour the flag).
 fn sensitive(secret: &okta_auth::Secret) -> Result<HeaderValue, ApiError> {
-    let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| {
+    okta_auth::sensitive_header(secret).ok_or_else(|| {
         ApiError::InvalidRequest(
             "the credentials contain characters not allowed in an HTTP header".into(),
         )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
+    })
 }
 
 fn jitter() -> Duration {

@@ -58,8 +58,12 @@ impl RequestAuthorizer for Rotating {
         } else {
             &self.good
         };
+        // Prepared, as an authorizer holding a token for many requests makes it: the request
+        // carries this header (the sandbox refuses the stale one, then takes the good one).
+        let authorization = Secret::new(format!("Bearer {}", token.expose()));
         let auth = RequestAuth {
-            authorization: Secret::new(format!("Bearer {}", token.expose())),
+            authorization_header: okta_auth::sensitive_header(&authorization),
+            authorization,
             dpop_proof: None,
         };
         Box::pin(async move { Ok(auth) })

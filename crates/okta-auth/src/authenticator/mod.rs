@@ -612,11 +612,13 @@ impl Authenticator {
             let proof = key.proof(method, url.as_str(), Some(token), nonce.as_deref())?;
             return Ok(RequestAuth {
                 authorization: Secret::new(format!("DPoP {}", token.expose())),
+                authorization_header: None,
                 dpop_proof: Some(proof),
             });
         }
         Ok(RequestAuth {
             authorization: Secret::new(format!("Bearer {}", token.expose())),
+            authorization_header: None,
             dpop_proof: None,
         })
     }

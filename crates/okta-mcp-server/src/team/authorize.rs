@@ -331,6 +331,7 @@ pub async fn callback(
         expires_at: tokens.expires_at,
         scopes: tokens.scopes.clone(),
         login: login.clone(),
+        bearer: Default::default(),
     };
     if let Err(e) = team.state.put_upstream(&claims.sub, &upstream).await {
         tracing::error!(error = %e, "could not store a person's Okta tokens");

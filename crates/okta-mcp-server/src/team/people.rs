@@ -93,6 +93,26 @@ impl Shared {
             .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
     }
 
+    /// How to authorize a request as the person: their valid Okta access token, refreshed
+    /// (once, under their lock) when due.
+    async fn request_auth(&self, user_id: &str) -> Result<RequestAuth, AuthError> {
+        let tokens = self.stored(user_id).await?;
+        if is_fresh(&tokens) {
+            // The usual case: the header made once for this stored token.
+            return Ok(RequestAuth {
+                authorization: Secret::new(format!("Bearer {}", tokens.access_token)),
+                authorization_header: tokens.bearer_header(),
+                dpop_proof: None,
+            });
+        }
+        let token = self.access_token(user_id).await?;
+        Ok(RequestAuth {
+            authorization: Secret::new(format!("Bearer {}", token.expose())),
+            authorization_header: None,
+            dpop_proof: None,
+        })
+    }
+
     /// The person's valid Okta access token, refreshed (once, under their lock) when due.
     async fn access_token(&self, user_id: &str) -> Result<Secret, AuthError> {
         let tokens = self.stored(user_id).await?;
@@ -178,6 +198,7 @@ impl Shared {
                 fresh.scopes
             },
             login: tokens.login.clone(),
+            bearer: Default::default(),
         };
         // Stored before use: a crash now loses nothing Okta has already rotated away.
         self.state
@@ -222,13 +243,7 @@ impl RequestAuthorizer for PersonAuthorizer {
         _method: &'a str,
         _url: &'a url::Url,
     ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
-        Box::pin(async move {
-            let token = self.shared.access_token(&self.user_id).await?;
-            Ok(RequestAuth {
-                authorization: Secret::new(format!("Bearer {}", token.expose())),
-                dpop_proof: None,
-            })
-        })
+        Box::pin(self.shared.request_auth(&self.user_id))
     }
 
     fn rejected<'a>(&'a self, used: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {

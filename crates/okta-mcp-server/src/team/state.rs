@@ -100,13 +100,42 @@ pub struct AccessRecord {
 }
 
 /// A person's Okta tokens (sealed at rest).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub struct UpstreamTokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub expires_at: i64,
     pub scopes: Vec<String>,
     pub login: String,
+    /// Not stored: `Bearer <access_token>` as a header value, made on the first request with
+    /// this opened record and reused while the store holds it (see `OpenedRecords`).
+    #[serde(skip)]
+    pub bearer: std::sync::OnceLock<Option<reqwest::header::HeaderValue>>,
+}
+
+/// A copy starts without the header: it may be given another access token.
+impl Clone for UpstreamTokens {
+    fn clone(&self) -> Self {
+        Self {
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            expires_at: self.expires_at,
+            scopes: self.scopes.clone(),
+            login: self.login.clone(),
+            bearer: Default::default(),
+        }
+    }
+}
+
+impl UpstreamTokens {
+    /// The `Authorization` value for the access token, checked once per record.
+    pub fn bearer_header(&self) -> Option<reqwest::header::HeaderValue> {
+        self.bearer
+            .get_or_init(|| {
+                okta_auth::sensitive_header(&Secret::new(format!("Bearer {}", self.access_token)))
+            })
+            .clone()
+    }
 }
 
 /// What a presented refresh token turned out to be.
@@ -676,4 +705,34 @@ fn grant_id_of(refresh_token: &str) -> Option<&str> {
         .strip_prefix(REFRESH_PREFIX)?
         .split_once('.')
         .map(|(id, _)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opened_records_bearer_header_is_made_once_and_never_printed() {
+        let tokens: UpstreamTokens = serde_json::from_value(serde_json::json!({
+            "access_token": "eyJ.access.sig", "refresh_token": null, "expires_at": 0,
+            "scopes": [], "login": "a@example.com"
+        }))
+        .unwrap();
+        let header = tokens.bearer_header().expect("a valid header");
+        assert_eq!(header.as_bytes(), b"Bearer eyJ.access.sig");
+        assert!(header.is_sensitive());
+        assert!(!format!("{header:?}").contains("eyJ"));
+        // The same value, not made again (it shares the first one's bytes).
+        let again = tokens.bearer_header().unwrap();
+        assert_eq!(again.as_bytes().as_ptr(), header.as_bytes().as_ptr());
+        // Never stored with the record.
+        assert!(!serde_json::to_string(&tokens).unwrap().contains("bearer"));
+        // A copy given another token makes its own header; a token no header may carry
+        // gives none (the client then says so).
+        let broken = UpstreamTokens {
+            access_token: "line\nbreak".into(),
+            ..tokens.clone()
+        };
+        assert!(broken.bearer_header().is_none());
+    }
 }
