@@ -99,26 +99,15 @@ impl Shared {
         let tokens = self.stored(user_id).await?;
         if is_fresh(&tokens) {
             // The usual case: the header made once for this stored token.
-            return Ok(RequestAuth {
-                authorization: Secret::new(format!("Bearer {}", tokens.access_token)),
-                authorization_header: tokens.bearer_header(),
-                dpop_proof: None,
-            });
+            return Ok(bearer(&tokens.access_token, tokens.bearer_header()));
         }
-        let token = self.access_token(user_id).await?;
-        Ok(RequestAuth {
-            authorization: Secret::new(format!("Bearer {}", token.expose())),
-            authorization_header: None,
-            dpop_proof: None,
-        })
+        let token = self.refresh_due(user_id).await?;
+        Ok(bearer(token.expose(), None))
     }
 
-    /// The person's valid Okta access token, refreshed (once, under their lock) when due.
-    async fn access_token(&self, user_id: &str) -> Result<Secret, AuthError> {
-        let tokens = self.stored(user_id).await?;
-        if is_fresh(&tokens) {
-            return Ok(Secret::new(tokens.access_token.clone()));
-        }
+    /// The person's access token once the stored one was found due: refreshed by this
+    /// request, or by another one here or on another replica meanwhile.
+    async fn refresh_due(&self, user_id: &str) -> Result<Secret, AuthError> {
         let flight = self.flight(user_id);
         let _held = flight.lock().await;
         // Someone in this process may have refreshed while we waited: read again.
@@ -216,6 +205,15 @@ impl Shared {
         if let Err(e) = self.state.expire_upstream_access(user_id, used).await {
             tracing::debug!(user_id, error = %e, "could not mark a refused Okta token expired");
         }
+    }
+}
+
+/// `Authorization: Bearer <token>`, with its header value when one was made already.
+fn bearer(token: &str, prepared: Option<reqwest::header::HeaderValue>) -> RequestAuth {
+    RequestAuth {
+        authorization: Secret::new(format!("Bearer {token}")),
+        authorization_header: prepared,
+        dpop_proof: None,
     }
 }
 

@@ -57,17 +57,23 @@ impl SqliteStore {
         &self,
         op: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<StoreResult<T>> {
-        let conn = self.conn.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                op(&conn, now())
-            })
-            .await
-            .map_err(|e| StoreError(format!("the store task failed: {e}")))?
-            .map_err(|e| StoreError(e.to_string()))
-        })
+        Box::pin(on_blocking_thread(self.conn.clone(), op))
     }
+}
+
+/// Runs `op` on `conn` on a blocking thread, where waiting for SQLite's locks holds up no
+/// runtime thread.
+async fn on_blocking_thread<T: Send + 'static>(
+    conn: Arc<Mutex<Connection>>,
+    op: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(move || {
+        let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+        op(&conn, now())
+    })
+    .await
+    .map_err(|e| StoreError(format!("the store task failed: {e}")))?
+    .map_err(|e| StoreError(e.to_string()))
 }
 
 fn now() -> i64 {
@@ -136,13 +142,7 @@ impl StateStore for SqliteStore {
                     done => return done.map_err(|e| StoreError(e.to_string())),
                 }
             }
-            tokio::task::spawn_blocking(move || {
-                let conn = store.lock().unwrap_or_else(|p| p.into_inner());
-                read(&conn, kind, &key, now())
-            })
-            .await
-            .map_err(|e| StoreError(format!("the store task failed: {e}")))?
-            .map_err(|e| StoreError(e.to_string()))
+            on_blocking_thread(store, move |conn, now| read(conn, kind, &key, now)).await
         })
     }
 
