@@ -97,6 +97,13 @@ impl SandboxProcess {
     }
 }
 
+impl SandboxProcess {
+    /// The sandbox's process id (for its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -178,7 +178,7 @@ pub fn render(table: &mut Table, http: &HttpBench, checks: &[Check]) {
     }
 }
 
-/// `replicas N µs (+ redis M, haproxy K)`.
+/// `replicas N µs (+ redis M, haproxy K); sandbox S, harness H (floor: S', H')`.
 fn cpu_per_call(row: &HttpRow) -> String {
     let mut text = format!("replicas {:.0} µs", row.replicas_cpu_us_per_call);
     if let Some(redis) = row.redis_cpu_us_per_call {
@@ -187,6 +187,13 @@ fn cpu_per_call(row: &HttpRow) -> String {
     if let Some(haproxy) = row.haproxy_cpu_us_per_call {
         text += &format!(", haproxy {haproxy:.0} µs");
     }
+    text += &format!(
+        "; sandbox {:.0}, harness {:.0} (floor: {:.0}, {:.0})",
+        row.sandbox_cpu_us_per_call,
+        row.harness_cpu_us_per_call,
+        row.floor_sandbox_cpu_us_per_call,
+        row.floor_harness_cpu_us_per_call
+    );
     text
 }
 
@@ -254,6 +261,10 @@ mod tests {
             replicas_cpu_us_per_call: 300.0,
             redis_cpu_us_per_call: None,
             haproxy_cpu_us_per_call: None,
+            sandbox_cpu_us_per_call: 60.0,
+            harness_cpu_us_per_call: 80.0,
+            floor_sandbox_cpu_us_per_call: 30.0,
+            floor_harness_cpu_us_per_call: 40.0,
         }
     }
 

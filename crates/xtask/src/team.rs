@@ -6,6 +6,8 @@ use crate::process::clear_okta_env;
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 use sha2::Digest;
 use std::fs::File;
@@ -256,47 +258,141 @@ pub async fn sign_in(
 pub struct McpClient {
     http: reqwest::Client,
     url: String,
-    /// `Bearer <token>`; never printed.
-    authorization: String,
-    session: Option<String>,
+    /// `Bearer <token>`, made a header value once (and marked sensitive); never printed.
+    authorization: HeaderValue,
+    session: Option<HeaderValue>,
     next_id: u64,
 }
 
+/// What [`McpClient::call_for_load`] reads of an answer: enough to tell it is the answer to
+/// the call and a success, nothing built from the rest.
+#[derive(serde::Deserialize)]
+struct AnswerHead {
+    id: Option<u64>,
+    error: Option<Value>,
+    result: Option<ResultHead>,
+}
+
+#[derive(serde::Deserialize)]
+struct ResultHead {
+    #[serde(rename = "isError", default)]
+    is_error: bool,
+    #[serde(default)]
+    content: Vec<serde::de::IgnoredAny>,
+}
+
 impl McpClient {
-    pub fn new(http: reqwest::Client, server_base: &str, access_token: &str) -> McpClient {
-        McpClient {
+    pub fn new(
+        http: reqwest::Client,
+        server_base: &str,
+        access_token: &str,
+    ) -> anyhow::Result<McpClient> {
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {access_token}"))
+            .map_err(|_| anyhow::anyhow!("the access token is not a valid header value"))?;
+        authorization.set_sensitive(true);
+        Ok(McpClient {
             http,
             url: format!("{server_base}/mcp"),
-            authorization: format!("Bearer {access_token}"),
+            authorization,
             session: None,
             next_id: 1,
+        })
+    }
+
+    /// One tools/call made as cheaply as a client can, for load: `arguments_json` is already
+    /// serialised, and the answer is checked (the call's id, no JSON-RPC error, not isError,
+    /// some content) without building it as a JSON value. The harness shares the 2 cores
+    /// with the replica it measures, so every microsecond it spends per call is taken from
+    /// the replica's share and shows up in the replica's latency.
+    pub async fn call_for_load(&mut self, tool: &str, arguments_json: &str) -> anyhow::Result<()> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments_json}}}}}"#
+        );
+        let (status, is_json, body) = self.send(body).await?;
+        if !status.is_success() {
+            bail!(
+                "POST /mcp answered {status}: {}",
+                crate::rpc::clip(&String::from_utf8_lossy(&body), 300)
+            );
         }
+        // A quick answer comes as one JSON body; one that streamed as events carries it in
+        // the `data:` line that is not a notification.
+        let head: AnswerHead = if is_json {
+            serde_json::from_slice(&body).context("the answer is not JSON-RPC")?
+        } else {
+            let text = std::str::from_utf8(&body).context("the event stream is not UTF-8")?;
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .filter_map(|d| serde_json::from_str::<AnswerHead>(d.trim()).ok())
+                .find(|a| a.id == Some(id))
+                .with_context(|| {
+                    format!(
+                        "no answer to request {id} in: {}",
+                        crate::rpc::clip(text, 300)
+                    )
+                })?
+        };
+        anyhow::ensure!(
+            head.id == Some(id),
+            "the answer is to request {:?}, not {id}",
+            head.id
+        );
+        if let Some(error) = head.error {
+            bail!("{tool}: JSON-RPC error {error}");
+        }
+        match head.result {
+            Some(result) if result.is_error => bail!(
+                "{tool} returned isError: {}",
+                crate::rpc::clip(&String::from_utf8_lossy(&body), 600)
+            ),
+            Some(result) if !result.content.is_empty() => Ok(()),
+            _ => bail!(
+                "{tool} answered without content: {}",
+                crate::rpc::clip(&String::from_utf8_lossy(&body), 300)
+            ),
+        }
+    }
+
+    /// POSTs a JSON-RPC body; returns the status, whether the answer is JSON (rather than an
+    /// event stream), and the body. Keeps the session id the server gives.
+    async fn send(&mut self, body: String) -> anyhow::Result<(StatusCode, bool, Vec<u8>)> {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header(
+                ACCEPT,
+                HeaderValue::from_static("application/json, text/event-stream"),
+            )
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(
+                "mcp-protocol-version",
+                HeaderValue::from_static(PROTOCOL_VERSION),
+            )
+            .header(AUTHORIZATION, self.authorization.clone())
+            .body(body);
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session.clone());
+        }
+        let response = request.send().await.context("POST /mcp")?;
+        let status = response.status();
+        if let Some(session) = response.headers().get("mcp-session-id") {
+            self.session = Some(session.clone());
+        }
+        let is_json = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        let body = response.bytes().await.context("reading the MCP answer")?;
+        Ok((status, is_json, body.into()))
     }
 
     /// POSTs one message; returns the JSON-RPC answer to it (from JSON or an SSE stream), or
     /// Null for a notification.
     async fn post(&mut self, message: &Value) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", PROTOCOL_VERSION)
-            .header("authorization", &self.authorization)
-            .body(message.to_string());
-        if let Some(session) = &self.session {
-            request = request.header("mcp-session-id", session);
-        }
-        let response = request.send().await.context("POST /mcp")?;
-        let status = response.status();
-        if let Some(session) = response
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok())
-        {
-            self.session = Some(session.to_owned());
-        }
-        let text = response.text().await.context("reading the MCP answer")?;
+        let (status, _, body) = self.send(message.to_string()).await?;
+        let text = String::from_utf8_lossy(&body);
         if !status.is_success() {
             bail!(
                 "POST /mcp answered {status}: {}",
@@ -344,19 +440,5 @@ impl McpClient {
         self.post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
             .await?;
         Ok(())
-    }
-
-    /// One tools/call; a result flagged isError is an error.
-    pub async fn call(&mut self, tool: &str, arguments: &Value) -> anyhow::Result<Value> {
-        let result = self
-            .request("tools/call", json!({"name": tool, "arguments": arguments}))
-            .await?;
-        if result["isError"] == true {
-            bail!(
-                "{tool} returned isError: {}",
-                crate::rpc::clip(&result.to_string(), 600)
-            );
-        }
-        Ok(result)
     }
 }

@@ -33,21 +33,40 @@ impl Hidden {
     }
 }
 
+/// Scopes a token holds, asked about one at a time: a set (the server's own token, a tool
+/// listing) or a caller's list as it came with their token (a team call asks about one tool,
+/// and sorting two dozen scopes into a set on every call cost more than the question).
+pub trait Scopes {
+    fn holds(&self, scope: &str) -> bool;
+}
+
+impl<S: Borrow<str> + Ord> Scopes for BTreeSet<S> {
+    fn holds(&self, scope: &str) -> bool {
+        self.contains(scope)
+    }
+}
+
+impl Scopes for [String] {
+    fn holds(&self, scope: &str) -> bool {
+        self.iter().any(|s| s == scope)
+    }
+}
+
 /// True when `granted` covers `required`; `okta.X.manage` implies `okta.X.read`, as in Okta.
-pub fn scope_granted<S: Borrow<str> + Ord>(granted: &BTreeSet<S>, required: &str) -> bool {
-    if granted.contains(required) {
+pub fn scope_granted<G: Scopes + ?Sized>(granted: &G, required: &str) -> bool {
+    if granted.holds(required) {
         return true;
     }
     match required.strip_suffix(".read") {
-        Some(base) => granted.contains(format!("{base}.manage").as_str()),
+        Some(base) => granted.holds(&format!("{base}.manage")),
         None => false,
     }
 }
 
-pub fn check<S: Borrow<str> + Ord>(
+pub fn check<G: Scopes + ?Sized>(
     tool: &ToolDef,
     settings: &Settings,
-    granted: &BTreeSet<S>,
+    granted: &G,
 ) -> Result<(), Hidden> {
     if let Some(scope) = tool.spec.scope
         && !scope_granted(granted, scope)
@@ -78,5 +97,25 @@ mod tests {
         assert!(!scope_granted(&granted, "okta.groups.read"));
         let read: BTreeSet<String> = ["okta.users.read".to_owned()].into();
         assert!(!scope_granted(&read, "okta.users.manage"));
+    }
+
+    #[test]
+    fn a_callers_list_answers_as_a_set_does() {
+        let list: Vec<String> = vec!["okta.groups.read".into(), "okta.users.manage".into()];
+        let set: BTreeSet<String> = list.iter().cloned().collect();
+        for scope in [
+            "okta.users.read",
+            "okta.users.manage",
+            "okta.groups.read",
+            "okta.groups.manage",
+            "okta.apps.read",
+        ] {
+            assert_eq!(
+                scope_granted(&list[..], scope),
+                scope_granted(&set, scope),
+                "{scope}"
+            );
+        }
+        assert!(!scope_granted(&list[..], "okta.groups.manage"));
     }
 }

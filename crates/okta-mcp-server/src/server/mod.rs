@@ -300,11 +300,11 @@ impl OktaMcp {
                 );
             }
         };
-        if let Err(hidden) = exposure::check(
-            tool,
-            &self.inner.settings,
-            &self.granted_for(caller.as_ref()),
-        ) {
+        let hidden = match &caller {
+            Some(caller) => exposure::check(tool, &self.inner.settings, &caller.scopes[..]),
+            None => exposure::check(tool, &self.inner.settings, &self.granted_for(None)),
+        };
+        if let Err(hidden) = hidden {
             return (
                 error_result(
                     json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),

@@ -13,7 +13,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 
 fn challenge(
     team: &Team,
@@ -146,7 +145,6 @@ pub async fn require_scopes(
 /// The first `tools/call` in the message (or batch) whose tool needs a scope the caller lacks.
 fn missing_scope(team: &Team, caller: &Caller, body: &[u8]) -> Option<(String, &'static str)> {
     let message: Value = serde_json::from_slice(body).ok()?;
-    let granted: BTreeSet<&str> = caller.scopes.iter().map(String::as_str).collect();
     let calls: Vec<&Value> = match &message {
         Value::Array(batch) => batch.iter().collect(),
         single => vec![single],
@@ -157,6 +155,6 @@ fn missing_scope(team: &Team, caller: &Caller, body: &[u8]) -> Option<(String, &
         }
         let name = call.get("params")?.get("name")?.as_str()?;
         let scope = *team.tool_scopes.get(name)?;
-        (!scope_granted(&granted, scope)).then(|| (name.to_owned(), scope))
+        (!scope_granted(&caller.scopes[..], scope)).then(|| (name.to_owned(), scope))
     })
 }

@@ -119,9 +119,7 @@ const PERMISSIONS: &[Permission] = &[
 
 /// Whether the person `user_id` may make this request, by their admin roles.
 pub fn permits(org: &Org, user_id: &str, method: &Method, path: &str) -> bool {
-    let assignments = super::admin_access::roles_of_user(org, user_id);
-    let roles: Vec<&str> = assignments
-        .iter()
+    let roles: Vec<&str> = super::admin_access::role_assignments(org, user_id)
         .filter(|a| a["status"] == "ACTIVE")
         .filter_map(|a| a["type"].as_str())
         .collect();

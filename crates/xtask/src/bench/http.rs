@@ -84,6 +84,15 @@ pub struct HttpRow {
     pub replicas_cpu_us_per_call: f64,
     pub redis_cpu_us_per_call: Option<f64>,
     pub haproxy_cpu_us_per_call: Option<f64>,
+    /// CPU per call of the two processes that stand in for what is not on a replica's
+    /// machine in a deployment (the clients, Okta) but share these 2 cores with it: the
+    /// sandbox and this harness, during the served run and during the floor's. With ten
+    /// closed-loop clients the cores are saturated, so their CPU sets the p50 as much as the
+    /// replica's does.
+    pub sandbox_cpu_us_per_call: f64,
+    pub harness_cpu_us_per_call: f64,
+    pub floor_sandbox_cpu_us_per_call: f64,
+    pub floor_harness_cpu_us_per_call: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -529,7 +538,7 @@ impl Harness<'_> {
         let people = sign_in_people(self.sandbox, &running.base, 0..CLIENTS[2]).await?;
         let mut clients = Vec::with_capacity(people.len());
         for (http, token) in people {
-            let mut client = McpClient::new(http, &running.base, &token);
+            let mut client = McpClient::new(http, &running.base, &token)?;
             client.initialize().await.context("initialize")?;
             clients.push(client);
         }
@@ -547,6 +556,10 @@ impl Harness<'_> {
             ),
         ];
         let (replica_pids, redis_pid, haproxy_pid) = running.pids();
+        let fixtures = Fixtures {
+            sandbox: self.sandbox.pid(),
+            harness: std::process::id(),
+        };
         let profiled = self.callgrind.is_some();
         for (tool, arguments, url) in cases {
             if profiled && tool != "get_user" {
@@ -562,10 +575,11 @@ impl Harness<'_> {
                     .map(|client| ToolCaller {
                         client,
                         tool,
-                        arguments: arguments.clone(),
+                        arguments: arguments.to_string(),
                     })
                     .collect();
                 let cpu_before = cpu_times(&replica_pids, redis_pid, haproxy_pid)?;
+                let fixtures_before = fixtures.cpu()?;
                 if profiled {
                     callgrind_control(&["-i", "on"], &replica_pids)?;
                 }
@@ -577,6 +591,7 @@ impl Harness<'_> {
                     callgrind_control(&["-d"], &replica_pids)?;
                 }
                 let cpu_after = cpu_times(&replica_pids, redis_pid, haproxy_pid)?;
+                let fixtures_served = fixtures.cpu()?;
                 // The clients go back for the next row, in their order, even after a failure.
                 let mut returned: Vec<McpClient> = callers.into_iter().map(|c| c.client).collect();
                 returned.append(&mut clients);
@@ -596,6 +611,7 @@ impl Harness<'_> {
                         .with_context(|| {
                             format!("the floor of {tool} with {concurrency} clients")
                         })?;
+                let fixtures_floor = fixtures.cpu()?;
                 let warmup_calls = self.plan.warmup_per_client * concurrency;
                 rows.push(row(
                     tool,
@@ -604,16 +620,21 @@ impl Harness<'_> {
                     &floor,
                     warmup_calls,
                     (cpu_before, cpu_after),
+                    [fixtures_before, fixtures_served, fixtures_floor],
                 )?);
                 let last = rows.last().expect("just pushed");
                 eprintln!(
-                    "bench:   {tool} x{concurrency}: {:.0} calls/s (floor {:.0}), p50 {:.2} ms (floor {:.2}), p99 {:.2} ms, replicas {:.0} µs CPU/call",
+                    "bench:   {tool} x{concurrency}: {:.0} calls/s (floor {:.0}), p50 {:.2} ms (floor {:.2}), p99 {:.2} ms, CPU/call: replicas {:.0} µs, sandbox {:.0} (floor {:.0}), harness {:.0} (floor {:.0})",
                     last.server_calls_per_s,
                     last.floor_calls_per_s,
                     last.server_ms.median,
                     last.floor_ms.median,
                     last.server_ms.p99,
-                    last.replicas_cpu_us_per_call
+                    last.replicas_cpu_us_per_call,
+                    last.sandbox_cpu_us_per_call,
+                    last.floor_sandbox_cpu_us_per_call,
+                    last.harness_cpu_us_per_call,
+                    last.floor_harness_cpu_us_per_call,
                 );
             }
         }
@@ -649,7 +670,7 @@ impl Harness<'_> {
                 .map(|token| {
                     let base = running.base.clone();
                     async move {
-                        let mut client = McpClient::new(team::http_client()?, &base, &token);
+                        let mut client = McpClient::new(team::http_client()?, &base, &token)?;
                         client.initialize().await.context("initialize")?;
                         anyhow::Ok(client)
                     }
@@ -729,12 +750,13 @@ async fn sign_in_people(
 struct ToolCaller {
     client: McpClient,
     tool: &'static str,
-    arguments: Value,
+    /// The arguments, serialised once.
+    arguments: String,
 }
 
 impl Call for ToolCaller {
     async fn call(&mut self) -> anyhow::Result<()> {
-        self.client.call(self.tool, &self.arguments).await.map(drop)
+        self.client.call_for_load(self.tool, &self.arguments).await
     }
 }
 
@@ -776,6 +798,19 @@ fn callgrind_control(args: &[&str], pids: &[u32]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The sandbox and this harness, whose CPU each row reports beside the replicas'.
+struct Fixtures {
+    sandbox: u32,
+    harness: u32,
+}
+
+impl Fixtures {
+    /// CPU used so far by the sandbox and by this harness.
+    fn cpu(&self) -> anyhow::Result<[Duration; 2]> {
+        Ok([load::cpu_time(self.sandbox)?, load::cpu_time(self.harness)?])
+    }
+}
+
 /// CPU used so far by the replicas (summed), redis-server and haproxy.
 type CpuTimes = (Duration, Option<Duration>, Option<Duration>);
 
@@ -802,10 +837,15 @@ fn row(
     floor: &Load,
     warmup_calls: usize,
     (before, after): (CpuTimes, CpuTimes),
+    [fixtures_before, fixtures_served, fixtures_floor]: [[Duration; 2]; 3],
 ) -> anyhow::Result<HttpRow> {
-    // The CPU snapshots bracket the warm-up too, so its calls are counted in.
+    // The CPU snapshots bracket the warm-up too, so its calls are counted in (the floor's
+    // run has as many).
     let calls = (served.latencies.len() + warmup_calls) as f64;
     let per_call = |a: Duration, b: Duration| (b.saturating_sub(a)).as_secs_f64() * 1e6 / calls;
+    let floor_calls = (floor.latencies.len() + warmup_calls) as f64;
+    let per_floor_call =
+        |a: Duration, b: Duration| (b.saturating_sub(a)).as_secs_f64() * 1e6 / floor_calls;
     let server_ms = Summary::of_durations(&served.latencies).context("no samples")?;
     let floor_ms = Summary::of_durations(&floor.latencies).context("no floor samples")?;
     Ok(HttpRow {
@@ -819,5 +859,9 @@ fn row(
         replicas_cpu_us_per_call: per_call(before.0, after.0),
         redis_cpu_us_per_call: before.1.zip(after.1).map(|(a, b)| per_call(a, b)),
         haproxy_cpu_us_per_call: before.2.zip(after.2).map(|(a, b)| per_call(a, b)),
+        sandbox_cpu_us_per_call: per_call(fixtures_before[0], fixtures_served[0]),
+        harness_cpu_us_per_call: per_call(fixtures_before[1], fixtures_served[1]),
+        floor_sandbox_cpu_us_per_call: per_floor_call(fixtures_served[0], fixtures_floor[0]),
+        floor_harness_cpu_us_per_call: per_floor_call(fixtures_served[1], fixtures_floor[1]),
     })
 }
