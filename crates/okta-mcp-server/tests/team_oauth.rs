@@ -234,7 +234,7 @@ fn tokens_this_server_did_not_issue_are_refused() {
 
         // An expired token: the clock is moved past its lifetime in the state file.
         let db = rusqlite::Connection::open(state.path().join("state.sqlite3")).unwrap();
-        db.execute("UPDATE state SET expires_at = 1 WHERE kind = 'access'", [])
+        db.execute("UPDATE records SET expires_at = 1 WHERE kind = 'access'", [])
             .unwrap();
         let mut expired = McpHttp::new(&server, Some(&person.access_token));
         let answer = expired.request("tools/list", json!({})).await;
@@ -415,7 +415,7 @@ fn restart_keeps_people_signed_in_and_sessions_revoke_ends_one_persons_access() 
     };
     let db = rusqlite::Connection::open(state.path().join("state.sqlite3")).unwrap();
     let sealed: Vec<String> = db
-        .prepare("SELECT CAST(value AS TEXT) FROM state WHERE kind = 'upstream'")
+        .prepare("SELECT CAST(value AS TEXT) FROM records WHERE kind = 'upstream'")
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()

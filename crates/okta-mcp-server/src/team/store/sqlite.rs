@@ -1,6 +1,13 @@
 //! The embedded durable state store: one SQLite file (0600, WAL), one table. Every operation
 //! is a single statement, so take-once and compare-and-swap are atomic across processes too
 //! (`sessions revoke` writes while the server runs).
+//!
+//! The table is an ordinary rowid table with a unique index on (kind, key), the value its
+//! last column. Looking a key up walks only the small index entries, then reads the one row
+//! it found. The first layout (`state`, WITHOUT ROWID) kept every value in the key's own
+//! B-tree: a sealed Okta token (some 3 KB) does not fit in a 4 KB index page, so SQLite read
+//! the overflowing values of the records it passed on the way to the one it wanted, some six
+//! file reads per MCP request. [`migrate_first_layout`] moves an old file's records over.
 
 use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -10,9 +17,13 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-    /// A second connection for `get` on the calling task: see [`SqliteStore::get`].
-    reader: Arc<Mutex<Connection>>,
+    /// Connections for `get` on the calling task, one per runtime worker, so that two
+    /// requests reading at once both stay on their tasks: see [`SqliteStore::get`].
+    readers: Arc<[Mutex<Connection>]>,
 }
+
+/// Readers at most, whatever the core count: each holds its own page cache.
+const MAX_READERS: usize = 4;
 
 impl SqliteStore {
     /// Opens (creating it 0600, its directory 0700) the store at `path`.
@@ -32,24 +43,35 @@ impl SqliteStore {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS state (
+             CREATE TABLE IF NOT EXISTS records (
+                 id INTEGER PRIMARY KEY,
                  kind TEXT NOT NULL,
                  key TEXT NOT NULL,
-                 value BLOB NOT NULL,
                  expires_at INTEGER,
-                 PRIMARY KEY (kind, key)
-             ) WITHOUT ROWID;",
+                 value BLOB NOT NULL,
+                 UNIQUE (kind, key)
+             );
+             CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)
+                 WHERE expires_at IS NOT NULL;",
         )
         .map_err(|e| fail("cannot initialise", &e))?;
-        let reader = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
-        // Never waits for a lock: a busy reader hands the read to the writer's thread, which
-        // may wait (see `get`). query_only: this connection cannot change anything.
-        reader
-            .execute_batch("PRAGMA busy_timeout = 0; PRAGMA query_only = ON;")
-            .map_err(|e| fail("cannot configure", &e))?;
+        migrate_first_layout(&conn).map_err(|e| fail("cannot move the records of", &e))?;
+        // As many as the runtime has workers (one per core by default).
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let readers = (0..workers.clamp(1, MAX_READERS))
+            .map(|_| {
+                let reader = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+                // Never waits for a lock: a busy reader hands the read to the writer's
+                // thread, which may wait (see `get`). query_only: it cannot change anything.
+                reader
+                    .execute_batch("PRAGMA busy_timeout = 0; PRAGMA query_only = ON;")
+                    .map_err(|e| fail("cannot configure", &e))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
-            reader: Arc::new(Mutex::new(reader)),
+            readers: readers.into(),
         })
     }
 
@@ -76,6 +98,38 @@ async fn on_blocking_thread<T: Send + 'static>(
     .map_err(|e| StoreError(e.to_string()))
 }
 
+/// Moves the records of the first layout (`state`, WITHOUT ROWID) into `records` and drops
+/// it, in one transaction: another process opening the file at the same time waits for it
+/// (busy timeout) and then finds nothing left to move.
+fn migrate_first_layout(conn: &Connection) -> rusqlite::Result<()> {
+    let first_layout = |conn: &Connection| {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'state'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+    };
+    if !first_layout(conn)? {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let moved = (|| {
+        if first_layout(conn)? {
+            conn.execute_batch(
+                "INSERT OR REPLACE INTO records (kind, key, expires_at, value)
+                     SELECT kind, key, expires_at, value FROM state;
+                 DROP TABLE state;",
+            )?;
+        }
+        conn.execute_batch("COMMIT")
+    })();
+    if moved.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    moved
+}
+
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -91,7 +145,7 @@ fn read(conn: &Connection, kind: Kind, key: &str, now: i64) -> rusqlite::Result<
     // Cached: compiling the statement each time was a tenth of a get_user's instructions
     // over HTTP.
     conn.prepare_cached(&format!(
-        "SELECT value FROM state WHERE kind = ?1 AND key = ?2 AND {LIVE}"
+        "SELECT value FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE}"
     ))?
     .query_row(params![kind.as_str(), key, now], |row| row.get(0))
     .optional()
@@ -115,11 +169,11 @@ impl StateStore for SqliteStore {
         self.run(move |conn, now| {
             // Expired records are swept as new ones arrive; nothing else needs a timer.
             conn.execute(
-                "DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?1",
                 params![now],
             )?;
             conn.execute(
-                "INSERT INTO state (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO records (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
                 params![kind.as_str(), key, value, expiry(now, ttl)],
             )?;
@@ -130,13 +184,14 @@ impl StateStore for SqliteStore {
     /// Every MCP request reads three records. On a blocking thread, each read cost two
     /// thread wake-ups and context switches, more CPU than the read itself (some 10 µs from
     /// a file in the page cache; a WAL reader never waits for a writer). So a read runs on
-    /// the calling task, on its own connection, and goes to a blocking thread only when that
-    /// connection is in use by another task or SQLite answers busy (recovery after a crash,
-    /// a writer in exclusive mode), where waiting must not hold up a runtime thread.
+    /// the calling task, on a reader connection that no other task is using, and goes to a
+    /// blocking thread only when every reader is in use or SQLite answers busy (recovery
+    /// after a crash, a writer in exclusive mode), where waiting must not hold up a runtime
+    /// thread.
     fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
-        let (reader, store) = (self.reader.clone(), self.conn.clone());
+        let (readers, store) = (self.readers.clone(), self.conn.clone());
         Box::pin(async move {
-            if let Ok(reader) = reader.try_lock() {
+            if let Some(reader) = readers.iter().find_map(|r| r.try_lock().ok()) {
                 match read(&reader, kind, &key, now()) {
                     Err(e) if is_busy(&e) => {}
                     done => return done.map_err(|e| StoreError(e.to_string())),
@@ -150,7 +205,7 @@ impl StateStore for SqliteStore {
         self.run(move |conn, now| {
             conn.query_row(
                 &format!(
-                    "DELETE FROM state WHERE kind = ?1 AND key = ?2 AND {LIVE} RETURNING value"
+                    "DELETE FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE} RETURNING value"
                 ),
                 params![kind.as_str(), key, now],
                 |row| row.get(0),
@@ -170,7 +225,7 @@ impl StateStore for SqliteStore {
         self.run(move |conn, now| {
             let changed = conn.execute(
                 &format!(
-                    "UPDATE state SET value = ?4, expires_at = ?5
+                    "UPDATE records SET value = ?4, expires_at = ?5
                      WHERE kind = ?1 AND key = ?2 AND {LIVE} AND value = ?6"
                 ),
                 params![kind.as_str(), key, now, new, expiry(now, ttl), expected],
@@ -182,7 +237,7 @@ impl StateStore for SqliteStore {
     fn delete(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<bool>> {
         self.run(move |conn, _| {
             let changed = conn.execute(
-                "DELETE FROM state WHERE kind = ?1 AND key = ?2",
+                "DELETE FROM records WHERE kind = ?1 AND key = ?2",
                 params![kind.as_str(), key],
             )?;
             Ok(changed == 1)
@@ -192,7 +247,7 @@ impl StateStore for SqliteStore {
     fn list(&self, kind: Kind) -> BoxFuture<StoreResult<Records>> {
         self.run(move |conn, now| {
             let mut statement = conn.prepare(
-                "SELECT key, value FROM state WHERE kind = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY key",
+                "SELECT key, value FROM records WHERE kind = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY key",
             )?;
             let rows = statement
                 .query_map(params![kind.as_str(), now], |row| {
@@ -209,9 +264,9 @@ impl StateStore for SqliteStore {
         self.run(move |conn, now| {
             // Inserted when free; taken over only when the holder's time ran out.
             let changed = conn.execute(
-                "INSERT INTO state (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO records (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-                 WHERE state.expires_at IS NOT NULL AND state.expires_at <= ?5",
+                 WHERE records.expires_at IS NOT NULL AND records.expires_at <= ?5",
                 params![
                     Kind::Lock.as_str(),
                     name,
@@ -227,7 +282,7 @@ impl StateStore for SqliteStore {
     fn unlock(&self, name: String, owner: String) -> BoxFuture<StoreResult<bool>> {
         self.run(move |conn, _| {
             let changed = conn.execute(
-                "DELETE FROM state WHERE kind = ?1 AND key = ?2 AND value = ?3",
+                "DELETE FROM records WHERE kind = ?1 AND key = ?2 AND value = ?3",
                 params![Kind::Lock.as_str(), name, owner.into_bytes()],
             )?;
             Ok(changed == 1)
@@ -361,10 +416,10 @@ mod tests {
         assert!(again.delete(Kind::Grant, "g".into()).await.unwrap());
     }
 
-    /// A read whose connection another task is using goes to the writer's connection on a
-    /// blocking thread, and still answers.
+    /// A read while other tasks use every reader connection goes to the writer's connection
+    /// on a blocking thread, and still answers.
     #[tokio::test]
-    // Holding the reader across the read is the point: the read must be answered elsewhere.
+    // Holding the readers across the read is the point: the read must be answered elsewhere.
     #[allow(clippy::await_holding_lock)]
     async fn a_read_while_the_reader_is_in_use_is_still_answered() {
         let dir = tempfile::tempdir().unwrap();
@@ -373,7 +428,7 @@ mod tests {
             .put(Kind::Grant, "g".into(), b"v1".to_vec(), None)
             .await
             .unwrap();
-        let in_use = store.reader.lock().unwrap();
+        let in_use: Vec<_> = store.readers.iter().map(|r| r.lock().unwrap()).collect();
         let value = store.get(Kind::Grant, "g".into()).await.unwrap();
         assert_eq!(value.as_deref(), Some(&b"v1"[..]));
         drop(in_use);
@@ -397,5 +452,88 @@ mod tests {
             .unwrap();
         let locked = reader.query_row("SELECT count(*) FROM t", [], |_| Ok(()));
         assert!(locked.as_ref().is_err_and(is_busy), "{locked:?}");
+    }
+
+    /// A file written by the first layout (`state`, WITHOUT ROWID) opens with its records,
+    /// live ones readable and expired ones still expired, and the old table gone.
+    #[tokio::test]
+    async fn a_file_of_the_first_layout_keeps_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite3");
+        let sealed = vec![7u8; 3300];
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE state (
+                     kind TEXT NOT NULL,
+                     key TEXT NOT NULL,
+                     value BLOB NOT NULL,
+                     expires_at INTEGER,
+                     PRIMARY KEY (kind, key)
+                 ) WITHOUT ROWID;",
+            )
+            .unwrap();
+            let insert = "INSERT INTO state (kind, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)";
+            old.execute(insert, params!["upstream", "person", sealed, None::<i64>])
+                .unwrap();
+            old.execute(
+                insert,
+                params!["grant", "g", b"kept".to_vec(), now() + 3600],
+            )
+            .unwrap();
+            old.execute(insert, params!["grant", "old", b"gone".to_vec(), 1])
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let get = |kind, key: &str| store.get(kind, key.to_owned());
+        assert_eq!(get(Kind::Upstream, "person").await.unwrap(), Some(sealed));
+        assert_eq!(
+            get(Kind::Grant, "g").await.unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
+        assert_eq!(get(Kind::Grant, "old").await.unwrap(), None);
+        let tables: Vec<String> = store.readers[0]
+            .lock()
+            .unwrap()
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(tables, ["records"]);
+        drop(store);
+        // Opening it again finds nothing left to move.
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            again.get(Kind::Grant, "g".into()).await.unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
+    }
+
+    /// A read finds its row through the (kind, key) index, whose entries hold no values: a
+    /// lookup must not walk past other records' values (see the module's note).
+    #[test]
+    fn a_read_searches_the_key_index_not_the_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap();
+        let reader = store.readers[0].lock().unwrap();
+        let plan: Vec<String> = reader
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT value FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE}"
+            ))
+            .unwrap()
+            .query_map(params!["grant", "g", 0], |row| row.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(
+            plan[0].starts_with(
+                "SEARCH records USING INDEX sqlite_autoindex_records_1 (kind=? AND key=?)"
+            ),
+            "{plan:?}"
+        );
     }
 }
