@@ -89,9 +89,22 @@ pub fn paginate_refs(
     after: Option<&Cursor>,
     limit: usize,
 ) -> Page {
+    paginate_view(items, descending, after, limit, Value::clone)
+}
+
+/// Like [`paginate_refs`], each item on the page made by `view` (the form a collection
+/// shows it in). Copying every user of the org to show twenty was most of what a user
+/// listing cost.
+pub fn paginate_view(
+    items: Vec<(Cursor, &Value)>,
+    descending: bool,
+    after: Option<&Cursor>,
+    limit: usize,
+    view: impl Fn(&Value) -> Value,
+) -> Page {
     let (items, next) = select(items, descending, after, limit);
     Page {
-        items: items.into_iter().cloned().collect(),
+        items: items.into_iter().map(view).collect(),
         next,
     }
 }

@@ -22,6 +22,18 @@ pub fn unpaged(state: &AppState, path: &str, query: &Query, items: Vec<Value>) -
 }
 
 /// Cursor key for id-ordered listings.
+/// [`by_id`] for an item that is not copied until it is on the page.
+pub fn by_id_ref(value: &Value) -> (Cursor, &Value) {
+    let id = value["id"].as_str().unwrap_or_default().to_owned();
+    (
+        Cursor {
+            sort: String::new(),
+            id,
+        },
+        value,
+    )
+}
+
 pub fn by_id(value: Value) -> (Cursor, Value) {
     let id = value["id"].as_str().unwrap_or_default().to_owned();
     (

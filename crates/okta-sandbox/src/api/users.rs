@@ -3,7 +3,7 @@
 
 use super::audit::{self, Audit};
 use super::keep;
-use super::paging::{LimitRule, paginate, parse_limit};
+use super::paging::{LimitRule, paginate, paginate_view, parse_limit};
 use super::respond::{self, JsonBody};
 use super::{AppState, Query};
 use crate::error::ApiError;
@@ -86,10 +86,15 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
             .users
             .values()
             .filter(|u| filter::matches(&expr, u, false))
-            .map(links::collection_view)
-            .map(respond::by_id)
+            .map(respond::by_id_ref)
             .collect();
-        let page = paginate(matched, false, respond::after(&query)?.as_ref(), limit);
+        let page = paginate_view(
+            matched,
+            false,
+            respond::after(&query)?.as_ref(),
+            limit,
+            links::collection_view,
+        );
         return Ok(respond::page(&state, PATH, &query, page));
     }
     if let Some(q) = query.non_empty("q") {
@@ -108,10 +113,15 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
         .users
         .values()
         .filter(|u| u["status"] != "DEPROVISIONED")
-        .map(links::collection_view)
-        .map(respond::by_id)
+        .map(respond::by_id_ref)
         .collect();
-    let page = paginate(listed, false, respond::after(&query)?.as_ref(), limit);
+    let page = paginate_view(
+        listed,
+        false,
+        respond::after(&query)?.as_ref(),
+        limit,
+        links::collection_view,
+    );
     Ok(respond::page(&state, PATH, &query, page))
 }
 
