@@ -6,7 +6,7 @@
 //! here: once as they are, once escaped as a JSON string, never copied into a bigger whole.
 
 use serde_json::Value;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 /// Compact JSON text of one value, as a sequence of byte parts.
 #[derive(Default)]
@@ -48,15 +48,19 @@ impl RenderedJson {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// A tree of the value, for the places that need one (the HTTP transport, `call`).
+    /// A tree of the value, for the places that need one (a dry run's plan). Parsed from the
+    /// parts joined: serde_json reads a reader a byte at a time, and through a chain of one
+    /// reader per part that cost more than everything else a listing does.
     pub fn to_value(&self) -> serde_json::Result<Value> {
-        let reader = self
-            .parts
-            .iter()
-            .fold(Box::new(io::empty()) as Box<dyn Read>, |chain, part| {
-                Box::new(chain.chain(part.as_slice()))
-            });
-        serde_json::from_reader(reader)
+        serde_json::from_slice(&self.parts.concat())
+    }
+
+    /// The JSON text in one string and the tree read from it, for a result the SDK
+    /// serialises (the HTTP transport, `call`), which wants both.
+    pub fn into_text_and_value(self) -> serde_json::Result<(String, Value)> {
+        let text = self.into_text();
+        let value = serde_json::from_str(&text)?;
+        Ok((text, value))
     }
 }
 
@@ -132,7 +136,9 @@ mod tests {
             serde_json::to_string(&value.to_string()).unwrap()
         );
         assert_eq!(r.to_value().unwrap(), value);
-        assert_eq!(r.into_text(), value.to_string());
+        let (text, back) = r.into_text_and_value().unwrap();
+        assert_eq!(text, value.to_string());
+        assert_eq!(back, value);
     }
 
     #[test]
@@ -140,5 +146,8 @@ mod tests {
         let r = RenderedJson::from_parts(vec![b"{\"a\":".to_vec(), Vec::new(), b"1}".to_vec()]);
         assert_eq!(r.to_value().unwrap(), json!({"a": 1}));
         assert_eq!(format!("{r:?}"), "RenderedJson(7 bytes)");
+        let (text, value) = r.into_text_and_value().unwrap();
+        assert_eq!(text, r#"{"a":1}"#);
+        assert_eq!(value, json!({"a": 1}));
     }
 }

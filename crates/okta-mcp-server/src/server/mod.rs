@@ -559,11 +559,11 @@ impl ToolAnswer {
             ToolAnswer::Response(response) => return Ok(response),
             ToolAnswer::Rendered(json) => json,
         };
-        let value = json.to_value().map_err(|e| {
+        let (text, value) = json.into_text_and_value().map_err(|e| {
             tracing::error!(error = %e, "a rendered result is not valid JSON");
             ErrorData::internal_error(format!("the result could not be read back: {e}"), None)
         })?;
-        let mut result = CallToolResult::success(vec![ContentBlock::text(json.into_text())]);
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(value);
         Ok(result.into())
     }
