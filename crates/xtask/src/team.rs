@@ -281,6 +281,24 @@ struct ResultHead {
     content: Vec<serde::de::IgnoredAny>,
 }
 
+/// The answer in an event stream: the first `data:` line that reads as `T` and is `answer`.
+fn answer_in_events<T: serde::de::DeserializeOwned>(
+    text: &str,
+    id: impl std::fmt::Display,
+    answer: impl Fn(&T) -> bool,
+) -> anyhow::Result<T> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<T>(d.trim()).ok())
+        .find(answer)
+        .with_context(|| {
+            format!(
+                "no answer to request {id} in: {}",
+                crate::rpc::clip(text, 300)
+            )
+        })
+}
+
 impl McpClient {
     pub fn new(
         http: reqwest::Client,
@@ -323,16 +341,7 @@ impl McpClient {
             serde_json::from_slice(&body).context("the answer is not JSON-RPC")?
         } else {
             let text = std::str::from_utf8(&body).context("the event stream is not UTF-8")?;
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .filter_map(|d| serde_json::from_str::<AnswerHead>(d.trim()).ok())
-                .find(|a| a.id == Some(id))
-                .with_context(|| {
-                    format!(
-                        "no answer to request {id} in: {}",
-                        crate::rpc::clip(text, 300)
-                    )
-                })?
+            answer_in_events(text, id, |a: &AnswerHead| a.id == Some(id))?
         };
         anyhow::ensure!(
             head.id == Some(id),
@@ -405,16 +414,7 @@ impl McpClient {
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
             return Ok(v);
         }
-        text.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-            .find(|v| v.get("id") == Some(id))
-            .with_context(|| {
-                format!(
-                    "no answer to request {id} in: {}",
-                    crate::rpc::clip(&text, 300)
-                )
-            })
+        answer_in_events(&text, id, |v: &Value| v.get("id") == Some(id))
     }
 
     async fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {

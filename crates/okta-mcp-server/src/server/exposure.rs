@@ -2,12 +2,15 @@
 
 use crate::settings::Settings;
 use crate::tools::ToolDef;
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 
-/// Scopes held, owned (the server's own token) or borrowed from a caller (team mode, where
-/// they are looked up on every call and are not worth copying).
-pub type Granted<'a> = BTreeSet<Cow<'a, str>>;
+/// Scopes held: the server's own token's, or a caller's as they came with their token (team
+/// mode, where they are asked about on every call and are not worth copying or sorting).
+pub enum Granted<'a> {
+    Own(BTreeSet<String>),
+    Caller(&'a [String]),
+}
 
 /// Why a tool is hidden; the text is what a caller of a hidden tool is told.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +52,15 @@ impl<S: Borrow<str> + Ord> Scopes for BTreeSet<S> {
 impl Scopes for [String] {
     fn holds(&self, scope: &str) -> bool {
         self.iter().any(|s| s == scope)
+    }
+}
+
+impl Scopes for Granted<'_> {
+    fn holds(&self, scope: &str) -> bool {
+        match self {
+            Granted::Own(set) => set.holds(scope),
+            Granted::Caller(list) => list.holds(scope),
+        }
     }
 }
 
@@ -113,6 +125,11 @@ mod tests {
             assert_eq!(
                 scope_granted(&list[..], scope),
                 scope_granted(&set, scope),
+                "{scope}"
+            );
+            assert_eq!(
+                scope_granted(&Granted::Caller(&list), scope),
+                scope_granted(&Granted::Own(set.clone()), scope),
                 "{scope}"
             );
         }

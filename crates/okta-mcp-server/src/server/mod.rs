@@ -107,16 +107,8 @@ impl OktaMcp {
     /// The scopes that decide what `caller` sees: theirs in team mode, else the server's.
     pub(crate) fn granted_for<'a>(&self, caller: Option<&'a Caller>) -> exposure::Granted<'a> {
         match caller {
-            Some(caller) => caller
-                .scopes
-                .iter()
-                .map(|s| std::borrow::Cow::Borrowed(s.as_str()))
-                .collect(),
-            None => self
-                .granted_scopes()
-                .into_iter()
-                .map(std::borrow::Cow::Owned)
-                .collect(),
+            Some(caller) => exposure::Granted::Caller(&caller.scopes),
+            None => exposure::Granted::Own(self.granted_scopes()),
         }
     }
 
@@ -300,11 +292,11 @@ impl OktaMcp {
                 );
             }
         };
-        let hidden = match &caller {
-            Some(caller) => exposure::check(tool, &self.inner.settings, &caller.scopes[..]),
-            None => exposure::check(tool, &self.inner.settings, &self.granted_for(None)),
-        };
-        if let Err(hidden) = hidden {
+        if let Err(hidden) = exposure::check(
+            tool,
+            &self.inner.settings,
+            &self.granted_for(caller.as_ref()),
+        ) {
             return (
                 error_result(
                     json!({"error": "tool_unavailable", "tool": name, "message": hidden.explain(name)}),

@@ -22,27 +22,20 @@ pub fn unpaged(state: &AppState, path: &str, query: &Query, items: Vec<Value>) -
 }
 
 /// Cursor key for id-ordered listings.
-/// [`by_id`] for an item that is not copied until it is on the page.
-pub fn by_id_ref(value: &Value) -> (Cursor, &Value) {
-    let id = value["id"].as_str().unwrap_or_default().to_owned();
-    (
-        Cursor {
-            sort: String::new(),
-            id,
-        },
-        value,
-    )
+pub fn by_id(value: Value) -> (Cursor, Value) {
+    (id_cursor(&value), value)
 }
 
-pub fn by_id(value: Value) -> (Cursor, Value) {
-    let id = value["id"].as_str().unwrap_or_default().to_owned();
-    (
-        Cursor {
-            sort: String::new(),
-            id,
-        },
-        value,
-    )
+/// [`by_id`] for an item that is not copied until it is on the page.
+pub fn by_id_ref(value: &Value) -> (Cursor, &Value) {
+    (id_cursor(value), value)
+}
+
+fn id_cursor(value: &Value) -> Cursor {
+    Cursor {
+        sort: String::new(),
+        id: value["id"].as_str().unwrap_or_default().to_owned(),
+    }
 }
 
 /// Cursor key ordered by the string form of `path` (for `sortBy`), then id.

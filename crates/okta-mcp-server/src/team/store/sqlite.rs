@@ -10,7 +10,7 @@
 //! file reads per MCP request. [`migrate_first_layout`] moves an old file's records over.
 
 use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,7 +22,7 @@ pub struct SqliteStore {
     readers: Arc<[Mutex<Connection>]>,
 }
 
-/// Readers at most, whatever the core count: each holds its own page cache.
+/// Readers at most, whatever the worker count: each holds its own page cache.
 const MAX_READERS: usize = 4;
 
 impl SqliteStore {
@@ -37,7 +37,7 @@ impl SqliteStore {
             create_private_dir(dir).map_err(|e| fail("cannot create the directory of", &e))?;
         }
         create_private_file(path).map_err(|e| fail("cannot create", &e))?;
-        let conn = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+        let mut conn = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|e| fail("cannot configure", &e))?;
         conn.execute_batch(
@@ -55,9 +55,10 @@ impl SqliteStore {
                  WHERE expires_at IS NOT NULL;",
         )
         .map_err(|e| fail("cannot initialise", &e))?;
-        migrate_first_layout(&conn).map_err(|e| fail("cannot move the records of", &e))?;
-        // As many as the runtime has workers (one per core by default).
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        migrate_first_layout(&mut conn).map_err(|e| fail("cannot move the records of", &e))?;
+        // As many as the runtime that will call `get` has workers.
+        let workers =
+            tokio::runtime::Handle::try_current().map_or(1, |h| h.metrics().num_workers());
         let readers = (0..workers.clamp(1, MAX_READERS))
             .map(|_| {
                 let reader = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
@@ -101,7 +102,7 @@ async fn on_blocking_thread<T: Send + 'static>(
 /// Moves the records of the first layout (`state`, WITHOUT ROWID) into `records` and drops
 /// it, in one transaction: another process opening the file at the same time waits for it
 /// (busy timeout) and then finds nothing left to move.
-fn migrate_first_layout(conn: &Connection) -> rusqlite::Result<()> {
+fn migrate_first_layout(conn: &mut Connection) -> rusqlite::Result<()> {
     let first_layout = |conn: &Connection| {
         conn.query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'state'",
@@ -113,21 +114,16 @@ fn migrate_first_layout(conn: &Connection) -> rusqlite::Result<()> {
     if !first_layout(conn)? {
         return Ok(());
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let moved = (|| {
-        if first_layout(conn)? {
-            conn.execute_batch(
-                "INSERT OR REPLACE INTO records (kind, key, expires_at, value)
-                     SELECT kind, key, expires_at, value FROM state;
-                 DROP TABLE state;",
-            )?;
-        }
-        conn.execute_batch("COMMIT")
-    })();
-    if moved.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+    // Rolled back if anything fails before the commit.
+    let moving = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if first_layout(&moving)? {
+        moving.execute_batch(
+            "INSERT OR REPLACE INTO records (kind, key, expires_at, value)
+                 SELECT kind, key, expires_at, value FROM state;
+             DROP TABLE state;",
+        )?;
     }
-    moved
+    moving.commit()
 }
 
 fn now() -> i64 {
