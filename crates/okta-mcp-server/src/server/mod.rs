@@ -575,11 +575,26 @@ pub fn success_result(value: Value) -> CallToolResult {
         Value::Object(_) => value,
         other => json!({"result": other}),
     };
-    CallToolResult::structured(value)
+    structured(value, false)
 }
 
 pub fn error_result(value: Value) -> CallToolResult {
-    CallToolResult::structured_error(value)
+    structured(value, true)
+}
+
+/// rmcp's `CallToolResult::structured`, with the text block written by `serde_json::to_string`
+/// rather than `Value`'s `Display`: the same compact JSON, but `Display` goes through
+/// `fmt::Write` a token at a time, which was a sixth of the cost of answering a get_user.
+fn structured(value: Value, is_error: bool) -> CallToolResult {
+    // Serialising a `Value` cannot fail (its keys are strings and its numbers finite).
+    let text = serde_json::to_string(&value).unwrap_or_default();
+    let mut result = if is_error {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    result.structured_content = Some(value);
+    result
 }
 
 impl ServerHandler for OktaMcp {

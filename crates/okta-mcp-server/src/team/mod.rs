@@ -31,6 +31,7 @@ use okta_client::OktaClient;
 use state::State;
 use std::collections::HashMap;
 use std::sync::Arc;
+use tower_layer::Layer;
 
 /// Path of the MCP endpoint under the public URL.
 pub const MCP_PATH: &str = "/mcp";
@@ -181,16 +182,19 @@ impl Team {
 
     /// `mcp` behind the bearer check (layered outside the front's admission, which then
     /// counts calls per caller).
-    pub fn protect(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
-        mcp.layer(axum::middleware::from_fn_with_state(self, bearer::require))
+    pub fn protect<S: crate::server::http::McpService>(
+        self: Arc<Self>,
+        mcp: S,
+    ) -> impl crate::server::http::McpService {
+        axum::middleware::from_fn_with_state(self, bearer::require).layer(mcp)
     }
 
     /// The tool scope check (layered inside the front's admission, which bounds the body).
-    pub fn check_scopes(self: Arc<Self>, mcp: axum::Router) -> axum::Router {
-        mcp.layer(axum::middleware::from_fn_with_state(
-            self,
-            bearer::require_scopes,
-        ))
+    pub fn check_scopes<S: crate::server::http::McpService>(
+        self: Arc<Self>,
+        mcp: S,
+    ) -> impl crate::server::http::McpService {
+        axum::middleware::from_fn_with_state(self, bearer::require_scopes).layer(mcp)
     }
 
     /// The OAuth endpoints: discovery, registration, sign-in, tokens, revocation.
