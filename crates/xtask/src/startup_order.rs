@@ -8,9 +8,10 @@
 //!
 //! `--check` is the guard CI runs after its release build: names change with code,
 //! dependency, feature and toolchain changes, the linker skips the ones it no longer finds
-//! without a word, and idle RSS creeps up (fresh 7.0-7.4 MiB; 75% of the names left,
-//! 9.3-9.8 MiB; 62%, 11.0 MiB; none, 12.9 MiB; the benchmark's target is 10 MiB). It fails
-//! when fewer than [`PRESENT_AT_LEAST_PERCENT`] of the listed names are in the binary.
+//! without a word, and idle RSS creeps up (with opt-level "s": fresh 7.0-7.4 MiB; 75% of the
+//! names left, 9.3-9.8 MiB; 62%, 11.0 MiB; none, 12.9 MiB. With opt-level 3, whose code is
+//! larger: fresh 9.3 MiB, none 17.6 MiB; the benchmark's target is 10 MiB). It fails when
+//! fewer than [`PRESENT_AT_LEAST_PERCENT`] of the listed names are in the binary.
 
 use crate::bench::{build_server, management_scopes, server_env};
 use crate::process::{SandboxProcess, ServerProcess};
@@ -28,14 +29,14 @@ pub fn default_path() -> PathBuf {
 
 /// The share of listed names the release binary must still have for `--check` to pass. A
 /// few go with any change (inlined, renamed); below this idle RSS heads for its target.
-pub const PRESENT_AT_LEAST_PERCENT: usize = 80;
+pub const PRESENT_AT_LEAST_PERCENT: usize = 90;
 
 /// What the list file says about itself, above the names (lld skips `#` lines).
 const HEADER: &str = "\
 # Start-up link order: the functions the release server runs from spawn to its tools/list
 # answer, placed first by the linker (build.rs) so start-up touches few 64 KiB blocks of code.
 # Made by `cargo run -p xtask -- startup-order`; CI runs `startup-order --check`,
-# which fails when fewer than 80% of these names are in the release binary.
+# which fails when fewer than 90% of these names are in the release binary.
 ";
 
 /// The function names a list file holds (comments and blank lines skipped).
@@ -248,8 +249,8 @@ mod tests {
             listed_names(&text),
             ["_RNvCs1_3foo4main", "_ZN3foo3bar17h0123456789abcdefE"]
         );
-        assert!(holds(100, 100) && holds(80, 100));
-        assert!(!holds(79, 100) && !holds(0, 0));
+        assert!(holds(100, 100) && holds(90, 100));
+        assert!(!holds(89, 100) && !holds(0, 0));
         assert_eq!(percent(62, 100), 62);
         assert!(HEADER.contains(&format!("{PRESENT_AT_LEAST_PERCENT}%")));
     }
