@@ -6,7 +6,7 @@ use crate::link;
 use crate::ratelimit::{self, Limiter};
 use crate::transport::{self, BodyError};
 use crate::upload::Payload;
-use crate::{ApiError, ClientConfig, Method, OktaErrorBody, RateLimit};
+use crate::{ApiError, ClientConfig, Links, Method, OktaErrorBody, RateLimit};
 use okta_auth::RequestAuthorizer;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK, RETRY_AFTER};
 use serde_json::Value;
@@ -288,7 +288,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl Fetched {
     /// The body as JSON; `Value::Null` when it is empty (204).
     pub fn json(&self) -> Result<Value, ApiError> {
-        decode_json(&self.what, self.status, &self.body)
+        self.json_with(Links::Keep)
+    }
+
+    /// [`Fetched::json`], with or without the `_links` objects.
+    pub fn json_with(&self, links: Links) -> Result<Value, ApiError> {
+        decode_json(&self.what, self.status, &self.body, links)
     }
 
     /// The body as a list of `T`: empty for an empty or `null` body, an error naming what
@@ -312,11 +317,15 @@ impl Fetched {
     }
 }
 
-fn decode_json(what: &str, status: u16, bytes: &[u8]) -> Result<Value, ApiError> {
+fn decode_json(what: &str, status: u16, bytes: &[u8], links: Links) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(bytes).map_err(|e| decode_error(what, status, bytes.len(), &e))
+    match links {
+        Links::Keep => serde_json::from_slice(bytes),
+        Links::Drop => crate::without_links::from_slice(bytes),
+    }
+    .map_err(|e| decode_error(what, status, bytes.len(), &e))
 }
 
 fn decode_error(what: &str, status: u16, len: usize, e: &serde_json::Error) -> ApiError {
@@ -373,14 +382,17 @@ mod tests {
 
     #[test]
     fn json_decoding_says_what_is_wrong() {
-        assert_eq!(decode_json("GET /x", 204, b"").unwrap(), Value::Null);
         assert_eq!(
-            decode_json("GET /x", 200, b"[1]").unwrap(),
+            decode_json("GET /x", 204, b"", Links::Keep).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode_json("GET /x", 200, b"[1]", Links::Keep).unwrap(),
             serde_json::json!([1])
         );
-        let truncated = decode_json("GET /x", 200, br#"[{"id":"00u1","#).unwrap_err();
+        let truncated = decode_json("GET /x", 200, br#"[{"id":"00u1","#, Links::Keep).unwrap_err();
         assert!(truncated.to_string().contains("truncated"), "{truncated}");
-        let garbage = decode_json("GET /x", 200, b"<html>").unwrap_err();
+        let garbage = decode_json("GET /x", 200, b"<html>", Links::Keep).unwrap_err();
         assert!(garbage.to_string().contains("not valid JSON"), "{garbage}");
     }
 

@@ -240,7 +240,8 @@ pub async fn object(
     request: ApiRequest,
     fields: Option<&Fields>,
 ) -> Result<Value, ToolError> {
-    let response = ctx.client.send(request).await?;
+    // `shape` drops the links: they are not read at all.
+    let response = ctx.client.send(request.without_links()).await?;
     Ok(field_selection::shape(response.body, fields))
 }
 

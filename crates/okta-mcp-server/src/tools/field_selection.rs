@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 pub fn compact(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            map.remove("_links");
+            // Order kept (`remove` would move the last key into the gap), as when the links
+            // are left out while reading (`okta_client::Links::Drop`).
+            map.shift_remove("_links");
             map.retain(|_, v| {
                 compact(v);
                 !(v.is_null() || matches!(v, Value::Object(m) if m.is_empty()))

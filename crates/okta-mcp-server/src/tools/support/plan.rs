@@ -238,6 +238,7 @@ mod tests {
             body,
             idempotent: true,
             upload: None,
+            links: okta_client::Links::Keep,
         };
         PlannedRequest::of(&request)
     }
