@@ -182,8 +182,9 @@ fn router(
     let one_person = middleware::from_fn_with_state(front.clone(), one_person_per_session);
     let (mcp, oauth) = match &team {
         Some(team) => {
-            let checked = admission.layer(team.clone().check_scopes(quick));
-            let protected = team.clone().protect(one_person.layer(checked));
+            let scopes = middleware::from_fn_with_state(team.clone(), crate::team::require_scopes);
+            let bearer = middleware::from_fn_with_state(team.clone(), crate::team::require_bearer);
+            let protected = bearer.layer(one_person.layer(admission.layer(scopes.layer(quick))));
             (at_mcp_path(protected), team.clone().routes())
         }
         None => (
@@ -208,34 +209,16 @@ fn router(
         .route(READY_PATH, get(move || ready(front.clone(), store.clone())))
 }
 
-/// What `/mcp` is served by: a request in, a response out, as axum routes need it.
-pub trait McpService:
-    tower_service::Service<
-        Request,
-        Response = Response,
-        Error = std::convert::Infallible,
-        Future: Send + 'static,
-    > + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
-
-impl<S> McpService for S where
-    S: tower_service::Service<
-            Request,
-            Response = Response,
-            Error = std::convert::Infallible,
-            Future: Send + 'static,
-        > + Clone
+/// `/mcp`'s stack, under its path.
+fn at_mcp_path<S>(service: S) -> axum::Router
+where
+    S: tower_service::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
         + Send
         + Sync
-        + 'static
+        + 'static,
+    S::Future: Send + 'static,
 {
-}
-
-fn at_mcp_path(service: impl McpService) -> axum::Router {
     axum::Router::new().nest_service(MCP_PATH, service)
 }
 

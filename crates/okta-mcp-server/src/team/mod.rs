@@ -22,6 +22,11 @@ pub mod state;
 pub mod store;
 mod token;
 
+/// The checks in front of `/mcp` (layered by the HTTP front): the bearer check, outside the
+/// front's admission (which then counts calls per caller), and the tool scope check, inside
+/// it (admission bounds the body that check reads).
+pub use bearer::{require as require_bearer, require_scopes};
+
 use crate::audit::{AuditJournal, AuditRecord, EventKind};
 use crate::caller::Caller;
 use crate::settings::{Credentials, Settings};
@@ -31,7 +36,6 @@ use okta_client::OktaClient;
 use state::State;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tower_layer::Layer;
 
 /// Path of the MCP endpoint under the public URL.
 pub const MCP_PATH: &str = "/mcp";
@@ -178,23 +182,6 @@ impl Team {
 
     fn resource_metadata_url(&self) -> String {
         format!("{}{RESOURCE_METADATA_PATH}{MCP_PATH}", self.issuer)
-    }
-
-    /// `mcp` behind the bearer check (layered outside the front's admission, which then
-    /// counts calls per caller).
-    pub fn protect<S: crate::server::http::McpService>(
-        self: Arc<Self>,
-        mcp: S,
-    ) -> impl crate::server::http::McpService {
-        axum::middleware::from_fn_with_state(self, bearer::require).layer(mcp)
-    }
-
-    /// The tool scope check (layered inside the front's admission, which bounds the body).
-    pub fn check_scopes<S: crate::server::http::McpService>(
-        self: Arc<Self>,
-        mcp: S,
-    ) -> impl crate::server::http::McpService {
-        axum::middleware::from_fn_with_state(self, bearer::require_scopes).layer(mcp)
     }
 
     /// The OAuth endpoints: discovery, registration, sign-in, tokens, revocation.
