@@ -584,7 +584,7 @@ pub fn error_result(value: Value) -> CallToolResult {
 
 /// rmcp's `CallToolResult::structured`, with the text block written by `serde_json::to_string`
 /// rather than `Value`'s `Display`: the same compact JSON, but `Display` goes through
-/// `fmt::Write` a token at a time, which was a sixth of the cost of answering a get_user.
+/// `fmt::Write` a token at a time (a get_user over HTTP: 44k instructions of 700k, now 32k).
 fn structured(value: Value, is_error: bool) -> CallToolResult {
     // Serialising a `Value` cannot fail (its keys are strings and its numbers finite).
     let text = serde_json::to_string(&value).unwrap_or_default();
