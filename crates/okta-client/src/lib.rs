@@ -45,6 +45,7 @@ pub use ratelimit::{
 };
 pub use transport::USER_AGENT;
 pub use upload::Upload;
+pub use without_links::from_slice as json_without_links;
 
 use futures::stream::BoxStream;
 use okta_auth::RequestAuthorizer;

@@ -112,9 +112,10 @@ impl RenderedItems {
     }
 }
 
-/// Parses one raw item and shapes it (compact, then the `fields` projection).
+/// Parses one raw item and shapes it (compact, then the `fields` projection). The item is
+/// read without its `_links`, which the shaping drops: they are never built.
 pub fn shape_raw(raw: &RawValue, fields: Option<&Fields>) -> Result<Value, ToolError> {
-    let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+    let value = okta_client::json_without_links(raw.get().as_bytes()).map_err(|e| {
         ToolError::Api(ApiError::Decode(format!(
             "an item of the response is not valid JSON: {e}"
         )))
