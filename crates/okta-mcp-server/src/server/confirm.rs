@@ -288,7 +288,7 @@ fn respond(result: CallToolResult) -> Decision {
 }
 
 fn cancelled(tool: &str, why: &str) -> CallToolResult {
-    CallToolResult::structured(cancelled_answer(tool, why))
+    super::success_result(cancelled_answer(tool, why))
 }
 
 /// The structured answer of a call the user did not confirm: a success result of the tool,
@@ -326,7 +326,7 @@ async fn needs_confirmation(
     } else {
         "Run the command again with \"confirm\": true in the arguments to go ahead.".to_string()
     };
-    respond(CallToolResult::structured(confirmation_answer(
+    respond(super::success_result(confirmation_answer(
         name, question, how,
     )))
 }

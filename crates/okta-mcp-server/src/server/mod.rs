@@ -555,9 +555,7 @@ impl ToolAnswer {
             tracing::error!(error = %e, "a rendered result is not valid JSON");
             ErrorData::internal_error(format!("the result could not be read back: {e}"), None)
         })?;
-        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-        result.structured_content = Some(value);
-        Ok(result.into())
+        Ok(with_text(text, value, false).into())
     }
 }
 
@@ -588,6 +586,11 @@ pub fn error_result(value: Value) -> CallToolResult {
 fn structured(value: Value, is_error: bool) -> CallToolResult {
     // Serialising a `Value` cannot fail (its keys are strings and its numbers finite).
     let text = serde_json::to_string(&value).unwrap_or_default();
+    with_text(text, value, is_error)
+}
+
+/// A structured result whose text block is `text`, the compact JSON of `value`.
+fn with_text(text: String, value: Value, is_error: bool) -> CallToolResult {
     let mut result = if is_error {
         CallToolResult::error(vec![ContentBlock::text(text)])
     } else {

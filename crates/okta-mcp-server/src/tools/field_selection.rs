@@ -91,6 +91,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn compact_keeps_the_order_of_the_keys_around_the_links() {
+        let mut v =
+            json!({"id": "00u1", "_links": {}, "status": "ACTIVE", "profile": {}, "type": 1});
+        compact(&mut v);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id", "status", "type"]);
+    }
+
+    #[test]
     fn compact_drops_links_nulls_and_empty_objects_only() {
         let mut v = json!({
             "id": "00u1", "status": "ACTIVE", "lastLogin": null,

@@ -85,17 +85,8 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
         let matched = org
             .users
             .values()
-            .filter(|u| filter::matches(&expr, u, false))
-            .map(respond::by_id_ref)
-            .collect();
-        let page = paginate_view(
-            matched,
-            false,
-            respond::after(&query)?.as_ref(),
-            limit,
-            links::collection_view,
-        );
-        return Ok(respond::page(&state, PATH, &query, page));
+            .filter(|u| filter::matches(&expr, u, false));
+        return id_ordered_page(&state, &query, limit, matched);
     }
     if let Some(q) = query.non_empty("q") {
         let limit = parse_limit(query.get("limit"), Q_LIMIT)?;
@@ -112,17 +103,26 @@ async fn list(State(state): State<AppState>, query: Query) -> Result<Response, A
     let listed = org
         .users
         .values()
-        .filter(|u| u["status"] != "DEPROVISIONED")
-        .map(respond::by_id_ref)
-        .collect();
+        .filter(|u| u["status"] != "DEPROVISIONED");
+    id_ordered_page(&state, &query, limit, listed)
+}
+
+/// One page of `users` in id order, each in its collection view: only the users on the
+/// page are copied.
+fn id_ordered_page<'a>(
+    state: &AppState,
+    query: &Query,
+    limit: usize,
+    users: impl Iterator<Item = &'a Value>,
+) -> Result<Response, ApiError> {
     let page = paginate_view(
-        listed,
+        users.map(respond::by_id_ref).collect(),
         false,
-        respond::after(&query)?.as_ref(),
+        respond::after(query)?.as_ref(),
         limit,
         links::collection_view,
     );
-    Ok(respond::page(&state, PATH, &query, page))
+    Ok(respond::page(state, PATH, query, page))
 }
 
 /// Okta's `q`: firstName, lastName or email starts with the query, case-insensitively.
