@@ -549,3 +549,202 @@ fn a_quick_answer_is_one_json_body_and_a_call_with_progress_streams() {
         messages[progress]
     );
 }
+
+/// A fetch_all of the System Log that takes about 40 s against `slow_org(150 ms)`, sent in
+/// `client`'s session from another thread; its raw response when it ends.
+fn long_read_in_flight(
+    server: &HttpServer,
+    client: &HttpClient,
+    id: u64,
+) -> std::thread::JoinHandle<support::http::RawResponse> {
+    let base = server.base();
+    let session = client.session.clone();
+    std::thread::spawn(move || {
+        let mut caller = HttpClient::at(&base);
+        caller.session = session;
+        caller.post(
+            json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+                "name": "get_logs",
+                "arguments": {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z",
+                              "fetch_all": true, "limit": 20}}})
+            .to_string(),
+            &[],
+        )
+    })
+}
+
+/// How many System Log pages the org has served.
+fn log_pages(org: &TestOrg) -> usize {
+    org.sandbox.faults().count("GET", "/api/v1/logs")
+}
+
+/// Waits until `org` has served at least `pages` log pages (the call is under way).
+fn wait_for_log_pages(org: &TestOrg, pages: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while log_pages(org) < pages {
+        assert!(Instant::now() < deadline, "the fetch never got going");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Asserts that `org` serves no more log pages from now on (after one in flight).
+fn assert_fetching_stopped(org: &TestOrg, before: usize) {
+    std::thread::sleep(Duration::from_millis(500));
+    let settled = log_pages(org);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        log_pages(org),
+        settled,
+        "no page after the stop took effect"
+    );
+    assert!(
+        settled <= before + 2,
+        "stopped within a page: {before} -> {settled}"
+    );
+}
+
+/// A read-only call is answered on the request's own task rather than through rmcp's session
+/// relay (server::http::direct); what rmcp does for a call it runs still holds: the client's
+/// notifications/cancelled stops it, and its answer is not sent.
+#[test]
+fn a_client_cancels_a_read_only_call_and_its_session_goes_on() {
+    let org = slow_org(Duration::from_millis(150));
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let in_flight = long_read_in_flight(&server, &client, 901);
+    wait_for_log_pages(&org, 2);
+    let before = log_pages(&org);
+    let cancelled = client.post(
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+               "params": {"requestId": 901, "reason": "user pressed stop"}})
+        .to_string(),
+        &[],
+    );
+    assert_eq!(cancelled.status, 202, "{cancelled:?}");
+    assert_fetching_stopped(&org, before);
+    let response = in_flight.join().unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    assert!(
+        response.messages().iter().all(|m| m.get("id").is_none()),
+        "a cancelled call gets no answer: {response:?}"
+    );
+    let user_id = org.sandbox.org().users()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = client.call("get_user", json!({"user_id": user_id}));
+    assert_eq!(user["structuredContent"]["id"], user_id.as_str(), "{user}");
+}
+
+/// Ending a session (DELETE) stops the read-only calls it has running, as rmcp stops the
+/// calls of a session it ends; a new session is served.
+#[test]
+fn ending_a_session_stops_its_read_only_calls() {
+    let org = slow_org(Duration::from_millis(150));
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let in_flight = long_read_in_flight(&server, &client, 902);
+    wait_for_log_pages(&org, 2);
+    let before = log_pages(&org);
+    assert_eq!(client.close_session(), 202);
+    assert_fetching_stopped(&org, before);
+    let response = in_flight.join().unwrap();
+    assert!(
+        response
+            .messages()
+            .iter()
+            .all(|m| m.get("result").is_none()),
+        "{response:?}"
+    );
+    let gone = client.call_raw("list_users", json!({"limit": 1}), &[]);
+    assert_eq!(gone.status, 404, "the session is gone: {gone:?}");
+    let mut fresh = HttpClient::new(&server);
+    fresh.initialize();
+    let users = fresh.call("list_users", json!({"limit": 1}));
+    assert_eq!(
+        users["structuredContent"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// A read-only call past OKTA_MCP_REQUEST_TIMEOUT is answered with the timeout (the call
+/// cancels its own work, which must not be taken for the client's cancel).
+#[test]
+fn a_read_only_call_past_the_request_timeout_says_so() {
+    let org = slow_org(Duration::from_millis(2500));
+    let server = HttpServer::start(&env(&org, &[("OKTA_MCP_REQUEST_TIMEOUT", "1s")]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let started = Instant::now();
+    let result = client.call("list_users", json!({"limit": 1}));
+    assert!(
+        started.elapsed() < Duration::from_millis(2400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(result["isError"], json!(true), "{result}");
+    assert_eq!(result["structuredContent"]["error"], "timeout", "{result}");
+}
+
+/// A read-only call still running when the quick-answer wait ends gets its event stream then,
+/// and its answer on it when it is done: the call runs as its stream is read, so the
+/// response starts (and, past 15 s, its keep-alives flow) however long the call takes.
+#[test]
+fn a_long_read_only_call_starts_its_event_stream_before_it_ends() {
+    use std::io::{Read, Write};
+    // Every Management API answer takes 12 s: past the 10 s wait for a quick answer.
+    let org = slow_org(Duration::from_secs(12));
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let user_id = org.sandbox.org().users()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"jsonrpc": "2.0", "id": 903, "method": "tools/call", "params": {
+        "name": "get_user", "arguments": {"user_id": user_id}}})
+    .to_string();
+    let address = format!("127.0.0.1:{}", server.port);
+    let mut socket = std::net::TcpStream::connect(&address).unwrap();
+    socket
+        .write_all(
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Session-Id: {}\r\nMcp-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n\r\n{body}",
+                client.session.as_deref().unwrap(),
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let sent = Instant::now();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 65536];
+    let mut headers_after = None;
+    while !String::from_utf8_lossy(&seen).contains(&user_id) {
+        let n = socket.read(&mut buffer).expect("the answer comes");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buffer[..n]);
+        if headers_after.is_none() && seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            headers_after = Some(sent.elapsed());
+        }
+    }
+    let answered_after = sent.elapsed();
+    let text = String::from_utf8_lossy(&seen);
+    let head = text.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/event-stream"), "{head}");
+    let headers_after = headers_after.unwrap();
+    assert!(
+        headers_after < answered_after - Duration::from_millis(500),
+        "the stream started at {headers_after:?}, with the answer at {answered_after:?}"
+    );
+    assert!(text.contains("\"id\":903"), "{text}");
+}

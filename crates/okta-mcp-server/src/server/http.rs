@@ -14,6 +14,7 @@
 
 mod answers;
 mod connections;
+pub mod direct;
 mod quick_answers;
 mod sessions;
 

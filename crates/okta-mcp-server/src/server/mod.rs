@@ -618,6 +618,20 @@ impl ServerHandler for OktaMcp {
             .with_instructions(INSTRUCTIONS)
     }
 
+    /// rmcp's handshake, plus: over Streamable HTTP, the session's read-only calls may be
+    /// answered without rmcp's relay, which needs the peer only this handler is given.
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        if let Some(seat) = context.extensions.get::<http::direct::Seat>() {
+            seat.take(context.peer.clone(), self.clone());
+        }
+        self.negotiate_initialize(&request)
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,

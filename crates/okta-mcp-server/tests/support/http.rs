@@ -179,6 +179,17 @@ impl HttpClient {
         Ok(response)
     }
 
+    /// Ends this client's session (DELETE /mcp); the HTTP status.
+    pub fn close_session(&self) -> u16 {
+        let session = self.session.as_deref().expect("a session to close");
+        let request = self
+            .http
+            .delete(format!("{}/mcp", self.base))
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-06-18");
+        self.send(request, &[]).expect("DELETE /mcp").status
+    }
+
     /// How many tool results this client checked against their tool's outputSchema.
     pub fn results_checked(&self) -> usize {
         self.checked.get()

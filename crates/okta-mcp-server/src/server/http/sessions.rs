@@ -15,9 +15,14 @@
 //! rmcp gives each session a worker with its own channels and caches (about 60 KB), so one
 //! unused for a while (no request and no event stream open) is let go, and its next request
 //! restores it from the store exactly as another replica would ([`CappedSessions::let_go_of_idle`]).
+//!
+//! A read-only tool call is answered without rmcp's session relay ([`DirectCalls`]): the
+//! session's handler takes a seat at `initialize`, and `create_stream` runs such a call itself.
 
 use super::answers::Answers;
+use super::direct::DirectCalls;
 use crate::team::store::{Kind, StateStore, StoreError};
+use futures::StreamExt;
 use rmcp::RoleServer;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::{
@@ -57,6 +62,8 @@ pub struct CappedSessions {
     /// Sessions let go whose old worker has not reported its end yet: rmcp then closes the
     /// session by id, which must not close the same id restored meanwhile.
     stale_closes: Mutex<HashMap<String, usize>>,
+    /// Read-only tool calls answered without rmcp's session relay (see `direct`).
+    direct: Arc<DirectCalls>,
 }
 
 /// How one session in memory is being used.
@@ -142,6 +149,7 @@ impl CappedSessions {
             usage: Mutex::new(HashMap::new()),
             letting_go: tokio::sync::RwLock::new(()),
             stale_closes: Mutex::new(HashMap::new()),
+            direct: Arc::default(),
         }
     }
 
@@ -188,6 +196,7 @@ impl CappedSessions {
             idle
         };
         for id in &idle {
+            self.direct.forget(id);
             *lock(&self.stale_closes).entry(id.clone()).or_default() += 1;
             if let Err(e) = self
                 .inner
@@ -399,8 +408,9 @@ impl SessionManager for CappedSessions {
     async fn initialize_session(
         &self,
         id: &SessionId,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
     ) -> Result<ServerJsonRpcMessage, Self::Error> {
+        message.insert_extension(self.direct.seat(id));
         Ok(self.inner.initialize_session(id, message).await?)
     }
 
@@ -428,6 +438,7 @@ impl SessionManager for CappedSessions {
         }
         lock(&self.handshakes).remove(&id.to_string());
         lock(&self.usage).remove(&id.to_string());
+        self.direct.forget(id);
         Ok(self.inner.close_session(id).await?)
     }
 
@@ -437,7 +448,10 @@ impl SessionManager for CappedSessions {
         message: ClientJsonRpcMessage,
     ) -> Result<impl futures::Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error>
     {
-        Ok(self.inner.create_stream(id, message).await?)
+        match self.direct.call(id, message) {
+            Ok(direct) => Ok(direct.left_stream()),
+            Err(message) => Ok(self.inner.create_stream(id, message).await?.right_stream()),
+        }
     }
 
     async fn accept_message(
@@ -445,6 +459,7 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<(), Self::Error> {
+        self.direct.cancel(id, &message);
         if let Some(replica) = self.answers.elsewhere(&message) {
             return self
                 .answers
