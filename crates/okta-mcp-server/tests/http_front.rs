@@ -296,17 +296,11 @@ fn stop_while_a_call_is_in_flight(signal: &str) {
     let mut server = HttpServer::start(&env(&org, &[]));
     let mut client = HttpClient::new(&server);
     client.initialize();
-    let base = server.base();
-    let session = client.session.clone();
-    let in_flight = std::thread::spawn(move || {
-        let mut client = HttpClient::at(&base);
-        client.session = session;
-        client.call_raw(
-            "create_group",
-            create_group_args("made-during-shutdown"),
-            &[],
-        )
-    });
+    let in_flight = client.post_in_background(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "create_group", "arguments": create_group_args("made-during-shutdown")}})
+        .to_string(),
+    );
     std::thread::sleep(Duration::from_millis(800));
     let signalled = Instant::now();
     let status = std::process::Command::new("kill")
@@ -550,27 +544,38 @@ fn a_quick_answer_is_one_json_body_and_a_call_with_progress_streams() {
     );
 }
 
-/// A fetch_all of the System Log that takes about 40 s against `slow_org(150 ms)`, sent in
-/// `client`'s session from another thread; its raw response when it ends.
-fn long_read_in_flight(
-    server: &HttpServer,
-    client: &HttpClient,
-    id: u64,
-) -> std::thread::JoinHandle<support::http::RawResponse> {
-    let base = server.base();
-    let session = client.session.clone();
-    std::thread::spawn(move || {
-        let mut caller = HttpClient::at(&base);
-        caller.session = session;
-        caller.post(
-            json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
-                "name": "get_logs",
-                "arguments": {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z",
-                              "fetch_all": true, "limit": 20}}})
-            .to_string(),
-            &[],
-        )
-    })
+/// A session whose fetch_all of the System Log (about 40 s against a 150 ms org) is under way,
+/// sent from another thread: the org, the server, the session's client, the call (its raw
+/// response when it ends) and how many pages it had fetched.
+struct ReadUnderWay {
+    org: TestOrg,
+    server: HttpServer,
+    client: HttpClient,
+    in_flight: std::thread::JoinHandle<support::http::RawResponse>,
+    before: usize,
+}
+
+fn read_under_way(id: u64) -> ReadUnderWay {
+    let org = slow_org(Duration::from_millis(150));
+    let server = HttpServer::start(&env(&org, &[]));
+    let mut client = HttpClient::new(&server);
+    client.initialize();
+    let in_flight = client.post_in_background(
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+            "name": "get_logs",
+            "arguments": {"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z",
+                          "fetch_all": true, "limit": 20}}})
+        .to_string(),
+    );
+    wait_for_log_pages(&org, 2);
+    let before = log_pages(&org);
+    ReadUnderWay {
+        org,
+        server,
+        client,
+        in_flight,
+        before,
+    }
 }
 
 /// How many System Log pages the org has served.
@@ -608,32 +613,26 @@ fn assert_fetching_stopped(org: &TestOrg, before: usize) {
 /// notifications/cancelled stops it, and its answer is not sent.
 #[test]
 fn a_client_cancels_a_read_only_call_and_its_session_goes_on() {
-    let org = slow_org(Duration::from_millis(150));
-    let server = HttpServer::start(&env(&org, &[]));
-    let mut client = HttpClient::new(&server);
-    client.initialize();
-    let in_flight = long_read_in_flight(&server, &client, 901);
-    wait_for_log_pages(&org, 2);
-    let before = log_pages(&org);
-    let cancelled = client.post(
+    let mut read = read_under_way(901);
+    let cancelled = read.client.post(
         json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
                "params": {"requestId": 901, "reason": "user pressed stop"}})
         .to_string(),
         &[],
     );
     assert_eq!(cancelled.status, 202, "{cancelled:?}");
-    assert_fetching_stopped(&org, before);
-    let response = in_flight.join().unwrap();
+    assert_fetching_stopped(&read.org, read.before);
+    let response = read.in_flight.join().unwrap();
     assert_eq!(response.status, 200, "{response:?}");
     assert!(
         response.messages().iter().all(|m| m.get("id").is_none()),
         "a cancelled call gets no answer: {response:?}"
     );
-    let user_id = org.sandbox.org().users()[0]["id"]
+    let user_id = read.org.sandbox.org().users()[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let user = client.call("get_user", json!({"user_id": user_id}));
+    let user = read.client.call("get_user", json!({"user_id": user_id}));
     assert_eq!(user["structuredContent"]["id"], user_id.as_str(), "{user}");
 }
 
@@ -641,16 +640,10 @@ fn a_client_cancels_a_read_only_call_and_its_session_goes_on() {
 /// calls of a session it ends; a new session is served.
 #[test]
 fn ending_a_session_stops_its_read_only_calls() {
-    let org = slow_org(Duration::from_millis(150));
-    let server = HttpServer::start(&env(&org, &[]));
-    let mut client = HttpClient::new(&server);
-    client.initialize();
-    let in_flight = long_read_in_flight(&server, &client, 902);
-    wait_for_log_pages(&org, 2);
-    let before = log_pages(&org);
-    assert_eq!(client.close_session(), 202);
-    assert_fetching_stopped(&org, before);
-    let response = in_flight.join().unwrap();
+    let mut read = read_under_way(902);
+    assert_eq!(read.client.close_session(), 202);
+    assert_fetching_stopped(&read.org, read.before);
+    let response = read.in_flight.join().unwrap();
     assert!(
         response
             .messages()
@@ -658,9 +651,9 @@ fn ending_a_session_stops_its_read_only_calls() {
             .all(|m| m.get("result").is_none()),
         "{response:?}"
     );
-    let gone = client.call_raw("list_users", json!({"limit": 1}), &[]);
+    let gone = read.client.call_raw("list_users", json!({"limit": 1}), &[]);
     assert_eq!(gone.status, 404, "the session is gone: {gone:?}");
-    let mut fresh = HttpClient::new(&server);
+    let mut fresh = HttpClient::new(&read.server);
     fresh.initialize();
     let users = fresh.call("list_users", json!({"limit": 1}));
     assert_eq!(

@@ -179,6 +179,18 @@ impl HttpClient {
         Ok(response)
     }
 
+    /// POSTs `body` in this session from another thread, on its own connection; the raw
+    /// response when it ends.
+    pub fn post_in_background(&self, body: String) -> std::thread::JoinHandle<RawResponse> {
+        let base = self.base.clone();
+        let session = self.session.clone();
+        std::thread::spawn(move || {
+            let mut caller = HttpClient::at(&base);
+            caller.session = session;
+            caller.post(body, &[])
+        })
+    }
+
     /// Ends this client's session (DELETE /mcp); the HTTP status.
     pub fn close_session(&self) -> u16 {
         let session = self.session.as_deref().expect("a session to close");
