@@ -218,6 +218,11 @@ impl OktaMcp {
         let (answer, outcome) = self
             .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
             .await;
+        // The record reads the result as the client gets it.
+        let answer = match answer {
+            ToolAnswer::Value(value) => ToolAnswer::Response(success_result(value).into()),
+            other => other,
+        };
         // The server's own token is known only once the call obtained it.
         let actor = who.unwrap_or_else(|client_name| {
             let mut actor = Actor::from_token(self.inner.auth.token_identity(), client_name);
@@ -235,7 +240,7 @@ impl OktaMcp {
         let listed = CallToolResponse::Complete(CallToolResult::success(Vec::new()));
         let response = match &answer {
             ToolAnswer::Response(response) => response,
-            ToolAnswer::Rendered(_) => &listed,
+            ToolAnswer::Value(_) | ToolAnswer::Rendered(_) => &listed,
         };
         audit::complete(&mut record, &actor, outcome, response, writes.request_ids());
         if let Err(e) = journal.record(&record).await {
@@ -520,6 +525,10 @@ fn invalid_args(tool: &str, message: String) -> CallToolResult {
 #[derive(Debug)]
 pub enum ToolAnswer {
     Response(CallToolResponse),
+    /// A success whose result is this value: made into a response only when one is wanted,
+    /// so a call answered over HTTP without the SDK's serialisation writes it once, as text,
+    /// and sends that text as the structured result too (`server::http::direct`).
+    Value(Value),
     Rendered(RenderedJson),
 }
 
@@ -538,8 +547,18 @@ impl From<CallToolResponse> for ToolAnswer {
 impl ToolAnswer {
     fn from_reply(reply: Reply) -> Self {
         match reply {
-            Reply::Value(value) => success_result(value).into(),
+            Reply::Value(value) => ToolAnswer::Value(value),
             Reply::Rendered(json) => ToolAnswer::Rendered(json),
+        }
+    }
+
+    /// A success as JSON text (its structured content), for a response written from it
+    /// ([`crate::rendered_json::RenderedResponse`]); any other answer comes back as it is.
+    pub fn into_rendered(self) -> Result<RenderedJson, ToolAnswer> {
+        match self {
+            ToolAnswer::Value(value) => Ok(RenderedJson::of_value(&success_structure(value))),
+            ToolAnswer::Rendered(json) => Ok(json),
+            response @ ToolAnswer::Response(_) => Err(response),
         }
     }
 
@@ -549,6 +568,7 @@ impl ToolAnswer {
     pub fn into_response(self) -> Result<CallToolResponse, ErrorData> {
         let json = match self {
             ToolAnswer::Response(response) => return Ok(response),
+            ToolAnswer::Value(value) => return Ok(success_result(value).into()),
             ToolAnswer::Rendered(json) => json,
         };
         let (text, value) = json.into_text_and_value().map_err(|e| {
@@ -569,11 +589,16 @@ fn cancelled_result() -> CallToolResult {
 }
 
 pub fn success_result(value: Value) -> CallToolResult {
-    let value = match value {
+    structured(success_structure(value), false)
+}
+
+/// The structured content of a success answering `value`: an object as it is, anything else
+/// under "result" (structured content is always an object).
+fn success_structure(value: Value) -> Value {
+    match value {
         Value::Object(_) => value,
         other => json!({"result": other}),
-    };
-    structured(value, false)
+    }
 }
 
 pub fn error_result(value: Value) -> CallToolResult {
@@ -731,6 +756,16 @@ impl ServerHandler for OktaMcp {
         let answer =
             Box::pin(self.run_tool(&request.name, arguments, gate, progress, context.ct.clone()))
                 .await;
+        if let Some(held) = context.extensions.get::<http::direct::HeldAnswer>() {
+            // Answered over HTTP from the JSON text; the SDK gets a stand-in it never sends.
+            return match answer?.into_rendered() {
+                Ok(json) => {
+                    held.put(json);
+                    Ok(CallToolResult::success(Vec::new()).into())
+                }
+                Err(other) => other.into_response(),
+            };
+        }
         let Some(replies) = &self.inner.rendered_replies else {
             return answer?.into_response();
         };

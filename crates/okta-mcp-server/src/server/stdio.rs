@@ -8,8 +8,9 @@
 mod inbound;
 pub mod rendered_replies;
 
+use crate::rendered_json::RenderedResponse;
 use inbound::Inbound;
-use rendered_replies::{RenderedReplies, RenderedResponse};
+use rendered_replies::RenderedReplies;
 use rmcp::RoleServer;
 use rmcp::model::{
     ClientNotification, ClientRequest, JsonRpcMessage, JsonRpcResponse, ServerResult,

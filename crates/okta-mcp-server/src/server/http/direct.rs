@@ -11,17 +11,25 @@
 //! same handler rmcp would call (`Service::handle_request`, with the session's own peer,
 //! the request's metadata and extensions), and its answer is the request's stream.
 //!
+//! Answered within the quick-answer wait, the call's answer skips rmcp's event stream too:
+//! the handler leaves the result's JSON text ([`HeldAnswer`]), the answer is written from it
+//! as bytes and left for the JSON-body layer ([`AnswerSlot`]). A get_user's JSON then goes
+//! out as the text block and the structured content from one serialisation, not from a text
+//! serialised and a tree walked again by rmcp.
+//!
 //! Everything else takes rmcp's way: requests of other kinds, tools that write, calls with a
 //! progress token, sessions whose peer is not known here (yet). What rmcp does for a request
 //! it runs that this keeps: the client may cancel the call (`notifications/cancelled`), the
 //! call stops when its session ends, and a cancelled call answers nothing.
 
-use crate::server::OktaMcp;
+use super::quick_answers::AnswerSlot;
+use crate::rendered_json::{RenderedJson, RenderedResponse};
+use crate::server::{OktaMcp, ToolAnswer};
 use futures::{Stream, StreamExt};
 use rmcp::RoleServer;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, ClientRequest, GetExtensions, GetMeta,
-    JsonRpcNotification, JsonRpcRequest, RequestId, ServerJsonRpcMessage,
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, ErrorData, GetExtensions, GetMeta,
+    JsonRpcNotification, JsonRpcRequest, RequestId, ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::service::{Peer, RequestContext, Service};
 use rmcp::transport::streamable_http_server::session::ServerSseMessage;
@@ -130,6 +138,16 @@ impl DirectCalls {
             calls: self.clone(),
             key,
         };
+        // The JSON-body layer waits for this call's answer: it gets the answer's bytes, written
+        // from the result's JSON text, and rmcp's event stream carries nothing.
+        let slot = request
+            .extensions()
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<AnswerSlot>().cloned());
+        let held = HeldAnswer::default();
+        if slot.is_some() {
+            request.extensions_mut().insert(held.clone());
+        }
         let mut context = RequestContext::new(id.clone(), peer);
         // A child, as rmcp gives a handler: the handler cancels its own token when the call
         // runs out of time, and still answers.
@@ -143,11 +161,22 @@ impl DirectCalls {
                 // rmcp drops the answer to a cancelled request; so does this.
                 return None;
             }
-            let message = match result {
-                Ok(result) => ServerJsonRpcMessage::response(result, id),
-                Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
+            let answer = Answer {
+                id,
+                result,
+                rendered: held.take(),
             };
-            Some(ServerSseMessage::from_message(message))
+            match slot {
+                Some(slot) if slot.is_waiting() => match slot.fill(answer.into_bytes()) {
+                    Ok(()) => None,
+                    // Not reached: the layer waits on this task, so it cannot have stopped
+                    // since it was asked. The same answer goes as an event all the same.
+                    Err(bytes) => serde_json::from_slice(&bytes)
+                        .ok()
+                        .map(ServerSseMessage::from_message),
+                },
+                _ => Some(answer.into_event()),
+            }
         };
         // rmcp wants a Sync stream; the call's future is Send only, and is only ever polled
         // through `&mut`, which is what SyncStream allows.
@@ -194,6 +223,85 @@ impl DirectCalls {
         let key = (session.to_owned(), request.clone());
         if let Some(ct) = lock(&self.running).get(&key) {
             ct.cancel();
+        }
+    }
+}
+
+/// Where the handler leaves a direct call's result as JSON text (a value, or a list
+/// rendered as its pages came), handing rmcp a stand-in: the answer is then written from the
+/// text, once as the text block and once as the structured content, rather than the text
+/// block and a tree of the same JSON both serialised by rmcp. Put in the request only when
+/// the answer goes out as bytes ([`AnswerSlot`]).
+#[derive(Clone, Default)]
+pub struct HeldAnswer(Arc<Mutex<Option<RenderedJson>>>);
+
+impl HeldAnswer {
+    pub fn put(&self, json: RenderedJson) {
+        *lock(&self.0) = Some(json);
+    }
+
+    fn take(&self) -> Option<RenderedJson> {
+        lock(&self.0).take()
+    }
+}
+
+/// A direct call's answer: what the handler returned, and the result's JSON text if the
+/// handler held it.
+struct Answer {
+    id: RequestId,
+    result: Result<ServerResult, ErrorData>,
+    rendered: Option<RenderedJson>,
+}
+
+impl Answer {
+    /// The JSON-RPC message as bytes, as rmcp would write it.
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Answer {
+                id,
+                result: Ok(ServerResult::CallToolResult(stand_in)),
+                rendered: Some(json),
+            } => {
+                // The text goes out twice, once escaped: room for both and a few escapes.
+                let mut bytes = Vec::with_capacity(2 * json.len() + json.len() / 4 + 128);
+                let response = RenderedResponse {
+                    id,
+                    result_type: stand_in.result_type,
+                    meta: stand_in.meta,
+                    json,
+                };
+                // Writing to a Vec fails only if serialising the id or `_meta` does, which
+                // their types rule out.
+                let _ = response.write_to(&mut bytes);
+                bytes
+            }
+            answer => serde_json::to_vec(&answer.into_message()).unwrap_or_default(),
+        }
+    }
+
+    /// The answer for rmcp's event stream, when no JSON-body layer waits for it (a call that
+    /// ran past the quick answer).
+    fn into_event(self) -> ServerSseMessage {
+        ServerSseMessage::from_message(self.into_message())
+    }
+
+    fn into_message(self) -> ServerJsonRpcMessage {
+        let result = match (self.result, self.rendered) {
+            (Ok(ServerResult::CallToolResult(stand_in)), Some(json)) => {
+                ToolAnswer::Rendered(json).into_response().map(|response| {
+                    let mut result = ServerResult::from(response);
+                    if let ServerResult::CallToolResult(result) = &mut result {
+                        result.result_type = stand_in.result_type;
+                        result.meta = stand_in.meta;
+                    }
+                    result
+                })
+            }
+            (result, _) => result,
+        };
+        match result {
+            Ok(result) => ServerJsonRpcMessage::response(result, self.id),
+            Err(error) => ServerJsonRpcMessage::error(error, Some(self.id)),
         }
     }
 }

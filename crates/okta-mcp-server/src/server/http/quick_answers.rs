@@ -18,7 +18,54 @@ use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Where a read-only call answered on the request's own task (`direct`) leaves its answer,
+/// already written as JSON-RPC, while this layer waits: its JSON text then goes out once as
+/// the text block and once as the structured content, with no event stream made for it and
+/// read back here. Once this layer stops waiting (the quick answer's time is up), the answer
+/// takes rmcp's event stream as any other.
+#[derive(Clone, Default)]
+pub struct AnswerSlot(Arc<Mutex<Slot>>);
+
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Waiting,
+    Filled(Vec<u8>),
+    Closed,
+}
+
+impl AnswerSlot {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        matches!(*self.slot(), Slot::Waiting)
+    }
+
+    /// Leaves the answer for the layer; gives it back if the layer no longer waits.
+    pub fn fill(&self, answer: Vec<u8>) -> Result<(), Vec<u8>> {
+        let mut slot = self.slot();
+        match *slot {
+            Slot::Waiting => {
+                *slot = Slot::Filled(answer);
+                Ok(())
+            }
+            Slot::Filled(_) | Slot::Closed => Err(answer),
+        }
+    }
+
+    /// The layer stops waiting: the answer left, if any.
+    fn close(&self) -> Option<Vec<u8>> {
+        match std::mem::replace(&mut *self.slot(), Slot::Closed) {
+            Slot::Filled(answer) => Some(answer),
+            Slot::Waiting | Slot::Closed => None,
+        }
+    }
+}
 
 /// How long an answer is waited for before the stream is passed on as it is: well inside
 /// the 15 s after which rmcp sends its first keep-alive, so a proxy that closes quiet
@@ -26,10 +73,12 @@ use std::time::Duration;
 const QUICK: Duration = Duration::from_secs(10);
 
 /// The layer, around rmcp's Streamable HTTP service.
-pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
+pub async fn as_json_when_quick(mut request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !accepts_json(request.headers()) {
         return next.run(request).await;
     }
+    let slot = AnswerSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
     if !is_event_stream(&response) {
         return response;
@@ -56,7 +105,14 @@ pub async fn as_json_when_quick(request: Request, next: Next) -> Response {
         None
     })
     .await;
-    if let Ok(Some(answer)) = waited {
+    // The answer came on the stream, or (a direct call) was left in the slot as the stream
+    // ended. Either way the slot no longer waits.
+    let left = slot.close();
+    let answer = match waited {
+        Ok(Some(answer)) => Some(answer),
+        _ => left.map(Bytes::from),
+    };
+    if let Some(answer) = answer {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -14,9 +14,8 @@
 //! taking its id releases the rest.
 
 use crate::rendered_json::RenderedJson;
-use rmcp::model::{MetaObject, RequestId, ResultType};
+use rmcp::model::RequestId;
 use std::collections::HashMap;
-use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
 /// The tools/call requests in flight and the rendered results waiting for their response.
@@ -113,85 +112,13 @@ impl RenderedReplies {
     }
 }
 
-/// The response to a tools/call whose result was rendered: written as the SDK would write
-/// `CallToolResult::structured` of the same JSON (a test below compares the two byte for
-/// byte), with the result type and `_meta` the handler gave the stand-in.
-pub struct RenderedResponse {
-    pub id: RequestId,
-    pub result_type: Option<ResultType>,
-    pub meta: Option<MetaObject>,
-    pub json: RenderedJson,
-}
-
-impl RenderedResponse {
-    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        out.write_all(br#"{"jsonrpc":"2.0","id":"#)?;
-        serde_json::to_writer(&mut *out, &self.id)?;
-        out.write_all(br#","result":{"#)?;
-        if let Some(result_type) = &self.result_type {
-            out.write_all(br#""resultType":"#)?;
-            serde_json::to_writer(&mut *out, result_type)?;
-            out.write_all(b",")?;
-        }
-        out.write_all(br#""content":[{"type":"text","text":"#)?;
-        self.json.write_string(out)?;
-        out.write_all(br#"}],"structuredContent":"#)?;
-        self.json.write_raw(out)?;
-        out.write_all(br#","isError":false"#)?;
-        if let Some(meta) = &self.meta {
-            out.write_all(br#","_meta":"#)?;
-            serde_json::to_writer(&mut *out, meta)?;
-        }
-        out.write_all(b"}}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::RoleServer;
-    use rmcp::model::{CallToolResult, JsonRpcMessage, ServerResult};
-    use rmcp::service::TxJsonRpcMessage;
-    use serde_json::json;
 
     fn rendered(text: &str) -> RenderedJson {
         let (a, b) = text.split_at(text.len() / 2);
         RenderedJson::from_parts(vec![a.as_bytes().to_vec(), b.as_bytes().to_vec()])
-    }
-
-    /// Guards the hand-written response against the SDK's own serialisation: an rmcp upgrade
-    /// that changes how a structured result is written fails here.
-    #[test]
-    fn the_rendered_response_is_byte_for_byte_what_the_sdk_writes() {
-        let value = json!({"items": [{"q": "say \"hi\"\n", "p": "C:\\x", "u": "é\u{7}"}], "has_more": false});
-        for (id, result_type, meta) in [
-            (RequestId::Number(7), Some(ResultType::COMPLETE), None),
-            (RequestId::String("a\"b".into()), None, None),
-            (
-                RequestId::Number(-1),
-                Some(ResultType::COMPLETE),
-                Some(MetaObject(json!({"k": 1}).as_object().unwrap().clone())),
-            ),
-        ] {
-            let mut sdk = CallToolResult::structured(value.clone());
-            sdk.result_type = result_type.clone();
-            sdk.meta = meta.clone();
-            let message: TxJsonRpcMessage<RoleServer> =
-                JsonRpcMessage::response(ServerResult::CallToolResult(sdk), id.clone());
-            let expected = serde_json::to_vec(&message).unwrap();
-            let ours = RenderedResponse {
-                id,
-                result_type,
-                meta,
-                json: rendered(&value.to_string()),
-            };
-            let mut written = Vec::new();
-            ours.write_to(&mut written).unwrap();
-            assert_eq!(
-                String::from_utf8(written).unwrap(),
-                String::from_utf8(expected).unwrap()
-            );
-        }
     }
 
     #[test]
