@@ -26,6 +26,7 @@ pub mod paths;
 
 mod backoff;
 mod client;
+pub mod compact_text;
 mod error;
 mod link;
 mod paging;
@@ -221,6 +222,24 @@ impl ApiRequest {
     pub fn retryable(mut self) -> Self {
         self.idempotent = true;
         self
+    }
+}
+
+/// An answer read by [`OktaClient::send_compact`]. Debug output leaves the body out, as
+/// [`ApiResponse`]'s does.
+pub enum CompactBody {
+    /// The compact JSON text.
+    Text(Vec<u8>),
+    /// The answer as a value, not yet compacted.
+    Value(Value),
+}
+
+impl std::fmt::Debug for CompactBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompactBody::Text(text) => write!(f, "CompactBody::Text({} bytes)", text.len()),
+            CompactBody::Value(_) => f.write_str("CompactBody::Value(..)"),
+        }
     }
 }
 
@@ -460,21 +479,7 @@ impl OktaClient {
 
     /// Sends one request (with rate-limit waits and retries as its method allows).
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-        let url = self.url_for(&request)?;
-        self.intercept(&request)?;
-        let result = self
-            .inner
-            .execute(request.method, &url, request.payload(), request.idempotent)
-            .await;
-        if let Some(recorder) = &self.writes
-            && !matches!(request.method, Method::Get | Method::Head)
-        {
-            recorder.note(match &result {
-                Ok(fetched) => fetched.request_id.as_deref(),
-                Err(error) => error.request_id(),
-            });
-        }
-        let fetched = result?;
+        let fetched = self.fetch(&request).await?;
         let (next_cursor, unfollowed_next) = match &fetched.next {
             None => (None, None),
             Some(next) if link::same_origin(self.org_url(), next) => {
@@ -493,6 +498,42 @@ impl OktaClient {
             rate_limit: fetched.rate_limit,
             request_id: fetched.request_id,
         })
+    }
+
+    /// Sends one request and reads its answer straight into compact JSON text
+    /// ([`compact_text`]: no `_links`, no null members, no members left empty objects), for a
+    /// caller that only passes the answer on. An answer with a key twice in an object, or an
+    /// empty body, comes back as a value instead, read as [`OktaClient::send`] reads it.
+    pub async fn send_compact(&self, request: ApiRequest) -> Result<CompactBody, ApiError> {
+        let fetched = self.fetch(&request).await?;
+        if fetched.body.iter().all(u8::is_ascii_whitespace) {
+            return fetched.json_with(request.links).map(CompactBody::Value);
+        }
+        match compact_text::to_vec(&fetched.body) {
+            Ok(Some(text)) => Ok(CompactBody::Text(text)),
+            // The value read reports a document that is not JSON as `send` does.
+            Ok(None) | Err(_) => fetched.json_with(request.links).map(CompactBody::Value),
+        }
+    }
+
+    /// Sends one request (with rate-limit waits and retries as its method allows), noting a
+    /// write's request id for the audit record.
+    async fn fetch(&self, request: &ApiRequest) -> Result<client::Fetched, ApiError> {
+        let url = self.url_for(request)?;
+        self.intercept(request)?;
+        let result = self
+            .inner
+            .execute(request.method, &url, request.payload(), request.idempotent)
+            .await;
+        if let Some(recorder) = &self.writes
+            && !matches!(request.method, Method::Get | Method::Head)
+        {
+            recorder.note(match &result {
+                Ok(fetched) => fetched.request_id.as_deref(),
+                Err(error) => error.request_id(),
+            });
+        }
+        result
     }
 
     /// Sends a GET that answers a document rather than JSON (e.g. SAML metadata with

@@ -218,10 +218,11 @@ impl OktaMcp {
         let (answer, outcome) = self
             .run_known_tool(tool, arguments, gate, progress, cancel, Some(&writes))
             .await;
-        // The record reads the result as the client gets it.
-        let answer = match answer {
-            ToolAnswer::Value(value) => ToolAnswer::Response(success_result(value).into()),
-            other => other,
+        // The record reads the result as the client gets it: a write's object answer, read
+        // as text or as a value, becomes the response the record names.
+        let settled = match answer {
+            ToolAnswer::Response(response) => Ok(response),
+            other => other.into_response(),
         };
         // The server's own token is known only once the call obtained it.
         let actor = who.unwrap_or_else(|client_name| {
@@ -236,17 +237,15 @@ impl OktaMcp {
             }
             actor
         });
-        // Tools that write answer with values; a rendered list names no single result.
-        let listed = CallToolResponse::Complete(CallToolResult::success(Vec::new()));
-        let response = match &answer {
-            ToolAnswer::Response(response) => response,
-            ToolAnswer::Value(_) | ToolAnswer::Rendered(_) => &listed,
-        };
+        // An answer that could not be read back (a bug, reported as one) still leaves a record
+        // of what was done.
+        let unread = CallToolResponse::Complete(CallToolResult::success(Vec::new()));
+        let response = settled.as_ref().unwrap_or(&unread);
         audit::complete(&mut record, &actor, outcome, response, writes.request_ids());
         if let Err(e) = journal.record(&record).await {
             tracing::error!(tool = name, journal = %journal.path().display(), error = %e, "could not write the audit record of this call");
         }
-        Ok(answer)
+        settled.map(ToolAnswer::Response)
     }
 
     /// Who a call acts for: the signed-in person in team mode; otherwise (Err) the MCP

@@ -1,10 +1,12 @@
 //! What every tool shares: the call context, the pagination parameters, single-object calls
 //! and the output schemas. List walking is in `listing`.
 
+use crate::rendered_json::RenderedJson;
+use crate::tools::Reply;
 use crate::tools::ResultKind;
 use crate::tools::error::ToolError;
 use crate::tools::field_selection::{self, Fields};
-use okta_client::{ApiRequest, OktaClient};
+use okta_client::{ApiError, ApiRequest, CompactBody, OktaClient};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -234,15 +236,30 @@ impl ListRules {
     };
 }
 
-/// Sends one request and returns its body shaped (for get/create/update tools).
+/// Sends one request and answers its body shaped (for get/create/update tools). Without a
+/// projection the answer is read straight into its compact text, never built as a value.
 pub async fn object(
     ctx: &ToolCtx,
     request: ApiRequest,
     fields: Option<&Fields>,
-) -> Result<Value, ToolError> {
-    // `shape` drops the links: they are not read at all.
-    let response = ctx.client.send(request.without_links()).await?;
-    Ok(field_selection::shape(response.body, fields))
+) -> Result<Reply, ToolError> {
+    // The links are not read at all.
+    let request = request.without_links();
+    if fields.is_some() {
+        let response = ctx.client.send(request).await?;
+        return Ok(field_selection::shape(response.body, fields).into());
+    }
+    Ok(match ctx.client.send_compact(request).await? {
+        CompactBody::Text(text) if text.first() == Some(&b'{') => {
+            Reply::Rendered(RenderedJson::from_parts(vec![text]))
+        }
+        // Not an object: a result wraps it, as a value.
+        CompactBody::Text(text) => Reply::Value(
+            serde_json::from_slice(&text)
+                .map_err(|e| ApiError::Decode(format!("the compacted answer: {e}")))?,
+        ),
+        CompactBody::Value(value) => field_selection::shape(value, None).into(),
+    })
 }
 
 pub fn parse_fields(spec: Option<&str>) -> Result<Option<Fields>, ToolError> {

@@ -131,4 +131,91 @@ mod tests {
         assert!(Fields::parse(Some("profile..login")).is_err());
         assert_eq!(Fields::parse(Some("  ")).unwrap(), None);
     }
+
+    /// What the compact text of `text` must be: the value read, compacted, written.
+    fn compacted_value_text(text: &str) -> String {
+        let mut value: Value = serde_json::from_str(text).unwrap();
+        compact(&mut value);
+        serde_json::to_string(&value).unwrap()
+    }
+
+    fn compact_text(text: &str) -> Option<String> {
+        okta_client::compact_text::to_vec(text.as_bytes())
+            .unwrap()
+            .map(|bytes| String::from_utf8(bytes).unwrap())
+    }
+
+    #[test]
+    fn the_compact_text_of_an_answer_is_its_compacted_value_written() {
+        for text in [
+            r#"{"id":"00u1","_links":{"self":{"href":"x"}},"status":"ACTIVE","lastLogin":null,"profile":{"login":"a@b.c","mobilePhone":null,"zero":0,"no":false,"empty":""},"credentials":{"provider":{}},"list":[],"nested":[{"_links":{},"k":null,"v":1}]}"#,
+            r#"{"a":{"b":{"c":null,"_links":{"x":1}}},"d":[{},null,{"e":null},[null]],"f":{}}"#,
+            r#" { "esc\"aped key" : "a\"b\\c\u00e9\n\u0007" , "n" : -0 , "big" : 18446744073709551615 , "f" : 1.5e300 , "g" : -2.5E-7 , "h" : 123456789012345678901234567890 } "#,
+            r#"{"_links":{}}"#,
+            r#"{}"#,
+            r#"[{"_links":1,"a":null},null,3,"s",true]"#,
+            r#"null"#,
+            r#""text""#,
+            r#"{"only":null}"#,
+        ] {
+            assert_eq!(
+                compact_text(text).as_deref(),
+                Some(compacted_value_text(text).as_str()),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_with_a_key_twice_is_not_compacted_as_text() {
+        for text in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"_links":1,"_links":2}"#,
+            r#"{"x":[{"a":1,"b":{"c":1,"c":null}}],"y":2}"#,
+            r#"[1,{"k":1,"k":1},3]"#,
+        ] {
+            assert_eq!(compact_text(text), None, "{text}");
+        }
+        assert!(okta_client::compact_text::to_vec(b"{\"a\":").is_err());
+        assert!(okta_client::compact_text::to_vec(b"{} x").is_err());
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-z\"\\\u{0}-\u{1f}é]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec(
+                    (
+                        prop_oneof![Just("_links".to_owned()), "[a-c\"]{1,2}"],
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compact_text_matches_the_compacted_value_on_any_document(value in json_value(), pretty in proptest::bool::ANY) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            proptest::prop_assert_eq!(compact_text(&text), Some(compacted_value_text(&text)));
+        }
+    }
 }

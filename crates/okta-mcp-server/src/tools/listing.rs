@@ -82,29 +82,55 @@ impl RenderedItems {
         self.count
     }
 
-    /// Renders one item. Returns its size (separator included).
-    pub fn push(&mut self, item: &Value) -> usize {
+    /// Renders one raw item of an answer, shaped (compact, then the `fields` projection).
+    /// Without a projection it is read straight into its compact text (see
+    /// `okta_client::compact_text`), never built as a value. Returns its size.
+    pub fn push_raw(
+        &mut self,
+        raw: &RawValue,
+        fields: Option<&Fields>,
+    ) -> Result<usize, ToolError> {
         let before = self.bytes.len();
         if self.count > 0 {
             self.bytes.push(b',');
         }
-        // Writing a Value into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.bytes, item);
+        let start = self.bytes.len();
+        let as_text = fields.is_none()
+            && okta_client::compact_text::append(raw.get().as_bytes(), &mut self.bytes)
+                .unwrap_or(false);
+        if !as_text {
+            // A key twice, not JSON (reported by reading it as a value), or a projection.
+            self.bytes.truncate(start);
+            match shape_raw(raw, fields) {
+                // Writing a Value into a Vec cannot fail.
+                Ok(item) => drop(serde_json::to_writer(&mut self.bytes, &item)),
+                Err(e) => {
+                    self.bytes.truncate(before);
+                    return Err(e);
+                }
+            }
+        }
         self.count += 1;
-        self.bytes.len() - before + usize::from(self.count == 1)
+        Ok(self.bytes.len() - before + usize::from(self.count == 1))
     }
 
     /// Renders one item unless it would take `used + its size` past `budget` while an item
     /// is already in (the first always is, or a huge item could never be read); its size if kept.
-    pub fn push_within(&mut self, item: &Value, used: usize, budget: usize) -> Option<usize> {
+    pub fn push_within(
+        &mut self,
+        raw: &RawValue,
+        fields: Option<&Fields>,
+        used: usize,
+        budget: usize,
+    ) -> Result<Option<usize>, ToolError> {
         let (len, count) = (self.bytes.len(), self.count);
-        let size = self.push(item);
+        let size = self.push_raw(raw, fields)?;
         if used + size > budget && count > 0 {
             self.bytes.truncate(len);
             self.count = count;
-            return None;
+            return Ok(None);
         }
-        Some(size)
+        Ok(Some(size))
     }
 
     pub fn into_bytes(self) -> Vec<u8> {
@@ -273,8 +299,10 @@ impl<'a> Walk<'a> {
         self.pages += 1;
         let mut added = 0;
         for (index, raw) in page.items.iter().enumerate().skip(skip) {
-            let item = shape_raw(raw, self.fields)?;
-            match self.items.push_within(&item, self.used_bytes, self.budget) {
+            match self
+                .items
+                .push_within(raw, self.fields, self.used_bytes, self.budget)?
+            {
                 Some(size) => {
                     self.used_bytes += size;
                     added += 1;
@@ -426,18 +454,46 @@ mod tests {
         }
     }
 
+    fn raw(value: &Value) -> Box<RawValue> {
+        RawValue::from_string(value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn items_are_shaped_as_they_are_rendered() {
+        let mut items = RenderedItems::default();
+        let item = json!({"id": "a", "_links": {"self": {}}, "gone": null, "p": {"x": null}});
+        items.push_raw(&raw(&item), None).unwrap();
+        let dup = RawValue::from_string(r#"{"id":"b","id":"c","z":null}"#.into()).unwrap();
+        items.push_raw(&dup, None).unwrap();
+        let projected = json!({"id": "d", "profile": {"login": "l", "email": "e"}});
+        let fields = Fields::parse(Some("profile.login")).unwrap().unwrap();
+        items.push_raw(&raw(&projected), Some(&fields)).unwrap();
+        assert_eq!(
+            String::from_utf8(items.into_bytes()).unwrap(),
+            r#"{"id":"a"},{"id":"c"},{"profile":{"login":"l"}}"#
+        );
+    }
+
     #[test]
     fn items_render_like_an_array_and_the_budget_keeps_the_first_item() {
         let mut items = RenderedItems::default();
         let a = json!({"id": "a", "n": 1});
         let b = json!({"id": "b", "s": "x\"y"});
+        let (raw_a, raw_b) = (raw(&a), raw(&b));
         let a_size = items
-            .push_within(&a, 0, 1)
+            .push_within(&raw_a, None, 0, 1)
+            .unwrap()
             .expect("the first item always fits");
         assert_eq!(a_size, a.to_string().len() + 1);
-        assert_eq!(items.push_within(&b, a_size, a_size + 3), None);
+        assert_eq!(
+            items.push_within(&raw_b, None, a_size, a_size + 3).unwrap(),
+            None
+        );
         assert_eq!(items.count(), 1);
-        let b_size = items.push_within(&b, a_size, 1000).unwrap();
+        let b_size = items
+            .push_within(&raw_b, None, a_size, 1000)
+            .unwrap()
+            .unwrap();
         assert_eq!(b_size, b.to_string().len() + 1);
         assert_eq!(
             items.bytes.len() + 1,
@@ -453,10 +509,10 @@ mod tests {
     #[test]
     fn parts_from_several_slices_join_with_separators() {
         let mut one = RenderedItems::default();
-        one.push(&json!(1));
-        one.push(&json!(2));
+        one.push_raw(&raw(&json!(1)), None).unwrap();
+        one.push_raw(&raw(&json!(2)), None).unwrap();
         let mut three = RenderedItems::default();
-        three.push(&json!(3));
+        three.push_raw(&raw(&json!(3)), None).unwrap();
         let parts = vec![one.into_bytes(), Vec::new(), three.into_bytes(), Vec::new()];
         assert_eq!(
             rendered_value(render(Map::new(), parts)),

@@ -11,7 +11,7 @@ use crate::tools::support::files::{self, FileRules};
 use crate::tools::support::ids::{BrandId, DomainId};
 use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, Reply, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -337,11 +337,11 @@ pub fn verify_custom_domain() -> ToolDef {
                 .body;
             let status = current["validationStatus"].as_str().unwrap_or_default();
             if status == "VERIFIED" || status == "COMPLETED" {
-                return Ok(json!({
+                return Ok(Reply::from(json!({
                     "validationStatus": status,
                     "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.domain_id)),
                     "domain": field_selection::shape(current, None),
-                }));
+                })));
             }
             let req = ApiRequest::post(domain_path(&p.domain_id).lit("verify")).retryable();
             common::object(&ctx, req, None).await

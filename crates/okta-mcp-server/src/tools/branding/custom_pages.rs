@@ -11,7 +11,7 @@ use crate::tools::support::labels::brand_label;
 use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::query::expand_csv;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, Reply, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiError, ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -282,7 +282,7 @@ async fn replace_page(
     page: Page,
     variant: &'static str,
     edit: PageEdit,
-) -> Result<Value, ToolError> {
+) -> Result<Reply, ToolError> {
     if edit.is_empty() {
         return Err(ToolError::InvalidArguments(
             "nothing to change: give page_content and/or csp_* (and widget_* for the sign-in page)"

@@ -11,7 +11,7 @@ use crate::tools::support::domain_names::normalise_fqdn;
 use crate::tools::support::ids::{BrandId, EmailDomainId};
 use crate::tools::support::output_schemas as schemas;
 use crate::tools::support::replies::{ack, whole_list};
-use crate::tools::{Effect, ResultKind, ToolDef, ToolSpec, Toolset};
+use crate::tools::{Effect, Reply, ResultKind, ToolDef, ToolSpec, Toolset};
 use okta_client::{ApiPath, ApiRequest, paths};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -265,11 +265,11 @@ pub fn verify_email_domain() -> ToolDef {
                 .await?
                 .body;
             if current["validationStatus"] == "VERIFIED" {
-                return Ok(json!({
+                return Ok(Reply::from(json!({
                     "validationStatus": "VERIFIED",
                     "message": format!("{} is already verified", current["domain"].as_str().unwrap_or(&p.email_domain_id)),
                     "email_domain": field_selection::shape(current, None),
-                }));
+                })));
             }
             let req = ApiRequest::post(domain_path(&p.email_domain_id).lit("verify")).retryable();
             common::object(&ctx, req, None).await

@@ -13,7 +13,7 @@ use crate::tools::Reply;
 use crate::tools::common::{ListRules, Paging, ToolCtx};
 use crate::tools::error::ToolError;
 use crate::tools::field_selection::Fields;
-use crate::tools::listing::{self, RenderedItems, Walk, shape_raw};
+use crate::tools::listing::{self, RenderedItems, Walk};
 use crate::tools::page_walk::{Observer, PageWalk, WalkEnd};
 use crate::tools::support::time_window::{Instant, split_window, stamp};
 use chrono::{DateTime, Duration, Utc};
@@ -236,7 +236,7 @@ async fn collect_slice(
             {
                 continue;
             }
-            let size = items.push(&shape_raw(raw, fields)?);
+            let size = items.push_raw(raw, fields)?;
             added += 1;
             if shared.bytes.fetch_add(size, Ordering::Relaxed) + size > shared.budget_left {
                 pages.took(added);
