@@ -178,6 +178,9 @@ mod tests {
         }
         assert!(okta_client::compact_text::to_vec(b"{\"a\":").is_err());
         assert!(okta_client::compact_text::to_vec(b"{} x").is_err());
+        // Not UTF-8: refused as serde_json refuses it.
+        assert!(okta_client::compact_text::to_vec(b"{\"a\":\"\xff\"}").is_err());
+        assert!(serde_json::from_slice::<Value>(b"{\"a\":\"\xff\"}").is_err());
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
