@@ -288,6 +288,11 @@ const MARKER_LIKE: [(&str, &str); 4] = [
 /// A list result from any transport: structuredContent and the text block must both hold
 /// the user exactly as created.
 fn assert_listed_faithfully(result: &Value, login: &str, how: &str) {
+    assert_text_block_is_the_structured_content(result, how);
+    assert_listed_value(&result["structuredContent"], login, how);
+}
+
+fn assert_text_block_is_the_structured_content(result: &Value, how: &str) {
     let structured = &result["structuredContent"];
     let text: Value = serde_json::from_str(
         result["content"][0]["text"]
@@ -296,7 +301,6 @@ fn assert_listed_faithfully(result: &Value, login: &str, how: &str) {
     )
     .unwrap_or_else(|e| panic!("{how}: the text block is not JSON ({e}): {result}"));
     assert_eq!(&text, structured, "{how}: text block and structuredContent");
-    assert_listed_value(structured, login, how);
 }
 
 fn assert_listed_value(listed: &Value, login: &str, how: &str) {
@@ -355,4 +359,35 @@ fn marker_like_org_data_comes_back_unchanged_over_stdio_http_and_call() {
     let printed: Value = serde_json::from_slice(&out.stdout).expect("call prints JSON");
     assert_listed_value(&printed, login, "call");
     assert_eq!(printed, over_stdio["structuredContent"]);
+
+    // One user read by id (an object answer, written from its compact text): the same
+    // user, the same fields, whichever way it is asked for.
+    let user_id = printed["items"][0]["id"]
+        .as_str()
+        .expect("the user's id")
+        .to_owned();
+    let args = json!({"user_id": user_id});
+    let got_over_stdio = mcp.call("get_user", args.clone());
+    let got_over_http = client.call("get_user", args.clone());
+    for (got, how) in [
+        (&got_over_stdio, "stdio"),
+        (&got_over_http, "Streamable HTTP"),
+    ] {
+        assert_text_block_is_the_structured_content(got, how);
+        let user = &got["structuredContent"];
+        assert_listed_value(&json!({"items": [user]}), login, how);
+        assert!(user.get("_links").is_none(), "{how}: {got}");
+    }
+    assert_eq!(
+        got_over_http["structuredContent"],
+        got_over_stdio["structuredContent"]
+    );
+    let out = support::run(&org.service_env(), &["call", "get_user", &args.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("call prints JSON");
+    assert_eq!(printed, got_over_stdio["structuredContent"]);
 }
