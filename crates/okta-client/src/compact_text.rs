@@ -10,6 +10,7 @@
 //! a key twice, which a value holds once (at the first key's place, with the last value).
 //! Then [`to_vec`] answers None and the caller reads the answer the other way.
 
+use crate::without_links::LINKS;
 use serde::Serializer as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -55,8 +56,6 @@ fn compact<'de, R: serde_json::de::Read<'de>>(
     reader.end()?;
     Ok(written)
 }
-
-const LINKS: &str = "_links";
 
 /// What a value came out as, for the object holding it.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -506,12 +506,10 @@ impl OktaClient {
     /// empty body, comes back as a value instead, read as [`OktaClient::send`] reads it.
     pub async fn send_compact(&self, request: ApiRequest) -> Result<CompactBody, ApiError> {
         let fetched = self.fetch(&request).await?;
-        if fetched.body.iter().all(u8::is_ascii_whitespace) {
-            return fetched.json_with(request.links).map(CompactBody::Value);
-        }
         match compact_text::to_vec(&fetched.body) {
             Ok(Some(text)) => Ok(CompactBody::Text(text)),
-            // The value read reports a document that is not JSON as `send` does.
+            // Read as a value, an empty body is null and a document that is not JSON is
+            // reported as `send` reports it.
             Ok(None) | Err(_) => fetched.json_with(request.links).map(CompactBody::Value),
         }
     }

@@ -17,7 +17,8 @@ pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
     Ok(value)
 }
 
-const LINKS: &str = "_links";
+/// The HAL links member Okta puts in its objects.
+pub(crate) const LINKS: &str = "_links";
 
 #[derive(Clone, Copy)]
 struct WithoutLinks;

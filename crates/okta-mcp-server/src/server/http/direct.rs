@@ -166,16 +166,14 @@ impl DirectCalls {
                 result,
                 rendered: held.take(),
             };
-            match slot {
-                Some(slot) if slot.is_waiting() => match slot.fill(answer.into_bytes()) {
-                    Ok(()) => None,
-                    // Not reached: the layer waits on this task, so it cannot have stopped
-                    // since it was asked. The same answer goes as an event all the same.
-                    Err(bytes) => serde_json::from_slice(&bytes)
-                        .ok()
-                        .map(ServerSseMessage::from_message),
-                },
-                _ => Some(answer.into_event()),
+            let mut answer = Some(answer);
+            let left = slot.is_some_and(|slot| {
+                slot.offer(|| answer.take().map(Answer::into_bytes).unwrap_or_default())
+            });
+            if left {
+                None
+            } else {
+                answer.map(Answer::into_event)
             }
         };
         // rmcp wants a Sync stream; the call's future is Send only, and is only ever polled

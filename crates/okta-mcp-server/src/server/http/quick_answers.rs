@@ -42,19 +42,16 @@ impl AnswerSlot {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn is_waiting(&self) -> bool {
-        matches!(*self.slot(), Slot::Waiting)
-    }
-
-    /// Leaves the answer for the layer; gives it back if the layer no longer waits.
-    pub fn fill(&self, answer: Vec<u8>) -> Result<(), Vec<u8>> {
+    /// Leaves the answer `write` makes for the layer, if the layer still waits; false (and
+    /// `write` not called) if it no longer does.
+    pub fn offer(&self, write: impl FnOnce() -> Vec<u8>) -> bool {
         let mut slot = self.slot();
         match *slot {
             Slot::Waiting => {
-                *slot = Slot::Filled(answer);
-                Ok(())
+                *slot = Slot::Filled(write());
+                true
             }
-            Slot::Filled(_) | Slot::Closed => Err(answer),
+            Slot::Filled(_) | Slot::Closed => false,
         }
     }
 
