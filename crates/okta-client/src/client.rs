@@ -16,7 +16,9 @@ use url::Url;
 
 /// Shared by every clone of an `OktaClient`.
 pub(crate) struct Inner {
-    pub config: ClientConfig,
+    /// Shared with [`crate::OktaClient::acting_as`] clients too: the team server makes one
+    /// such client per tool call, and a copy was the org URL allocated again each time.
+    pub config: Arc<ClientConfig>,
     pub auth: Arc<dyn RequestAuthorizer>,
     pub http: reqwest::Client,
     /// Shared with [`crate::OktaClient::acting_as`] clients: the org's rate limits are the
@@ -98,7 +100,7 @@ impl Inner {
                 .await;
             let auth = self.auth.authorize(method.as_str(), url).await?;
             let builder = self.request(method, url, body, &auth, accept)?;
-            let response = match builder.send().await {
+            let mut response = match builder.send().await {
                 Ok(response) => response,
                 Err(err) => {
                     drop(permit);
@@ -116,7 +118,9 @@ impl Inner {
             };
 
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            // Taken, not copied: reading the body needs none of them (its length comes from
+            // the body's own size hint).
+            let headers = std::mem::take(response.headers_mut());
             let rate_limit = ratelimit::parse(&headers);
             let skew = ratelimit::server_skew(&headers);
             self.limiter

@@ -393,7 +393,7 @@ impl OktaClient {
         transport::check_org_url(&config.org_url)?;
         Ok(Self {
             inner: Arc::new(client::Inner {
-                config,
+                config: Arc::new(config),
                 auth,
                 http,
                 limiter: Arc::default(),

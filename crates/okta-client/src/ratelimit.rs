@@ -344,6 +344,10 @@ impl Limiter {
             .families
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Looked up before any key is made: every request asks, a new family is rare.
+        if let Some(family) = map.get(key) {
+            return family.clone();
+        }
         map.entry(key.to_owned()).or_default().clone()
     }
 

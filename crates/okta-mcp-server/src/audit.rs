@@ -625,13 +625,13 @@ mod tests {
 
     #[test]
     fn session_events_name_the_person_and_their_client() {
-        let caller = Caller {
+        let caller = Caller::from(crate::caller::Identity {
             user_id: "00u1".into(),
             login: "ada@example.com".into(),
             client_id: "mcp-client-1".into(),
             client_name: Some("Claude".into()),
             scopes: ["okta.users.read".to_owned()].into(),
-        };
+        });
         let record = AuditRecord::session_event(EventKind::SignIn, &caller);
         let line = serde_json::to_value(&record).unwrap();
         assert_eq!(line["event"], "sign_in");

@@ -9,8 +9,15 @@ use rmcp::service::RequestContext;
 use std::sync::Arc;
 
 /// The signed-in person behind one request. Holds identifiers only, never a token.
+///
+/// A handle on one shared [`Identity`]: a request's extensions are copied on its way through
+/// the HTTP layers and rmcp (some four times per tool call), and each copy of a plain struct
+/// was four strings allocated and freed again.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
+pub struct Caller(Arc<Identity>);
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Identity {
     /// The Okta user id (`sub` of the person's Okta ID token).
     pub user_id: String,
     /// The person's Okta login (`preferred_username`), for people reading the audit journal.
@@ -20,8 +27,22 @@ pub struct Caller {
     /// The client's self-declared name, when it gave one.
     pub client_name: Option<String>,
     /// The scopes this server granted the client's token: tools/list is pruned by them.
-    /// Shared, not copied: a request's caller is cloned several times on its way.
+    /// Shared with the access record it was read from, not copied.
     pub scopes: Arc<[String]>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        &self.0
+    }
+}
+
+impl From<Identity> for Caller {
+    fn from(identity: Identity) -> Self {
+        Caller(Arc::new(identity))
+    }
 }
 
 impl Caller {

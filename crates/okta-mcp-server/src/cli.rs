@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Who may use --transport http: none (one identity, loopback only) or oauth (each person signs in with Okta).
     #[arg(long, env = "OKTA_MCP_HTTP_AUTH", value_enum, default_value_t = HttpAuth::None)]
     pub auth: HttpAuth,
+    /// Runtime threads of --transport http (default: one per core available to the process).
+    #[arg(long, env = "OKTA_MCP_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub worker_threads: Option<u16>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,6 +118,17 @@ pub enum HttpAuth {
     None,
     /// Team mode: MCP authorization, each person signs in with Okta and acts as themselves.
     Oauth,
+}
+
+impl ServeArgs {
+    /// The serve options of a bare `okta-mcp-server` (no subcommand): each from its
+    /// environment variable, or its default. `OKTA_MCP_TRANSPORT=http` alone serves HTTP, as
+    /// the variable table says; an invalid value is refused as it would be after `serve`.
+    pub fn from_env() -> Result<ServeArgs, clap::Error> {
+        use clap::FromArgMatches;
+        let command = ServeArgs::augment_args(clap::Command::new("okta-mcp-server"));
+        ServeArgs::from_arg_matches(&command.try_get_matches_from(["okta-mcp-server"])?)
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -22,18 +22,15 @@ pub enum EmbeddedOrg {}
 
 /// Whether the command line asks for the sandbox in a build that does not have it: then
 /// main prints [`BUILT_WITHOUT`] and exits with 2 (a usage error, like a bad flag).
-pub fn requested_but_built_without(
-    command: Option<&crate::cli::Command>,
-    demo: Option<bool>,
-) -> bool {
+pub fn requested_but_built_without(command: &crate::cli::Command, demo: Option<bool>) -> bool {
     use crate::cli::Command;
     if cfg!(feature = "demo") {
         return false;
     }
     match command {
-        Some(Command::Sandbox(_)) => true,
+        Command::Sandbox(_) => true,
         // These read neither the org nor the demo setting.
-        Some(Command::Audit(_) | Command::Completions { .. } | Command::Man) => false,
+        Command::Audit(_) | Command::Completions { .. } | Command::Man => false,
         _ => demo == Some(true),
     }
 }

@@ -27,29 +27,57 @@ use clap::Parser;
 use cli::{Cli, Command, ServeArgs};
 use std::process::ExitCode;
 
+/// Runtime threads of everything but the team server: one person's calls over stdio, or a
+/// command, never keep more than two threads busy, and each thread costs memory (its stack,
+/// its malloc arena) that counts against the personal server's idle footprint.
+const PERSONAL_WORKER_THREADS: usize = 2;
+
+/// The team server (`serve --transport http`) serves everyone at once: one runtime thread
+/// per core the process may use (its cgroup's CPU quota counts), or `--worker-threads`, so a
+/// replica on a larger host uses it rather than two cores. Always set here, never left to
+/// tokio, which would read `TOKIO_WORKER_THREADS` and panic on a bad value.
+fn worker_threads(command: &Command) -> usize {
+    match command {
+        Command::Serve(args) if args.transport == cli::Transport::Http => match args.worker_threads
+        {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
+        _ => PERSONAL_WORKER_THREADS,
+    }
+}
+
 fn main() -> ExitCode {
     allocator::tune();
     forget_empty_settings();
     let mut cli = Cli::parse();
+    // A bare `okta-mcp-server` serves, as `serve` with its options from the environment.
+    let command = match cli.command.take() {
+        Some(command) => command,
+        None => match ServeArgs::from_env() {
+            Ok(args) => Command::Serve(args),
+            Err(e) => e.exit(),
+        },
+    };
     // Completions and the man page describe the CLI itself: no setting applies to them.
-    match &cli.command {
-        Some(Command::Completions { shell }) => return commands::completions::print_script(*shell),
-        Some(Command::Man) => return commands::completions::print_man_page(),
+    match &command {
+        Command::Completions { shell } => return commands::completions::print_script(*shell),
+        Command::Man => return commands::completions::print_man_page(),
         _ => {}
     }
-    if demo::requested_but_built_without(cli.command.as_ref(), cli.global.demo) {
+    if demo::requested_but_built_without(&command, cli.global.demo) {
         return demo::refuse();
     }
     // The sandbox serves an org; it needs none of the settings that point at one.
-    let global = match &cli.command {
-        Some(Command::Sandbox(_)) => cli::GlobalArgs {
+    let global = match &command {
+        Command::Sandbox(_) => cli::GlobalArgs {
             demo: Some(true),
             log_level: cli.global.log_level.clone(),
             ..Default::default()
         },
         // The journal reader needs no org either: only where the journal is (the file, or
         // the shared stream in the Redis of OKTA_MCP_STATE_URL).
-        Some(Command::Audit(_)) => cli::GlobalArgs {
+        Command::Audit(_) => cli::GlobalArgs {
             demo: Some(true),
             log_level: cli.global.log_level.clone(),
             audit_log: cli.global.audit_log.clone(),
@@ -67,7 +95,7 @@ fn main() -> ExitCode {
     };
     logging::init(&settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(worker_threads(&command))
         .enable_all()
         .build()
     {
@@ -78,30 +106,25 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match &cli.command {
+        match &command {
             // Serving and the sandbox stop on a signal themselves, finishing what is in flight.
-            None => commands::serve::run(settings, &ServeArgs::default()).await,
-            Some(Command::Serve(args)) => commands::serve::run(settings, args).await,
+            Command::Serve(args) => commands::serve::run(settings, args).await,
             #[cfg(feature = "demo")]
-            Some(Command::Sandbox(args)) => commands::sandbox::run(args).await,
+            Command::Sandbox(args) => commands::sandbox::run(args).await,
             // Refused above, before the settings were read.
             #[cfg(not(feature = "demo"))]
-            Some(Command::Sandbox(_)) => Ok(demo::refuse()),
-            Some(Command::Tools { json }) => {
-                until_signal(commands::tools::run(settings, *json)).await
-            }
-            Some(Command::Call { tool, arguments }) => {
+            Command::Sandbox(_) => Ok(demo::refuse()),
+            Command::Tools { json } => until_signal(commands::tools::run(settings, *json)).await,
+            Command::Call { tool, arguments } => {
                 until_signal(commands::call::run(settings, tool, arguments)).await
             }
-            Some(Command::Auth(command)) => {
-                until_signal(commands::auth::run(settings, command)).await
-            }
-            Some(Command::Sessions(command)) => {
+            Command::Auth(command) => until_signal(commands::auth::run(settings, command)).await,
+            Command::Sessions(command) => {
                 until_signal(commands::sessions::run(settings, command)).await
             }
-            Some(Command::Audit(args)) => until_signal(commands::audit::run(settings, args)).await,
+            Command::Audit(args) => until_signal(commands::audit::run(settings, args)).await,
             // Answered above, before the settings were read.
-            Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
+            Command::Completions { .. } | Command::Man => Ok(ExitCode::SUCCESS),
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

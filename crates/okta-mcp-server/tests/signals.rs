@@ -1,5 +1,6 @@
 //! SIGTERM stops every mode the way Ctrl-C does: cleanly, so the demo org's temporary key
 //! directory is removed (before, SIGTERM killed the process and left the key on disk).
+//! Among the modes: a bare `okta-mcp-server` that the environment alone makes a team server.
 
 mod support;
 
@@ -131,12 +132,7 @@ fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
     .spawn()
     .unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    while !log.contains("serving MCP over Streamable HTTP") {
-        let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
-        log.push_str(&line);
-    }
+    let log = until_serving(&mut err);
     assert_eq!(key_dirs(tmp.path()).len(), 1);
     sigterm(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
@@ -148,6 +144,72 @@ fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
         "{:?}",
         key_dirs(tmp.path())
     );
+}
+
+/// Reads `child`'s stderr until the HTTP server says it is serving; returns what it read.
+fn until_serving(err: &mut BufReader<std::process::ChildStderr>) -> String {
+    let mut log = String::new();
+    while !log.contains("serving MCP over Streamable HTTP") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
+        log.push_str(&line);
+    }
+    log
+}
+
+#[test]
+fn a_bare_command_serves_http_when_the_environment_says_so_on_a_thread_per_core() {
+    // OKTA_MCP_TRANSPORT is the environment twin of `serve --transport`: a bare command (what
+    // a service unit or container runs) honours it too, and the other serve options with it.
+    // The team server runs one runtime thread per core unless OKTA_MCP_WORKER_THREADS says
+    // otherwise: 3 here, on a machine of any size, where the personal server's two would show.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command(tmp.path(), &[])
+        .env("OKTA_MCP_TRANSPORT", "http")
+        .env("OKTA_MCP_BIND", "127.0.0.1:0")
+        .env("OKTA_MCP_DEMO", "true")
+        .env("OKTA_MCP_WORKER_THREADS", "3")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let log = until_serving(&mut err);
+    assert!(log.contains("runtime_threads=3"), "{log}");
+    sigterm(child.id());
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}: {log}");
+}
+
+#[test]
+fn a_bare_command_refuses_serve_settings_it_cannot_use() {
+    // Refused as after `serve`: a usage error (2) naming the value and what would do.
+    for (name, value, expected) in [
+        (
+            "OKTA_MCP_TRANSPORT",
+            "htp",
+            "[possible values: stdio, http]",
+        ),
+        ("OKTA_MCP_WORKER_THREADS", "0", "not in 1..=65535"),
+        ("OKTA_MCP_WORKER_THREADS", "many", "invalid digit"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = command(tmp.path(), &[])
+            .env("OKTA_MCP_TRANSPORT", "http")
+            .env(name, value)
+            .env("OKTA_MCP_DEMO", "true")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}={value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("'{value}'")) && stderr.contains(expected),
+            "{name}={value}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
 
 #[test]

@@ -114,7 +114,8 @@ pub async fn serve(
     let front = Arc::new(Front::new(settings, local, shared));
     let stop = CancellationToken::new();
     let app = router(server, front.clone(), stop.clone(), team);
-    tracing::info!(address = %local, public_url = ?settings.public_url.as_ref().map(|u| u.as_str()), "serving MCP over Streamable HTTP at {MCP_PATH}");
+    let runtime_threads = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(address = %local, public_url = ?settings.public_url.as_ref().map(|u| u.as_str()), runtime_threads, "serving MCP over Streamable HTTP at {MCP_PATH}");
 
     let draining = front.clone();
     let serving = connections::serve(

@@ -361,13 +361,13 @@ pub async fn callback(
     };
     on_signed_in(
         team.journal.as_ref(),
-        &Caller {
+        &Caller::from(Identity {
             user_id: claims.sub,
             login,
             client_id: pending.client_id,
             client_name: pending.client_name,
             scopes: scopes.into(),
-        },
+        }),
     )
     .await;
     let Ok(mut to) = url::Url::parse(&pending.redirect_uri) else {

@@ -28,7 +28,7 @@ mod token;
 pub use bearer::{require as require_bearer, require_scopes};
 
 use crate::audit::{AuditJournal, AuditRecord, EventKind};
-use crate::caller::Caller;
+use crate::caller::{Caller, Identity};
 use crate::settings::{Credentials, Settings};
 use anyhow::Context;
 use okta_auth::web::{WebClient, WebClientAuth};
@@ -244,13 +244,13 @@ pub async fn on_revoked(journal: Option<&AuditJournal>, grant: &state::Grant, wh
         reason = ?why,
         "access revoked"
     );
-    let caller = Caller {
+    let caller = Caller::from(Identity {
         user_id: grant.user_id.clone(),
         login: grant.login.clone(),
         client_id: grant.client_id.clone(),
         client_name: grant.client_name.clone(),
         scopes: grant.scopes.clone().into(),
-    };
+    });
     let mut record = match why {
         Revocation::ByClient => AuditRecord::session_event(EventKind::SignOut, &caller),
         Revocation::RefreshReuse | Revocation::CodeReuse | Revocation::ByOperator => {
@@ -276,12 +276,12 @@ async fn journal_event(journal: Option<&AuditJournal>, record: AuditRecord) {
 
 impl From<&state::AccessRecord> for Caller {
     fn from(access: &state::AccessRecord) -> Self {
-        Caller {
+        Caller::from(Identity {
             user_id: access.user_id.clone(),
             login: access.login.clone(),
             client_id: access.client_id.clone(),
             client_name: access.client_name.clone(),
             scopes: access.scopes.clone(),
-        }
+        })
     }
 }

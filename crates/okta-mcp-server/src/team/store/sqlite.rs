@@ -134,17 +134,27 @@ fn expiry(now: i64, ttl: Option<Duration>) -> Option<i64> {
     ttl.map(|t| now + t.as_secs() as i64)
 }
 
-const LIVE: &str = "(expires_at IS NULL OR expires_at > ?3)";
+/// The condition a live record meets; `?3` is now. A macro, so that each statement using it
+/// is a constant: `read` looks its statement up in the connection's cache by this text, and
+/// building the text per read was three `format!`s per MCP request.
+macro_rules! live {
+    () => {
+        "(expires_at IS NULL OR expires_at > ?3)"
+    };
+}
+
+const READ_LIVE: &str = concat!(
+    "SELECT value FROM records WHERE kind = ?1 AND key = ?2 AND ",
+    live!()
+);
 
 /// One live record's value.
 fn read(conn: &Connection, kind: Kind, key: &str, now: i64) -> rusqlite::Result<Option<Vec<u8>>> {
     // Cached: compiling the statement each time was a tenth of a get_user's instructions
     // over HTTP.
-    conn.prepare_cached(&format!(
-        "SELECT value FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE}"
-    ))?
-    .query_row(params![kind.as_str(), key, now], |row| row.get(0))
-    .optional()
+    conn.prepare_cached(READ_LIVE)?
+        .query_row(params![kind.as_str(), key, now], |row| row.get(0))
+        .optional()
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -200,8 +210,10 @@ impl StateStore for SqliteStore {
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
         self.run(move |conn, now| {
             conn.query_row(
-                &format!(
-                    "DELETE FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE} RETURNING value"
+                concat!(
+                    "DELETE FROM records WHERE kind = ?1 AND key = ?2 AND ",
+                    live!(),
+                    " RETURNING value"
                 ),
                 params![kind.as_str(), key, now],
                 |row| row.get(0),
@@ -220,9 +232,11 @@ impl StateStore for SqliteStore {
     ) -> BoxFuture<StoreResult<bool>> {
         self.run(move |conn, now| {
             let changed = conn.execute(
-                &format!(
+                concat!(
                     "UPDATE records SET value = ?4, expires_at = ?5
-                     WHERE kind = ?1 AND key = ?2 AND {LIVE} AND value = ?6"
+                     WHERE kind = ?1 AND key = ?2 AND ",
+                    live!(),
+                    " AND value = ?6"
                 ),
                 params![kind.as_str(), key, now, new, expiry(now, ttl), expected],
             )?;
@@ -516,9 +530,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap();
         let reader = store.readers[0].lock().unwrap();
         let plan: Vec<String> = reader
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN SELECT value FROM records WHERE kind = ?1 AND key = ?2 AND {LIVE}"
-            ))
+            .prepare(&format!("EXPLAIN QUERY PLAN {READ_LIVE}"))
             .unwrap()
             .query_map(params!["grant", "g", 0], |row| row.get::<_, String>(3))
             .unwrap()
