@@ -315,6 +315,45 @@ fn two_servers_on_one_redis_refresh_a_persons_okta_token_once() {
     });
 }
 
+#[test]
+fn a_tool_call_reads_the_person_from_redis_in_two_round_trips() {
+    // The access token's record, then its grant and the person's Okta tokens together
+    // (MGET): the third read, the tokens once the tool ran, went with the grant.
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let org = TestOrg::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = replica_env(redis_env(&org, &redis, dir.path()), port);
+    let server = TeamServer::start(&org, &env, port, "redis-reads");
+    org.block_on(async {
+        let client = register(&server, "assistant", REDIRECT).await;
+        let person = sign_in(&org, &server, &client, REDIRECT, SUPER, None).await;
+        let mut session = McpHttp::new(&server, Some(&person.access_token));
+        session.initialize().await;
+        let user_id = org.users()[0]["id"].as_str().unwrap().to_owned();
+        // The first call also records the grant's use and learns the rate-limit window.
+        let first = session.call("get_user", json!({"user_id": user_id})).await;
+        assert_eq!(first.body["result"]["isError"], false, "{first:?}");
+        let reads = |calls: &std::collections::HashMap<String, u64>| {
+            ["get", "mget"].map(|c| calls.get(c).copied().unwrap_or(0))
+        };
+        let before = reads(&redis.command_calls());
+        const CALLS: u64 = 5;
+        for _ in 0..CALLS {
+            let answer = session.call("get_user", json!({"user_id": user_id})).await;
+            assert_eq!(answer.body["result"]["isError"], false, "{answer:?}");
+        }
+        let after = reads(&redis.command_calls());
+        assert_eq!(
+            [after[0] - before[0], after[1] - before[1]],
+            [CALLS, CALLS],
+            "GETs and MGETs over {CALLS} calls"
+        );
+    });
+}
+
 /// Redis stopped mid-run: calls get an HTTP 503 that says the state store is unreachable and
 /// to retry, /readyz says 503 with the reason, /healthz stays 200, nothing panics. Redis
 /// started again on the same port: the same signed-in client's calls succeed again without

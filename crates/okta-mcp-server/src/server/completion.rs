@@ -155,7 +155,7 @@ async fn logins(server: &OktaMcp, caller: Option<&Caller>, prefix: &str) -> Vec<
     {
         return Vec::new();
     }
-    let Some(client) = server.client_for(caller) else {
+    let Some(client) = server.client_for(caller, None) else {
         return Vec::new();
     };
     let escaped = prefix.replace('\\', "\\\\").replace('"', "\\\"");

@@ -14,6 +14,7 @@ use crate::caller::Caller;
 use crate::org::Org;
 use crate::rendered_json::RenderedJson;
 use crate::settings::Settings;
+use crate::team::people::ReadWithGrant;
 use crate::tools::common::{ProgressEvent, ProgressFn};
 use crate::tools::error::ToolError;
 use crate::tools::support::plan;
@@ -124,11 +125,15 @@ impl OktaMcp {
 
     /// The Okta client that acts for `caller`: that person's in team mode (none without a
     /// signed-in person: nothing may act with the server's own identity there), else the
-    /// server's own.
-    pub(crate) fn client_for(&self, caller: Option<&Caller>) -> Option<OktaClient> {
+    /// server's own. `read_with_grant`: the person's tokens as the bearer check read them.
+    pub(crate) fn client_for(
+        &self,
+        caller: Option<&Caller>,
+        read_with_grant: Option<ReadWithGrant>,
+    ) -> Option<OktaClient> {
         match (&self.inner.people, caller) {
             (None, _) => Some(self.inner.client.clone()),
-            (Some(people), Some(caller)) => Some(people.client_for(caller)),
+            (Some(people), Some(caller)) => Some(people.client_for(caller, read_with_grant)),
             (Some(_), None) => None,
         }
     }
@@ -285,7 +290,8 @@ impl OktaMcp {
             confirm::Gate::Cli => None,
         };
         let caller = mcp_context.and_then(Caller::of).cloned();
-        let client = match self.client_for(caller.as_ref()) {
+        let read_with_grant = mcp_context.and_then(ReadWithGrant::of);
+        let client = match self.client_for(caller.as_ref(), read_with_grant) {
             Some(client) => client,
             None => {
                 // The bearer check attaches a caller to every team request; without one

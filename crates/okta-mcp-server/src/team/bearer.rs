@@ -5,6 +5,7 @@
 //! `insufficient_scope` naming it, so the client can ask for it (step-up); that check reads
 //! the body, so it runs inside the front's admission, which bounds it.
 
+use super::people::ReadWithGrant;
 use super::*;
 use crate::server::exposure::scope_granted;
 use axum::body::Body;
@@ -57,12 +58,16 @@ fn bearer_token(request: &Request) -> Option<&str> {
 }
 
 pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Next) -> Response {
-    let all_scopes = team.scopes.join(" ");
     let Some(token) = bearer_token(&request) else {
-        return challenge(&team, StatusCode::UNAUTHORIZED, None, &all_scopes);
+        return challenge(
+            &team,
+            StatusCode::UNAUTHORIZED,
+            None,
+            &team.scopes.join(" "),
+        );
     };
-    let access = match team.state.access(token).await {
-        Ok(Some(access)) if access.audience == team.resource => access,
+    let (access, tokens) = match team.state.access_with_tokens(token).await {
+        Ok(Some((access, tokens))) if access.audience == team.resource => (access, tokens),
         Ok(_) => {
             return challenge(
                 &team,
@@ -71,7 +76,7 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
                     "invalid_token",
                     "the access token is not one this server issued for this resource, or it expired or was revoked",
                 )),
-                &all_scopes,
+                &team.scopes.join(" "),
             );
         }
         Err(e) => {
@@ -84,6 +89,9 @@ pub async fn require(Shared(team): Shared<Arc<Team>>, request: Request, next: Ne
     }
     let mut request = request;
     request.extensions_mut().insert(Caller::from(&*access));
+    if let Some(tokens) = tokens {
+        request.extensions_mut().insert(ReadWithGrant(tokens));
+    }
     next.run(request).await
 }
 

@@ -56,18 +56,44 @@ impl People {
         &self.shared.state
     }
 
-    /// The Okta client that acts as `caller`.
-    pub fn client_for(&self, caller: &Caller) -> OktaClient {
+    /// The Okta client that acts as `caller`. `read_with_grant`: their tokens as the bearer
+    /// check read them, for its first request.
+    pub fn client_for(
+        &self,
+        caller: &Caller,
+        read_with_grant: Option<ReadWithGrant>,
+    ) -> OktaClient {
         self.base.acting_as(Arc::new(PersonAuthorizer {
             user_id: caller.user_id.clone(),
             shared: self.shared.clone(),
+            read_with_grant: Mutex::new(read_with_grant.map(|r| r.0)),
         }))
+    }
+}
+
+/// A person's Okta tokens as the bearer check read them, in the same transaction or round
+/// trip as their grant ([`State::access_with_tokens`]), put in the request for the call's
+/// first Okta request; every later request of the call reads the store again. No Debug: it
+/// holds tokens.
+#[derive(Clone)]
+pub struct ReadWithGrant(pub Arc<UpstreamTokens>);
+
+impl ReadWithGrant {
+    /// The tokens the bearer check put in this call's request, if any.
+    pub fn of(context: &rmcp::service::RequestContext<rmcp::RoleServer>) -> Option<ReadWithGrant> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ReadWithGrant>())
+            .cloned()
     }
 }
 
 struct PersonAuthorizer {
     user_id: String,
     shared: Arc<Shared>,
+    /// Taken by the first request: a record read moments before, not a cache.
+    read_with_grant: Mutex<Option<Arc<UpstreamTokens>>>,
 }
 
 fn sign_in_again(message: &str) -> AuthError {
@@ -94,9 +120,16 @@ impl Shared {
     }
 
     /// How to authorize a request as the person: their valid Okta access token, refreshed
-    /// (once, under their lock) when due.
-    async fn request_auth(&self, user_id: &str) -> Result<RequestAuth, AuthError> {
-        let tokens = self.stored(user_id).await?;
+    /// (once, under their lock) when due. `read_with_grant`: the record as just read, if any.
+    async fn request_auth(
+        &self,
+        user_id: &str,
+        read_with_grant: Option<Arc<UpstreamTokens>>,
+    ) -> Result<RequestAuth, AuthError> {
+        let tokens = match read_with_grant {
+            Some(tokens) => tokens,
+            None => self.stored(user_id).await?,
+        };
         if is_fresh(&tokens) {
             // The usual case: the header made once for this stored token.
             return Ok(bearer(&tokens.access_token, tokens.bearer_header()));
@@ -241,7 +274,12 @@ impl RequestAuthorizer for PersonAuthorizer {
         _method: &'a str,
         _url: &'a url::Url,
     ) -> BoxFuture<'a, Result<RequestAuth, AuthError>> {
-        Box::pin(self.shared.request_auth(&self.user_id))
+        let read_with_grant = self
+            .read_with_grant
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        Box::pin(self.shared.request_auth(&self.user_id, read_with_grant))
     }
 
     fn rejected<'a>(&'a self, used: &'a RequestAuth, _: Option<&'a str>) -> BoxFuture<'a, ()> {

@@ -369,6 +369,55 @@ impl State {
 
     /// The live access token `token` names: issued by us, unexpired, its grant not revoked.
     pub async fn access(&self, token: &str) -> Result<Option<Arc<AccessRecord>>, StateError> {
+        let Some(record) = self.access_record(token).await? else {
+            return Ok(None);
+        };
+        // The grant is read on every use: revoking it on any replica ends its tokens at once.
+        if self
+            .store
+            .get(Kind::Grant, record.grant_id.clone())
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    /// [`Self::access`] for a request that will act as the person: their Okta tokens are read
+    /// with the grant, in one transaction or round trip, rather than by a third read once the
+    /// tool runs. The tokens are `None` when the store holds none for them, or they do not
+    /// open; the call's own read then says why.
+    pub async fn access_with_tokens(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Arc<AccessRecord>, Option<Arc<UpstreamTokens>>)>, StateError> {
+        let Some(record) = self.access_record(token).await? else {
+            return Ok(None);
+        };
+        let read = self
+            .store
+            .get_many(vec![
+                (Kind::Grant, record.grant_id.clone()),
+                (Kind::Upstream, record.user_id.clone()),
+            ])
+            .await?;
+        let [grant, upstream] = <[_; 2]>::try_from(read).map_err(|_| {
+            StoreError("the store answered a two-record read with another count".into())
+        })?;
+        if grant.is_none() {
+            return Ok(None);
+        }
+        let tokens = self
+            .open_upstream(&record.user_id, upstream)
+            .await
+            .ok()
+            .flatten();
+        Ok(Some((record, tokens)))
+    }
+
+    /// The unexpired record of access token `token`, its grant not looked at.
+    async fn access_record(&self, token: &str) -> Result<Option<Arc<AccessRecord>>, StateError> {
         if !token.starts_with(ACCESS_PREFIX) {
             return Ok(None);
         }
@@ -385,17 +434,7 @@ impl State {
                 record
             }
         };
-        // The grant is read on every use: revoking it on any replica ends its tokens at once.
-        if record.expires_at <= now()
-            || self
-                .store
-                .get(Kind::Grant, record.grant_id.clone())
-                .await?
-                .is_none()
-        {
-            return Ok(None);
-        }
-        Ok(Some(record))
+        Ok((record.expires_at > now()).then_some(record))
     }
 
     pub async fn revoke_access(&self, token: &str) -> Result<bool, StateError> {
@@ -526,7 +565,17 @@ impl State {
     /// The person's Okta tokens as the store holds them now (opened once per stored value:
     /// see [`OpenedRecords`]).
     pub async fn upstream(&self, user_id: &str) -> Result<Option<Arc<UpstreamTokens>>, StateError> {
-        let Some(bytes) = self.store.get(Kind::Upstream, user_id.to_owned()).await? else {
+        let sealed = self.store.get(Kind::Upstream, user_id.to_owned()).await?;
+        self.open_upstream(user_id, sealed).await
+    }
+
+    /// Opens a person's sealed token record as read from the store (`None`: there is none).
+    async fn open_upstream(
+        &self,
+        user_id: &str,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<Option<Arc<UpstreamTokens>>, StateError> {
+        let Some(bytes) = sealed else {
             self.opened_upstream.forget(user_id);
             return Ok(None);
         };

@@ -144,6 +144,43 @@ impl RedisServer {
         }
     }
 
+    /// How many times each command has run (`INFO commandstats`): `("get", 12)`, ...
+    pub fn command_calls(&self) -> std::collections::HashMap<String, u64> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(b"INFO commandstats\r\n").unwrap();
+        // A bulk string: `$<length>\r\n<text>\r\n`.
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let text = loop {
+            let n = stream.read(&mut chunk).expect("read INFO");
+            assert!(n > 0, "redis closed the connection mid-reply");
+            reply.extend_from_slice(&chunk[..n]);
+            let Some(head_end) = reply.windows(2).position(|w| w == b"\r\n") else {
+                continue;
+            };
+            let length: usize = std::str::from_utf8(&reply[1..head_end])
+                .unwrap()
+                .parse()
+                .unwrap();
+            if reply.len() >= head_end + 2 + length {
+                break String::from_utf8(reply[head_end + 2..head_end + 2 + length].to_vec())
+                    .unwrap();
+            }
+        };
+        // `cmdstat_get:calls=12,usec=...`
+        text.lines()
+            .filter_map(|line| line.strip_prefix("cmdstat_"))
+            .filter_map(|line| {
+                let (name, stats) = line.split_once(':')?;
+                let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?;
+                Some((name.to_owned(), calls.parse().ok()?))
+            })
+            .collect()
+    }
+
     /// True when something on the port answers PING with PONG.
     pub fn ping(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {

@@ -86,6 +86,20 @@ async fn keeps_the_contract(store: &dyn StateStore) {
             .is_none()
     );
 
+    // get_many: what get answers, key by key, in the order asked; nothing asked, nothing.
+    let many = store
+        .get_many(vec![
+            (Kind::Grant, "absent".into()),
+            (Kind::Grant, "g".into()),
+            (Kind::Code, "c".into()),
+            (Kind::Grant, "g".into()),
+        ])
+        .await
+        .unwrap();
+    let swapped = format!("v{}", won[0] + 1).into_bytes();
+    assert_eq!(many, [None, Some(swapped.clone()), None, Some(swapped)]);
+    assert!(store.get_many(Vec::new()).await.unwrap().is_empty());
+
     // Kinds are namespaces; binary values survive.
     let binary = vec![0u8, 255, 10, 13, 0];
     store
@@ -157,6 +171,17 @@ async fn keeps_the_contract(store: &dyn StateStore) {
             .await
             .unwrap()
             .is_none()
+    );
+    assert_eq!(
+        store
+            .get_many(vec![
+                (Kind::Pending, "short".into()),
+                (Kind::Pending, "long".into())
+            ])
+            .await
+            .unwrap(),
+        [None, Some(b"y".to_vec())],
+        "an expired record is not read together with others either"
     );
     assert!(
         store

@@ -87,6 +87,9 @@ pub trait StateStore: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> BoxFuture<StoreResult<()>>;
     fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
+    /// Several records read together, in the order of `keys`: in one read transaction
+    /// (SQLite: one snapshot, its locks taken once) or one round trip (Redis `MGET`).
+    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>>;
     /// Reads and deletes in one step: of two concurrent takes, one gets the value.
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
     /// Replaces the value only if it is still `expected`; false when another writer won.

@@ -264,6 +264,20 @@ impl StateStore for RedisStore {
         })
     }
 
+    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>> {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|(kind, key)| redis_key(*kind, key))
+            .collect();
+        if keys.is_empty() {
+            // MGET needs a key.
+            return Box::pin(async { Ok(Vec::new()) });
+        }
+        self.redis.run(move |mut conn| async move {
+            redis::cmd("MGET").arg(keys).query_async(&mut conn).await
+        })
+    }
+
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
         let key = redis_key(kind, &key);
         self.redis.run(move |mut conn| async move {

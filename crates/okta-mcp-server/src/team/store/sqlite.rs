@@ -76,6 +76,29 @@ impl SqliteStore {
         })
     }
 
+    /// Every MCP request reads three records. On a blocking thread, each read cost two
+    /// thread wake-ups and context switches, more CPU than the read itself (some 10 µs from
+    /// a file in the page cache; a WAL reader never waits for a writer). So a read runs on
+    /// the calling task, on a reader connection that no other task is using, and goes to a
+    /// blocking thread only when every reader is in use or SQLite answers busy (recovery
+    /// after a crash, a writer in exclusive mode), where waiting must not hold up a runtime
+    /// thread.
+    fn read_here<T: Send + 'static>(
+        &self,
+        op: impl Fn(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<StoreResult<T>> {
+        let (readers, store) = (self.readers.clone(), self.conn.clone());
+        Box::pin(async move {
+            if let Some(reader) = readers.iter().find_map(|r| r.try_lock().ok()) {
+                match op(&reader, now()) {
+                    Err(e) if is_busy(&e) => {}
+                    done => return done.map_err(|e| StoreError(e.to_string())),
+                }
+            }
+            on_blocking_thread(store, op).await
+        })
+    }
+
     fn run<T: Send + 'static>(
         &self,
         op: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
@@ -187,23 +210,20 @@ impl StateStore for SqliteStore {
         })
     }
 
-    /// Every MCP request reads three records. On a blocking thread, each read cost two
-    /// thread wake-ups and context switches, more CPU than the read itself (some 10 µs from
-    /// a file in the page cache; a WAL reader never waits for a writer). So a read runs on
-    /// the calling task, on a reader connection that no other task is using, and goes to a
-    /// blocking thread only when every reader is in use or SQLite answers busy (recovery
-    /// after a crash, a writer in exclusive mode), where waiting must not hold up a runtime
-    /// thread.
     fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
-        let (readers, store) = (self.readers.clone(), self.conn.clone());
-        Box::pin(async move {
-            if let Some(reader) = readers.iter().find_map(|r| r.try_lock().ok()) {
-                match read(&reader, kind, &key, now()) {
-                    Err(e) if is_busy(&e) => {}
-                    done => return done.map_err(|e| StoreError(e.to_string())),
-                }
-            }
-            on_blocking_thread(store, move |conn, now| read(conn, kind, &key, now)).await
+        self.read_here(move |conn, now| read(conn, kind, &key, now))
+    }
+
+    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>> {
+        self.read_here(move |conn, now| {
+            let snapshot = conn.unchecked_transaction()?;
+            let values = keys
+                .iter()
+                .map(|(kind, key)| read(&snapshot, *kind, key, now))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            // Nothing was written: ending it either way only lets go of the snapshot.
+            snapshot.rollback()?;
+            Ok(values)
         })
     }
 
