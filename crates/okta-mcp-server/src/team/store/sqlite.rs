@@ -180,6 +180,32 @@ fn read(conn: &Connection, kind: Kind, key: &str, now: i64) -> rusqlite::Result<
         .optional()
 }
 
+/// Live records' values, read in one transaction.
+fn read_together(
+    conn: &Connection,
+    keys: &[(Kind, String)],
+    now: i64,
+) -> rusqlite::Result<Vec<Option<Vec<u8>>>> {
+    // Its BEGIN and end are cached statements like the reads: rusqlite's Transaction parses
+    // its BEGIN anew each time, which cost about what the read it saved did.
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let values = keys
+        .iter()
+        .map(|(kind, key)| read(conn, *kind, key, now))
+        .collect::<rusqlite::Result<Vec<_>>>();
+    // Ended whatever the reads did; nothing was written, so this only lets go of the
+    // snapshot. A connection left inside the transaction would answer every later read from
+    // this snapshot, a revoked grant included: if the cached statement could not end it, the
+    // plain one must.
+    let _ = conn
+        .prepare_cached("ROLLBACK")
+        .and_then(|mut rollback| rollback.execute([]));
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK")?;
+    }
+    values
+}
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -215,16 +241,7 @@ impl StateStore for SqliteStore {
     }
 
     fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>> {
-        self.read_here(move |conn, now| {
-            let snapshot = conn.unchecked_transaction()?;
-            let values = keys
-                .iter()
-                .map(|(kind, key)| read(&snapshot, *kind, key, now))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            // Nothing was written: ending it either way only lets go of the snapshot.
-            snapshot.rollback()?;
-            Ok(values)
-        })
+        self.read_here(move |conn, now| read_together(conn, &keys, now))
     }
 
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
@@ -463,6 +480,79 @@ mod tests {
         assert_eq!(value.as_deref(), Some(&b"v1"[..]));
         drop(in_use);
         assert!(store.get(Kind::Grant, "h".into()).await.unwrap().is_none());
+    }
+
+    /// get_many's transaction ends on every connection it ran on: a reader left in it would
+    /// answer later reads from an old snapshot, a revoked grant still there. A record written
+    /// afterwards is read, on a reader and (all readers in use) on the writer's connection.
+    #[tokio::test]
+    #[allow(clippy::await_holding_lock)]
+    async fn a_read_of_several_records_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap();
+        let in_autocommit = |store: &SqliteStore| {
+            store
+                .readers
+                .iter()
+                .all(|r| r.lock().unwrap().is_autocommit())
+                && store.conn.lock().unwrap().is_autocommit()
+        };
+        let both = || {
+            vec![
+                (Kind::Grant, "g".to_owned()),
+                (Kind::Access, "a".to_owned()),
+            ]
+        };
+        assert_eq!(store.get_many(both()).await.unwrap(), [None, None]);
+        assert!(in_autocommit(&store));
+        store
+            .put(Kind::Grant, "g".into(), b"v1".to_vec(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_many(both()).await.unwrap(),
+            [Some(b"v1".to_vec()), None]
+        );
+        let in_use: Vec<_> = store.readers.iter().map(|r| r.lock().unwrap()).collect();
+        assert_eq!(
+            store.get_many(both()).await.unwrap(),
+            [Some(b"v1".to_vec()), None]
+        );
+        drop(in_use);
+        assert!(in_autocommit(&store));
+        store
+            .put(Kind::Access, "a".into(), b"x".to_vec(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_many(both()).await.unwrap(),
+            [Some(b"v1".to_vec()), Some(b"x".to_vec())]
+        );
+        assert!(in_autocommit(&store));
+    }
+
+    /// Reads that fail end their transaction too: here they fail for want of a `records`
+    /// table, once the transaction has begun.
+    #[test]
+    fn a_failed_read_of_several_records_ends_its_transaction() {
+        let conn = Connection::open_in_memory().unwrap();
+        let keys = [
+            (Kind::Grant, "g".to_owned()),
+            (Kind::Access, "a".to_owned()),
+        ];
+        let failed = read_together(&conn, &keys, 0);
+        assert!(failed.is_err(), "{failed:?}");
+        assert!(conn.is_autocommit());
+        conn.execute_batch(
+            "CREATE TABLE records (kind TEXT, key TEXT, expires_at INTEGER, value BLOB);
+             INSERT INTO records VALUES ('grant', 'g', NULL, x'01');",
+        )
+        .unwrap();
+        assert_eq!(
+            read_together(&conn, &keys, 0).unwrap(),
+            [Some(vec![1u8]), None]
+        );
+        assert!(conn.is_autocommit());
     }
 
     /// What SQLite answers a reader locked out by another process counts as busy (so the
