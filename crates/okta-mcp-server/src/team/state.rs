@@ -5,7 +5,7 @@
 
 use super::opened::OpenedRecords;
 use super::seal::StateKeys;
-use super::store::{Kind, StateStore, StoreError};
+use super::store::{Kind, Links, StateStore, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use okta_auth::Secret;
@@ -214,6 +214,21 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records serialise")
 }
 
+/// The access record stored as `bytes` under `key`: as opened before, or decoded now and
+/// kept for the next request with the same token.
+fn open_access(
+    opened: &OpenedRecords<AccessRecord>,
+    key: &str,
+    bytes: &[u8],
+) -> Result<Arc<AccessRecord>, StateError> {
+    if let Some(record) = opened.get(key, bytes) {
+        return Ok(record);
+    }
+    let record = Arc::new(decode::<AccessRecord>(bytes)?);
+    opened.insert(key, bytes.to_vec(), record.clone());
+    Ok(record)
+}
+
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StateError> {
     serde_json::from_slice(bytes).map_err(|_| StateError::Corrupt)
 }
@@ -384,27 +399,49 @@ impl State {
         Ok(Some(record))
     }
 
-    /// [`Self::access`] for a request that will act as the person: their Okta tokens are read
-    /// with the grant, in one transaction or round trip, rather than by a third read once the
-    /// tool runs. The tokens are `None` when the store holds none for them, or they do not
-    /// open; the call's own read then says why.
+    /// [`Self::access`] for a request that will act as the person: the grant and the
+    /// person's Okta tokens are read with the access record, in one transaction (SQLite) or
+    /// one more round trip (Redis), rather than by two more reads, one of them once the tool
+    /// runs. The tokens are `None` when the store holds none for them, or they do not open;
+    /// the call's own read then says why.
     pub async fn access_with_tokens(
         &self,
         token: &str,
     ) -> Result<Option<(Arc<AccessRecord>, Option<Arc<UpstreamTokens>>)>, StateError> {
-        let Some(record) = self.access_record(token).await? else {
+        if !token.starts_with(ACCESS_PREFIX) {
+            return Ok(None);
+        }
+        let key = digest(token);
+        let links: Links = {
+            let (opened, key) = (self.opened_access.clone(), key.clone());
+            Arc::new(
+                move |bytes: &[u8]| match open_access(&opened, &key, bytes) {
+                    Ok(record) if record.expires_at > now() => vec![
+                        (Kind::Grant, record.grant_id.clone()),
+                        (Kind::Upstream, record.user_id.clone()),
+                    ],
+                    // Expired or unreadable: nothing more to read for it.
+                    _ => Vec::new(),
+                },
+            )
+        };
+        let (access, linked) = self
+            .store
+            .get_linked(Kind::Access, key.clone(), links)
+            .await?;
+        let Some(bytes) = access else {
+            self.opened_access.forget(&key);
             return Ok(None);
         };
-        let read = self
-            .store
-            .get_many(vec![
-                (Kind::Grant, record.grant_id.clone()),
-                (Kind::Upstream, record.user_id.clone()),
-            ])
-            .await?;
-        let [grant, upstream] = <[_; 2]>::try_from(read).map_err(|_| {
-            StoreError("the store answered a two-record read with another count".into())
-        })?;
+        let record = open_access(&self.opened_access, &key, &bytes)?;
+        if record.expires_at <= now() {
+            return Ok(None);
+        }
+        let Ok([grant, upstream]) = <[_; 2]>::try_from(linked) else {
+            // The record expired between the two looks (its links named nothing).
+            return Ok(None);
+        };
+        // The grant is read on every use: revoking it on any replica ends its tokens at once.
         if grant.is_none() {
             return Ok(None);
         }
@@ -426,14 +463,7 @@ impl State {
             self.opened_access.forget(&key);
             return Ok(None);
         };
-        let record = match self.opened_access.get(&key, &bytes) {
-            Some(record) => record,
-            None => {
-                let record = Arc::new(decode::<AccessRecord>(&bytes)?);
-                self.opened_access.insert(&key, bytes, record.clone());
-                record
-            }
-        };
+        let record = open_access(&self.opened_access, &key, &bytes)?;
         Ok((record.expires_at > now()).then_some(record))
     }
 

@@ -27,6 +27,29 @@ fn external_tool(var: &str, what: &str) -> Option<String> {
 /// How many callers race in the concurrency checks.
 const RACERS: usize = 16;
 
+/// Links naming these grants ("@": the grant the record's value names) and codes
+/// ("c"), whatever the value.
+fn names(keys: &'static [&'static str]) -> super::Links {
+    std::sync::Arc::new(move |value: &[u8]| {
+        keys.iter()
+            .map(|&key| match key {
+                "@" => (Kind::Grant, String::from_utf8_lossy(value).into_owned()),
+                "c" => (Kind::Code, "c".to_owned()),
+                other => (Kind::Grant, other.to_owned()),
+            })
+            .collect()
+    })
+}
+
+/// Links naming these pending sign-ins, whatever the value.
+fn pending(keys: &'static [&'static str]) -> super::Links {
+    std::sync::Arc::new(move |_: &[u8]| {
+        keys.iter()
+            .map(|&key| (Kind::Pending, key.to_owned()))
+            .collect()
+    })
+}
+
 async fn keeps_the_contract(store: &dyn StateStore) {
     store.ping().await.expect("ping");
 
@@ -86,19 +109,34 @@ async fn keeps_the_contract(store: &dyn StateStore) {
             .is_none()
     );
 
-    // get_many: what get answers, key by key, in the order asked; nothing asked, nothing.
-    let many = store
-        .get_many(vec![
-            (Kind::Grant, "absent".into()),
-            (Kind::Grant, "g".into()),
-            (Kind::Code, "c".into()),
-            (Kind::Grant, "g".into()),
-        ])
+    // get_linked: the record, then what get answers for each key its value names, in that
+    // order; a missing record names nothing, and neither does a value naming no key.
+    let swapped = format!("v{}", won[0] + 1).into_bytes();
+    store
+        .put(Kind::Access, "t".into(), b"g".to_vec(), None)
         .await
         .unwrap();
-    let swapped = format!("v{}", won[0] + 1).into_bytes();
-    assert_eq!(many, [None, Some(swapped.clone()), None, Some(swapped)]);
-    assert!(store.get_many(Vec::new()).await.unwrap().is_empty());
+    let (first, linked) = store
+        .get_linked(Kind::Access, "t".into(), names(&["absent", "@", "c", "@"]))
+        .await
+        .unwrap();
+    assert_eq!(first.as_deref(), Some(&b"g"[..]));
+    assert_eq!(linked, [None, Some(swapped.clone()), None, Some(swapped)]);
+    assert_eq!(
+        store
+            .get_linked(Kind::Access, "absent".into(), names(&["@"]))
+            .await
+            .unwrap(),
+        (None, vec![])
+    );
+    assert_eq!(
+        store
+            .get_linked(Kind::Access, "t".into(), names(&[]))
+            .await
+            .unwrap(),
+        (Some(b"g".to_vec()), vec![])
+    );
+    assert!(store.delete(Kind::Access, "t".into()).await.unwrap());
 
     // Kinds are namespaces; binary values survive.
     let binary = vec![0u8, 255, 10, 13, 0];
@@ -174,14 +212,11 @@ async fn keeps_the_contract(store: &dyn StateStore) {
     );
     assert_eq!(
         store
-            .get_many(vec![
-                (Kind::Pending, "short".into()),
-                (Kind::Pending, "long".into())
-            ])
+            .get_linked(Kind::Pending, "kept".into(), pending(&["short", "long"]))
             .await
             .unwrap(),
-        [None, Some(b"y".to_vec())],
-        "an expired record is not read together with others either"
+        (Some(b"z".to_vec()), vec![None, Some(b"y".to_vec())]),
+        "an expired record is not read with others either"
     );
     assert!(
         store

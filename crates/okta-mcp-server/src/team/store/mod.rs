@@ -76,6 +76,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Records of one kind: (key, value) pairs.
 pub type Records = Vec<(String, Vec<u8>)>;
 
+/// The keys a record's value names, for [`StateStore::get_linked`]. Runs while the store
+/// reads (inside SQLite's transaction), so it only decodes; it may run twice (SQLite retries
+/// a busy read on the writer's connection).
+pub type Links = std::sync::Arc<dyn Fn(&[u8]) -> Vec<(Kind, String)> + Send + Sync>;
+
+/// A record's value, and the values of the records it names (`None` where absent).
+pub type Linked = (Option<Vec<u8>>, Vec<Option<Vec<u8>>>);
+
 /// The operations every state store provides. Expired records are never returned.
 pub trait StateStore: Send + Sync + 'static {
     /// Inserts or replaces; `ttl` None keeps the record until deleted.
@@ -87,9 +95,11 @@ pub trait StateStore: Send + Sync + 'static {
         ttl: Option<Duration>,
     ) -> BoxFuture<StoreResult<()>>;
     fn get(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
-    /// Several records read together, in the order of `keys`: in one read transaction
-    /// (SQLite: one snapshot, its locks taken once) or one round trip (Redis `MGET`).
-    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>>;
+    /// A record and the records its value names (`links` of the value, in that order; a
+    /// missing record names none), read in one transaction where the store has them
+    /// (SQLite: one snapshot, its locks taken once) and in two round trips where it does not
+    /// (Redis: GET, then MGET).
+    fn get_linked(&self, kind: Kind, key: String, links: Links) -> BoxFuture<StoreResult<Linked>>;
     /// Reads and deletes in one step: of two concurrent takes, one gets the value.
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>>;
     /// Replaces the value only if it is still `expected`; false when another writer won.

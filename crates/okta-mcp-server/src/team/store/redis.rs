@@ -8,7 +8,7 @@
 //! Each operation is bounded by [`OP_TIMEOUT`]: with Redis down or slow a call fails soon
 //! with an error that says so, and the next call after Redis returns succeeds.
 
-use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
+use super::{BoxFuture, Kind, Linked, Links, Records, StateStore, StoreError, StoreResult};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -264,17 +264,27 @@ impl StateStore for RedisStore {
         })
     }
 
-    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>> {
-        let keys: Vec<String> = keys
-            .iter()
-            .map(|(kind, key)| redis_key(*kind, key))
-            .collect();
-        if keys.is_empty() {
-            // MGET needs a key.
-            return Box::pin(async { Ok(Vec::new()) });
-        }
-        self.redis.run(move |mut conn| async move {
-            redis::cmd("MGET").arg(keys).query_async(&mut conn).await
+    fn get_linked(&self, kind: Kind, key: String, links: Links) -> BoxFuture<StoreResult<Linked>> {
+        let first = self.get(kind, key);
+        let redis = self.redis.clone();
+        Box::pin(async move {
+            let Some(value) = first.await? else {
+                return Ok((None, Vec::new()));
+            };
+            let named: Vec<String> = links(&value)
+                .iter()
+                .map(|(kind, key)| redis_key(*kind, key))
+                .collect();
+            if named.is_empty() {
+                // MGET needs a key.
+                return Ok((Some(value), Vec::new()));
+            }
+            let linked = redis
+                .run(move |mut conn| async move {
+                    redis::cmd("MGET").arg(named).query_async(&mut conn).await
+                })
+                .await?;
+            Ok((Some(value), linked))
         })
     }
 

@@ -9,7 +9,7 @@
 //! the overflowing values of the records it passed on the way to the one it wanted, some six
 //! file reads per MCP request. [`migrate_first_layout`] moves an old file's records over.
 
-use super::{BoxFuture, Kind, Records, StateStore, StoreError, StoreResult};
+use super::{BoxFuture, Kind, Linked, Links, Records, StateStore, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -180,19 +180,28 @@ fn read(conn: &Connection, kind: Kind, key: &str, now: i64) -> rusqlite::Result<
         .optional()
 }
 
-/// Live records' values, read in one transaction.
-fn read_together(
+/// A live record and the live records its value names, read in one transaction.
+fn read_linked(
     conn: &Connection,
-    keys: &[(Kind, String)],
+    kind: Kind,
+    key: &str,
+    links: &Links,
     now: i64,
-) -> rusqlite::Result<Vec<Option<Vec<u8>>>> {
+) -> rusqlite::Result<Linked> {
     // Its BEGIN and end are cached statements like the reads: rusqlite's Transaction parses
-    // its BEGIN anew each time, which cost about what the read it saved did.
+    // its BEGIN anew each time, which cost about what a read it saves does.
     conn.prepare_cached("BEGIN")?.execute([])?;
-    let values = keys
-        .iter()
-        .map(|(kind, key)| read(conn, *kind, key, now))
-        .collect::<rusqlite::Result<Vec<_>>>();
+    let values = read(conn, kind, key, now).and_then(|first| {
+        let named = first
+            .as_deref()
+            .map(|value| links(value))
+            .unwrap_or_default();
+        let linked = named
+            .iter()
+            .map(|(kind, key)| read(conn, *kind, key, now))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((first, linked))
+    });
     // Ended whatever the reads did; nothing was written, so this only lets go of the
     // snapshot. A connection left inside the transaction would answer every later read from
     // this snapshot, a revoked grant included: if the cached statement could not end it, the
@@ -240,8 +249,8 @@ impl StateStore for SqliteStore {
         self.read_here(move |conn, now| read(conn, kind, &key, now))
     }
 
-    fn get_many(&self, keys: Vec<(Kind, String)>) -> BoxFuture<StoreResult<Vec<Option<Vec<u8>>>>> {
-        self.read_here(move |conn, now| read_together(conn, &keys, now))
+    fn get_linked(&self, kind: Kind, key: String, links: Links) -> BoxFuture<StoreResult<Linked>> {
+        self.read_here(move |conn, now| read_linked(conn, kind, &key, &links, now))
     }
 
     fn take(&self, kind: Kind, key: String) -> BoxFuture<StoreResult<Option<Vec<u8>>>> {
@@ -482,12 +491,23 @@ mod tests {
         assert!(store.get(Kind::Grant, "h".into()).await.unwrap().is_none());
     }
 
-    /// get_many's transaction ends on every connection it ran on: a reader left in it would
-    /// answer later reads from an old snapshot, a revoked grant still there. A record written
-    /// afterwards is read, on a reader and (all readers in use) on the writer's connection.
+    /// Links naming `grant/<value>` and `access/a`, whatever the value.
+    fn grant_and_access() -> Links {
+        Arc::new(|value: &[u8]| {
+            vec![
+                (Kind::Grant, String::from_utf8_lossy(value).into_owned()),
+                (Kind::Access, "a".to_owned()),
+            ]
+        })
+    }
+
+    /// get_linked's transaction ends on every connection it ran on: a reader left in it
+    /// would answer later reads from an old snapshot, a revoked grant still there. A record
+    /// written afterwards is read, on a reader and (all readers in use) on the writer's
+    /// connection.
     #[tokio::test]
     #[allow(clippy::await_holding_lock)]
-    async fn a_read_of_several_records_leaves_no_transaction_open() {
+    async fn a_linked_read_leaves_no_transaction_open() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("state.sqlite3")).unwrap();
         let in_autocommit = |store: &SqliteStore| {
@@ -497,27 +517,21 @@ mod tests {
                 .all(|r| r.lock().unwrap().is_autocommit())
                 && store.conn.lock().unwrap().is_autocommit()
         };
-        let both = || {
-            vec![
-                (Kind::Grant, "g".to_owned()),
-                (Kind::Access, "a".to_owned()),
-            ]
-        };
-        assert_eq!(store.get_many(both()).await.unwrap(), [None, None]);
+        let linked = || store.get_linked(Kind::Access, "t".into(), grant_and_access());
+        assert_eq!(linked().await.unwrap(), (None, vec![]));
         assert!(in_autocommit(&store));
+        store
+            .put(Kind::Access, "t".into(), b"g".to_vec(), None)
+            .await
+            .unwrap();
         store
             .put(Kind::Grant, "g".into(), b"v1".to_vec(), None)
             .await
             .unwrap();
-        assert_eq!(
-            store.get_many(both()).await.unwrap(),
-            [Some(b"v1".to_vec()), None]
-        );
+        let expected = (Some(b"g".to_vec()), vec![Some(b"v1".to_vec()), None]);
+        assert_eq!(linked().await.unwrap(), expected);
         let in_use: Vec<_> = store.readers.iter().map(|r| r.lock().unwrap()).collect();
-        assert_eq!(
-            store.get_many(both()).await.unwrap(),
-            [Some(b"v1".to_vec()), None]
-        );
+        assert_eq!(linked().await.unwrap(), expected);
         drop(in_use);
         assert!(in_autocommit(&store));
         store
@@ -525,8 +539,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            store.get_many(both()).await.unwrap(),
-            [Some(b"v1".to_vec()), Some(b"x".to_vec())]
+            linked().await.unwrap(),
+            (
+                Some(b"g".to_vec()),
+                vec![Some(b"v1".to_vec()), Some(b"x".to_vec())]
+            )
         );
         assert!(in_autocommit(&store));
     }
@@ -534,23 +551,20 @@ mod tests {
     /// Reads that fail end their transaction too: here they fail for want of a `records`
     /// table, once the transaction has begun.
     #[test]
-    fn a_failed_read_of_several_records_ends_its_transaction() {
+    fn a_failed_linked_read_ends_its_transaction() {
         let conn = Connection::open_in_memory().unwrap();
-        let keys = [
-            (Kind::Grant, "g".to_owned()),
-            (Kind::Access, "a".to_owned()),
-        ];
-        let failed = read_together(&conn, &keys, 0);
+        let links = grant_and_access();
+        let failed = read_linked(&conn, Kind::Access, "t", &links, 0);
         assert!(failed.is_err(), "{failed:?}");
         assert!(conn.is_autocommit());
         conn.execute_batch(
             "CREATE TABLE records (kind TEXT, key TEXT, expires_at INTEGER, value BLOB);
-             INSERT INTO records VALUES ('grant', 'g', NULL, x'01');",
+             INSERT INTO records VALUES ('access', 't', NULL, x'67'), ('grant', 'g', NULL, x'01');",
         )
         .unwrap();
         assert_eq!(
-            read_together(&conn, &keys, 0).unwrap(),
-            [Some(vec![1u8]), None]
+            read_linked(&conn, Kind::Access, "t", &links, 0).unwrap(),
+            (Some(b"g".to_vec()), vec![Some(vec![1u8]), None])
         );
         assert!(conn.is_autocommit());
     }
