@@ -71,12 +71,12 @@ impl People {
     }
 }
 
-/// A person's Okta tokens as the bearer check read them, in the same transaction or round
-/// trip as their grant ([`State::access_with_tokens`]), put in the request for the call's
-/// first Okta request; every later request of the call reads the store again. No Debug: it
-/// holds tokens.
+/// A person's sealed Okta tokens as the bearer check read them, in the same transaction or
+/// round trip as their grant ([`State::access_with_tokens`]), put in the request for the
+/// call's first Okta request, which opens them; every later request of the call reads the
+/// store again. No Debug: sealed or not, they are the person's tokens.
 #[derive(Clone)]
-pub struct ReadWithGrant(pub Arc<UpstreamTokens>);
+pub struct ReadWithGrant(pub axum::body::Bytes);
 
 impl ReadWithGrant {
     /// The tokens the bearer check put in this call's request, if any.
@@ -93,7 +93,15 @@ struct PersonAuthorizer {
     user_id: String,
     shared: Arc<Shared>,
     /// Taken by the first request: a record read moments before, not a cache.
-    read_with_grant: Mutex<Option<Arc<UpstreamTokens>>>,
+    read_with_grant: Mutex<Option<axum::body::Bytes>>,
+}
+
+/// The person's tokens as read from the store, or why the call cannot act as them.
+fn held(
+    read: Result<Option<Arc<UpstreamTokens>>, super::state::StateError>,
+) -> Result<Arc<UpstreamTokens>, AuthError> {
+    read.map_err(state_error)?
+        .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
 }
 
 fn sign_in_again(message: &str) -> AuthError {
@@ -112,11 +120,7 @@ impl Shared {
     }
 
     async fn stored(&self, user_id: &str) -> Result<Arc<UpstreamTokens>, AuthError> {
-        self.state
-            .upstream(user_id)
-            .await
-            .map_err(state_error)?
-            .ok_or_else(|| sign_in_again("Your Okta sign-in is no longer held by this server"))
+        held(self.state.upstream(user_id).await)
     }
 
     /// How to authorize a request as the person: their valid Okta access token, refreshed
@@ -124,10 +128,10 @@ impl Shared {
     async fn request_auth(
         &self,
         user_id: &str,
-        read_with_grant: Option<Arc<UpstreamTokens>>,
+        read_with_grant: Option<axum::body::Bytes>,
     ) -> Result<RequestAuth, AuthError> {
         let tokens = match read_with_grant {
-            Some(tokens) => tokens,
+            Some(sealed) => held(self.state.open_upstream(user_id, Some(&sealed)).await)?,
             None => self.stored(user_id).await?,
         };
         if is_fresh(&tokens) {

@@ -399,15 +399,16 @@ impl State {
         Ok(Some(record))
     }
 
-    /// [`Self::access`] for a request that will act as the person: the grant and the
-    /// person's Okta tokens are read with the access record, in one transaction (SQLite) or
-    /// one more round trip (Redis), rather than by two more reads, one of them once the tool
-    /// runs. The tokens are `None` when the store holds none for them, or they do not open;
-    /// the call's own read then says why.
+    /// [`Self::access`] for a request that may act as the person: the grant and the person's
+    /// sealed Okta tokens are read with the access record, in one transaction (SQLite) or one
+    /// more round trip (Redis), rather than by two more reads, one of them once the tool
+    /// runs. The tokens stay sealed, as stored (`None`: none stored): only a tool call opens
+    /// them ([`Self::open_upstream`]), so a request that acts as nobody (initialize, a
+    /// listing) costs no decryption and fills no cache.
     pub async fn access_with_tokens(
         &self,
         token: &str,
-    ) -> Result<Option<(Arc<AccessRecord>, Option<Arc<UpstreamTokens>>)>, StateError> {
+    ) -> Result<Option<(Arc<AccessRecord>, Option<axum::body::Bytes>)>, StateError> {
         if !token.starts_with(ACCESS_PREFIX) {
             return Ok(None);
         }
@@ -445,12 +446,8 @@ impl State {
         if grant.is_none() {
             return Ok(None);
         }
-        let tokens = self
-            .open_upstream(&record.user_id, upstream)
-            .await
-            .ok()
-            .flatten();
-        Ok(Some((record, tokens)))
+        // Bytes takes the read's buffer as it is: no copy of the sealed record.
+        Ok(Some((record, upstream.map(axum::body::Bytes::from))))
     }
 
     /// The unexpired record of access token `token`, its grant not looked at.
@@ -596,29 +593,30 @@ impl State {
     /// see [`OpenedRecords`]).
     pub async fn upstream(&self, user_id: &str) -> Result<Option<Arc<UpstreamTokens>>, StateError> {
         let sealed = self.store.get(Kind::Upstream, user_id.to_owned()).await?;
-        self.open_upstream(user_id, sealed).await
+        self.open_upstream(user_id, sealed.as_deref()).await
     }
 
-    /// Opens a person's sealed token record as read from the store (`None`: there is none).
-    async fn open_upstream(
+    /// Opens a person's sealed token record as read from the store (`None`: there is none),
+    /// here or by [`Self::access_with_tokens`] moments before.
+    pub async fn open_upstream(
         &self,
         user_id: &str,
-        sealed: Option<Vec<u8>>,
+        sealed: Option<&[u8]>,
     ) -> Result<Option<Arc<UpstreamTokens>>, StateError> {
         let Some(bytes) = sealed else {
             self.opened_upstream.forget(user_id);
             return Ok(None);
         };
-        if let Some(tokens) = self.opened_upstream.get(user_id, &bytes) {
+        if let Some(tokens) = self.opened_upstream.get(user_id, bytes) {
             return Ok(Some(tokens));
         }
         let record_key = format!("upstream/{user_id}");
-        let sealed = String::from_utf8(bytes).map_err(|_| StateError::Corrupt)?;
-        let opened = self.keys.open(&record_key, &sealed)?;
+        let sealed = std::str::from_utf8(bytes).map_err(|_| StateError::Corrupt)?;
+        let opened = self.keys.open(&record_key, sealed)?;
         let tokens = Arc::new(decode::<UpstreamTokens>(&opened.plaintext)?);
         if !opened.stale {
             self.opened_upstream
-                .insert(user_id, sealed.into_bytes(), tokens.clone());
+                .insert(user_id, bytes.to_vec(), tokens.clone());
         } else {
             // Sealed with an earlier state key: re-seal with the current one, unless
             // someone wrote a newer record meanwhile.
@@ -628,7 +626,7 @@ impl State {
                 .swap(
                     Kind::Upstream,
                     user_id.to_owned(),
-                    sealed.into_bytes(),
+                    bytes.to_vec(),
                     resealed.into_bytes(),
                     None,
                 )
