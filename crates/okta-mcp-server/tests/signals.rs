@@ -115,24 +115,15 @@ fn sigterm_stops_a_demo_stdio_server_and_removes_its_key_directory() {
 #[test]
 fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = command(
-        tmp.path(),
-        &[
-            "serve",
-            "--transport",
-            "http",
-            "--bind",
-            "127.0.0.1:0",
-            "--demo",
-        ],
-    )
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let log = until_serving(&mut err);
+    let args = [
+        "serve",
+        "--transport",
+        "http",
+        "--bind",
+        "127.0.0.1:0",
+        "--demo",
+    ];
+    let (mut child, mut err, log) = spawn_until(&mut command(tmp.path(), &args), SERVING);
     assert_eq!(key_dirs(tmp.path()).len(), 1);
     sigterm(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
@@ -146,16 +137,29 @@ fn sigterm_stops_a_demo_http_server_and_removes_its_key_directory() {
     );
 }
 
-/// Reads `child`'s stderr until the HTTP server says it is serving; returns what it read.
-fn until_serving(err: &mut BufReader<std::process::ChildStderr>) -> String {
+/// Spawns `cmd` with no stdin or stdout and reads its stderr until a line holds `needle`:
+/// the child, the rest of its stderr, and what was read.
+fn spawn_until(
+    cmd: &mut Command,
+    needle: &str,
+) -> (Child, BufReader<std::process::ChildStderr>, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut log = String::new();
-    while !log.contains("serving MCP over Streamable HTTP") {
+    while !log.contains(needle) {
         let mut line = String::new();
         assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
         log.push_str(&line);
     }
-    log
+    (child, err, log)
 }
+
+const SERVING: &str = "serving MCP over Streamable HTTP";
 
 #[test]
 fn a_bare_command_serves_http_when_the_environment_says_so_on_a_thread_per_core() {
@@ -164,18 +168,12 @@ fn a_bare_command_serves_http_when_the_environment_says_so_on_a_thread_per_core(
     // The team server runs one runtime thread per core unless OKTA_MCP_WORKER_THREADS says
     // otherwise: 3 here, on a machine of any size, where the personal server's two would show.
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = command(tmp.path(), &[])
-        .env("OKTA_MCP_TRANSPORT", "http")
+    let mut bare = command(tmp.path(), &[]);
+    bare.env("OKTA_MCP_TRANSPORT", "http")
         .env("OKTA_MCP_BIND", "127.0.0.1:0")
         .env("OKTA_MCP_DEMO", "true")
-        .env("OKTA_MCP_WORKER_THREADS", "3")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let log = until_serving(&mut err);
+        .env("OKTA_MCP_WORKER_THREADS", "3");
+    let (mut child, _err, log) = spawn_until(&mut bare, SERVING);
     assert!(log.contains("runtime_threads=3"), "{log}");
     sigterm(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
@@ -217,23 +215,13 @@ fn sigterm_stops_a_one_shot_command_that_is_waiting() {
     // `auth login` with the device flow waits for a person: a one-shot command mid-way.
     let org = support::TestOrg::start();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = command(tmp.path(), &["auth", "login"])
+    let mut login = command(tmp.path(), &["auth", "login"]);
+    login
         .env("OKTA_ORG_URL", org.sandbox.url())
         .env("OKTA_CLIENT_ID", &org.sandbox.device_client().client_id)
         .env("OKTA_SCOPES", "okta.users.read")
-        .env("OKTA_MCP_TOKEN_STORE", "memory")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    while !log.contains("confirm the code") {
-        let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "stderr: {log}");
-        log.push_str(&line);
-    }
+        .env("OKTA_MCP_TOKEN_STORE", "memory");
+    let (mut child, mut err, log) = spawn_until(&mut login, "confirm the code");
     sigterm(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(10));
     let mut rest = String::new();
