@@ -7,6 +7,19 @@ mod support;
 use serde_json::json;
 use support::{Mcp, TestOrg};
 
+/// The server's stderr once `ready` holds for it, or as it is after 10 s. stderr is read by
+/// a thread of the harness and written by one of the server's: under load (CI runs the test
+/// binaries in parallel) the lines of the last calls may not be there yet when they answer.
+fn log_when(mcp: &Mcp, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut log = mcp.stderr();
+    while !ready(&log) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        log = mcp.stderr();
+    }
+    log
+}
+
 #[test]
 fn results_never_reach_the_log_at_trace() {
     let org = TestOrg::start();
@@ -26,14 +39,7 @@ fn results_never_reach_the_log_at_trace() {
     // A result the SDK serialises itself (a list over stdio never passes through it).
     let one = mcp.call_ok("get_user", json!({"user_id": users["items"][0]["id"]}));
     assert_eq!(one["profile"]["login"], logins[0].as_str());
-    // stderr is read by a thread of its own: give it a moment under load.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut log = mcp.stderr();
-    while !(log.contains("TRACE") || log.contains("DEBUG")) && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        log = mcp.stderr();
-    }
+    let log = log_when(&mcp, |log| log.contains("TRACE") || log.contains("DEBUG"));
     assert!(
         log.contains("TRACE") || log.contains("DEBUG"),
         "the log is at trace: {log}"
@@ -67,9 +73,8 @@ fn control_characters_from_ids_and_okta_errors_cannot_forge_log_lines() {
         json!({"group_id": format!("g\n{forged}\u{1b}[2K")}),
     );
     assert_eq!(r["isError"], true, "{r}");
-    // Let the last lines reach the log.
     mcp.call_ok("list_users", json!({"limit": 1}));
-    let log = mcp.stderr();
+    let log = log_when(&mcp, |log| log.contains("forged"));
     assert!(
         log.contains("forged"),
         "the failing calls are logged with their error: {log}"
