@@ -48,9 +48,17 @@ impl From<Identity> for Caller {
 impl Caller {
     /// The caller the authorization layer attached to this request, if any.
     pub fn of(context: &RequestContext<RoleServer>) -> Option<&Caller> {
-        context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Caller>())
+        put_by_http_layers(context)
     }
+}
+
+/// What an HTTP layer put in the request this MCP request came in (rmcp keeps the HTTP
+/// request's parts, extensions included, in the MCP request's extensions).
+pub fn put_by_http_layers<T: Send + Sync + 'static>(
+    context: &RequestContext<RoleServer>,
+) -> Option<&T> {
+    context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<T>())
 }

@@ -81,11 +81,7 @@ pub struct ReadWithGrant(pub axum::body::Bytes);
 impl ReadWithGrant {
     /// The tokens the bearer check put in this call's request, if any.
     pub fn of(context: &rmcp::service::RequestContext<rmcp::RoleServer>) -> Option<ReadWithGrant> {
-        context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<ReadWithGrant>())
-            .cloned()
+        crate::caller::put_by_http_layers(context).cloned()
     }
 }
 

@@ -384,30 +384,30 @@ impl State {
 
     /// The live access token `token` names: issued by us, unexpired, its grant not revoked.
     pub async fn access(&self, token: &str) -> Result<Option<Arc<AccessRecord>>, StateError> {
-        let Some(record) = self.access_record(token).await? else {
-            return Ok(None);
-        };
-        // The grant is read on every use: revoking it on any replica ends its tokens at once.
-        if self
-            .store
-            .get(Kind::Grant, record.grant_id.clone())
+        Ok(self
+            .read_access(token, false)
             .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        Ok(Some(record))
+            .map(|(record, _)| record))
     }
 
-    /// [`Self::access`] for a request that may act as the person: the grant and the person's
-    /// sealed Okta tokens are read with the access record, in one transaction (SQLite) or one
-    /// more round trip (Redis), rather than by two more reads, one of them once the tool
-    /// runs. The tokens stay sealed, as stored (`None`: none stored): only a tool call opens
-    /// them ([`Self::open_upstream`]), so a request that acts as nobody (initialize, a
-    /// listing) costs no decryption and fills no cache.
+    /// [`Self::access`] for a request that may act as the person, with the person's sealed
+    /// Okta tokens as stored (`None`: none stored). Read with the grant rather than by a
+    /// read of their own once the tool runs. They stay sealed: only a tool call opens them
+    /// ([`Self::open_upstream`]), so a request that acts as nobody (initialize, a listing)
+    /// costs no decryption and fills no cache.
     pub async fn access_with_tokens(
         &self,
         token: &str,
+    ) -> Result<Option<(Arc<AccessRecord>, Option<axum::body::Bytes>)>, StateError> {
+        self.read_access(token, true).await
+    }
+
+    /// The access record, its grant and (`with_tokens`) the person's sealed tokens, read in
+    /// one transaction (SQLite) or two round trips (Redis).
+    async fn read_access(
+        &self,
+        token: &str,
+        with_tokens: bool,
     ) -> Result<Option<(Arc<AccessRecord>, Option<axum::body::Bytes>)>, StateError> {
         if !token.starts_with(ACCESS_PREFIX) {
             return Ok(None);
@@ -417,10 +417,14 @@ impl State {
             let (opened, key) = (self.opened_access.clone(), key.clone());
             Arc::new(
                 move |bytes: &[u8]| match open_access(&opened, &key, bytes) {
-                    Ok(record) if record.expires_at > now() => vec![
-                        (Kind::Grant, record.grant_id.clone()),
-                        (Kind::Upstream, record.user_id.clone()),
-                    ],
+                    Ok(record) if record.expires_at > now() => {
+                        let mut named = Vec::with_capacity(2);
+                        named.push((Kind::Grant, record.grant_id.clone()));
+                        if with_tokens {
+                            named.push((Kind::Upstream, record.user_id.clone()));
+                        }
+                        named
+                    }
                     // Expired or unreadable: nothing more to read for it.
                     _ => Vec::new(),
                 },
@@ -438,30 +442,15 @@ impl State {
         if record.expires_at <= now() {
             return Ok(None);
         }
-        let Ok([grant, upstream]) = <[_; 2]>::try_from(linked) else {
-            // The record expired between the two looks (its links named nothing).
-            return Ok(None);
-        };
+        let mut linked = linked.into_iter();
         // The grant is read on every use: revoking it on any replica ends its tokens at once.
-        if grant.is_none() {
-            return Ok(None);
-        }
-        // Bytes takes the read's buffer as it is: no copy of the sealed record.
-        Ok(Some((record, upstream.map(axum::body::Bytes::from))))
-    }
-
-    /// The unexpired record of access token `token`, its grant not looked at.
-    async fn access_record(&self, token: &str) -> Result<Option<Arc<AccessRecord>>, StateError> {
-        if !token.starts_with(ACCESS_PREFIX) {
-            return Ok(None);
-        }
-        let key = digest(token);
-        let Some(bytes) = self.store.get(Kind::Access, key.clone()).await? else {
-            self.opened_access.forget(&key);
+        // Nothing was read when the record expired between the two looks (it named nothing).
+        let Some(Some(_grant)) = linked.next() else {
             return Ok(None);
         };
-        let record = open_access(&self.opened_access, &key, &bytes)?;
-        Ok((record.expires_at > now()).then_some(record))
+        // Bytes takes the read's buffer as it is: no copy of the sealed record.
+        let tokens = linked.next().flatten().map(axum::body::Bytes::from);
+        Ok(Some((record, tokens)))
     }
 
     pub async fn revoke_access(&self, token: &str) -> Result<bool, StateError> {
